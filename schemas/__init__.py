@@ -1,0 +1,1 @@
+"""Validated records and settings: the bottom layer every other package may import."""

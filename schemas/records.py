@@ -22,7 +22,7 @@ def _require_utc(value: datetime) -> datetime:
 UTCDateTime = Annotated[datetime, AfterValidator(_require_utc)]
 
 Origin = Literal["rss", "archive"]
-DateSource = Literal["feed", "html", "text"]
+DateSource = Literal["feed", "html", "text", "archive"]  # archive: a date field of a JSONL record
 TextSource = Literal["page", "feed", "archive"]
 Stage = Literal["poll", "parse", "fetch", "extract", "normalize", "load", "archive"]
 FeedStatus = Literal["ok", "warning", "not_modified", "unchanged", "failed", "backoff"]

@@ -1,0 +1,1 @@
+"""Prefect flows: hourly ingest, archive backfill and reprocessing."""

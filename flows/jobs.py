@@ -1,0 +1,119 @@
+"""Per-document work that runs in the extraction pool: extract, clean, normalise, validate.
+
+Everything a worker needs travels in the job, so workers never touch the network or the
+database, and the same function serves the hourly flow, backfill and reprocess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from extractors.normalize import build_article
+from schemas.failures import PipelineError, Reason
+from schemas.records import Article, ExtractedDoc, FeedEntry, Origin, Stage, TextSource
+
+
+@dataclass
+class PageJob:
+    key: str
+    url: str
+    origin: Origin
+    run_id: str
+    html: bytes | None = None
+    text: str | None = None
+    content_type: str | None = None
+    entry: FeedEntry | None = None
+    feed_url: str | None = None
+    fetched_at: datetime | None = None
+    archive_path: str | None = None
+    archive_record: str | None = None
+    source: str | None = None
+    title_hint: str | None = None
+    published_hint: datetime | None = None
+    tolerance_hours: float = 24.0
+
+
+@dataclass
+class JobResult:
+    key: str
+    article: Article | None = None
+    stage: Stage = "extract"
+    reason: Reason | None = None
+    message: str = ""
+    blocked: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _extract(job: PageJob) -> tuple[ExtractedDoc | None, TextSource]:
+    if job.html is not None:
+        from extractors.html_extract import extract_html
+
+        doc = extract_html(job.html, job.url, content_type=job.content_type)
+        return doc, ("page" if job.origin == "rss" else "archive")
+    if job.text is not None:
+        from extractors.textdump import extract_text_dump
+
+        return extract_text_dump(job.text), "archive"
+    return None, "feed"
+
+
+def run_job(job: PageJob) -> JobResult:
+    """Extract and normalise one document; every failure comes back classified, never raised."""
+    result = JobResult(key=job.key)
+    doc: ExtractedDoc | None = None
+    text_source: TextSource = "feed"
+    try:
+        doc, text_source = _extract(job)
+    except PipelineError as exc:
+        result.reason, result.message = exc.reason, exc.message
+    except Exception as exc:  # a parser bug must not cost the run: classify and go on
+        result.reason, result.message = Reason.EXTRACTION_ERROR, f"{type(exc).__name__}: {exc}"[:500]
+    if doc is not None and doc.blocked:
+        result.blocked = True
+        result.reason, result.message = Reason.BLOCK_PAGE, doc.block_reason or "block page"
+        doc = None
+    if doc is not None:
+        updates: dict[str, object] = {}
+        if job.title_hint and not doc.title:
+            updates["title"] = job.title_hint
+        if job.published_hint is not None:
+            updates["published_at"] = job.published_hint
+            updates["published_at_source"] = "archive"
+        if updates:
+            doc = doc.model_copy(update=updates)
+        if not doc.text.strip():
+            if result.reason is None:
+                result.reason, result.message = Reason.NO_TEXT, "extraction yielded no text"
+            doc = None
+    if doc is None and job.entry is None:
+        if result.reason is None:
+            result.reason, result.message = Reason.NO_TEXT, "nothing to extract"
+        return result
+    if doc is None:
+        text_source = "feed"  # page unusable: fall back to the feed entry's own text
+    try:
+        result.article = build_article(
+            url=job.url,
+            doc=doc,
+            entry=job.entry,
+            origin=job.origin,
+            text_source=text_source,
+            run_id=job.run_id,
+            feed_url=job.feed_url,
+            fetched_at=job.fetched_at,
+            archive_path=job.archive_path,
+            archive_record=job.archive_record,
+            source=job.source,
+            tolerance_hours=job.tolerance_hours,
+        )
+    except PipelineError as exc:
+        if result.reason is None:
+            result.stage = "normalize"
+            result.reason, result.message = exc.reason, exc.message
+        else:
+            result.notes.append(f"feed fallback failed: {exc.reason.value}")
+    except Exception as exc:
+        result.stage = "normalize"
+        result.reason, result.message = Reason.INVALID_RECORD, f"{type(exc).__name__}: {exc}"[:500]
+    return result

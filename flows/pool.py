@@ -1,0 +1,105 @@
+"""A process pool for CPU-bound extraction, shared by every flow in a process.
+
+Extraction (lxml + trafilatura + cleaner) holds the GIL, so threads cannot use both cores;
+worker processes can. Workers are started once (forkserver: safe next to Prefect's threads)
+and reused across runs, so start-up is paid once per process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+
+
+def _warm() -> int:
+    """Import the heavy extraction modules in each worker before real work arrives."""
+    import extractors.html_extract  # noqa: F401
+    import extractors.textdump  # noqa: F401
+
+    return os.getpid()
+
+
+def get_pool(workers: int) -> ProcessPoolExecutor:
+    global _pool, _pool_size
+    if _pool is not None and _pool_size == workers:
+        return _pool
+    shutdown_pool()
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["extractors.html_extract", "extractors.textdump"])
+    _pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    _pool_size = workers
+    return _pool
+
+
+def shutdown_pool() -> None:
+    global _pool, _pool_size
+    if _pool is not None:
+        _pool.shutdown(wait=True, cancel_futures=True)
+    _pool = None
+    _pool_size = 0
+
+
+atexit.register(shutdown_pool)
+
+
+class _InlineExecutor(Executor):
+    """Runs jobs in the calling process (workers=1): no pickling, no start-up."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed back to the caller through the future
+            fut.set_exception(exc)
+        return fut
+
+
+def executor_for(workers: int) -> Executor:
+    return _InlineExecutor() if workers <= 1 else get_pool(workers)
+
+
+def map_ordered(
+    fn: Callable[[T], R], items: Iterable[T], *, workers: int, chunksize: int = 4, window: int = 64
+) -> Iterator[R]:
+    """Map ``fn`` over ``items`` in the pool, yielding results in input order.
+
+    At most ``window`` chunks are in flight, so a streaming input (a 20,000-page archive)
+    never sits in memory as a whole.
+    """
+    ex = executor_for(workers)
+    if isinstance(ex, _InlineExecutor):
+        for item in items:
+            yield fn(item)
+        return
+    pending: list[Future[list[R]]] = []
+    chunk: list[T] = []
+    max_pending = max(window // max(chunksize, 1), workers * 2)
+
+    def run_chunk(batch: list[T]) -> Future[list[R]]:
+        return ex.submit(_apply_chunk, fn, batch)
+
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= chunksize:
+            pending.append(run_chunk(chunk))
+            chunk = []
+            while len(pending) >= max_pending:
+                yield from pending.pop(0).result()
+    if chunk:
+        pending.append(run_chunk(chunk))
+    for fut in pending:
+        yield from fut.result()
+
+
+def _apply_chunk(fn: Callable[[T], R], batch: list[T]) -> list[R]:
+    return [fn(item) for item in batch]

@@ -1,0 +1,134 @@
+"""Run summaries: the per-feed health table, Prefect artifacts and the CLI's printout."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from schemas.records import Article, Reject
+
+if TYPE_CHECKING:
+    from flows.ingest import FeedOutcome
+    from warehouse.load import LoadResult
+
+
+@dataclass
+class FeedRow:
+    feed: str
+    url: str
+    status: str
+    http_status: int | None
+    entries: int
+    new_items: int
+    reason: str | None
+    message: str | None
+
+
+@dataclass
+class IngestSummary:
+    run_id: str
+    feeds: list[FeedRow] = field(default_factory=list)
+    feeds_ok: int = 0
+    feeds_unchanged: int = 0
+    feeds_failed: int = 0
+    feeds_backoff: int = 0
+    pages_fetched: int = 0
+    articles_new: int = 0
+    articles_from_feed_text: int = 0
+    links_new: int = 0
+    rejects: int = 0
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    load_status: str = "pending"
+    staged_path: str | None = None
+    staged_batches_loaded: int = 0
+
+    @classmethod
+    def build(cls, *, run_id: str, outcomes: list[FeedOutcome], articles: list[Article],
+              rejects: list[Reject], pages_fetched: int) -> IngestSummary:
+        s = cls(run_id=run_id, pages_fetched=pages_fetched)
+        for o in outcomes:
+            s.feeds.append(FeedRow(o.spec.name or o.spec.url, o.spec.url, o.status, o.http_status, o.entries,
+                                   o.new_items, o.reason, o.message))
+            if o.status in ("ok", "warning"):
+                s.feeds_ok += 1
+            elif o.status in ("not_modified", "unchanged"):
+                s.feeds_unchanged += 1
+            elif o.status == "backoff":
+                s.feeds_backoff += 1
+            else:
+                s.feeds_failed += 1
+        s.articles_new = len(articles)
+        s.articles_from_feed_text = sum(a.text_source == "feed" for a in articles)
+        s.rejects = len(rejects)
+        s.rejects_by_reason = dict(Counter(r.reason.value for r in rejects).most_common())
+        return s
+
+    def apply_load(self, result: LoadResult, staged_loaded: list[LoadResult]) -> None:
+        self.load_status = result.status
+        self.staged_path = str(result.path) if getattr(result, "path", None) else None
+        if result.status == "loaded":
+            self.articles_new = result.articles_new
+            self.links_new = result.links_new
+        self.staged_batches_loaded = sum(1 for r in staged_loaded if r.status == "loaded")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def feed_table(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "feed": f["feed"],
+            "status": f["status"],
+            "http": f["http_status"] if f["http_status"] is not None else "",
+            "entries": f["entries"],
+            "new": f["new_items"],
+            "reason": f["reason"] or "",
+            "detail": (f["message"] or "")[:120],
+        }
+        for f in summary["feeds"]
+    ]
+
+
+def render_markdown(summary: dict[str, Any]) -> str:
+    lines = [
+        f"# newsflow ingest run `{summary['run_id']}`",
+        "",
+        f"- load: **{summary['load_status']}**" + (f" (staged at `{summary['staged_path']}`)" if summary.get("staged_path") else ""),
+        f"- feeds: {summary['feeds_ok']} ok, {summary['feeds_unchanged']} unchanged, "
+        f"{summary['feeds_failed']} failed, {summary['feeds_backoff']} backing off",
+        f"- pages fetched: {summary['pages_fetched']}; new articles: {summary['articles_new']} "
+        f"({summary['articles_from_feed_text']} from feed text); rejects: {summary['rejects']}",
+    ]
+    if summary["rejects_by_reason"]:
+        lines.append("- rejects by reason: " + ", ".join(f"{k} {v}" for k, v in summary["rejects_by_reason"].items()))
+    failed = [f for f in summary["feeds"] if f["status"] == "failed"]
+    if failed:
+        lines += ["", "## Failed feeds", "", "| feed | reason | detail |", "| --- | --- | --- |"]
+        lines += [f"| {f['feed']} | {f['reason']} | {(f['message'] or '').replace('|', '/')[:120]} |" for f in failed]
+    return "\n".join(lines)
+
+
+def render_text(summary: dict[str, Any]) -> str:
+    """Plain-text per-feed summary for the terminal."""
+    rows = feed_table(summary)
+    head = ["feed", "status", "http", "entries", "new", "reason", "detail"]
+    widths = {h: min(max([len(h)] + [len(str(r[h])) for r in rows]), 48) for h in head}
+    out = ["  ".join(h.ljust(widths[h]) for h in head)]
+    out += ["  ".join(str(r[h])[: widths[h]].ljust(widths[h]) for h in head) for r in rows]
+    out.append("")
+    out.append(render_markdown(summary).split("\n", 2)[2].replace("**", "").replace("`", ""))
+    return "\n".join(out)
+
+
+def publish_artifacts(summary: IngestSummary) -> None:
+    """A table artifact (per-feed health) and a markdown summary on the Prefect run."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    data = summary.as_dict()
+    try:
+        create_table_artifact(key="feed-health", table=feed_table(data), description="Per-feed health of this run")
+        create_markdown_artifact(key="ingest-summary", markdown=render_markdown(data), description="Ingest summary")
+    except Exception:  # artifacts are a report, not the job: never fail a run on them
+        pass

@@ -1,0 +1,290 @@
+"""A batch of records bound for the warehouse, and its columnar (Arrow) form.
+
+Arrow schemas here are the single description of each table's load shape; they match the
+SQL types of ``migrations/001_initial.sql`` (timestamps are microsecond UTC, lists are
+``VARCHAR[]``). Conversion is column by column with plain attribute access, which is several
+times faster than building Arrow from ``model_dump()`` dicts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal
+
+import pyarrow as pa
+from pydantic import BaseModel
+
+from schemas.records import (
+    Article,
+    ArticleFeedLink,
+    FeedState,
+    RawPage,
+    Reject,
+    RunRecord,
+    Strict,
+    UTCDateTime,
+    utcnow,
+)
+
+
+class ArchiveRecordRow(Strict):
+    """One archive record a backfill has dealt with (loaded or rejected), for resuming."""
+
+    record_id: str
+    path: str
+    locator: str | None = None
+    article_id: str | None = None
+    status: Literal["loaded", "rejected"]
+    run_id: str
+    loaded_at: UTCDateTime
+
+
+_TS = pa.timestamp("us", tz="UTC")
+_STR = pa.string()
+_LIST = pa.list_(pa.string())
+_I32 = pa.int32()
+
+
+def _schema(*fields: tuple[str, pa.DataType, bool]) -> pa.Schema:
+    return pa.schema([pa.field(name, typ, nullable=nullable) for name, typ, nullable in fields])
+
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "runs": _schema(
+        ("run_id", _STR, False),
+        ("flow", _STR, False),
+        ("started_at", _TS, False),
+        ("finished_at", _TS, True),
+        ("status", _STR, False),
+        ("feeds_total", _I32, False),
+        ("feeds_ok", _I32, False),
+        ("feeds_not_modified", _I32, False),
+        ("feeds_failed", _I32, False),
+        ("entries_seen", _I32, False),
+        ("pages_fetched", _I32, False),
+        ("articles_new", _I32, False),
+        ("articles_updated", _I32, False),
+        ("links_new", _I32, False),
+        ("rejects", _I32, False),
+        ("staged", pa.bool_(), False),
+        ("details_json", _STR, False),
+    ),
+    "articles": _schema(
+        ("article_id", _STR, False),
+        ("url", _STR, False),
+        ("source", _STR, False),
+        ("feed_url", _STR, True),
+        ("title", _STR, True),
+        ("authors", _LIST, False),
+        ("published_at", _TS, True),
+        ("published_at_source", _STR, True),
+        ("language", _STR, True),
+        ("text", _STR, False),
+        ("summary", _STR, True),
+        ("word_count", _I32, False),
+        ("content_hash", _STR, False),
+        ("origin", _STR, False),
+        ("text_source", _STR, False),
+        ("tags", _LIST, False),
+        ("archive_path", _STR, True),
+        ("archive_record", _STR, True),
+        ("fetched_at", _TS, True),
+        ("ingested_at", _TS, False),
+        ("run_id", _STR, False),
+    ),
+    "article_feeds": _schema(
+        ("article_id", _STR, False),
+        ("feed_url", _STR, False),
+        ("guid", _STR, False),
+        ("entry_url", _STR, True),
+        ("first_seen_at", _TS, False),
+        ("run_id", _STR, False),
+    ),
+    "raw_pages": _schema(
+        ("page_id", _STR, False),
+        ("article_id", _STR, True),
+        ("url", _STR, False),
+        ("final_url", _STR, False),
+        ("http_status", _I32, True),
+        ("content_type", _STR, True),
+        ("headers_json", _STR, False),
+        ("body_gz", pa.binary(), False),
+        ("body_bytes", pa.int64(), False),
+        ("origin", _STR, False),
+        ("fetched_at", _TS, False),
+        ("run_id", _STR, False),
+    ),
+    "rejects": _schema(
+        ("reject_id", _STR, False),
+        ("run_id", _STR, False),
+        ("stage", _STR, False),
+        ("source", _STR, True),
+        ("url", _STR, True),
+        ("reason", _STR, False),
+        ("reason_class", _STR, False),
+        ("message", _STR, False),
+        ("payload", _STR, True),
+        ("created_at", _TS, False),
+    ),
+    "feeds": _schema(
+        ("feed_url", _STR, False),
+        ("name", _STR, True),
+        ("tags", _LIST, False),
+        ("etag", _STR, True),
+        ("last_modified", _STR, True),
+        ("body_hash", _STR, True),
+        ("last_status", _STR, True),
+        ("last_http_status", _I32, True),
+        ("last_reason", _STR, True),
+        ("last_error", _STR, True),
+        ("consecutive_failures", _I32, False),
+        ("backoff_until", _TS, True),
+        ("last_polled_at", _TS, True),
+        ("last_ok_at", _TS, True),
+        ("entries_last_seen", _I32, False),
+    ),
+    "archive_records": _schema(
+        ("record_id", _STR, False),
+        ("path", _STR, False),
+        ("locator", _STR, True),
+        ("article_id", _STR, True),
+        ("status", _STR, False),
+        ("run_id", _STR, False),
+        ("loaded_at", _TS, False),
+    ),
+}
+
+MODELS: dict[str, type[BaseModel]] = {
+    "runs": RunRecord,
+    "articles": Article,
+    "article_feeds": ArticleFeedLink,
+    "raw_pages": RawPage,
+    "rejects": Reject,
+    "feeds": FeedState,
+    "archive_records": ArchiveRecordRow,
+}
+
+# Primary key of each table: what "already loaded" means.
+KEYS: dict[str, tuple[str, ...]] = {
+    "runs": ("run_id",),
+    "articles": ("article_id",),
+    "article_feeds": ("article_id", "feed_url", "guid"),
+    "raw_pages": ("page_id",),
+    "rejects": ("reject_id",),
+    "feeds": ("feed_url",),
+    "archive_records": ("record_id",),
+}
+
+# Batch attribute holding each table's records.
+_ATTRS: dict[str, str] = {
+    "articles": "articles",
+    "article_feeds": "links",
+    "raw_pages": "raw_pages",
+    "rejects": "rejects",
+    "feeds": "feed_states",
+    "archive_records": "archive_records",
+}
+
+
+def _plain(value: Any) -> Any:
+    # StrEnum members (Reason) are str already; other enums are stored by value.
+    return value.value if isinstance(value, Enum) and not isinstance(value, str) else value
+
+
+def models_to_arrow(table: str, models: Sequence[BaseModel]) -> pa.Table:
+    """Build one table column by column from model attributes, typed by SCHEMAS[table]."""
+    schema = SCHEMAS[table]
+    columns = []
+    for fld in schema:
+        values = [getattr(m, fld.name) for m in models]
+        if fld.type == _STR:
+            values = [_plain(v) for v in values]
+        columns.append(pa.array(values, type=fld.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def empty_table(table: str) -> pa.Table:
+    return SCHEMAS[table].empty_table()
+
+
+def conform(table: str, data: pa.Table) -> pa.Table:
+    """Reorder/cast an Arrow table (e.g. read back from Parquet) to the load schema.
+
+    Missing nullable columns are filled with nulls so older staged files still load.
+    """
+    schema = SCHEMAS[table]
+    columns = []
+    for fld in schema:
+        if fld.name in data.column_names:
+            col = data.column(fld.name)
+            columns.append(col if col.type == fld.type else col.cast(fld.type))
+        elif fld.nullable:
+            columns.append(pa.nulls(data.num_rows, type=fld.type))
+        else:
+            raise ValueError(f"{table}: column {fld.name} is missing")
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def arrow_to_models(table: str, data: pa.Table) -> list[BaseModel]:
+    """Validate Arrow rows back into records (used for inspection and tests, not on the load path)."""
+    model = MODELS[table]
+    return [model.model_validate(row) for row in conform(table, data).to_pylist()]
+
+
+def _new_batch_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class Batch:
+    """Everything one flow step wants to write, loaded in one transaction.
+
+    ``replace=True`` (backfill ``--force``, reprocess) overwrites existing articles and archive
+    records instead of keeping the first version.
+    """
+
+    run: RunRecord | None = None
+    articles: list[Article] = field(default_factory=list)
+    links: list[ArticleFeedLink] = field(default_factory=list)
+    raw_pages: list[RawPage] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    feed_states: list[FeedState] = field(default_factory=list)
+    archive_records: list[ArchiveRecordRow] = field(default_factory=list)
+    replace: bool = False
+    batch_id: str = field(default_factory=_new_batch_id)
+    created_at: datetime = field(default_factory=utcnow)
+
+    def is_empty(self) -> bool:
+        return self.run is None and not any(getattr(self, attr) for attr in _ATTRS.values())
+
+    def counts(self) -> dict[str, int]:
+        out = {table: len(getattr(self, attr)) for table, attr in _ATTRS.items()}
+        out["runs"] = 0 if self.run is None else 1
+        return out
+
+    def to_arrow(self) -> dict[str, pa.Table]:
+        """One Arrow table per warehouse table (all seven, empty ones included)."""
+        tables = {"runs": models_to_arrow("runs", [self.run] if self.run is not None else [])}
+        for table, attr in _ATTRS.items():
+            tables[table] = models_to_arrow(table, getattr(self, attr))
+        return tables
+
+    @classmethod
+    def from_arrow(
+        cls, tables: dict[str, pa.Table], *, replace: bool = False, batch_id: str | None = None
+    ) -> Batch:
+        """Rebuild (and re-validate) a batch from its Arrow form, e.g. a staged batch."""
+        kwargs: dict[str, Any] = {}
+        for table, attr in _ATTRS.items():
+            kwargs[attr] = arrow_to_models(table, tables[table]) if table in tables else []
+        runs = arrow_to_models("runs", tables["runs"]) if "runs" in tables else []
+        if len(runs) > 1:
+            raise ValueError("a batch carries at most one run record")
+        batch = cls(run=runs[0] if runs else None, replace=replace, **kwargs)  # type: ignore[arg-type]
+        if batch_id:
+            batch.batch_id = batch_id
+        return batch

@@ -1,0 +1,104 @@
+"""Opening the DuckDB file: one writer at a time, readers read-only, lock conflicts named clearly."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+
+from warehouse.migrate import migrate
+
+_HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+_LOCK_MARKERS = ("could not set lock on file", "conflicting lock")
+_SAME_PROCESS = "different configuration"
+
+
+class DatabaseLocked(Exception):
+    """Another process (or another connection of this one) holds the database file."""
+
+    def __init__(self, path: Path, *, pid: int | None = None, program: str | None = None, detail: str = ""):
+        self.path = Path(path)
+        self.pid = pid
+        self.program = program
+        self.detail = detail
+        holder = ""
+        if pid is not None:
+            holder = f" by PID {pid}" + (f" ({program})" if program else "")
+        super().__init__(
+            f"database {self.path} is locked{holder or ' by another process'}; "
+            "a load may be running — try again when it has finished"
+        )
+
+
+class DatabaseMissing(Exception):
+    """The database file does not exist yet (nothing has been loaded)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        super().__init__(f"database {self.path} does not exist yet; run an ingest or backfill first")
+
+
+def _lock_error(path: Path, exc: Exception) -> DatabaseLocked | None:
+    """Translate DuckDB's lock complaints into DatabaseLocked; None for any other error."""
+    text = str(exc)
+    lowered = text.lower()
+    if any(marker in lowered for marker in _LOCK_MARKERS):
+        match = _HOLDER.search(text)
+        if match:
+            return DatabaseLocked(path, pid=int(match["pid"]), program=match["program"], detail=text)
+        return DatabaseLocked(path, detail=text)
+    if isinstance(exc, duckdb.ConnectionException) and _SAME_PROCESS in lowered:
+        # This process already has the file open in the other mode (read-only vs read-write).
+        return DatabaseLocked(path, pid=os.getpid(), program="this process", detail=text)
+    return None
+
+
+def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except (duckdb.IOException, duckdb.ConnectionException) as exc:
+        locked = _lock_error(path, exc)
+        if locked is not None:
+            raise locked from None
+        raise
+
+
+def connect_write(path: str | Path, *, run_migrations: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open the database for writing (creating it and its directory) and bring its schema up to date.
+
+    Raises DatabaseLocked when another process holds the file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = _open(path, read_only=False)
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        if run_migrations:
+            migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def connect_read(path: str | Path, *, sandbox: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the database read-only, for analysts and the pipeline's look-ups.
+
+    ``sandbox=True`` also disables access to other files (no ATTACH, COPY TO or file readers), for
+    running SQL typed by a user. Raises DatabaseMissing or DatabaseLocked.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DatabaseMissing(path)
+    conn = _open(path, read_only=True)
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        if sandbox:
+            conn.execute("SET enable_external_access = false")
+            conn.execute("SET lock_configuration = true")
+    except BaseException:
+        conn.close()
+        raise
+    return conn

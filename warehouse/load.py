@@ -1,0 +1,294 @@
+"""Loading batches: one write connection, one transaction, set-based SQL over registered Arrow.
+
+Idempotence comes from the primary keys: rows already present are skipped (or, for state
+tables and replace batches, updated only where a value actually differs), so loading the same
+batch twice changes nothing and reports zero. When another process holds the database file
+the batch is staged to Parquet and loaded by a later ``load_staged`` call: never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from schemas.records import RunRecord
+from warehouse.batch import KEYS, SCHEMAS, Batch, conform
+from warehouse.db import DatabaseLocked, connect_write
+from warehouse.staging import (
+    StagingCorrupt,
+    iter_staged,
+    mark_failed,
+    read_manifest,
+    read_staged,
+    remove_staged,
+    stage_batch,
+)
+
+log = logging.getLogger("newsflow.warehouse")
+
+LoadStatus = Literal["loaded", "staged", "failed"]
+
+
+@dataclass
+class LoadResult:
+    """What one load did. ``status="staged"`` means the rows wait in ``path`` for a later run."""
+
+    status: LoadStatus
+    batch_id: str
+    path: Path | None = None
+    articles_new: int = 0
+    articles_replaced: int = 0
+    links_new: int = 0
+    rejects_new: int = 0
+    pages_new: int = 0
+    feeds_updated: int = 0
+    records_new: int = 0
+    runs_written: int = 0
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "loaded"
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["path"] = str(self.path) if self.path else None
+        return out
+
+    def summary(self) -> str:
+        if self.status == "staged":
+            return f"batch {self.batch_id} staged at {self.path}: {self.error}"
+        if self.status == "failed":
+            return f"batch {self.batch_id} failed: {self.error}"
+        return (
+            f"loaded {self.articles_new} new articles ({self.articles_replaced} replaced), "
+            f"{self.links_new} links, {self.pages_new} pages, {self.rejects_new} rejects, "
+            f"{self.feeds_updated} feed states"
+        )
+
+
+# --- SQL building -----------------------------------------------------------------------------
+
+# Columns that do not count as "a change" when deciding whether an existing row must be updated.
+_IGNORED_IN_DIFF: dict[str, frozenset[str]] = {
+    "articles": frozenset({"ingested_at", "run_id"}),
+    "archive_records": frozenset({"run_id", "loaded_at"}),
+}
+
+# Feeds keep a known name when the incoming state has none.
+_SET_EXPR: dict[str, dict[str, str]] = {"feeds": {"name": "coalesce(b.name, a.name)"}}
+
+# Feed states are only overwritten by states at least as recent (a late staged batch must not
+# roll a feed's state back).
+_UPDATE_GUARD: dict[str, str] = {
+    "feeds": "(b.last_polled_at IS NULL OR a.last_polled_at IS NULL OR b.last_polled_at >= a.last_polled_at)",
+}
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _insert_new_sql(table: str, source: str) -> str:
+    cols = ", ".join(_q(c) for c in SCHEMAS[table].names)
+    match = " AND ".join(f"a.{_q(k)} = b.{_q(k)}" for k in KEYS[table])
+    return (
+        f"INSERT INTO {_q(table)} ({cols}) SELECT {cols} FROM {_q(source)} AS b "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {_q(table)} AS a WHERE {match})"
+    )
+
+
+def _update_changed_sql(table: str, source: str, *, diff_only: tuple[str, ...] | None = None) -> str:
+    keys = KEYS[table]
+    exprs = _SET_EXPR.get(table, {})
+    cols = [c for c in SCHEMAS[table].names if c not in keys]
+    assign = ", ".join(f"{_q(c)} = {exprs.get(c, 'b.' + _q(c))}" for c in cols)
+    ignored = _IGNORED_IN_DIFF.get(table, frozenset())
+    compared = [c for c in (diff_only or cols) if c not in ignored]
+    differs = " OR ".join(f"a.{_q(c)} IS DISTINCT FROM {exprs.get(c, 'b.' + _q(c))}" for c in compared)
+    match = " AND ".join(f"a.{_q(k)} = b.{_q(k)}" for k in keys)
+    guard = _UPDATE_GUARD.get(table)
+    where = f"{match} AND ({differs})" + (f" AND {guard}" if guard else "")
+    return f"UPDATE {_q(table)} AS a SET {assign} FROM {_q(source)} AS b WHERE {where}"
+
+
+def _count(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = conn.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+# --- in-batch deduplication ---------------------------------------------------------------------
+
+
+def dedupe(data: pa.Table, keys: tuple[str, ...], *, keep: Literal["first", "last"] = "first") -> pa.Table:
+    """Drop rows whose key repeats within the batch (DuckDB refuses duplicate keys in one INSERT)."""
+    n = data.num_rows
+    if n < 2:
+        return data
+    if len(keys) == 1 and pc.count_distinct(data.column(keys[0])).as_py() == n:
+        return data
+    probe = data.select(list(keys)).append_column("__row", pa.array(range(n), type=pa.int64()))
+    agg = "min" if keep == "first" else "max"
+    grouped = probe.group_by(list(keys), use_threads=False).aggregate([("__row", agg)])
+    if grouped.num_rows == n:
+        return data
+    rows = grouped.column(f"__row_{agg}")
+    return data.take(pc.take(rows, pc.sort_indices(rows)))
+
+
+# --- the load itself ----------------------------------------------------------------------------
+
+_UPSERT_TABLES = ("feeds", "runs", "archive_records")
+
+
+def _prepare(tables: dict[str, pa.Table], replace: bool) -> dict[str, pa.Table]:
+    ready: dict[str, pa.Table] = {}
+    for table in SCHEMAS:
+        data = tables.get(table)
+        if data is None or data.num_rows == 0:
+            continue
+        data = conform(table, data)
+        keep: Literal["first", "last"] = "last" if (table in _UPSERT_TABLES or replace) else "first"
+        ready[table] = dedupe(data, KEYS[table], keep=keep)
+    return ready
+
+
+def apply_tables(
+    conn: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], *, replace: bool = False
+) -> dict[str, int]:
+    """Upsert prepared Arrow tables in ONE transaction; return per-table counts of rows written."""
+    ready = _prepare(tables, replace)
+    counts = dict.fromkeys(
+        ("articles_new", "articles_replaced", "links_new", "rejects_new", "pages_new",
+         "feeds_updated", "records_new", "runs_written"),
+        0,
+    )
+    if not ready:
+        return counts
+    sources = {table: f"_batch_{table}" for table in ready}
+    for table, data in ready.items():
+        conn.register(sources[table], data)
+    try:
+        conn.begin()
+        try:
+            for table in ready:
+                src = sources[table]
+                if table == "articles":
+                    if replace:
+                        counts["articles_replaced"] = _count(conn, _update_changed_sql(table, src))
+                    counts["articles_new"] = _count(conn, _insert_new_sql(table, src))
+                elif table in ("feeds", "runs"):
+                    updated = _count(conn, _update_changed_sql(table, src))
+                    inserted = _count(conn, _insert_new_sql(table, src))
+                    counts["feeds_updated" if table == "feeds" else "runs_written"] = updated + inserted
+                elif table == "archive_records":
+                    # A record's status may change (rejected → loaded on a retry); --force rewrites it.
+                    diff = None if replace else ("status", "article_id")
+                    updated = _count(conn, _update_changed_sql(table, src, diff_only=diff))
+                    counts["records_new"] = updated + _count(conn, _insert_new_sql(table, src))
+                else:
+                    key = {"article_feeds": "links_new", "raw_pages": "pages_new", "rejects": "rejects_new"}
+                    counts[key[table]] = _count(conn, _insert_new_sql(table, src))
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+    finally:
+        for src in sources.values():
+            conn.unregister(src)
+    return counts
+
+
+def _default_staging(db_path: Path, staging_dir: str | Path | None) -> Path:
+    return Path(staging_dir) if staging_dir is not None else Path(db_path).parent / "staging"
+
+
+def load_batch(db_path: str | Path, batch: Batch, *, staging_dir: str | Path | None = None) -> LoadResult:
+    """Load one batch in one transaction; stage it to Parquet if another process holds the file.
+
+    Any other error propagates: a load that fails must fail the flow.
+    """
+    db_path = Path(db_path)
+    if batch.is_empty():
+        return LoadResult(status="loaded", batch_id=batch.batch_id)
+    tables = batch.to_arrow()
+    try:
+        conn = connect_write(db_path)
+    except DatabaseLocked as exc:
+        path = stage_batch(
+            tables,
+            _default_staging(db_path, staging_dir),
+            batch.batch_id,
+            meta={"replace": batch.replace, "why": str(exc)},
+        )
+        log.warning("%s; batch %s staged at %s", exc, batch.batch_id, path)
+        return LoadResult(status="staged", batch_id=batch.batch_id, path=path, error=str(exc))
+    try:
+        counts = apply_tables(conn, tables, replace=batch.replace)
+    finally:
+        conn.close()
+    return LoadResult(status="loaded", batch_id=batch.batch_id, **counts)
+
+
+def upsert_run(db_path: str | Path, run: RunRecord, *, staging_dir: str | Path | None = None) -> LoadResult:
+    """Write (or overwrite) one run record; staged like any batch if the file is locked."""
+    return load_batch(db_path, Batch(run=run), staging_dir=staging_dir)
+
+
+def load_staged(db_path: str | Path, staging_dir: str | Path | None = None) -> list[LoadResult]:
+    """Load every staged batch, oldest first, each in its own transaction.
+
+    A batch's directory is deleted only after its transaction committed. If the database is
+    still locked, nothing is loaded and each batch is reported as still ``staged``. A batch that
+    fails to load stays where it is for the next run; only an unreadable one is renamed
+    ``*.failed`` (kept, never deleted).
+    """
+    db_path = Path(db_path)
+    pending = list(iter_staged(_default_staging(db_path, staging_dir)))
+    if not pending:
+        return []
+    try:
+        conn = connect_write(db_path)
+    except DatabaseLocked as exc:
+        return [LoadResult(status="staged", batch_id=_batch_id_of(p), path=p, error=str(exc)) for p in pending]
+    results: list[LoadResult] = []
+    try:
+        for path in pending:
+            results.append(_load_one_staged(conn, path))
+    finally:
+        conn.close()
+    return results
+
+
+def _batch_id_of(path: Path) -> str:
+    return path.name.split("_", 1)[-1]
+
+
+def _load_one_staged(conn: duckdb.DuckDBPyConnection, path: Path) -> LoadResult:
+    batch_id = _batch_id_of(path)
+    try:
+        manifest = read_manifest(path)
+        batch_id = str(manifest.get("batch_id") or batch_id)
+        tables = read_staged(path)
+        for table in list(tables):
+            if table not in SCHEMAS:
+                raise StagingCorrupt(f"{path}: unknown table {table}")
+            tables[table] = conform(table, tables[table])
+    except (StagingCorrupt, ValueError, pa.ArrowException) as exc:
+        failed = mark_failed(path)
+        log.error("staged batch %s is unreadable, set aside at %s: %s", batch_id, failed, exc)
+        return LoadResult(status="failed", batch_id=batch_id, path=failed, error=f"corrupt: {exc}")
+    try:
+        counts = apply_tables(conn, tables, replace=bool(manifest.get("replace", False)))
+    except duckdb.Error as exc:
+        log.error("staged batch %s failed to load, kept at %s: %s", batch_id, path, exc)
+        return LoadResult(status="failed", batch_id=batch_id, path=path, error=str(exc))
+    remove_staged(path)
+    return LoadResult(status="loaded", batch_id=batch_id, path=path, **counts)

@@ -28,17 +28,18 @@ import codecs
 import gzip
 import hashlib
 import html as htmllib
+import io
 import json
 import os
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import IO, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from schemas.failures import Reason
 
@@ -172,23 +173,16 @@ def _strip_bom(data: bytes) -> bytes:
 
 
 def _looks_binary(head: bytes) -> bool:
-    """Control bytes a text or HTML file does not contain (NUL, most C0 codes)."""
+    """Control bytes a text or HTML file does not contain (NUL, most C0 codes).
+
+    Compressed or media data has about one such byte in nine; text has next to none (a
+    stray NUL is tolerated and stripped later), whatever its legacy encoding.
+    """
     if not head or head.startswith(_UTF16_32_BOMS):
         return False
     sample = head[:8192]
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27)) + sample.count(127)
-    if sample.count(0) > max(2, len(sample) // 200) or controls > len(sample) // 20:
-        return True
-    try:
-        sample.decode("utf-8")
-        return False
-    except UnicodeDecodeError as exc:
-        # a multi-byte sequence cut by the sample's end is still text
-        if exc.start >= len(sample) - 4:
-            return False
-    from charset_normalizer import from_bytes
-
-    return from_bytes(sample).best() is None
+    return sample.count(0) > max(2, len(sample) // 200) or controls > len(sample) // 20
 
 
 _HTML_START = re.compile(rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>]|meta[\s>]|title[\s>])")
@@ -228,7 +222,7 @@ def _classify(path: Path) -> _Classified:
     if sniffed == "binary":
         return _Classified(None, gzipped, Reason.BINARY_FILE, "binary content, not text, HTML, JSONL or WARC")
     if sniffed in ("warc", "html", "jsonl"):
-        return _Classified(sniffed, gzipped)  # type: ignore[arg-type]
+        return _Classified(sniffed, gzipped)
     if ext_kind is not None:
         return _Classified(ext_kind, gzipped)
     if sniffed == "empty":
@@ -262,7 +256,16 @@ def make_record_id(kind: str, url: str | None, content: bytes) -> str:
     return digest.hexdigest()[:32]
 
 
-_LATIN_SINGLE_BYTE = {"cp1250", "cp1252", "latin_1", "iso8859_2", "iso8859_15", "iso8859_9", "cp1254", "mac_roman"}
+_LATIN_SINGLE_BYTE = {
+    "cp1250",
+    "cp1252",
+    "latin_1",
+    "iso8859_2",
+    "iso8859_15",
+    "iso8859_9",
+    "cp1254",
+    "mac_roman",
+}
 
 
 def decode_text(data: bytes) -> str:
@@ -314,7 +317,7 @@ def estimate_total(paths: Iterable[Path]) -> int | None:
     total = 0
     for path in discover(paths):
         classified = _classify(path)
-        if classified.kind in ("warc",) or (classified.kind == "jsonl" and classified.gzipped):
+        if classified.kind == "warc" or (classified.kind == "jsonl" and classified.gzipped):
             return None
         if classified.kind == "jsonl":
             total += _count_lines(path)
@@ -364,7 +367,7 @@ def iter_records(
         yield ArchiveProblem(where, "", Reason.CORRUPT_ARCHIVE, f"cannot read file: {exc.strerror or exc}")
 
 
-def _open_stream(path: Path, gzipped: bool) -> IO[bytes]:
+def _open_stream(path: Path, gzipped: bool) -> io.BufferedIOBase:
     return gzip.open(path, "rb") if gzipped else open(path, "rb")
 
 
@@ -423,12 +426,17 @@ def html_page_url(data: bytes) -> str | None:
     canonical = og_url = None
     for match in _TAG.finditer(head):
         attrs = {
-            name.lower().decode("ascii"): htmllib.unescape(value.strip(b"\"'").decode("utf-8", "replace")).strip()
+            name.lower().decode("ascii"): htmllib.unescape(
+                value.strip(b"\"'").decode("utf-8", "replace")
+            ).strip()
             for name, value in _ATTR.findall(match.group(2))
         }
         if match.group(1).lower() == b"link" and "canonical" in attrs.get("rel", "").lower().split():
             canonical = canonical or attrs.get("href")
-        elif match.group(1).lower() == b"meta" and attrs.get("property", attrs.get("name", "")).lower() == "og:url":
+        elif (
+            match.group(1).lower() == b"meta"
+            and attrs.get("property", attrs.get("name", "")).lower() == "og:url"
+        ):
             og_url = og_url or attrs.get("content")
     for candidate in (canonical, og_url):
         if candidate and re.match(r"(?i)https?://[^\s/]+", candidate):
@@ -471,7 +479,7 @@ def _iter_jsonl(
             yield _jsonl_record(where, lineno, line)
 
 
-def _skip_rest_of_line(fh: IO[bytes]) -> None:
+def _skip_rest_of_line(fh: io.BufferedIOBase) -> None:
     while chunk := fh.readline(1 << 20):
         if chunk.endswith(b"\n"):
             return
@@ -481,7 +489,7 @@ def _jsonl_record(where: str, lineno: int, line: bytes) -> ArchiveRecord | Archi
     locator = f"line:{lineno}"
 
     def problem(message: str) -> ArchiveProblem:
-        payload = line[: _PAYLOAD_CHARS * 4].decode("utf-8", "replace")[:_PAYLOAD_CHARS]
+        payload = line[: _PAYLOAD_CHARS * 4].decode("utf-8", "replace").rstrip("\r\n")[:_PAYLOAD_CHARS]
         return ArchiveProblem(where, locator, Reason.INVALID_RECORD, message, payload)
 
     try:
@@ -508,7 +516,7 @@ def _jsonl_record(where: str, lineno: int, line: bytes) -> ArchiveRecord | Archi
     if raw_date is not None and not isinstance(raw_date, str | int | float):
         return problem(f"field 'published_at' must be a string or a number, got {type(raw_date).__name__}")
     html_bytes = html_str.encode("utf-8", "surrogatepass") if html_str else None
-    text_clean = text.replace("\x00", "") if text else None
+    text_clean = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n") if text else None
     content = (html_bytes or b"") + b"\x00" + (text_clean or "").encode("utf-8", "surrogatepass")
     url = url.strip()
     return ArchiveRecord(
@@ -564,14 +572,23 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _SNIFF_TYPES = ("", "application/octet-stream", "text/plain", "unknown/unknown")
 
 
-def _is_html_response(content_type: str, body_head: bytes) -> bool:
+def _read_html_body(record: Any, content_type: str, limit: int) -> bytes | None:
+    """The decoded payload (up to ``limit + 1`` bytes) if it is HTML, else ``None``.
+
+    Declared HTML is read directly; a missing or generic type is sniffed from the first
+    bytes; anything else (images, scripts, PDFs) is not read at all.
+    """
     media = content_type.split(";", 1)[0].strip().lower()
     if media in _HTML_TYPES:
-        return True
-    if media in _SNIFF_TYPES:
-        lowered = _strip_bom(body_head).lstrip()[:4096].lower()
-        return lowered.startswith(b"<") and bool(_HTML_START.search(lowered))
-    return False
+        return record.content_stream().read(limit + 1)
+    if media not in _SNIFF_TYPES:
+        return None
+    stream = record.content_stream()
+    head = stream.read(4096)
+    lowered = _strip_bom(head).lstrip().lower()
+    if not (lowered.startswith(b"<") and _HTML_START.search(lowered)):
+        return None
+    return head + stream.read(max(0, limit + 1 - len(head)))
 
 
 def _headers_dict(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -585,43 +602,99 @@ def _headers_dict(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 def _iter_warc(
     path: Path, classified: _Classified, limit: int, stats: Counter[str]
 ) -> Iterator[ArchiveRecord | ArchiveProblem]:
-    """Each 2xx HTML ``response`` record is a document; everything else is skipped quietly."""
+    """Each 2xx HTML ``response`` record is a document; everything else is skipped quietly.
+
+    WARC files are normally gzipped record by record (what warcio reads directly). A WARC
+    gzipped as one stream (``gzip file.warc``) is detected after its first record and read
+    again through a decompressing stream, skipping the records already handled; its
+    locators are then offsets in the decompressed stream.
+    """
+    where = str(path)
+    handled = [0]
+    with open(path, "rb") as fh:
+        whole_file_gzip = yield from _warc_stream(where, fh, limit, stats, handled, skip=0)
+    if whole_file_gzip:
+        with gzip.open(path, "rb") as gz:
+            yield from _warc_stream(where, _EOFAsError(gz), limit, stats, handled, skip=handled[0])
+
+
+class _TruncatedStream(Exception):
+    """Raised instead of EOFError, which warcio would take for a clean end of file."""
+
+
+class _EOFAsError:
+    def __init__(self, stream: gzip.GzipFile) -> None:
+        self.stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        # read1: a short read keeps the data decoded before the break instead of losing it
+        try:
+            return self.stream.read1(size)
+        except _GZIP_ERRORS as exc:
+            raise _TruncatedStream(_gzip_message(exc)) from None
+
+    def tell(self) -> int:
+        return self.stream.tell()
+
+
+def _warc_stream(
+    where: str, fh: Any, limit: int, stats: Counter[str], handled: list[int], *, skip: int
+) -> Generator[ArchiveRecord | ArchiveProblem, None, bool]:
+    """Walk one WARC byte stream; returns True when it turns out to be whole-file gzip."""
     from warcio.archiveiterator import ArchiveIterator
 
-    where = str(path)
-    with open(path, "rb") as fh:
-        records = ArchiveIterator(fh)
-        while True:
-            start = records.offset
-            try:
-                record = next(records)
-            except StopIteration:
-                break
-            except Exception as exc:  # warcio fails in many ways on damaged input
-                yield _corrupt_warc(where, start, exc)
-                return
-            try:
-                item = _warc_item(where, records, record, limit, stats)
-            except Exception as exc:
-                yield _corrupt_warc(where, start, exc)
-                return
-            if isinstance(item, ArchiveProblem) and item.reason is Reason.CORRUPT_ARCHIVE:
-                yield item
-                return
-            if item is not None:
-                yield item
-        # warcio ends quietly on a record cut inside its headers: anything but blank lines
-        # after the last whole record means the file was truncated or damaged there
-        end = records.offset
+    records = ArchiveIterator(fh)
+    index = 0
+    while True:
+        start = records.offset
+        try:
+            record = next(records)
+        except StopIteration:
+            break
+        except Exception as exc:  # warcio fails in many ways on damaged input
+            if skip == 0 and index > 0 and "non-chunked gzip" in str(exc):
+                return True
+            yield _corrupt_warc(where, start, exc)
+            return False
+        index += 1
+        if index <= skip:
+            continue
+        handled[0] = index
+        try:
+            item = _warc_item(where, records, record, limit, stats)
+        except Exception as exc:
+            yield _corrupt_warc(where, start, exc)
+            return False
+        if isinstance(item, ArchiveProblem) and item.reason is Reason.CORRUPT_ARCHIVE:
+            yield item
+            return False
+        if item is not None:
+            yield item
+    # warcio ends quietly on a record cut inside its headers: anything but blank lines
+    # after the last whole record means the file was truncated or damaged there
+    end = records.offset
+    if hasattr(fh, "seek"):
         fh.seek(end)
-        rest = fh.read(4096)
-    if rest.strip(b"\r\n \t\x00"):
-        yield ArchiveProblem(
-            where, f"offset:{end}", Reason.CORRUPT_ARCHIVE, "WARC ends with an incomplete or unreadable record"
-        )
+        if fh.read(4096).strip(b"\r\n \t\x00"):
+            yield ArchiveProblem(
+                where,
+                f"offset:{end}",
+                Reason.CORRUPT_ARCHIVE,
+                "WARC ends with an incomplete or unreadable record",
+            )
+    return False
 
 
-_WARC_TYPES = {"warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion", "continuation"}
+_WARC_TYPES = {
+    "warcinfo",
+    "response",
+    "resource",
+    "request",
+    "metadata",
+    "revisit",
+    "conversion",
+    "continuation",
+}
 
 
 def _warc_verdict(record: Any, stats: Counter[str]) -> tuple[bool, str | None]:
@@ -668,15 +741,22 @@ def _warc_item(
             "WARC record header is incomplete (no Content-Length)",
         )
     keep, invalid = _warc_verdict(record, stats)
-    body = b""
+    body: bytes | None = b""
+    content_type = ""
     if keep:
-        body = record.content_stream().read(limit + 1)
+        content_type = record.http_headers.get_header("Content-Type") or ""
+        body = _read_html_body(record, content_type, limit)
+        if body is None:
+            keep = False
+            stats["warc_non_html"] += 1
     # drain the raw block: a block shorter than its Content-Length means truncation
     while record.raw_stream.read(1 << 16):
         pass
     offset = records.get_record_offset()
+    # a gzip member that has not reached its end while no further record follows is cut
+    # short (with whole-file gzip the member goes on, and the next record is already read)
     decompressor = getattr(records.reader, "decompressor", None)
-    if decompressor is not None and not getattr(decompressor, "eof", True):
+    if decompressor is not None and not getattr(decompressor, "eof", True) and not records.next_line:
         return ArchiveProblem(
             where, f"offset:{offset}", Reason.CORRUPT_ARCHIVE, "gzip member of this WARC record is truncated"
         )
@@ -691,15 +771,10 @@ def _warc_item(
         return ArchiveProblem(where, f"offset:{offset}", Reason.INVALID_RECORD, invalid)
     if not keep:
         return None
-    http = record.http_headers
-    content_type = http.get_header("Content-Type") or ""
-    oversized = len(body) > limit
+    assert body is not None
     locator = f"offset:{offset}"
-    if oversized:
+    if len(body) > limit:
         return ArchiveProblem(where, locator, Reason.TOO_LARGE, f"response body is larger than {limit} bytes")
-    if not _is_html_response(content_type, body[:_HEAD_BYTES]):
-        stats["warc_non_html"] += 1
-        return None
     url = (record.rec_headers.get_header("WARC-Target-URI") or "").strip().strip("<>").strip()
     if not url:
         return ArchiveProblem(where, locator, Reason.INVALID_RECORD, "response record has no WARC-Target-URI")
@@ -716,6 +791,6 @@ def _warc_item(
         published_at=None,
         published_at_raw=warc_date,
         content_type=content_type or None,
-        http_headers=_headers_dict(http.headers),
+        http_headers=_headers_dict(record.http_headers.headers),
         fetched_at=parse_datetime(warc_date) if warc_date else None,
     )

@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from dateutil import parser as _dateutil_parser
 
-__all__ = ["EARLIEST", "normalize_date"]
+__all__ = ["EARLIEST", "normalize_date", "parse_date"]
 
 #: Anything before this is rejected as a default/epoch accident.
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
@@ -124,10 +124,8 @@ def _parse_dateutil(text: str) -> datetime | None:
     return a
 
 
-def normalize_date(
-    value: object, *, now: datetime | None = None, tolerance_hours: float = 24.0
-) -> datetime | None:
-    """Apply the date policy (module docstring) to ``value``; ``None`` means unknown."""
+def parse_date(value: object) -> datetime | None:
+    """Parse ``value`` into an aware UTC datetime without the window checks; never raises."""
     try:
         if isinstance(value, datetime):
             parsed: datetime | None = value
@@ -139,14 +137,24 @@ def normalize_date(
             parsed = _parse_string(value)
         else:
             return None
-        if parsed is None:
-            return None
-        result = _to_utc(parsed)
-        reference = _to_utc(now) if now is not None else datetime.now(UTC)
+        return _to_utc(parsed) if parsed is not None else None
+    except (ValueError, OverflowError, TypeError, ArithmeticError, LookupError):
+        return None
+
+
+def normalize_date(
+    value: object, *, now: datetime | None = None, tolerance_hours: float = 24.0
+) -> datetime | None:
+    """Apply the date policy (module docstring) to ``value``; ``None`` means unknown."""
+    result = parse_date(value)
+    if result is None:
+        return None
+    try:
+        reference = _to_utc(now) if isinstance(now, datetime) else datetime.now(UTC)
         if result < EARLIEST:
             return None
         if result > reference + timedelta(hours=max(0.0, float(tolerance_hours))):
             return None
-        return result
-    except (ValueError, OverflowError, TypeError, ArithmeticError, LookupError):
+    except (ValueError, OverflowError, TypeError, ArithmeticError):
         return None
+    return result

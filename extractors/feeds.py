@@ -22,10 +22,12 @@ import io
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import yaml
 from lxml import etree
@@ -39,6 +41,7 @@ from schemas.records import FeedEntry, FeedSpec, ParsedFeed
 from schemas.settings import ConfigError
 
 __all__ = [
+    "author_name",
     "body_hash",
     "feed_key",
     "import_opml",
@@ -76,7 +79,7 @@ def _c1_to_cp1252(match: re.Match[str]) -> str:
 
 def strip_control_chars(text: str) -> str:
     """Remove NUL, C0/C1 controls (except newline/tab), lone surrogates and non-characters."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", " ").replace("\x0c", " ")
     text = _C1.sub(_c1_to_cp1252, text)
     return _CONTROL.sub("", text)
 
@@ -179,7 +182,9 @@ def _spec_from_entry(entry: object, where: str) -> FeedSpec:
     if isinstance(entry, str):
         return FeedSpec(url=_feed_url(entry, where))
     if not isinstance(entry, Mapping):
-        raise ConfigError(f"{where}: expected a URL string or a mapping with 'url', got {type(entry).__name__}")
+        raise ConfigError(
+            f"{where}: expected a URL string or a mapping with 'url', got {type(entry).__name__}"
+        )
     unknown = sorted(str(k) for k in entry if k not in _FEED_KEYS)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: name, tags, url)")
@@ -324,7 +329,9 @@ def parse_opml(data: bytes, *, source: str = "OPML") -> list[FeedSpec]:
         raise ConfigError(f"{source}: malformed OPML: {_one_line(exc)}") from None
     if root is None or not isinstance(root.tag, str) or etree.QName(root).localname.lower() != "opml":
         raise ConfigError(f"{source}: malformed OPML: root element is not <opml>")
-    body = next((c for c in root if isinstance(c.tag, str) and etree.QName(c).localname.lower() == "body"), None)
+    body = next(
+        (c for c in root if isinstance(c.tag, str) and etree.QName(c).localname.lower() == "body"), None
+    )
     if body is None:
         raise ConfigError(f"{source}: malformed OPML: no <body> element")
     specs: list[FeedSpec] = []
@@ -346,9 +353,7 @@ def parse_opml(data: bytes, *, source: str = "OPML") -> list[FeedSpec]:
     return _dedupe_specs(specs)
 
 
-def import_opml(
-    opml_path: str | os.PathLike[str], feeds_path: str | os.PathLike[str]
-) -> list[FeedSpec]:
+def import_opml(opml_path: str | os.PathLike[str], feeds_path: str | os.PathLike[str]) -> list[FeedSpec]:
     """Merge an OPML file's feeds into ``feeds.yaml`` (created if missing); returns those added."""
     opml_path = Path(opml_path)
     try:
@@ -393,6 +398,18 @@ def _text_views(head: bytes) -> list[str]:
     return views
 
 
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
+
+
+def _is_blank(body: bytes) -> bool:
+    """Nothing but a byte-order mark, whitespace and NULs (UTF-16 whitespace included)."""
+    for bom in _BOMS:
+        if body.startswith(bom):
+            body = body[len(bom) :]
+            break
+    return not body.strip(b" \t\r\n\x00\x0b\x0c")
+
+
 def _check_entities(body: bytes) -> None:
     """Refuse entity declarations that could expand (billion laughs, quadratic) or load files."""
     head = body[: 1 << 20]
@@ -404,7 +421,9 @@ def _check_entities(body: bytes) -> None:
         total = len(re.findall(r"<!ENTITY", prolog, re.IGNORECASE))
         decls = list(_ENTITY_DECL.finditer(prolog))
         if total != len(decls) or total > _MAX_ENTITY_DECLS:
-            raise PipelineError(Reason.FEED_PARSE_ERROR, "refused: unparsable or too many entity declarations")
+            raise PipelineError(
+                Reason.FEED_PARSE_ERROR, "refused: unparsable or too many entity declarations"
+            )
         for decl in decls:
             value = decl.group("value")
             if decl.group("pe") or value.upper() in ("SYSTEM", "PUBLIC"):
@@ -414,7 +433,8 @@ def _check_entities(body: bytes) -> None:
                 continue
             if "&" in literal or "%" in literal or len(literal) > _MAX_ENTITY_VALUE:
                 raise PipelineError(
-                    Reason.FEED_PARSE_ERROR, f"refused: entity {decl.group('name')!r} nests or expands too much"
+                    Reason.FEED_PARSE_ERROR,
+                    f"refused: entity {decl.group('name')!r} nests or expands too much",
                 )
 
 
@@ -436,8 +456,6 @@ def _http_url(raw: object, base: str | None) -> str | None:
         absolute = url
     elif base:
         try:
-            from urllib.parse import urljoin
-
             absolute = urljoin(base, url)
         except ValueError:
             return None
@@ -464,13 +482,38 @@ def _entry_content(entry: Mapping[str, Any]) -> str | None:
     return "\n".join(texts) or None
 
 
+_AUTHOR_FORMS = (
+    re.compile(r"(?P<email>[^\s()<>]+@[^\s()<>]+)\s*\((?P<name>[^()]*)\)"),  # jo@x.org (Jo Roe)
+    re.compile(r"(?P<name>[^()<>]+?)\s*\((?P<email>[^\s()<>]+@[^\s()<>]+)\)"),  # Jo Roe (jo@x.org)
+    re.compile(r"(?P<name>[^<>]*?)\s*<(?P<email>[^\s<>]+@[^\s<>]+)>"),  # Jo Roe <jo@x.org>
+    re.compile(r"(?P<email>[^\s@]+@[^\s@]+)"),  # jo@x.org
+)
+
+
+def author_name(raw: object) -> str | None:
+    """The person's name in an RSS author string; e-mail addresses are never kept as names.
+
+    Why not feedparser's split: its e-mail pattern only knows 2-4 letter TLDs and cuts longer ones
+    (``desk@paper.example (Jo)`` → name ``ple (Jo``).
+    """
+    text = plain_text(raw)
+    if not text:
+        return None
+    for form in _AUTHOR_FORMS:
+        match = form.fullmatch(text)
+        if match:
+            name = match.groupdict().get("name")
+            return (plain_text(name) or None) if name else None
+    return None if "@" in text and " " not in text else text
+
+
 def _entry_authors(entry: Mapping[str, Any]) -> list[str]:
-    names: list[str] = []
-    for author in entry.get("authors") or []:
-        if isinstance(author, Mapping) and isinstance(author.get("name"), str):
-            names.append(plain_text(author["name"]))
-    if not names and isinstance(entry.get("author"), str):
-        names.append(plain_text(entry["author"]))
+    details = [a for a in entry.get("authors") or [] if isinstance(a, Mapping)]
+    raw = entry.get("author")
+    if len(details) <= 1 and isinstance(raw, str):
+        names = [author_name(raw)]
+    else:
+        names = [author_name(a.get("name")) for a in details if isinstance(a.get("name"), str)]
     return _dedupe(n for n in names if n)
 
 
@@ -484,12 +527,26 @@ def _entry_tags(entry: Mapping[str, Any]) -> list[str]:
     return _dedupe(t for t in tags if t)[:50]
 
 
+def _year_in(raw: str, year: int) -> bool:
+    """True when ``year`` (4 or 2 digits) appears as a number in ``raw``."""
+    return re.search(rf"(?<!\d)(?:{year:04d}|{year % 100:02d})(?!\d)", raw) is not None
+
+
 def _entry_date(entry: Mapping[str, Any], now: datetime | None, tolerance_hours: float) -> datetime | None:
+    """First usable of published/updated/created: feedparser's UTC struct_time when its year really
+    occurs in the original string (feedparser silently misreads e.g. year 10000 as 2010), else our
+    own parse of the string; both through the one date policy."""
     for key in ("published", "updated", "created"):
-        for value in (entry.get(f"{key}_parsed"), entry.get(key)):
-            result = normalize_date(value, now=now, tolerance_hours=tolerance_hours)
-            if result is not None:
-                return result
+        raw = entry.get(key)
+        parsed = entry.get(f"{key}_parsed")
+        raw = raw if isinstance(raw, str) and raw.strip() else None
+        if isinstance(parsed, time.struct_time) and (raw is None or _year_in(raw, parsed.tm_year)):
+            value: object = parsed
+        else:
+            value = raw
+        result = normalize_date(value, now=now, tolerance_hours=tolerance_hours)
+        if result is not None:
+            return result
     return None
 
 
@@ -546,7 +603,7 @@ def _parse_feed(
     if not isinstance(body, bytes | bytearray | memoryview):
         raise PipelineError(Reason.FEED_PARSE_ERROR, f"body must be bytes, got {type(body).__name__}")
     body = bytes(body)
-    if not body.strip(b" \t\r\n\x00\x0b\x0c") or not body.strip(b" \t\r\n\x00\xef\xbb\xbf\xfe\xff"):
+    if _is_blank(body):
         raise PipelineError(Reason.EMPTY_BODY, "feed body is empty")
     _check_entities(body)
     headers = {"content-type": content_type} if content_type else {}

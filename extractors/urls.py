@@ -187,8 +187,16 @@ def _norm_host(host: str) -> str | None:
             host = idna.encode(host, uts46=True).decode("ascii")
         except (idna.IDNAError, UnicodeError, ValueError):
             return None
-    if len(host) > 253 or not _HOST_OK.match(host) or ".." in host:
+    if len(host) > 253 or not _HOST_OK.match(host):
         return None
+    for label in host.split("."):
+        if not 0 < len(label) <= 63:
+            return None
+        if label.startswith("xn--"):
+            try:
+                idna.decode(label)
+            except (idna.IDNAError, UnicodeError, ValueError):
+                return None
     return host
 
 

@@ -20,6 +20,7 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from extractors.archives import ArchiveProblem, ArchiveRecord, discover, iter_records, record_url
+from extractors.dates import normalize_date
 from flows.ingest import load
 from flows.jobs import JobResult, PageJob, run_job
 from flows.pool import map_ordered
@@ -69,12 +70,13 @@ def _job_for(rec: ArchiveRecord, run_id: str, source: str | None, settings: Sett
         html=rec.html,
         text=text if rec.html is None else None,
         content_type=rec.content_type,
-        fetched_at=getattr(rec, "fetched_at", None),
+        fetched_at=rec.fetched_at,
         archive_path=rec.path,
         archive_record=rec.record_id,
         source=source or rec.source,
         title_hint=rec.title,
-        published_hint=rec.published_at,
+        published_hint=normalize_date(rec.published_at or rec.published_at_raw,
+                                      tolerance_hours=settings.future_tolerance_hours) if rec.kind == "jsonl" else None,
         tolerance_hours=settings.future_tolerance_hours,
     )
 

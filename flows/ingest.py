@@ -14,7 +14,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +119,7 @@ def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Se
 
 
 @task(name="parse-feeds", timeout_seconds=900)
-def parse_feeds(polls: list[PollOutcome]) -> list[FeedOutcome]:
+def parse_feeds(polls: list[PollOutcome], tolerance_hours: float = 24.0) -> list[FeedOutcome]:
     """Parse changed feed bodies; an unchanged body (same hash) costs no parsing."""
     out: list[FeedOutcome] = []
     for p in polls:
@@ -141,7 +141,8 @@ def parse_feeds(polls: list[PollOutcome]) -> list[FeedOutcome]:
             out.append(FeedOutcome(p.spec, "unchanged", http_status=res.status, result=res))
             continue
         try:
-            parsed = parse_feed(res.body, res.final_url or p.spec.url, content_type=res.content_type)
+            parsed = parse_feed(res.body, res.final_url or p.spec.url, content_type=res.content_type,
+                                tolerance_hours=tolerance_hours)
         except PipelineError as exc:
             out.append(FeedOutcome(p.spec, "failed", http_status=res.status, reason=exc.reason.value,
                                    message=exc.message, result=res))
@@ -267,7 +268,7 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     states = read_feed_states(settings.db, [s.url for s in specs])
 
     polls = poll_feeds(specs, states, settings)
-    outcomes = parse_feeds(polls)
+    outcomes = parse_feeds(polls, settings.future_tolerance_hours)
 
     rejects: list[Reject] = []
     now = utcnow()

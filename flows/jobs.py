@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from extractors.normalize import build_article
 from schemas.failures import PipelineError, Reason
 from schemas.records import Article, ExtractedDoc, FeedEntry, Origin, Stage, TextSource
+from schemas.settings import Settings
 
 
 @dataclass
@@ -43,6 +45,12 @@ class JobResult:
     message: str = ""
     blocked: bool = False
     notes: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=8)
+def _settings_for(tolerance_hours: float) -> Settings:
+    # built without reading the environment: workers only need the date tolerance
+    return Settings.model_construct(future_tolerance_hours=tolerance_hours)
 
 
 def _extract(job: PageJob) -> tuple[ExtractedDoc | None, TextSource]:
@@ -105,7 +113,7 @@ def run_job(job: PageJob) -> JobResult:
             archive_path=job.archive_path,
             archive_record=job.archive_record,
             source=job.source,
-            tolerance_hours=job.tolerance_hours,
+            settings=_settings_for(job.tolerance_hours),
         )
     except PipelineError as exc:
         if result.reason is None:

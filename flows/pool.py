@@ -23,8 +23,9 @@ _pool_size = 0
 
 def _warm() -> int:
     """Import the heavy extraction modules in each worker before real work arrives."""
+    import extractors.textdump
+
     import extractors.html_extract  # noqa: F401
-    import extractors.textdump  # noqa: F401
 
     return os.getpid()
 

@@ -60,7 +60,6 @@ def _prefect_env(verbose: bool) -> None:
 
 def _run_flow(fn: Any, verbose: bool, **params: Any) -> Any:
     """Call a Prefect flow and turn its failure into one line."""
-    _prefect_env(verbose)
     try:
         return fn(**params)
     except (ConfigError, CliError):
@@ -192,7 +191,7 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from extractors.feeds import load_feed_list, parse_opml, save_feed_list
+    from extractors.feeds import feed_key, load_feed_list, merge_feed_specs, parse_opml, save_feed_list
     from schemas.records import FeedSpec
 
     settings = _settings(args, feeds_file=Path(args.feeds) if args.feeds else None)
@@ -207,7 +206,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         if canonicalize_url(args.url) is None:
             raise ConfigError(f"not an http(s) feed URL: {args.url!r}")
         specs = load_feed_list(path) if path.exists() else []
-        if any(s.url == args.url for s in specs):
+        if any(feed_key(s.url) == feed_key(args.url) for s in specs):
             print(f"already listed: {args.url}")
             return 0
         specs.append(FeedSpec(url=args.url, name=args.name, tags=args.tag or []))
@@ -220,11 +219,8 @@ def cmd_feeds(args: argparse.Namespace) -> int:
             data = src.read_bytes()
         except OSError as exc:
             raise ConfigError(f"cannot read {src}: {exc.strerror}") from None
-        new = parse_opml(data)
-        specs = load_feed_list(path) if path.exists() else []
-        have = {s.url for s in specs}
-        added = [s for s in new if s.url not in have]
-        specs += added
+        new = parse_opml(data, source=str(src))
+        specs, added = merge_feed_specs(load_feed_list(path) if path.exists() else [], new)
         save_feed_list(path, specs)
         print(f"imported {len(added)} new feed(s) from {src} into {path} ({len(new) - len(added)} already listed)")
         return 0
@@ -377,6 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not hasattr(args, "verbose"):
         args.verbose = False
+    _prefect_env(args.verbose)  # before anything imports prefect: its settings are read at import
     try:
         return int(args.func(args))
     except ConfigError as exc:

@@ -8,9 +8,11 @@ from warehouse.db import DatabaseLocked, DatabaseMissing, connect_read, connect_
 from warehouse.load import LoadResult, load_batch, load_staged, upsert_run
 from warehouse.migrate import migrate
 from warehouse.queries import (
+    database_status,
     known_article_ids,
     known_links,
     known_record_ids,
+    query_arrow,
     raw_pages_since,
     read_feed_states,
     stats,
@@ -26,12 +28,14 @@ __all__ = [
     "RunInProgress",
     "connect_read",
     "connect_write",
+    "database_status",
     "known_article_ids",
     "known_links",
     "known_record_ids",
     "load_batch",
     "load_staged",
     "migrate",
+    "query_arrow",
     "raw_pages_since",
     "read_feed_states",
     "run_lock",

@@ -58,8 +58,8 @@ def applied_versions(conn: duckdb.DuckDBPyConnection) -> dict[int, str]:
     exists = conn.execute(
         "SELECT count(*) FROM information_schema.tables "
         "WHERE table_name = 'schema_migrations' AND table_schema = 'main'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    ).fetchall()
+    if not exists[0][0]:
         return {}
     rows = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
     return {int(v): str(n) for v, n in rows}

@@ -1,0 +1,156 @@
+"""End-to-end: the hourly flow under a real Prefect API against a real local news site."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+from tests.flows.site import BOILERPLATE_MARKERS, Site, article_page, atom, load_stories, rdf, rss
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def _dead_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _feeds_file(tmp_path: Path, urls: list[str]) -> Path:
+    p = tmp_path / "feeds.yaml"
+    p.write_text(yaml.safe_dump({"feeds": [{"url": u, "name": u.rsplit("/", 1)[-1]} for u in urls]}))
+    return p
+
+
+def _run(feeds: Path, db: Path) -> dict[str, Any]:
+    from flows.ingest import hourly_ingest
+
+    return hourly_ingest(feeds_file=str(feeds), db=str(db))
+
+
+def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def news(site: Site, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setenv("NEWSFLOW_PAGE_TIMEOUT", "2")
+    monkeypatch.setenv("NEWSFLOW_FEED_TIMEOUT", "5")
+    monkeypatch.setenv("NEWSFLOW_RETRIES", "0")
+    stories = load_stories()
+    for s in stories:
+        site.static(f"/news/{s['slug']}", article_page(s), "text/html; charset=utf-8")
+    link = {s["slug"]: f"{site.base}/news/{s['slug']}" for s in stories}
+    site.static("/rss.xml", rss([(s, link[s["slug"]]) for s in stories[:2]]), "application/rss+xml")
+    site.static("/atom.xml", atom([(s, link[s["slug"]]) for s in stories[2:4]]), "application/atom+xml")
+    site.static("/rdf.xml", rdf([(stories[4], link[stories[4]["slug"]])]), "application/rdf+xml")
+    return {"stories": stories, "link": link}
+
+
+def test_first_run_loads_every_story_clean(site: Site, news: dict[str, Any], tmp_path: Path, db_path: Path) -> None:
+    feeds = _feeds_file(tmp_path, [f"{site.base}/rss.xml", f"{site.base}/atom.xml", f"{site.base}/rdf.xml"])
+    summary = _run(feeds, db_path)
+    assert summary["load_status"] == "loaded"
+    rows = _rows(db_path, "SELECT url, title, text, authors, published_at, published_at_source, source, origin, "
+                          "text_source, word_count, language, feed_url FROM articles ORDER BY url")
+    assert len(rows) == 5
+    by_title = {r[1]: r for r in rows}
+    for s in news["stories"]:
+        r = by_title[s["title"]]
+        text = r[2]
+        for para in s["paragraphs"]:
+            assert para in text, f"story paragraph lost from {s['slug']}"
+        for marker in BOILERPLATE_MARKERS:
+            assert marker not in text, f"boilerplate {marker!r} left in {s['slug']}"
+        assert r[0] == news["link"][s["slug"]]
+        assert r[4] is not None and r[4].isoformat().startswith(s["date"][:16].replace("T", " ")[:10])
+        assert r[5] in ("feed", "html")
+        assert r[7] == "rss" and r[8] == "page" and r[10] == "en"
+        assert r[9] == len(" ".join(s["paragraphs"]).split()) or abs(r[9] - len(" ".join(s["paragraphs"]).split())) <= 3
+    runs = _rows(db_path, "SELECT flow, status, articles_new, feeds_ok FROM runs")
+    assert runs == [("hourly_ingest", "completed", 5, 3)]
+    raw = _rows(db_path, "SELECT count(*) FROM raw_pages")
+    assert raw == [(5,)]
+
+
+def test_second_run_is_conditional_and_adds_nothing(site: Site, news: dict[str, Any], tmp_path: Path,
+                                                    db_path: Path) -> None:
+    feeds = _feeds_file(tmp_path, [f"{site.base}/rss.xml", f"{site.base}/atom.xml"])
+    _run(feeds, db_path)
+    before = _rows(db_path, "SELECT count(*) FROM articles")[0][0]
+    n_log = len(site.log)
+    summary = _run(feeds, db_path)
+    second = site.log[n_log:]
+    assert {p for p, _ in second} == {"/rss.xml", "/atom.xml"}, "the second run fetched a page"
+    assert all(h.get("if-none-match") for _, h in second), "feed requests were not conditional"
+    assert summary["feeds_unchanged"] == 2 and summary["articles_new"] == 0
+    assert _rows(db_path, "SELECT count(*) FROM articles")[0][0] == before == 4
+    assert _rows(db_path, "SELECT count(*) FROM article_feeds")[0][0] == 4
+
+
+def test_feed_adding_one_item_yields_exactly_one_article(site: Site, news: dict[str, Any], tmp_path: Path,
+                                                         db_path: Path) -> None:
+    stories, link = news["stories"], news["link"]
+    feeds = _feeds_file(tmp_path, [f"{site.base}/rss.xml"])
+    _run(feeds, db_path)
+    site.static("/rss.xml", rss([(s, link[s["slug"]]) for s in stories[:3]]), "application/rss+xml")
+    n_log = len(site.log)
+    summary = _run(feeds, db_path)
+    pages = [p for p, _ in site.log[n_log:] if p.startswith("/news/")]
+    assert pages == [f"/news/{stories[2]['slug']}"]
+    assert summary["articles_new"] == 1
+    assert _rows(db_path, "SELECT count(*) FROM articles")[0][0] == 3
+
+
+def test_same_story_via_two_feeds_and_utm_variant_is_one_article(site: Site, news: dict[str, Any], tmp_path: Path,
+                                                                 db_path: Path) -> None:
+    s = news["stories"][0]
+    plain = news["link"][s["slug"]]
+    site.static("/a.xml", rss([(s, plain)], title="A"), "application/rss+xml")
+    site.static("/b.xml", rss([(s, plain + "?utm_source=feed&utm_medium=rss#top")], title="B"), "application/rss+xml")
+    feeds = _feeds_file(tmp_path, [f"{site.base}/a.xml", f"{site.base}/b.xml"])
+    _run(feeds, db_path)
+    assert _rows(db_path, "SELECT count(*), min(url) FROM articles") == [(1, plain)]
+    links = _rows(db_path, "SELECT feed_url FROM article_feeds ORDER BY feed_url")
+    assert [r[0] for r in links] == [f"{site.base}/a.xml", f"{site.base}/b.xml"]
+    assert len(site.requests_to(f"/news/{s['slug']}")) == 1
+
+
+def test_bad_feeds_and_pages_become_rejects_while_the_rest_load(site: Site, news: dict[str, Any], tmp_path: Path,
+                                                                db_path: Path) -> None:
+    stories, link = news["stories"], news["link"]
+    site.static("/not-a-feed", "<html><body><h1>Welcome</h1><p>Nothing here</p></body></html>", "text/html")
+    site.slow("/news/slow", 5)
+    missing = dict(stories[3], slug="missing")
+    slow = dict(stories[4], slug="slow")
+    site.static("/mixed.xml", rss([(stories[0], link[stories[0]["slug"]]),
+                                   (missing, f"{site.base}/news/missing"),
+                                   (slow, f"{site.base}/news/slow")]), "application/rss+xml")
+    dead = f"http://127.0.0.1:{_dead_port()}/feed.xml"
+    feeds = _feeds_file(tmp_path, [dead, f"{site.base}/not-a-feed", f"{site.base}/mixed.xml"])
+    summary = _run(feeds, db_path)
+    assert summary["feeds_failed"] == 2
+    rejects = _rows(db_path, "SELECT stage, reason, url FROM rejects ORDER BY url")
+    reasons = {(r[1], r[2]) for r in rejects}
+    assert ("connect_error", dead) in reasons
+    assert ("not_a_feed", f"{site.base}/not-a-feed") in reasons
+    assert ("http_404", f"{site.base}/news/missing") in reasons
+    assert ("timeout", f"{site.base}/news/slow") in reasons
+    arts = dict(_rows(db_path, "SELECT url, text_source FROM articles"))
+    assert arts[link[stories[0]["slug"]]] == "page"
+    # the two broken pages fall back to the feed's own summary, and say so
+    assert arts[f"{site.base}/news/missing"] == "feed"
+    assert arts[f"{site.base}/news/slow"] == "feed"
+    health = dict(_rows(db_path, "SELECT feed_url, last_status FROM v_feed_health"))
+    assert health[dead] == "failed" and health[f"{site.base}/mixed.xml"] == "ok"

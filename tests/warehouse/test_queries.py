@@ -1,0 +1,125 @@
+"""Read helpers: id look-ups via Arrow joins, feed states, paging raw pages, stats, sandboxed SQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.warehouse.factories import BASE, archive_row, article, feed_state, link, raw_page, run_record
+from warehouse.batch import Batch
+from warehouse.db import DatabaseMissing, connect_read
+from warehouse.load import load_batch
+from warehouse.queries import (
+    database_status,
+    known_article_ids,
+    known_links,
+    known_record_ids,
+    query_arrow,
+    raw_pages_since,
+    read_feed_states,
+    stats,
+)
+
+
+def test_missing_database_reads_as_empty_or_raises_when_strict(db_path: Path) -> None:
+    assert database_status(db_path) == "missing"
+    assert read_feed_states(db_path) == {}
+    assert known_article_ids(db_path, ["a" * 32]) == set()
+    assert list(raw_pages_since(db_path)) == []
+    assert stats(db_path)["available"] is False
+    with pytest.raises(DatabaseMissing, match="does not exist"):
+        read_feed_states(db_path, strict=True)
+    with pytest.raises(DatabaseMissing):
+        connect_read(db_path)
+    assert not db_path.exists()  # reading never creates the file
+
+
+def test_known_ids_links_and_records(db_path: Path) -> None:
+    arts = [article(i) for i in range(50)]
+    load_batch(db_path, Batch(
+        articles=arts,
+        links=[link(a) for a in arts],
+        archive_records=[archive_row(1, article_id=arts[1].article_id), archive_row(2, status="rejected")],
+    ))
+    stored = [a.article_id for a in arts[::7]]
+    unknown = [f"{i:032x}" for i in range(5000)]  # a large list travels as an Arrow table
+    assert known_article_ids(db_path, stored + unknown) == set(stored)
+    assert known_article_ids(db_path, []) == set()
+
+    pairs = [(link(a).feed_url, link(a).guid) for a in arts[:3]]
+    assert known_links(db_path, [*pairs, ("https://news0.example.com/rss.xml", "never-seen")]) == set(pairs)
+    # a guid seen on another feed is a different pair
+    assert known_links(db_path, [("https://elsewhere.example/rss", pairs[0][1])]) == set()
+
+    r1, r2, r3 = archive_row(1).record_id, archive_row(2).record_id, archive_row(3).record_id
+    assert known_record_ids(db_path, [r1, r2, r3]) == {r1, r2}
+    assert known_record_ids(db_path, [r1, r2, r3], statuses=["loaded"]) == {r1}
+
+
+def test_sql_injection_shaped_ids_are_just_values(db_path: Path) -> None:
+    load_batch(db_path, Batch(articles=[article(1)]))
+    evil = "x' OR '1'='1"
+    assert known_article_ids(db_path, [evil]) == set()
+    assert read_feed_states(db_path, [evil]) == {}
+
+
+def test_read_feed_states_round_trip(db_path: Path) -> None:
+    states = [feed_state(f"https://f{i}.example/rss", polled=BASE + timedelta(hours=i)) for i in range(3)]
+    load_batch(db_path, Batch(feed_states=states))
+    got = read_feed_states(db_path)
+    assert got == {s.feed_url: s for s in states}
+    assert set(read_feed_states(db_path, [states[1].feed_url, "https://other/rss"])) == {states[1].feed_url}
+
+
+def test_raw_pages_since_pages_through_everything_in_order(db_path: Path) -> None:
+    arts = [article(i) for i in range(23)]
+    # several pages share a fetch time, so paging must break ties by page_id
+    pages = [raw_page(a, fetched_at=BASE + timedelta(minutes=i // 4)) for i, a in enumerate(arts)]
+    load_batch(db_path, Batch(raw_pages=pages))
+    got = list(raw_pages_since(db_path, chunk_size=5))
+    assert sorted(p.page_id for p in got) == sorted(p.page_id for p in pages)
+    assert len(got) == len({p.page_id for p in got})
+    assert [(p.fetched_at, p.page_id) for p in got] == sorted((p.fetched_at, p.page_id) for p in pages)
+    assert got[0] == next(p for p in pages if p.page_id == got[0].page_id)  # body and metadata intact
+
+    cutoff = BASE + timedelta(minutes=3)
+    recent = list(raw_pages_since(db_path, cutoff, chunk_size=4))
+    assert {p.page_id for p in recent} == {p.page_id for p in pages if p.fetched_at >= cutoff}
+
+
+def test_raw_pages_since_lets_the_caller_load_while_iterating(db_path: Path) -> None:
+    arts = [article(i) for i in range(6)]
+    load_batch(db_path, Batch(raw_pages=[raw_page(a) for a in arts]))
+    seen = 0
+    for page in raw_pages_since(db_path, chunk_size=2):
+        result = load_batch(db_path, Batch(articles=[next(a for a in arts if a.article_id == page.article_id)]))
+        assert result.status == "loaded"
+        seen += 1
+    assert seen == 6 and len(known_article_ids(db_path, [a.article_id for a in arts])) == 6
+
+
+def test_stats(db_path: Path) -> None:
+    load_batch(db_path, Batch(run=run_record("r1", status="completed", articles_new=2),
+                              articles=[article(1), article(2)]))
+    s = stats(db_path)
+    assert s["available"] and s["tables"]["articles"] == 2 and s["tables"]["rejects"] == 0
+    assert s["latest_run"]["run_id"] == "r1" and s["latest_run"]["articles_new"] == 2
+    assert s["schema_version"] >= 2 and s["size_bytes"] > 0
+
+
+def test_query_arrow_is_read_only_and_sandboxed(db_path: Path, tmp_path: Path) -> None:
+    load_batch(db_path, Batch(articles=[article(1)]))
+    table = query_arrow(db_path, "SELECT count(*) AS n FROM v_articles WHERE source LIKE ?", ["news%"])
+    assert table.column("n").to_pylist() == [1]
+    with pytest.raises(duckdb.Error, match="read-only"):
+        query_arrow(db_path, "DELETE FROM articles")
+    with pytest.raises(duckdb.Error):
+        query_arrow(db_path, "DROP TABLE articles")
+    outside = tmp_path / "leak.csv"
+    with pytest.raises(duckdb.Error):
+        query_arrow(db_path, f"COPY articles TO '{outside}'")
+    assert not outside.exists()
+    assert query_arrow(db_path, "SELECT count(*) AS n FROM articles").column("n").to_pylist() == [1]

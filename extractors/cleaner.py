@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = ["clean_lines", "clean_text", "is_caption_line", "is_headline_like", "looks_like_sentence"]
 
@@ -113,77 +114,140 @@ _LEADIN_RE = re.compile(
     re.X | re.I,
 )
 
-# Calls to action, account and comment prompts, consent/ad notices. Searched anywhere in a
-# *short* line (see _PROMPT_MAX_WORDS); each alternative is specific enough on its own.
-_PROMPT_RE = re.compile(
-    r"""(?:
-        \bspread\ the\ love\b
-      | \blog\ ?in\ or\ (?:register|sign\ up)\b | \bsign\ in\ or\ register\b
-      | \bto\ participate\ in\ the\ discussion\b | \bjoin\ the\ (?:discussion|conversation)\b
-      | \bleave\ a\ (?:reply|comment)\b | \bpost\ a\ comment\b | \bpost\ your\ comment\b
-      | \byour\ email\ address\ will\ not\ be\ published\b | \brequired\ fields\ are\ marked\b
-      | \bcomments\ are\ (?:moderated|closed)\b | \bcommenting\ (?:is\ )?(?:disabled|closed)\b
-      | \byou\ must\ be\ logged\ in\b | \bplease\ log\ ?in\b | \blog\ ?in\ (?:here\ )?to\ (?:comment|leave|reply|post|continue|read)\b
-      | \bbe\ the\ first\ to\ comment\b | \bno\ comments\ yet\b | \bcomment\ by\b | \b\d+\ comments?\b\s*$
-      | \b(?:we|this\ (?:site|website))\ uses?\ cookies\b | \bcookie\ (?:policy|settings|preferences|consent)\b
-      | \bby\ (?:continuing|using)\ (?:to\ (?:use|browse)\ )?(?:this|our)\ (?:site|website)\b
-      | \bwe\ use\ your\ sign-?up\b | \byou\ can\ unsubscribe\ at\ any\ time\b | \bunsubscribe\ at\ any\ time\b
-      | \bconsented\ to\b | \bprivacy\ (?:policy|notice)\b.*\b(?:agree|accept|consent|read)\b
-      | \bsubscribe\ (?:now|today|here|for|to\ (?:our|the|read|continue|get|receive))\b
-      | \bsign\ up\ (?:now|today|here|for|to\ (?:our|get|receive|the))\b | \bsign\ up\ free\b | \bfree\ sign\ up\b
-      | \b(?:our|the)\ (?:daily\ |weekly\ |free\ |email\ )*newsletters?\b | \bnewsletter\ (?:sign-?up|anmelden|abonnieren)\b
-      | \bget\ (?:our|the)\ [\w' ]{0,40}(?:newsletter|daily\ edition|app|briefing)\b
-      | \bnever\ miss\ (?:a|an|our)\b | \bstraight\ to\ your\ inbox\b | \bin\ your\ inbox\b | \bdelivered\ to\ your\ inbox\b
-      | \balready\ a\ subscriber\b | \bsubscribers?\ only\b | \bto\ (?:view|read)\ the\ full\ (?:story|article)\b
-      | \bfor\ the\ full\ story\b | \bread\ (?:the\ )?full\ (?:article|story)\b | \bsource:\s*read\ full\ article\b
-      | \bfollow\ (?:us|[\w.@ ]{1,30})\ on\ (?:twitter|facebook|instagram|linkedin|telegram|tiktok|youtube|x)\b
-      | \blike\ us\ on\ facebook\b | \bjoin\ us\ on\b | \bshare\ (?:this|on|via)\b | \bclick\ (?:here|to\ share)\b
-      | \bdownload\ (?:the|our)\ [\w ]{0,30}apps?\b | \b(?:app\ store|google\ play)\b
-      | \bsupport\ (?:our|independent|quality)\ journalism\b | \b(?:please\ )?consider\ (?:supporting|donating|a\ donation)\b
-      | \bbecome\ a\ (?:member|supporter|patron|subscriber)\b | \bdonate\ (?:now|today)\b
-      | \bthis\ (?:post|article|page)\ (?:contains|may\ contain|includes)\ (?:affiliate|references\ to\ products|sponsored)\b
-      | \bwe\ (?:may\ )?(?:earn|receive)\ (?:a\ )?(?:small\ )?(?:commission|compensation)\b | \baffiliate\ links?\b
-      | \badvertis(?:e|ing)\ with\ us\b | \bsponsored\ by\b
-      | \ball\ rights\ reserved\b | \bcopyrighted\ property\b | \bwritten\ permission\b.*\b(?:reprint|republish|reproduc)\w*
-      | \bmay\ not\ be\ (?:published|broadcast|rewritten|redistributed|reproduced)\b
-      | \bviews\ expressed\b.*\b(?:own|necessarily)\b | \bdo\ not\ necessarily\ (?:reflect|represent)\b
-      | \bopinions\ expressed\b | \bnot\ necessarily\ (?:those|the\ views)\b
-      | \bletters?\ to\ the\ editor\b.*\bsubmit\b | \bsubmit\ (?:your|a)\ letter\b
-      # German
-      | \bkommentar(?:e)?\ (?:schreiben|verfassen|abgeben|hinzufügen)\b | \bum\ kommentare\ zu\ schreiben\b
-      | \bmelden\ sie\ sich\ an\b | \bsie\ müssen\ (?:sich\ )?(?:anmelden|eingeloggt)\b | \bnicht\ eingeloggt\b
-      | \bnur\ (?:angemeldete|registrierte)\ (?:benutzer|nutzer|leser)\b | \bkeine\ kommentare\b
-      | \bbitte\ registrieren\ sie\ sich\b | \bnetiquette\b
-      | \b(?:unseren?|zum|den)\ newsletter\b | \bnewsletter\b.*\b(?:anmelden|abonnieren|bestellen|erhalten\ sie)\b
-      | \bjetzt\ (?:abonnieren|anmelden|registrieren|bestellen|kostenlos)\b | \bmelde\ dich\b.*\bnewsletter\b
-      | \bfolgen\ sie\ uns\b | \bfolge\ uns\b | \bteilen\ mit\b
-      | \b(?:wir|diese\ (?:seite|website))\ (?:verwendet|verwenden|nutzt|nutzen)\ cookies\b
-      | \bdatenschutz(?:erklärung|bestimmungen|-\ und\ nutzungsbedingungen)?\b.*\b(?:akzeptier|zustimm|einverstanden)\w*
-      | \benthält\ (?:affiliate|werbung)\b | \baffiliate[- ]links?\b | \bwerbung\b.*\b(?:enthält|beitrag)\b
-      | \bunterstütze?n?\ (?:uns|unsere\ arbeit)\b
-      # Spanish / Portuguese
-      | \bsíguenos\ en\b | \bsiguenos\ en\b | \bsuscr[ií]bete\b | \bsuscríbase\b | \bpara\ comentar\b
-      | \bdejá\ tu\ comentario\b | \bdeja\ tu\ comentario\b | \bhazte\ (?:miembro|socio)\b | \bcanal\ de\ (?:telegram|youtube|whatsapp)\b
-      | \bsiga-nos\b | \bassine\ (?:já|agora)\b | \binscreva-se\b
-      # French / Italian
-      | \bsuivez-nous\b | \babonnez-vous\b | \bpour\ lire\ la\ suite\b | \bpour\ accéder\ en\ illimité\b
-      | \bpublier\ un\ commentaire\b | \blaisser\ un\ commentaire\b | \bseguici\ su\b | \biscriviti\b
-      # Polish / Dutch
-      | \bwesprzyj\b | \bzapraszamy\ (?:też\ )?do\ subskrypcji\b | \bmateriał\ chroniony\ prawem\b | \bvolg\ ons\b
-    )""",
-    re.X | re.I,
+# Calls to action, account and comment prompts, consent/ad/copyright notices and opinion
+# disclaimers. Each rule is (trigger words, pattern, max words of the line): a line is only
+# searched with the patterns whose trigger words it contains, which keeps the cleaner cheap.
+# Patterns run on the lower-cased line. A rule fires only on lines up to its word limit, so a
+# long story paragraph that merely mentions a newsletter survives.
+_SHORT = 45
+_LONG = 90  # notices that can be long but are never story text
+_PROMPT_SPECS: tuple[tuple[str, str, int], ...] = (
+    ("love", r"\bspread the love\b", _SHORT),
+    ("register registrieren", r"\b(?:log ?in|sign in) or (?:register|sign up)\b|\bbitte registrieren sie sich\b", _SHORT),
+    ("discussion conversation", r"\b(?:participate in|join) the (?:discussion|conversation)\b", _SHORT),
+    ("reply", r"\bleave a reply\b", _SHORT),
+    (
+        "comment comments commenting",
+        r"\bleave a comment\b|\bpost (?:a|your) comment\b|\bcomments are (?:moderated|closed)\b"
+        r"|\bcommenting (?:is )?(?:disabled|closed)\b|\bbe the first to comment\b|\bno comments yet\b"
+        r"|^comment by\b|^\d+ comments?$|\bto (?:leave|post|write) a comment\b|\bwelcome (?:reader )?comments\b",
+        _SHORT,
+    ),
+    ("published", r"\byour email address will not be published\b", _SHORT),
+    ("required", r"\brequired fields are marked\b", _SHORT),
+    ("logged", r"\byou must be logged in\b", _SHORT),
+    ("log login", r"\bplease log ?in\b|\blog ?in (?:here )?to (?:comment|leave|reply|post|continue|read)\b", _SHORT),
+    (
+        "cookies cookie",
+        r"\b(?:we|this (?:site|website)|our (?:site|website)) uses? cookies\b|\bcookie (?:policy|settings|preferences|consent)\b"
+        r"|\b(?:wir|diese (?:seite|website)) (?:verwendet|verwenden|nutzt|nutzen) cookies\b",
+        _LONG,
+    ),
+    ("continuing using", r"\bby (?:continuing|using) (?:to (?:use|browse) )?(?:this|our) (?:site|website)\b", _SHORT),
+    (
+        "sign signup",
+        r"\bwe use your sign-?up\b|\bsign[ -]?up (?:now|today|here|free|for|to (?:our|get|receive|the))\b|\bfree sign[ -]?up\b",
+        _LONG,
+    ),
+    ("unsubscribe", r"\bunsubscribe at any time\b", _LONG),
+    ("consented", r"\bconsented to\b", _SHORT),
+    ("privacy", r"\bprivacy (?:policy|notice)\b.*\b(?:agree|accept|consent)", _SHORT),
+    ("subscribe", r"\bsubscribe (?:now|today|here|for|to (?:our|the|read|continue|get|receive))\b", _SHORT),
+    (
+        "newsletter newsletters",
+        r"\b(?:our|the) (?:daily |weekly |free |email )*newsletters?\b|\bnewsletter (?:sign-?up|anmelden|abonnieren)\b"
+        r"|\b(?:unseren?|zum|den) newsletter\b|\bnewsletter\b.*\b(?:anmelden|abonnieren|bestellen|erhalten sie)\b",
+        _SHORT,
+    ),
+    ("edition briefing app", r"\bget (?:our|the) [\w'’ ]{0,40}(?:newsletter|daily edition|app|briefing)\b", _SHORT),
+    ("miss", r"\bnever miss (?:a|an|our)\b", _SHORT),
+    ("inbox", r"\b(?:straight to|in|delivered to) your inbox\b", _SHORT),
+    ("subscriber subscribers", r"\balready a subscriber\b|\bsubscribers? only\b", _SHORT),
+    ("full", r"\bto (?:view|read) the full (?:story|article)\b|\bfor the full story\b|\bread (?:the )?full (?:article|story)\b", _SHORT),
+    ("follow", r"\bfollow (?:us|[\w.@ ]{1,30}) on (?:twitter|facebook|instagram|linkedin|telegram|tiktok|youtube|x)\b", _SHORT),
+    ("facebook", r"\blike us on facebook\b", _SHORT),
+    ("join", r"\bjoin us on\b", _SHORT),
+    ("share", r"\bshare (?:this|on|via)\b", _SHORT),
+    ("click", r"\bclick (?:here|to share)\b", 30),
+    ("download", r"\bdownload (?:the|our) [\w ]{0,30}apps?\b", _SHORT),
+    ("store play", r"\bapp store\b|\bgoogle play\b", 30),
+    ("journalism", r"\bsupport (?:our|independent|quality) journalism\b", _SHORT),
+    ("consider", r"\bconsider (?:supporting|donating|a donation)\b", _SHORT),
+    ("become", r"\bbecome a (?:member|supporter|patron|subscriber)\b", _SHORT),
+    ("donate", r"\bdonate (?:now|today)\b", _SHORT),
+    (
+        "contains includes",
+        r"\bthis (?:post|article|page) (?:contains|may contain|includes) (?:affiliate|references to products|sponsored)",
+        _LONG,
+    ),
+    ("commission compensation", r"\bwe (?:may )?(?:earn|receive) (?:a )?(?:small )?(?:commission|compensation)\b", _LONG),
+    ("affiliate", r"\baffiliate[- ]links?\b", _SHORT),
+    ("advertise advertising", r"\badvertis(?:e|ing) with us\b", _SHORT),
+    ("sponsored", r"\bsponsored by\b", 20),
+    ("reserved", r"\ball rights reserved\b", _SHORT),
+    ("copyrighted", r"\bcopyrighted property\b", _LONG),
+    ("permission", r"\bwritten permission\b.*\b(?:reprint|republish|reproduc)", _LONG),
+    (
+        "published broadcast rewritten redistributed reproduced",
+        r"\bmay not be (?:published|broadcast|rewritten|redistributed|reproduced)\b",
+        _LONG,
+    ),
+    ("expressed", r"\bviews expressed\b.*\b(?:own|necessarily)\b|\bopinions expressed\b", _LONG),
+    ("necessarily", r"\bdo(?:es)? not necessarily (?:reflect|represent)\b|\bnot necessarily (?:those|the views)\b", _LONG),
+    ("letter editor", r"\bletters? to the editor\b.*\bsubmit\b|\bsubmit (?:your|a) letter\b", _SHORT),
+    # German
+    (
+        "kommentar kommentare",
+        r"\bkommentare? (?:schreiben|verfassen|abgeben|hinzufügen)\b|\bum kommentare zu schreiben\b|\bkeine kommentare\b",
+        _SHORT,
+    ),
+    ("melden müssen", r"\bmelden sie sich an\b|\bsie müssen (?:sich )?(?:anmelden|eingeloggt)\b", _SHORT),
+    ("eingeloggt", r"\bnicht eingeloggt\b", _SHORT),
+    ("benutzer nutzer leser", r"\bnur (?:angemeldete|registrierte) (?:benutzer|nutzer|leser)\b", _SHORT),
+    ("netiquette", r"\bnetiquette\b", _SHORT),
+    ("jetzt", r"\bjetzt (?:abonnieren|anmelden|registrieren|bestellen|kostenlos)\b", _SHORT),
+    ("folgen folge", r"\bfolgen sie uns\b|\bfolge uns\b", _SHORT),
+    ("teilen", r"\bteilen mit\b", _SHORT),
+    (
+        "datenschutz datenschutzerklärung datenschutzbestimmungen",
+        r"\bdatenschutz\w*\b.*\b(?:akzeptier|zustimm|einverstanden)",
+        _SHORT,
+    ),
+    ("enthält werbung", r"\benthält (?:affiliate|werbung)\b|\bwerbung\b.*\b(?:enthält|beitrag)\b", _SHORT),
+    ("unterstütze unterstützen", r"\bunterstütze?n? (?:uns|unsere arbeit)\b", _SHORT),
+    # Spanish / Portuguese
+    ("síguenos siguenos", r"\bs[ií]guenos en\b", _SHORT),
+    ("suscríbete suscribete suscríbase", r"\bsuscr[ií](?:bete|base)\b", _SHORT),
+    ("comentar", r"\bpara comentar\b", _SHORT),
+    ("comentario", r"\bdej[aá] tu comentario\b", _SHORT),
+    ("hazte", r"\bhazte (?:miembro|socio)\b", _SHORT),
+    ("canal", r"\bcanal de (?:telegram|youtube|whatsapp)\b", _SHORT),
+    ("siga", r"\bsiga-nos\b", _SHORT),
+    ("assine", r"\bassine (?:já|agora)\b", _SHORT),
+    ("inscreva", r"\binscreva-se\b", _SHORT),
+    # French / Italian
+    ("suivez", r"\bsuivez-nous\b", _SHORT),
+    ("abonnez", r"\babonnez-vous\b", _SHORT),
+    ("suite", r"\bpour lire la suite\b", _SHORT),
+    ("illimité", r"\bpour accéder en illimité\b", _SHORT),
+    ("commentaire", r"\b(?:publier|laisser) un commentaire\b", _SHORT),
+    ("seguici", r"\bseguici su\b", _SHORT),
+    ("iscriviti", r"\biscriviti\b", _SHORT),
+    # Polish / Dutch
+    ("wesprzyj", r"\bwesprzyj\b", _SHORT),
+    ("subskrypcji", r"\bzapraszamy (?:też )?do subskrypcji\b", _SHORT),
+    ("chroniony", r"\bmateriał chroniony prawem\b", _SHORT),
+    ("volg", r"\bvolg ons\b", _SHORT),
 )
-_PROMPT_MAX_WORDS = 45
-_PROMPT_MAX_WORDS_STRONG = 90  # consent/disclaimer notices can be long but are never story
-_STRONG_PROMPT_RE = re.compile(
-    r"""(?:
-        \bwe\ use\ your\ sign-?up\b | \bviews\ expressed\b.*\b(?:own|necessarily)\b
-      | \bdo\ not\ necessarily\ (?:reflect|represent)\b.*\b(?:views?|opinions?|point[- ]of[- ]view|position)\b
-      | \b(?:we|this\ (?:site|website))\ uses?\ cookies\b | \bcopyrighted\ property\b
-      | \bthis\ (?:post|article|page)\ (?:contains|may\ contain)\ (?:affiliate|references\ to\ products)\b
-    )""",
-    re.X | re.I,
+_PROMPT_RULES: tuple[tuple[re.Pattern[str], int], ...] = tuple(
+    (re.compile(pattern), limit) for _, pattern, limit in _PROMPT_SPECS
 )
+_PROMPT_INDEX: dict[str, tuple[int, ...]] = {}
+for _rule_no, (_triggers, _, _) in enumerate(_PROMPT_SPECS):
+    for _word in _triggers.split():
+        _PROMPT_INDEX[_word] = (*_PROMPT_INDEX.get(_word, ()), _rule_no)
+_PROMPT_KEYS = frozenset(_PROMPT_INDEX)
+_TOKEN_RE = re.compile(r"\w+")
 
 _DISCLAIMER_HEAD_RE = re.compile(r"^(?:post\ )?disclaimer\b|^haftungsausschluss\b|^aviso\ legal\b", re.I | re.X)
 
@@ -255,9 +319,9 @@ _TRAILING_BYLINE_CREDIT_RE = re.compile(r"[.!?]\s+By\s+(?:[A-Z][A-Z.'’&-]+\s?)
 
 # Lines like "* A terrorist group outlawed in ..." are editorial notes: kept (they are not UI).
 
+_LIST_MARK_CHARS = frozenset("-–—•·*▪►▸>»")
 _LIST_MARK_RE = re.compile(r"^\s*(?:[-–—•·*▪►▸>»]+|\d{1,2}[.)])\s+")
 _EDGE_PUNCT = " \t\u00a0|:;,.!?·•-–—»«›‹<>()[]{}*#\"'“”‘’/\\+=~"
-_WS_RE = re.compile(r"\s+")
 _TERMINAL_RE = re.compile(r"[.!?…。！？]['\"”’»)\]]*\s*$")
 _HEADLINE_END_BAD_RE = re.compile(r"[.,;:]\s*$")
 _COUNTER_RE = re.compile(r"^\d{1,4}$")
@@ -300,6 +364,9 @@ _LANG_SCRIPT = {
 _LATIN_WORD_CHARS = re.compile(r"[A-Za-z]")
 _CYR_WORD_CHARS = re.compile(r"[\u0400-\u04ff]")
 _WORD_RE = re.compile(r"\S+")
+_LETTER_RE = re.compile(r"[^\W\d_]")
+_LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
+_SCRIPT_RUN_RES = {name: re.compile(rx.pattern + "+") for name, rx in _SCRIPT_RES.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,23 +376,24 @@ _WORD_RE = re.compile(r"\S+")
 
 @dataclass(slots=True)
 class _Line:
-    index: int
     text: str  # stripped
     norm: str  # lower-cased, whitespace collapsed, list marker and edge punctuation removed
     words: int
+    blank_before: bool  # a blank line separated it from the previous line
     removed: str | None = None  # reason, for debugging and tests
+    replacement: str | None = None  # the line with a trailing credit cut off
     flags: set[str] = field(default_factory=set)
 
 
 def _normalise(text: str) -> str:
-    text = _LIST_MARK_RE.sub("", text)
-    text = _WS_RE.sub(" ", text).strip(_EDGE_PUNCT)
-    return text.lower()
+    if text[:1] in _LIST_MARK_CHARS or text[:1].isdigit():
+        text = _LIST_MARK_RE.sub("", text)
+    return " ".join(text.split()).strip(_EDGE_PUNCT).lower()
 
 
 def looks_like_sentence(text: str) -> bool:
     """A line that reads as prose: ends with terminal punctuation and has several words."""
-    return len(text.split()) >= 6 and _TERMINAL_RE.search(text) is not None
+    return _TERMINAL_RE.search(text) is not None and len(text.split()) >= 6
 
 
 def is_headline_like(text: str) -> bool:
@@ -353,54 +421,73 @@ def _is_label(text: str) -> bool:
     return stripped[0].isupper() and not any(ch.isdigit() for ch in stripped)
 
 
+_CREDIT_TRIGGERS = frozenset(
+    ["photo", "photos", "foto", "fotos", "picture", "image", "imagen", "bild", "credit", "crédit", "fot", "photograph", "illustration", "via", "getty", "reuters", "afp", "ap", "epa", "dpa"]
+)
+_EDITORIAL_TRIGGERS = frozenset(["editorial", "archive", "archives", "handout", "commercial", "sales", "photo", "picture", "image", "left", "l", "von"])
+_TAIL = 220
+_QUOTE_OPENERS = frozenset("\"“„«‘‚'»")
+
+
 def is_caption_line(text: str) -> bool:
     """Photo captions and credit lines (start or end with a credit, or a dated site stamp)."""
-    return _caption_kind(text) is not None
-
-
-def _caption_kind(text: str) -> str | None:
     stripped = text.strip()
-    if not stripped:
-        return None
-    words = len(stripped.split())
+    return _caption_kind(stripped, _TOKEN_RE.findall(stripped.lower())) is not None
+
+
+def _caption_kind(text: str, tokens: list[str]) -> str | None:
+    """``stamp`` / ``credit`` / ``caption`` / ``figure`` for caption-like lines, else None."""
+    words = text.count(" ") + 1
     if words > 120:
         return None
-    if _CAPTION_STAMP_RE.search(stripped):
+    tail = text[-_TAIL:]
+    if tail[-1:].isdigit() and _CAPTION_STAMP_RE.search(tail):
         return "stamp"
-    if _CAPTION_START_RE.match(stripped):
+    if _CAPTION_START_RE.match(text):
         return "credit"
-    if _CAPTION_END_RE.search(stripped):
-        return "credit"
-    if words <= 80 and _EDITORIAL_USE_RE.search(stripped) and not stripped.startswith(("“", '"')):
+    if (
+        words <= 80
+        and not _EDITORIAL_TRIGGERS.isdisjoint(tokens)
+        and not text.startswith(("“", '"', "„", "«"))
+        and _EDITORIAL_USE_RE.search(text)
+    ):
         return "caption"
-    if words <= 60 and _FIGURE_RE.match(stripped):
+    if ("©" in tail or "/" in tail or not _CREDIT_TRIGGERS.isdisjoint(tokens)) and _CAPTION_END_RE.search(tail):
+        return "trailing_credit"
+    if words <= 60 and text[:1] in "FfAaGgCcTt" and _FIGURE_RE.match(text):
         return "figure"
-    if _TRAILING_BYLINE_CREDIT_RE.search(stripped) and words <= 60:
+    if words <= 60 and "By " in tail and _TRAILING_BYLINE_CREDIT_RE.search(tail):
         return "credit"
     return None
 
 
-def _dominant_script(text: str, language: str | None) -> tuple[str | None, float]:
-    counts = {name: len(rx.findall(text)) for name, rx in _SCRIPT_RES.items()}
-    total = sum(counts.values())
+def _cut_trailing_credit(text: str) -> str | None:
+    """The line without its closing credit, or None when nothing sensible is left."""
+    tail_start = max(0, len(text) - _TAIL)
+    match = _CAPTION_END_RE.search(text, tail_start)
+    if not match:
+        return None
+    kept = text[: match.start()].rstrip(" -–—|/")
+    return kept if len(kept.split()) >= 8 else None
+
+
+def _letters(text: str, script: str | None = None) -> int:
+    """Number of letters in ``text`` (of one script when given)."""
+    rx = _SCRIPT_RUN_RES[script] if script else _LETTER_RUN_RE
+    return sum(map(len, rx.findall(text)))
+
+
+def _document_script(text: str, language: str | None) -> str | None:
+    """The article's script: from its language when known, else the most frequent one."""
+    total = _letters(text)
     if not total:
-        return None, 0.0
-    best = max(counts, key=lambda k: counts[k])
-    if language:
-        hinted = _LANG_SCRIPT.get(language.split("-")[0].lower())
-        if hinted and counts.get(hinted, 0) >= 0.5 * total:
-            best = hinted
-    return best, counts[best] / total
-
-
-def _foreign_script(text: str, dominant: str) -> bool:
-    """True when most letters of ``text`` belong to one script other than ``dominant``."""
-    counts = {name: len(rx.findall(text)) for name, rx in _SCRIPT_RES.items()}
-    total = sum(counts.values())
-    if total < 3:
-        return False
-    own = counts.get(dominant, 0)
-    return own <= 0.2 * total
+        return None
+    hinted = _LANG_SCRIPT.get(language.split("-")[0].lower()) if language else None
+    if hinted and _letters(text, hinted) >= 0.4 * total:
+        return hinted  # a declared language is trusted only when the text agrees
+    if _letters(text, "latin") >= 0.5 * total:
+        return "latin"
+    return max(_SCRIPT_RUN_RES, key=lambda name: _letters(text, name))
 
 
 def _homoglyph_words(text: str) -> int:
@@ -412,13 +499,23 @@ def _homoglyph_words(text: str) -> int:
     )
 
 
-def _sentences(text: str) -> int:
-    return len(_SENTENCE_SPLIT_RE.split(text.strip()))
-
-
 # --------------------------------------------------------------------------------------------
 # rules
 # --------------------------------------------------------------------------------------------
+
+
+def _prompt_hit(low: str, tokens: list[str], words: int) -> bool:
+    triggered = _PROMPT_KEYS.intersection(tokens)
+    if not triggered:
+        return False
+    rules: set[int] = set()
+    for token in triggered:
+        rules.update(_PROMPT_INDEX[token])
+    for rule_no in rules:
+        pattern, limit = _PROMPT_RULES[rule_no]
+        if words <= limit and pattern.search(low):
+            return True
+    return False
 
 
 def _line_rule(line: _Line, title_norm: str | None) -> str | None:
@@ -434,27 +531,31 @@ def _line_rule(line: _Line, title_norm: str | None) -> str | None:
     if words <= 12 and _RELATED_HEADING_RE.match(norm):
         line.flags.add("related_heading")
         return "related_heading"
-    if words <= 45 and _LEADIN_RE.match(text):
-        rest = _LEADIN_RE.sub("", text, count=1).strip()
+    if words <= 45 and (lead := _LEADIN_RE.match(text)):
+        rest = text[lead.end() :].strip()
         if rest and len(rest.split()) <= 30:
             return "read_more"
-    kind = _caption_kind(text)
+    low = text.lower()
+    tokens = _TOKEN_RE.findall(low)
+    kind = _caption_kind(text, tokens)
     if kind:
-        if kind == "stamp":
-            line.flags.add("stamp")
+        if kind == "trailing_credit" and words > 50:
+            # a long paragraph with a credit glued to its end: keep the paragraph
+            line.replacement = _cut_trailing_credit(text)
+            return None if line.replacement else "caption"
+        line.flags.add(kind)
         line.flags.add("caption")
         return "caption"
-    if words <= _PROMPT_MAX_WORDS and _PROMPT_RE.search(text):
+    if not (words >= 8 and text[:1] in _QUOTE_OPENERS) and _prompt_hit(low, tokens, words):
+        # (a line opening with a quotation mark is someone's speech, not the site's prompt)
         return "prompt"
-    if words <= _PROMPT_MAX_WORDS_STRONG and _STRONG_PROMPT_RE.search(text):
-        return "notice"
     if words <= 40 and _DISCLAIMER_HEAD_RE.match(norm):
         return "disclaimer"
     if words <= _META_MAX_WORDS and _META_LINE_RE.match(norm):
         return "meta"
     if title_norm and norm == title_norm:
         return "title_echo"
-    if words >= 3 and _homoglyph_words(text) >= 3:
+    if words >= 3 and _CYR_WORD_CHARS.search(text) and _homoglyph_words(text) >= 3:
         return "homoglyph"
     return None
 
@@ -472,7 +573,12 @@ def _teaser_cards(lines: list[_Line], body_start: int) -> None:
                 lines[nxt].removed = lines[nxt].removed or "teaser_label"
                 lines[candidate].removed = lines[candidate].removed or "teaser_headline"
             continue
-        if nxt < len(lines) and lines[nxt].removed is None and is_headline_like(lines[nxt].text) and not looks_like_sentence(lines[nxt].text):
+        if (
+            nxt < len(lines)
+            and lines[nxt].removed is None
+            and is_headline_like(lines[nxt].text)
+            and not looks_like_sentence(lines[nxt].text)
+        ):
             lines[nxt].removed = "teaser_headline"
 
 
@@ -482,8 +588,7 @@ def _related_blocks(lines: list[_Line], counts: dict[str, int]) -> None:
     n = len(lines)
     pos = 0
     while pos < n:
-        line = lines[pos]
-        if "related_heading" not in line.flags:
+        if "related_heading" not in lines[pos].flags:
             pos += 1
             continue
         consumed: list[int] = []
@@ -496,14 +601,14 @@ def _related_blocks(lines: list[_Line], counts: dict[str, int]) -> None:
             repeated = counts.get(cur.norm, 0) > 1 and len(cur.norm) >= 12
             if "related_heading" in cur.flags or cur.removed:
                 consumed.append(cursor)
-                after_headline = after_headline and not cur.removed
+                after_headline = False
             elif _is_label(text) and cur.words <= 3:
                 consumed.append(cursor)
             elif _LIST_MARK_RE.match(text) and cur.words <= 30:
                 consumed.append(cursor)
                 teaser_seen = True
                 after_headline = False
-            elif (is_headline_like(text) and not looks_like_sentence(text)) or repeated:
+            elif repeated or (is_headline_like(text) and not looks_like_sentence(text)):
                 consumed.append(cursor)
                 teaser_seen = True
                 after_headline = True
@@ -519,6 +624,35 @@ def _related_blocks(lines: list[_Line], counts: dict[str, int]) -> None:
         pos = cursor if teaser_seen else pos + 1
 
 
+def _teaser_pairs(lines: list[_Line]) -> None:
+    """A headline printed twice in a row (link text + title) is a teaser card for another
+    article: drop both copies, the section labels just above and the blurb just below when
+    the blurb ends the card (next comes another card, a heading or the end)."""
+    n = len(lines)
+    for pos in range(n - 1):
+        line, twin = lines[pos], lines[pos + 1]
+        if line.norm != twin.norm or len(line.norm) < 12 or not is_headline_like(line.text):
+            continue
+        line.removed = line.removed or "teaser_pair"
+        twin.removed = twin.removed or "teaser_pair"
+        back = pos - 1
+        while back >= 0 and pos - back <= 2 and (lines[back].removed or _is_label(lines[back].text)):
+            if not lines[back].removed:
+                lines[back].removed = "teaser_label"
+            back -= 1
+        blurb = pos + 2
+        if blurb < n and lines[blurb].removed is None and lines[blurb].words <= 120:
+            after = blurb + 1
+            ends_card = (
+                after >= n
+                or lines[after].removed is not None
+                or _is_label(lines[after].text)
+                or (after + 1 < n and lines[after].norm == lines[after + 1].norm)
+            )
+            if ends_card:
+                lines[blurb].removed = "teaser_blurb"
+
+
 def _later_duplicates(lines: list[_Line]) -> None:
     """Drop repeated copies of a long line (teaser headlines and blurbs printed twice);
     the first copy stays, so a quote repeated as a pull quote never loses its text."""
@@ -532,12 +666,53 @@ def _later_duplicates(lines: list[_Line]) -> None:
             seen.add(line.norm)
 
 
-def _trailing_residue(lines: list[_Line]) -> None:
-    """After the last prose paragraph, short non-sentence lines are widget leftovers."""
-    last_prose = -1
+def _last_prose(lines: list[_Line]) -> int:
+    for pos in range(len(lines) - 1, -1, -1):
+        line = lines[pos]
+        if line.removed is None and line.words >= 8 and looks_like_sentence(line.text):
+            return pos
+    return -1
+
+
+def _body_start(lines: list[_Line]) -> int:
+    """Index of the first prose paragraph (captions and widgets usually sit above it)."""
     for pos, line in enumerate(lines):
-        if line.removed is None and looks_like_sentence(line.text):
-            last_prose = pos
+        if line.removed is None and line.words >= 12 and looks_like_sentence(line.text):
+            return pos
+    return len(lines)
+
+
+def _foreign_lines(lines: list[_Line], text: str, language: str | None, body_start: int, last_prose: int) -> None:
+    """Short lines in another script than the article, outside the story (above its first
+    or after its last paragraph), when that script is rare in the document. Quotes or names
+    in another script inside the story, and bilingual pages, are left alone."""
+    candidates = [
+        line
+        for pos, line in enumerate(lines)
+        if line.removed is None and line.words <= 10 and not body_start <= pos <= last_prose
+    ]
+    if not candidates:
+        return
+    dominant = _document_script(text, language)
+    if dominant is None:
+        return
+    doc_letters = 0
+    for line in candidates:
+        if dominant == "latin" and line.text.isascii():
+            continue
+        letters = _letters(line.text)
+        if letters < 3 or _letters(line.text, dominant) > 0.2 * letters:
+            continue
+        if not doc_letters:
+            doc_letters = _letters(text) or 1
+        # the line's own script must be rare in the document (not a bilingual page)
+        foreign = letters - _letters(line.text, dominant)
+        if doc_letters - _letters(text, dominant) <= 0.1 * doc_letters + foreign:
+            line.removed = "script"
+
+
+def _trailing_residue(lines: list[_Line], last_prose: int) -> None:
+    """After the last prose paragraph, short non-sentence lines are widget leftovers."""
     if last_prose < 0:
         return
     for line in lines[last_prose + 1 :]:
@@ -545,57 +720,100 @@ def _trailing_residue(lines: list[_Line]) -> None:
             line.removed = "trailing_residue"
 
 
-def _body_start(lines: list[_Line]) -> int:
-    """Index of the first prose paragraph (captions and widgets usually sit above it)."""
-    for pos, line in enumerate(lines):
-        if line.removed is None and looks_like_sentence(line.text) and line.words >= 12:
-            return pos
-    return len(lines)
+def _build_lines(text: str) -> list[_Line]:
+    lines: list[_Line] = []
+    blank = False
+    for raw in text.split("\n"):
+        stripped = raw.strip()
+        if not stripped:
+            blank = True
+            continue
+        lines.append(_Line(stripped, _normalise(stripped), stripped.count(" ") + 1, blank and bool(lines)))
+        blank = False
+    return lines
+
+
+def _classify(text: str, title: str | None, language: str | None, text_mode: bool) -> list[_Line]:
+    lines = _build_lines(text)
+    if not lines:
+        return lines
+    # a body line repeating the title is an echo in a text dump; on HTML pages trafilatura's
+    # text may legitimately open with the headline, so it stays there
+    title_norm = _normalise(title) if title and text_mode else None
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line.norm] = counts.get(line.norm, 0) + 1
+        line.removed = _line_rule(line, title_norm)
+
+    body_start = _body_start(lines)
+    last_prose = _last_prose(lines)
+    _foreign_lines(lines, text, language, body_start, last_prose)
+    _teaser_cards(lines, body_start + 1)
+    _related_blocks(lines, counts)
+    _teaser_pairs(lines)
+    _later_duplicates(lines)
+    if text_mode:
+        _trailing_residue(lines, _last_prose(lines))
+    return lines
+
+
+def _prepare(text: str) -> str:
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", ""))
+
+
+class LineVerdict(NamedTuple):
+    """One non-blank input line and what the cleaner decided about it."""
+
+    text: str  # the line as found (stripped)
+    reason: str | None  # why it is boilerplate; None when kept
+    kept_text: str  # what is kept (a long paragraph may lose a glued-on photo credit)
+    blank_before: bool  # the input had a blank line before it
+
+
+def classify(
+    text: str, *, title: str | None = None, language: str | None = None, text_mode: bool = False
+) -> list[LineVerdict]:
+    """Judge every non-blank line of ``text``, in order.
+
+    ``text_mode`` adds the cues that only plain-text dumps need (a body line repeating the
+    title, widget leftovers after the last paragraph); the HTML path relies on trafilatura
+    for page structure.
+    """
+    return [
+        LineVerdict(line.text, line.removed, line.replacement or line.text, line.blank_before)
+        for line in _classify(_prepare(text), title, language, text_mode)
+    ]
 
 
 def clean_lines(
     text: str, *, title: str | None = None, language: str | None = None, text_mode: bool = False
 ) -> list[tuple[str, str | None]]:
-    """Classify every non-blank line: ``(line, removal_reason_or_None)``, in order.
+    """``(line, removal_reason_or_None)`` for every non-blank line — handy for debugging."""
+    return [(v.text, v.reason) for v in classify(text, title=title, language=language, text_mode=text_mode)]
 
-    ``text_mode`` adds the cues that only plain-text dumps need (widget leftovers after the
-    last paragraph); the HTML path relies on trafilatura for page structure.
-    """
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    lines: list[_Line] = []
-    for raw in text.split("\n"):
-        stripped = raw.strip()
-        if not stripped:
+
+def clean_paragraphs(
+    text: str, *, title: str | None = None, language: str | None = None, text_mode: bool = False
+) -> list[tuple[str, bool]]:
+    """Kept lines as ``(line, blank_line_before)`` — for callers that re-assemble paragraphs."""
+    out: list[tuple[str, bool]] = []
+    pending_blank = False
+    for verdict in classify(text, title=title, language=language, text_mode=text_mode):
+        pending_blank = pending_blank or verdict.blank_before
+        if verdict.reason:
             continue
-        norm = _normalise(stripped)
-        lines.append(_Line(len(lines), stripped, norm, len(stripped.split())))
-    if not lines:
-        return []
-
-    title_norm = _normalise(title) if title else None
-    counts: dict[str, int] = {}
-    for line in lines:
-        counts[line.norm] = counts.get(line.norm, 0) + 1
-
-    for line in lines:
-        line.removed = _line_rule(line, title_norm)
-
-    dominant, share = _dominant_script(text, language)
-    if dominant and share >= 0.6:
-        for line in lines:
-            if line.removed is None and line.words <= 20 and _foreign_script(line.text, dominant):
-                line.removed = "script"
-
-    body_start = _body_start(lines)
-    _teaser_cards(lines, body_start + 1)
-    _related_blocks(lines, counts)
-    _later_duplicates(lines)
-    if text_mode:
-        _trailing_residue(lines)
-    return [(line.text, line.removed) for line in lines]
+        out.append((verdict.kept_text, pending_blank and bool(out)))
+        pending_blank = False
+    return out
 
 
-_BLANKS_RE = re.compile(r"\n{3,}")
+def caption_stamp_date(text: str) -> tuple[int, int, int] | None:
+    """``(day, month, year)`` of a caption stamped "… - Site, 1920, 22.09.2021", else None."""
+    match = _CAPTION_STAMP_RE.search(text.strip()[-_TAIL:])
+    if not match:
+        return None
+    day, month, year = (int(g) for g in match.groups())
+    return day, month, year
 
 
 def clean_text(
@@ -603,25 +821,14 @@ def clean_text(
 ) -> str:
     """Remove boilerplate lines from ``text`` and return the rest with its line structure.
 
-    Paragraph separators of the input are kept (single or blank-line breaks); runs of blank
-    lines left by removed lines collapse to one blank line.
+    Lines are kept whole and in order; a blank line is kept where the input had one (runs of
+    blank lines collapse to one), so single- and double-newline paragraph styles survive.
     """
     if not text or not text.strip():
         return ""
-    verdicts = clean_lines(text, title=title, language=language, text_mode=text_mode)
-    removed = {i for i, (_, reason) in enumerate(verdicts) if reason}
-    if not removed:
-        out = unicodedata.normalize("NFC", text)
-        return _BLANKS_RE.sub("\n\n", out).strip()
-    pieces: list[str] = []
-    idx = 0
-    source = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    for raw in source.split("\n"):
-        if not raw.strip():
-            pieces.append("")
-            continue
-        if idx not in removed:
-            pieces.append(raw.rstrip())
-        idx += 1
-    out = "\n".join(pieces)
-    return _BLANKS_RE.sub("\n\n", out).strip()
+    parts: list[str] = []
+    for line, blank_before in clean_paragraphs(text, title=title, language=language, text_mode=text_mode):
+        if blank_before:
+            parts.append("")
+        parts.append(line)
+    return "\n".join(parts)

@@ -81,3 +81,35 @@ class Totals:
             "f1": round(self.f1, 4),
             "accuracy": round(self.accuracy, 4),
         }
+
+
+@dataclass(frozen=True)
+class PageScore:
+    """Counts for one corpus page: plain trafilatura and our full path, same decoded input."""
+
+    url: str
+    plain: tuple[int, int, int, int]
+    ours: tuple[int, int, int, int]
+    blocked: bool
+
+
+def score_page(item: tuple[str, str, list[str], list[str]]) -> PageScore:
+    """Score one page of the trafilatura evaluation set ``(url, gz_path, with, without)``.
+
+    Both extractors get the same string from ``decode_html``; a page our path flags as
+    blocked counts as an empty extraction (the pipeline would not store it). Top-level so a
+    process pool can pickle it.
+    """
+    import gzip
+
+    import trafilatura
+
+    from extractors.html_extract import decode_html, extract_html
+
+    url, path, with_, without = item
+    with gzip.open(path, "rb") as handle:
+        html = decode_html(handle.read(), None)
+    plain = trafilatura.extract(html, url=url)
+    doc = extract_html(html, url)
+    ours = "" if doc.blocked else doc.text
+    return PageScore(url, score(plain, with_, without), score(ours, with_, without), doc.blocked)

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import logging
 import random
 import re
+import ssl
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -42,7 +44,7 @@ import httpx
 from extractors import netguard
 from extractors.robots import MAX_ROBOTS_BYTES, RobotsCache
 from schemas.failures import PipelineError, Reason, reason_for_status
-from schemas.settings import Settings
+from schemas.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -154,12 +156,16 @@ class _Inflate:
         self._d = zlib.decompressobj(self._wbits)
         self._started = False
         self._done = False
+        self._members = 0
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         while not self._done:
             try:
                 out = self._d.decompress(data, _DECODE_STEP)
             except zlib.error:
+                if self._members:  # junk after a complete gzip member: keep what we decoded
+                    self._done = True
+                    return
                 if self._gzip or self._started:
                     raise
                 # "deflate" is often sent as a raw stream without the zlib header.
@@ -171,6 +177,7 @@ class _Inflate:
             if out:
                 yield out
             if self._d.eof:
+                self._members += 1
                 rest = self._d.unused_data
                 if not (self._gzip and rest):
                     self._done = True  # trailing bytes after a deflate stream are ignored
@@ -266,18 +273,24 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         await asyncio.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verified TLS context per process (loading the CA bundle is slow; contexts are shareable)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 def _build_transport(settings: Settings, resolver: netguard.AsyncResolver) -> httpx.AsyncHTTPTransport:
     limits = httpx.Limits(
         max_connections=settings.global_concurrency + 4,
         max_keepalive_connections=min(settings.global_concurrency, 64),
         keepalive_expiry=15.0,
     )
-    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    transport = httpx.AsyncHTTPTransport(verify=_ssl_context(), limits=limits, trust_env=False)
     if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
         # Fail loudly rather than run without the connect-time guard on an unknown httpx.
         raise RuntimeError("unsupported httpx version: cannot install the guarded connection pool")
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=_ssl_context(),
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
@@ -325,7 +338,7 @@ def _loop_key(url: str) -> str:
 
 
 def _strip_fragment(url: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(fragment=""))
+    return url.split("#", 1)[0]
 
 
 @dataclass(slots=True)
@@ -346,7 +359,7 @@ class Fetcher:
     """
 
     def __init__(self, settings: Settings | None = None, *, resolver: netguard.AsyncResolver | None = None):
-        self.settings = settings if settings is not None else Settings()
+        self.settings = settings if settings is not None else load_settings()
         self._resolver = _CachingResolver(resolver)
         self._client: httpx.AsyncClient | None = None
         self._global: asyncio.Semaphore | None = None
@@ -432,9 +445,7 @@ class Fetcher:
         gate = self._gates.get(host)
         if gate is None:
             gate = self._gates[host] = _HostGate(self.settings.per_host_concurrency)
-        await self._global.acquire()
-        self._global.release()
-        async with self._global, gate.semaphore:
+        async with gate.semaphore:
             async with gate.lock:
                 wait = gate.next_start - time.monotonic()
                 if wait > 0:
@@ -454,6 +465,7 @@ class Fetcher:
         """One try: follow redirects by hand, guarding and rate-limiting every hop."""
         s = self.settings
         budget = _Budget(s.feed_timeout if kind == "feed" else s.page_timeout)
+        netguard.split_url(url)  # shape and scheme errors before any parsing below
         current = _strip_fragment(url.strip())
         visited = {_loop_key(current)}
         redirects: list[str] = []
@@ -470,10 +482,13 @@ class Fetcher:
             if hop.redirect_to is None:
                 break
             nxt = _strip_fragment(hop.redirect_to)
+            netguard.split_url(nxt)
             if _loop_key(nxt) in visited:
                 raise PipelineError(Reason.REDIRECT_LOOP, f"{current} redirects back to {nxt}")
             if len(redirects) >= s.max_redirects:
-                raise PipelineError(Reason.TOO_MANY_REDIRECTS, f"more than {s.max_redirects} redirects from {url}")
+                raise PipelineError(
+                    Reason.TOO_MANY_REDIRECTS, f"more than {s.max_redirects} redirects from {url}"
+                )
             visited.add(_loop_key(nxt))
             redirects.append(nxt)
             current = nxt
@@ -509,8 +524,14 @@ class Fetcher:
             raise PipelineError(Reason.TIMEOUT, f"{url}: {type(exc).__name__}") from None
         except httpx.ConnectError as exc:
             raise PipelineError(Reason.CONNECT_ERROR, f"{url}: {exc}") from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        except httpx.RemoteProtocolError as exc:
+            if "location header" in str(exc).lower():  # httpx pre-parses Location even when not following
+                raise PipelineError(Reason.INVALID_URL, f"{url}: {exc}") from None
             raise PipelineError(Reason.CONNECTION_RESET, f"{url}: {type(exc).__name__}: {exc}") from None
+        except (httpx.ReadError, httpx.WriteError) as exc:
+            raise PipelineError(Reason.CONNECTION_RESET, f"{url}: {type(exc).__name__}: {exc}") from None
+        except httpx.LocalProtocolError as exc:  # our request is malformed (e.g. a bad stored ETag)
+            raise PipelineError(Reason.INTERNAL, f"{url}: {exc}") from None
         except httpx.UnsupportedProtocol as exc:
             raise PipelineError(Reason.UNSUPPORTED_SCHEME, f"{url}: {exc}") from None
         except httpx.InvalidURL as exc:
@@ -525,7 +546,13 @@ class Fetcher:
         headers = {k.lower(): v for k, v in response.headers.items()}
         location = headers.get("location")
         if status in _REDIRECT_STATUSES and location:
-            return _Hop(status, headers, redirect_to=urljoin(url, location.strip()))
+            try:
+                target = urljoin(url, location.strip().replace(" ", "%20"))
+            except ValueError:
+                raise PipelineError(
+                    Reason.INVALID_URL, f"bad Location {location[:200]!r} from {url}"
+                ) from None
+            return _Hop(status, headers, redirect_to=target)
         if status == 304:
             return _Hop(status, headers)
         reason = reason_for_status(status)
@@ -534,7 +561,9 @@ class Fetcher:
             raise PipelineError(reason, f"HTTP {status} from {url}", retry_after=retry_after)
         content_type = headers.get("content-type")
         if not content_type_allowed(kind, content_type):
-            raise PipelineError(Reason.BAD_CONTENT_TYPE, f"{kind} served as {mime_type(content_type)!r}: {url}")
+            raise PipelineError(
+                Reason.BAD_CONTENT_TYPE, f"{kind} served as {mime_type(content_type)!r}: {url}"
+            )
         body = await self._read_body(response, kind, url)
         if kind == "page" and not mime_type(content_type) and not looks_like_html(body):
             raise PipelineError(Reason.BAD_CONTENT_TYPE, f"untyped page that does not look like HTML: {url}")

@@ -42,8 +42,8 @@ from schemas.records import (
 )
 from schemas.settings import Settings, load_settings
 from warehouse.batch import Batch
-from warehouse.load import LoadResult, load_batch, load_staged
-from warehouse.queries import known_article_ids, known_links, read_feed_states
+from warehouse.load import LoadResult, load_batch, load_staged, upsert_run
+from warehouse.queries import known_article_ids, linked_articles, read_feed_states
 from warehouse.runlock import run_lock
 
 
@@ -295,20 +295,23 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
             c.links.append((o.spec.url, guid, entry.link or link))
 
     all_pairs = [(f, g) for c in cands.values() for f, g, _ in c.links]
-    seen_links = known_links(settings.db, all_pairs)
+    seen_links = linked_articles(settings.db, all_pairs)
     seen_ids = known_article_ids(settings.db, list(cands))
     links: list[ArticleFeedLink] = []
     to_fetch: list[Candidate] = []
     new_by_feed: dict[str, int] = {}
     for c in cands.values():
         fresh = [(f, g, u) for f, g, u in c.links if (f, g) not in seen_links]
-        known = c.article_id in seen_ids or len(fresh) < len(c.links)
-        if not known:
+        # a story is known by its id, or through a feed item already linked to it (its page may
+        # have declared another canonical URL, so the stored id can differ from the link's)
+        stored_id = c.article_id if c.article_id in seen_ids else next(
+            (seen_links[(f, g)] for f, g, _ in c.links if (f, g) in seen_links), None)
+        if stored_id is None:
             to_fetch.append(c)
             for f, _, _ in c.links:
                 new_by_feed[f] = new_by_feed.get(f, 0) + 1
-        elif c.article_id in seen_ids:
-            links += [ArticleFeedLink(article_id=c.article_id, feed_url=f, guid=g, entry_url=u,
+        else:
+            links += [ArticleFeedLink(article_id=stored_id, feed_url=f, guid=g, entry_url=u,
                                       first_seen_at=now, run_id=run_id) for f, g, u in fresh]
     for o in outcomes:
         o.new_items = new_by_feed.get(o.spec.url, 0)
@@ -363,7 +366,16 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     )
     batch = Batch(run=run, articles=articles, links=links, raw_pages=raw_pages, rejects=rejects,
                   feed_states=feed_states, archive_records=[])
-    result = load(batch, settings)
+    try:
+        result = load(batch, settings)
+    except Exception:
+        # the run fails honestly; leave a trace of it when the database still takes writes
+        try:
+            upsert_run(settings.db, run.model_copy(update={"status": "failed", "finished_at": utcnow()}),
+                       staging_dir=settings.staging_path)
+        except Exception:
+            logger.error("could not record the failed run %s", run_id)
+        raise
     summary.apply_load(result, staged_loaded)
     if result.status == "staged":
         logger.warning("database %s is locked by another process: batch staged at %s; the next run loads it",

@@ -91,7 +91,7 @@ def feed_table(summary: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def render_markdown(summary: dict[str, Any]) -> str:
+def render_markdown(summary: dict[str, Any], *, failed_table: bool = True) -> str:
     lines = [
         f"# newsflow ingest run `{summary['run_id']}`",
         "",
@@ -104,7 +104,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
     if summary["rejects_by_reason"]:
         lines.append("- rejects by reason: " + ", ".join(f"{k} {v}" for k, v in summary["rejects_by_reason"].items()))
     failed = [f for f in summary["feeds"] if f["status"] == "failed"]
-    if failed:
+    if failed and failed_table:
         lines += ["", "## Failed feeds", "", "| feed | reason | detail |", "| --- | --- | --- |"]
         lines += [f"| {f['feed']} | {f['reason']} | {(f['message'] or '').replace('|', '/')[:120]} |" for f in failed]
     return "\n".join(lines)
@@ -114,11 +114,11 @@ def render_text(summary: dict[str, Any]) -> str:
     """Plain-text per-feed summary for the terminal."""
     rows = feed_table(summary)
     head = ["feed", "status", "http", "entries", "new", "reason", "detail"]
-    widths = {h: min(max([len(h)] + [len(str(r[h])) for r in rows]), 48) for h in head}
+    widths = {h: min(max([len(h)] + [len(str(r[h])) for r in rows]), 90 if h == "detail" else 40) for h in head}
     out = ["  ".join(h.ljust(widths[h]) for h in head)]
     out += ["  ".join(str(r[h])[: widths[h]].ljust(widths[h]) for h in head) for r in rows]
     out.append("")
-    out.append(render_markdown(summary).split("\n", 2)[2].replace("**", "").replace("`", ""))
+    out.append(render_markdown(summary, failed_table=False).split("\n", 2)[2].replace("**", "").replace("`", ""))
     return "\n".join(out)
 
 

@@ -3,7 +3,8 @@
 #
 # Starts a local Prefect server on 127.0.0.1 (background, log in data/prefect-server.log),
 # creates the `newsflow-process` work pool if missing, deploys everything in prefect.yaml and
-# runs a process worker in the foreground. Ctrl-C stops the worker and the server.
+# runs a process worker until Ctrl-C, which stops the worker (and any run in progress) and
+# then the server.
 #
 # Prefect's state for this instance (its SQLite database, profiles) lives in
 # data/prefect-home, so the user's ~/.prefect is never touched.
@@ -56,34 +57,50 @@ fi
 SERVER_PID=""
 WORKER_PID=""
 
-# Stop one process we started: TERM, up to 10 s grace, then KILL.
-stop_pid() {
-    local pid=$1 what=$2
-    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-    echo "serve: stopping $what (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
+# Wait up to $2 seconds for process $1 to end; true if it did.
+wait_gone() {
+    local pid=$1 ticks=$(($2 * 5))
+    while ((ticks-- > 0)); do
+        kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.2
     done
-    kill -KILL "$pid" 2>/dev/null || true
+    ! kill -0 "$pid" 2>/dev/null
+}
+
+# Stop a process group we started (leader $1): signal $3 to the leader, then TERM and at last
+# KILL to the whole group, so a flow run the worker spawned goes too.
+stop_group() {
+    local pid=$1 what=$2 first=$3
+    if [[ -z "$pid" ]] || ! kill -0 "$pid" 2>/dev/null; then
+        return 0
+    fi
+    echo "serve: stopping $what (pid $pid)"
+    kill "-$first" "$pid" 2>/dev/null || true
+    if ! wait_gone "$pid" 20; then
+        kill -TERM -- "-$pid" 2>/dev/null || true
+        if ! wait_gone "$pid" 5; then
+            kill -KILL -- "-$pid" 2>/dev/null || true
+        fi
+    fi
+    kill -TERM -- "-$pid" 2>/dev/null || true # stragglers left in the group
     wait "$pid" 2>/dev/null || true
 }
 
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    stop_pid "$WORKER_PID" "worker"
-    stop_pid "$SERVER_PID" "Prefect server"
+    stop_group "$WORKER_PID" "worker" INT
+    stop_group "$SERVER_PID" "Prefect server" TERM
     exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Server and worker each run in their own process group (job control on just for the
+# launch): Ctrl-C reaches only this script, whose trap stops the worker first, gracefully,
+# and the server last. It also keeps bash from starting them with SIGINT ignored.
 echo "serve: starting Prefect server on 127.0.0.1:${PORT} (log: ${LOG#"$ROOT"/})"
-# Job control on for this one launch puts the server in its own process group, so Ctrl-C
-# reaches the worker first and the server is stopped last, by the trap.
 set -m
 "$PREFECT" server start --host 127.0.0.1 --port "$PORT" >>"$LOG" 2>&1 &
 SERVER_PID=$!
@@ -123,9 +140,9 @@ if ! "$PREFECT" --no-prompt deploy --all 2>&1 | tee "$DEPLOY_OUT"; then
 fi
 rm -f "$DEPLOY_OUT"
 
-echo "serve: worker polling '$POOL'; the hourly-ingest deployment runs at minute 0 (UTC). Ctrl-C to stop."
-# In the background plus `wait`, so Ctrl-C or a TERM to this script reaches the trap at once;
-# the trap then stops the worker (if Ctrl-C has not already) and the server.
+echo "serve: worker polling '$POOL'; hourly-ingest runs at minute 0 (UTC). Ctrl-C to stop."
+set -m
 "$PREFECT" worker start --pool "$POOL" --type process &
 WORKER_PID=$!
+set +m
 wait "$WORKER_PID"

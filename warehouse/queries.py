@@ -130,16 +130,16 @@ def known_record_ids(
     )
 
 
-def known_links(
+def linked_articles(
     db_path: str | Path, pairs: Iterable[tuple[str, str]], *, strict: bool = False
-) -> set[tuple[str, str]]:
-    """The subset of (feed_url, guid) pairs already linked to an article."""
+) -> dict[tuple[str, str], str]:
+    """(feed_url, guid) pairs already linked, mapped to the article each carried."""
     wanted = list(pairs)
     if not wanted:
-        return set()
+        return {}
     with _reader(db_path, strict) as conn:
         if conn is None:
-            return set()
+            return {}
         conn.register(
             "_want",
             pa.table({
@@ -149,10 +149,18 @@ def known_links(
         )
         table = arrow_query(
             conn,
-            "SELECT DISTINCT t.feed_url, t.guid FROM article_feeds AS t "
-            "SEMI JOIN _want AS w ON t.feed_url = w.feed_url AND t.guid = w.guid",
+            "SELECT t.feed_url, t.guid, min(t.article_id) FROM article_feeds AS t "
+            "SEMI JOIN _want AS w ON t.feed_url = w.feed_url AND t.guid = w.guid GROUP BY 1, 2",
         )
-    return set(zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True))
+    cols = [table.column(i).to_pylist() for i in range(3)]
+    return {(f, g): a for f, g, a in zip(*cols, strict=True)}
+
+
+def known_links(
+    db_path: str | Path, pairs: Iterable[tuple[str, str]], *, strict: bool = False
+) -> set[tuple[str, str]]:
+    """The subset of (feed_url, guid) pairs already linked to an article."""
+    return set(linked_articles(db_path, pairs, strict=strict))
 
 
 def articles_by_id(db_path: str | Path, ids: Iterable[str], *, strict: bool = False) -> dict[str, Article]:

@@ -67,8 +67,15 @@ LEGACY_IPV4 = [
     "2852039166",  # decimal 169.254.169.254
 ]
 
-PUBLIC_LITERALS = ["8.8.8.8", "1.1.1.1", "93.184.216.34", "[2606:4700:4700::1111]", "[::ffff:8.8.8.8]",
-                   "[2002:808:808::1]", "[64:ff9b::808:808]"]
+PUBLIC_LITERALS = [
+    "8.8.8.8",
+    "1.1.1.1",
+    "93.184.216.34",
+    "[2606:4700:4700::1111]",
+    "[::ffff:8.8.8.8]",
+    "[2002:808:808::1]",
+    "[64:ff9b::808:808]",
+]
 
 
 def _reason(url: str, **kwargs: object) -> Reason | None:
@@ -144,9 +151,15 @@ def test_hostnames_are_resolved_and_any_bad_answer_blocks() -> None:
         }
     )
     assert _reason("https://news.example/rss", allow_private=False, resolver=resolver) is None
-    assert _reason("https://mixed.example/rss", allow_private=False, resolver=resolver) == Reason.BLOCKED_ADDRESS
-    assert _reason("https://rebind.example/", allow_private=False, resolver=resolver) == Reason.BLOCKED_ADDRESS
-    assert _reason("http://v6local.example/", allow_private=False, resolver=resolver) == Reason.BLOCKED_ADDRESS
+    assert (
+        _reason("https://mixed.example/rss", allow_private=False, resolver=resolver) == Reason.BLOCKED_ADDRESS
+    )
+    assert (
+        _reason("https://rebind.example/", allow_private=False, resolver=resolver) == Reason.BLOCKED_ADDRESS
+    )
+    assert (
+        _reason("http://v6local.example/", allow_private=False, resolver=resolver) == Reason.BLOCKED_ADDRESS
+    )
 
 
 def test_dns_failure_is_transient_dns_error() -> None:
@@ -202,7 +215,12 @@ def test_async_variant_matches_sync() -> None:
             await run("ftp://ok.example/"),
         ]
 
-    assert asyncio.run(main()) == [None, Reason.BLOCKED_ADDRESS, Reason.BLOCKED_ADDRESS, Reason.UNSUPPORTED_SCHEME]
+    assert asyncio.run(main()) == [
+        None,
+        Reason.BLOCKED_ADDRESS,
+        Reason.BLOCKED_ADDRESS,
+        Reason.UNSUPPORTED_SCHEME,
+    ]
 
 
 def test_async_default_resolver_uses_the_loop() -> None:

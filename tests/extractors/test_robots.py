@@ -105,6 +105,4 @@ def test_cache_fetches_once_per_host_even_concurrently_and_failures_allow() -> N
 
     results = asyncio.run(main())
     assert results == [False] * 5 + [True, True, True, True]
-    assert sorted(calls) == sorted(
-        f"https://{h}.example/robots.txt" for h in ("a", "down", "err", "missing")
-    )
+    assert sorted(calls) == sorted(f"https://{h}.example/robots.txt" for h in ("a", "down", "err", "missing"))

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import duckdb
 import psutil
@@ -91,6 +92,7 @@ async def _read_deployment(api_url: str) -> tuple[Any, Any, str]:
         )
         assert len(found) == 1, f"expected one {DEPLOYMENT} deployment, got {[d.name for d in found]}"
         deployment = found[0]
+        assert deployment.work_pool_name, "deployment has no work pool"
         pool = await client.read_work_pool(deployment.work_pool_name)
         flow = await client.read_flow(deployment.flow_id)
         return deployment, pool, flow.name
@@ -100,7 +102,7 @@ async def _read_flow_run(api_url: str, flow_run_id: str) -> Any:
     from prefect.client.orchestration import PrefectClient
 
     async with PrefectClient(api_url) as client:
-        return await client.read_flow_run(flow_run_id)
+        return await client.read_flow_run(UUID(flow_run_id))
 
 
 def _wait_for_final_state(

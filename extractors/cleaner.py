@@ -27,8 +27,14 @@ __all__ = ["clean_lines", "clean_text", "is_caption_line", "is_headline_like", "
 # vocabulary (multilingual, lower-case; matched against normalised lines)
 # --------------------------------------------------------------------------------------------
 
+
 # Whole-line interface strings: buttons, counters, widget titles. Compared after lower-casing
 # and trimming decoration, so "Share:" and "» More" match too.
+def _words(text: str) -> frozenset[str]:
+    """A set of space-separated words (keeps long vocabularies readable)."""
+    return frozenset(text.split())
+
+
 def _vocab(block: str) -> frozenset[str]:
     """One entry per line or per ``|``-separated item, lower-cased."""
     return frozenset(
@@ -74,6 +80,7 @@ _UI_LINES = _vocab(
 
 
 # Headings that open a list of other stories. Matched against the whole (short) line.
+_RELATED_NAME = r"[\w.'’&-]+(?:\ [\w.'’&-]+){0,4}"  # "More from <a section name of 1-5 words>"
 _RELATED_HEADING_RE = re.compile(
     r"""^(?:
         (?:more\ )?related(?:\ (?:articles?|stories|posts?|content|news|coverage|topics|reading|links|items))?
@@ -83,16 +90,16 @@ _RELATED_HEADING_RE = re.compile(
       | editors'\ (?:choice|picks?)
       | recommended(?:\ (?:for\ you|stories|articles|reading|posts|videos?))?
       | you\ (?:may|might|could)\ also\ (?:like|enjoy|be\ interested\ in|want\ to\ read)
-      | (?:also\ )?(?:trending|in\ case\ you\ missed\ it|don'?t\ miss|must\ read|read\ next|up\ next|what\ to\ read\ next|further\ reading|more\ stories|more\ news|more\ to\ read|more\ from\ [\w .'’&-]{2,40}|more\ on\ this\ (?:topic|story)|more\ in\ [\w .'’&-]{2,30}|top\ stories|latest\ (?:news|stories|posts|articles|headlines)|other\ (?:news|stories)|similar\ (?:articles|posts|stories)|see\ also|also\ on\ [\w .'’&-]{2,30}|related\ posts?|popular\ posts?|recent\ posts?|recent\ comments|latest\ comments|trending\ now|trending\ stories)
-      | (?:auch\ interessant|das\ könnte\ (?:sie|dich)\ auch\ interessieren|(?:das\ thema\ )?könnte\ (?:sie|dich)\ auch\ interessieren|weitere\ (?:themen|artikel|beiträge|nachrichten|meldungen|news|informationen\ zum\ thema)(?:\ zum\ thema)?(?:\ aus\ [\w .'’&-]{2,40})?|mehr\ (?:zum\ thema|themen|artikel|nachrichten|aus\ [\w .'’&-]{2,40})|empfohlene\ (?:beiträge|artikel)|ähnliche\ (?:beiträge|artikel)|verwandte\ (?:beiträge|artikel|themen)|beliebte\ (?:beiträge|artikel)|meistgelesen(?:e\ artikel)?|meist\ gelesen|top-?themen|zum\ weiterlesen|lesen\ sie\ auch|schon\ gelesen|neueste\ (?:beiträge|kommentare|artikel)|letzte\ (?:beiträge|kommentare)|aktuelle\ (?:beiträge|artikel))
-      | (?:notas?\ relacionadas?|noticias\ relacionadas|contenido\ relacionado|artículos\ relacionados|te\ puede\ interesar|le\ puede\ interesar|también\ te\ puede\ interesar|lo\ más\ (?:leído|visto)|más\ leídas?|más\ noticias|más\ sobre\ [\w .'’&-]{2,40}|te\ recomendamos|recomendados)
+      | (?:also\ )?(?:trending|in\ case\ you\ missed\ it|don'?t\ miss|must\ read|read\ next|up\ next|what\ to\ read\ next|further\ reading|more\ stories|more\ news|more\ to\ read|more\ from\ {_NAME}|more\ on\ this\ (?:topic|story)|more\ in\ {_NAME}|top\ stories|latest\ (?:news|stories|posts|articles|headlines)|other\ (?:news|stories)|similar\ (?:articles|posts|stories)|see\ also|also\ on\ {_NAME}|related\ posts?|popular\ posts?|recent\ posts?|recent\ comments|latest\ comments|trending\ now|trending\ stories)
+      | (?:auch\ interessant|das\ könnte\ (?:sie|dich)\ auch\ interessieren|(?:das\ thema\ )?könnte\ (?:sie|dich)\ auch\ interessieren|weitere\ (?:themen|artikel|beiträge|nachrichten|meldungen|news|informationen\ zum\ thema)(?:\ zum\ thema)?(?:\ aus\ {_NAME})?|mehr\ (?:zum\ thema|themen|artikel|nachrichten|aus\ {_NAME})|empfohlene\ (?:beiträge|artikel)|ähnliche\ (?:beiträge|artikel)|verwandte\ (?:beiträge|artikel|themen)|beliebte\ (?:beiträge|artikel)|meistgelesen(?:e\ artikel)?|meist\ gelesen|top-?themen|zum\ weiterlesen|lesen\ sie\ auch|schon\ gelesen|neueste\ (?:beiträge|kommentare|artikel)|letzte\ (?:beiträge|kommentare)|aktuelle\ (?:beiträge|artikel))
+      | (?:notas?\ relacionadas?|noticias\ relacionadas|contenido\ relacionado|artículos\ relacionados|te\ puede\ interesar|le\ puede\ interesar|también\ te\ puede\ interesar|lo\ más\ (?:leído|visto)|más\ leídas?|más\ noticias|más\ sobre\ {_NAME}|te\ recomendamos|recomendados)
       | (?:articles?\ (?:similaires|liés|connexes)|sur\ le\ même\ sujet|à\ lire\ aussi|a\ lire\ aussi|lire\ aussi|les\ plus\ lus|les\ plus\ populaires|voir\ aussi|nos\ dernières\ actualités|dans\ la\ même\ rubrique)
       | (?:articoli\ correlati|potrebbe\ interessarti|leggi\ anche|i\ più\ letti|notizie\ correlate)
       | (?:leia\ também|notícias\ relacionadas|veja\ também|mais\ lidas|relacionadas)
       | (?:czytaj\ (?:też|także)|polecane|najczęściej\ czytane|zobacz\ (?:też|także)|powiązane\ artykuły)
       | (?:gerelateerde\ artikelen|lees\ ook|meest\ gelezen)
       | (?:читайте\ также|по\ теме|самое\ читаемое|популярное)
-    )[\s:.!?»›>|–—-]*$""",
+    )[\s:.!?»›>|–—-]*$""".replace("{_NAME}", _RELATED_NAME),
     re.X | re.I,
 )
 
@@ -123,7 +130,11 @@ _SHORT = 45
 _LONG = 90  # notices that can be long but are never story text
 _PROMPT_SPECS: tuple[tuple[str, str, int], ...] = (
     ("love", r"\bspread the love\b", _SHORT),
-    ("register registrieren", r"\b(?:log ?in|sign in) or (?:register|sign up)\b|\bbitte registrieren sie sich\b", _SHORT),
+    (
+        "register registrieren",
+        r"\b(?:log ?in|sign in) or (?:register|sign up)\b|\bbitte registrieren sie sich\b",
+        _SHORT,
+    ),
     ("discussion conversation", r"\b(?:participate in|join) the (?:discussion|conversation)\b", _SHORT),
     ("reply", r"\bleave a reply\b", _SHORT),
     (
@@ -136,18 +147,28 @@ _PROMPT_SPECS: tuple[tuple[str, str, int], ...] = (
     ("published", r"\byour email address will not be published\b", _SHORT),
     ("required", r"\brequired fields are marked\b", _SHORT),
     ("logged", r"\byou must be logged in\b", _SHORT),
-    ("log login", r"\bplease log ?in\b|\blog ?in (?:here )?to (?:comment|leave|reply|post|continue|read)\b", _SHORT),
+    (
+        "log login",
+        r"\bplease log ?in\b|\blog ?in (?:here )?to (?:comment|leave|reply|post|continue|read)\b",
+        _SHORT,
+    ),
     (
         "cookies cookie",
         r"\b(?:we|this (?:site|website)|our (?:site|website)) uses? cookies\b|\bcookie (?:policy|settings|preferences|consent)\b"
         r"|\b(?:wir|diese (?:seite|website)) (?:verwendet|verwenden|nutzt|nutzen) cookies\b",
         _LONG,
     ),
-    ("continuing using", r"\bby (?:continuing|using) (?:to (?:use|browse) )?(?:this|our) (?:site|website)\b", _SHORT),
+    (
+        "continuing using",
+        r"\bby (?:continuing|using) (?:to (?:use|browse) )?(?:this|our) (?:site|website)\b",
+        _SHORT,
+    ),
+    ("sign signup", r"\bwe use your sign-?up\b", _LONG),
     (
         "sign signup",
-        r"\bwe use your sign-?up\b|\bsign[ -]?up (?:now|today|here|free|for|to (?:our|get|receive|the))\b|\bfree sign[ -]?up\b",
-        _LONG,
+        r"\bsign[ -]?up (?:now|today|here|free|for (?:our|the|a free|free|updates|alerts|emails?)|to (?:our|get|receive|the))\b"
+        r"|\bfree sign[ -]?up\b",
+        _SHORT,
     ),
     ("unsubscribe", r"\bunsubscribe at any time\b", _LONG),
     ("consented", r"\bconsented to\b", _SHORT),
@@ -159,18 +180,39 @@ _PROMPT_SPECS: tuple[tuple[str, str, int], ...] = (
         r"|\b(?:unseren?|zum|den) newsletter\b|\bnewsletter\b.*\b(?:anmelden|abonnieren|bestellen|erhalten sie)\b",
         _SHORT,
     ),
-    ("edition briefing app", r"\bget (?:our|the) [\w'’ ]{0,40}(?:newsletter|daily edition|app|briefing)\b", _SHORT),
+    (
+        "edition briefing app",
+        r"\bget (?:our|the) [\w'’ ]{0,40}(?:newsletter|daily edition|app|briefing)\b",
+        _SHORT,
+    ),
     ("miss", r"\bnever miss (?:a|an|our)\b", _SHORT),
     ("inbox", r"\b(?:straight to|in|delivered to) your inbox\b", _SHORT),
     ("subscriber subscribers", r"\balready a subscriber\b|\bsubscribers? only\b", _SHORT),
-    ("full", r"\bto (?:view|read) the full (?:story|article)\b|\bfor the full story\b|\bread (?:the )?full (?:article|story)\b", _SHORT),
-    ("follow", r"\bfollow (?:us|[\w.@ ]{1,30}) on (?:twitter|facebook|instagram|linkedin|telegram|tiktok|youtube|x)\b", _SHORT),
+    (
+        "full",
+        r"\bto (?:view|read) the full (?:story|article)\b|\bfor the full story\b|\bread (?:the )?full (?:article|story)\b",
+        _SHORT,
+    ),
+    (
+        "follow",
+        r"\bfollow (?:us|[\w.@ ]{1,30}) on (?:twitter|facebook|instagram|linkedin|telegram|tiktok|youtube|x)\b",
+        _SHORT,
+    ),
     ("facebook", r"\blike us on facebook\b", _SHORT),
     ("join", r"\bjoin us on\b", _SHORT),
-    ("share", r"\bshare (?:this|on|via)\b", _SHORT),
+    (
+        "share",
+        r"\bshare this (?:article|story|post|page|video)\b|\bshare (?:on|via) (?:facebook|twitter|x|whatsapp|linkedin|email|e-mail)\b"
+        r"|^share (?:on|via|with) [\w.-]+$",
+        _SHORT,
+    ),
     ("click", r"\bclick (?:here|to share)\b", 30),
     ("download", r"\bdownload (?:the|our) [\w ]{0,30}apps?\b", _SHORT),
-    ("store play", r"\bapp store\b|\bgoogle play\b", 30),
+    (
+        "store play",
+        r"\b(?:available|get it|download it) (?:on|from) (?:the )?(?:app store|google play)\b",
+        30,
+    ),
     ("journalism", r"\bsupport (?:our|independent|quality) journalism\b", _SHORT),
     ("consider", r"\bconsider (?:supporting|donating|a donation)\b", _SHORT),
     ("become", r"\bbecome a (?:member|supporter|patron|subscriber)\b", _SHORT),
@@ -180,11 +222,15 @@ _PROMPT_SPECS: tuple[tuple[str, str, int], ...] = (
         r"\bthis (?:post|article|page) (?:contains|may contain|includes) (?:affiliate|references to products|sponsored)",
         _LONG,
     ),
-    ("commission compensation", r"\bwe (?:may )?(?:earn|receive) (?:a )?(?:small )?(?:commission|compensation)\b", _LONG),
+    (
+        "commission compensation",
+        r"\bwe (?:may )?(?:earn|receive) (?:a )?(?:small )?(?:commission|compensation)\b",
+        _LONG,
+    ),
     ("affiliate", r"\baffiliate[- ]links?\b", _SHORT),
     ("advertise advertising", r"\badvertis(?:e|ing) with us\b", _SHORT),
     ("sponsored", r"\bsponsored by\b", 20),
-    ("reserved", r"\ball rights reserved\b", _SHORT),
+    ("reserved", r"\ball rights reserved\b", 20),
     ("copyrighted", r"\bcopyrighted property\b", _LONG),
     ("permission", r"\bwritten permission\b.*\b(?:reprint|republish|reproduc)", _LONG),
     (
@@ -193,7 +239,11 @@ _PROMPT_SPECS: tuple[tuple[str, str, int], ...] = (
         _LONG,
     ),
     ("expressed", r"\bviews expressed\b.*\b(?:own|necessarily)\b|\bopinions expressed\b", _LONG),
-    ("necessarily", r"\bdo(?:es)? not necessarily (?:reflect|represent)\b|\bnot necessarily (?:those|the views)\b", _LONG),
+    (
+        "necessarily",
+        r"\bdo(?:es)? not necessarily (?:reflect|represent)\b|\bnot necessarily (?:those|the views)\b",
+        _LONG,
+    ),
     ("letter editor", r"\bletters? to the editor\b.*\bsubmit\b|\bsubmit (?:your|a) letter\b", _SHORT),
     # German
     (
@@ -243,13 +293,15 @@ _PROMPT_RULES: tuple[tuple[re.Pattern[str], int], ...] = tuple(
     (re.compile(pattern), limit) for _, pattern, limit in _PROMPT_SPECS
 )
 _PROMPT_INDEX: dict[str, tuple[int, ...]] = {}
-for _rule_no, (_triggers, _, _) in enumerate(_PROMPT_SPECS):
-    for _word in _triggers.split():
+for _rule_no, _spec in enumerate(_PROMPT_SPECS):
+    for _word in _spec[0].split():
         _PROMPT_INDEX[_word] = (*_PROMPT_INDEX.get(_word, ()), _rule_no)
 _PROMPT_KEYS = frozenset(_PROMPT_INDEX)
 _TOKEN_RE = re.compile(r"\w+")
 
-_DISCLAIMER_HEAD_RE = re.compile(r"^(?:post\ )?disclaimer\b|^haftungsausschluss\b|^aviso\ legal\b", re.I | re.X)
+_DISCLAIMER_HEAD_RE = re.compile(
+    r"^(?:post\ )?disclaimer\b|^haftungsausschluss\b|^aviso\ legal\b", re.I | re.X
+)
 
 # Meta lines: dates, categories, tags, update stamps — short lines only.
 _META_LINE_RE = re.compile(
@@ -261,7 +313,7 @@ _META_LINE_RE = re.compile(
            publié(?:\ le)?|mis\ à\ jour(?:\ le)?|catégorie|
            pubblicato|aggiornato|categoria|
            opublikowano|aktualizacja|kategoria|tagi)
-        \s*(?:[:|]|\bon\b|\bam\b|\ble\b|\s\d)
+        \s*(?::|\bon\b|\bam\b|\ble\b|\s\d)
     )""",
     re.X | re.I,
 )
@@ -276,9 +328,13 @@ _AGENCIES = (
     r"Ritzau|Lusa|ABACA|Abaca|SIPA|Sipa|Hans\ Lucas|Bestimage|Agencia|Associated\ Press|Press\ Association|"
     r"Flickr|Creative\ Commons|CC\ BY(?:-SA)?"
 )
+_COPYRIGHT_START_RE = re.compile(r"^[\s(\[]*(?:©|\(c\)\s|copyright\b)", re.I)
+_CREDIT_BY_START_RE = re.compile(
+    r"^[\s(\[]*(?:photo|photos|picture|pictures|image|images|foto|fotos|bild|bilder|video|illustration)\s+(?:by|von|de)\s",
+    re.I,
+)
 _CAPTION_START_RE = re.compile(
     r"""^[\s(\[]*(?:
-        ©|\(c\)\s|copyright\b|
         (?:photo|photos|photograph|picture|pictures|pic|image|images|img|illustration|graphic|video|
            credit|credits|photo\ credit|image\ credit|image\ source|picture\ credit|source\ image|
            foto|fotos|fot\.|bild|bilder|bildquelle|bildnachweis|titelbild|beitragsbild|headerbild|titelfoto|quelle\ bild|
@@ -286,21 +342,28 @@ _CAPTION_START_RE = re.compile(
            imagen|imágenes|fuente\ de\ la\ imagen|créditos|
            immagine|foto\ di|
            zdjęcie|źródło\ zdjęcia|
-           фото|источник\ фото)\s*(?:by\b|von\b|de\b|:|：|/|\|)
+           фото|источник\ фото)\s*(?::|：|/|\|)
     )""",
     re.X | re.I,
 )
 # A credit that closes a caption: "(Photo by X / AFP)", "Photo: AFP / X", "© AFP / X", "(Foto: X/Reuters)."
+_AGENCY_CREDIT_START_RE = re.compile(r"^[\s(\[]*(?:©|\(c\)|copyright)\s*(?:" + _AGENCIES + r")\b", re.X)
 _CAPTION_END_RE = re.compile(
     r"""(?:
         \(\s*(?:photo|photos|foto|fotos|picture|image|imagen|bild|credit|crédit|photograph|file\ photo|illustration|fot\.)
             \b[^()]{0,120}\)\s*\.?\s*$
       | (?:^|[.!?)”"]\s+|\s)(?:photo|photos|foto|fotos|picture|image|imagen|bild|credit|crédit|fot\.)\s*(?:by\ |:|：)\s*[^.!?:]{2,80}$
-      | ©\s*[^.!?]{2,80}$
-      | \((?:\s*[\w.'’ -]{2,60}\s*/\s*)(?:""" + _AGENCIES + r""")(?:\s*/\s*[\w.'’ -]{2,60})?\s*\)\s*\.?\s*$
-      | \((?:""" + _AGENCIES + r""")\s*/\s*[\w.'’ -]{2,60}\)\s*\.?\s*$
+      | ©\s*[^.!?():]{2,80}$
+      | \((?:\s*[\w.'’ -]{2,60}\s*/\s*)(?:"""
+    + _AGENCIES
+    + r""")(?:\s*/\s*[\w.'’ -]{2,60})?\s*\)\s*\.?\s*$
+      | \((?:"""
+    + _AGENCIES
+    + r""")\s*/\s*[\w.'’ -]{2,60}\)\s*\.?\s*$
       | \bvia\ (?:getty\ images|reuters|afp|ap|sputnik|imago|shutterstock)\)?\s*\.?\s*$
-      | (?:^|\s)(?:[A-Z][\w.'’-]+\ ){1,3}/\s*(?:""" + _AGENCIES + r""")\s*$
+      | (?:^|\s)(?:[A-Z][\w.'’-]+\ ){1,3}/\s*(?:"""
+    + _AGENCIES
+    + r""")\s*$
     )""",
     re.X | re.I,
 )
@@ -314,7 +377,9 @@ _EDITORIAL_USE_RE = re.compile(
     r"|^\(?(?:l\ to\ r|l-r|from\ left|left\ to\ right|von\ links)\b\)?",
     re.X | re.I,
 )
-_FIGURE_RE = re.compile(r"^(?:figure|fig\.|abbildung|abb\.|grafik|graphic|chart|gráfico|tabelle)\s*\d+\s*[:.]", re.I)
+_FIGURE_RE = re.compile(
+    r"^(?:figure|fig\.|abbildung|abb\.|grafik|graphic|chart|gráfico|tabelle)\s*\d+\s*[:.]", re.I
+)
 _TRAILING_BYLINE_CREDIT_RE = re.compile(r"[.!?]\s+By\s+(?:[A-Z][A-Z.'’&-]+\s?){2,8}$")
 
 # Lines like "* A terrorist group outlawed in ..." are editorial notes: kept (they are not UI).
@@ -347,16 +412,18 @@ _SCRIPT_RES: dict[str, re.Pattern[str]] = {
 }
 _LANG_SCRIPT = {
     **dict.fromkeys(
-        ["en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "nb", "nn", "fi", "et", "lv", "lt", "pl", "cs", "sk", "sl", "hr", "bs", "sq", "ro", "hu", "tr", "az", "uz", "id", "ms", "tl", "vi", "ca", "eu", "gl", "ga", "cy", "is", "mt", "af", "sw", "ha", "yo", "ig", "zu", "xh", "so", "lb", "fy", "eo", "la", "oc", "br"],
+        _words(
+            "en de fr es it pt nl sv da no nb nn fi et lv lt pl cs sk sl hr bs sq ro hu tr az uz id ms tl vi ca eu gl ga cy is mt af sw ha yo ig zu xh so lb fy eo la oc br"
+        ),
         "latin",
     ),
-    **dict.fromkeys(["ru", "uk", "be", "bg", "mk", "sr", "kk", "ky", "tg", "mn"], "cyrillic"),
+    **dict.fromkeys(_words("ru uk be bg mk sr kk ky tg mn"), "cyrillic"),
     "el": "greek",
-    **dict.fromkeys(["ar", "fa", "ur", "ps", "ug", "ku", "sd"], "arabic"),
-    **dict.fromkeys(["he", "yi"], "hebrew"),
-    **dict.fromkeys(["zh", "ja", "ko"], "cjk"),
-    **dict.fromkeys(["hi", "mr", "ne", "sa"], "devanagari"),
-    **dict.fromkeys(["bn", "as"], "bengali"),
+    **dict.fromkeys(_words("ar fa ur ps ug ku sd"), "arabic"),
+    **dict.fromkeys(_words("he yi"), "hebrew"),
+    **dict.fromkeys(_words("zh ja ko"), "cjk"),
+    **dict.fromkeys(_words("hi mr ne sa"), "devanagari"),
+    **dict.fromkeys(_words("bn as"), "bengali"),
     "th": "thai",
     "ka": "georgian",
     "hy": "armenian",
@@ -421,10 +488,12 @@ def _is_label(text: str) -> bool:
     return stripped[0].isupper() and not any(ch.isdigit() for ch in stripped)
 
 
-_CREDIT_TRIGGERS = frozenset(
-    ["photo", "photos", "foto", "fotos", "picture", "image", "imagen", "bild", "credit", "crédit", "fot", "photograph", "illustration", "via", "getty", "reuters", "afp", "ap", "epa", "dpa"]
+_CREDIT_TRIGGERS = _words(
+    "photo photos foto fotos picture image imagen bild credit crédit fot photograph illustration via getty reuters afp ap epa dpa"
 )
-_EDITORIAL_TRIGGERS = frozenset(["editorial", "archive", "archives", "handout", "commercial", "sales", "photo", "picture", "image", "left", "l", "von"])
+_EDITORIAL_TRIGGERS = _words(
+    "editorial archive archives handout commercial sales photo picture image left l von"
+)
 _TAIL = 220
 _QUOTE_OPENERS = frozenset("\"“„«‘‚'»")
 
@@ -445,6 +514,12 @@ def _caption_kind(text: str, tokens: list[str]) -> str | None:
         return "stamp"
     if _CAPTION_START_RE.match(text):
         return "credit"
+    if _COPYRIGHT_START_RE.match(text) and (words <= 40 or _AGENCY_CREDIT_START_RE.match(text)):
+        # a long line opening with "©" is a caption only when an agency credit follows;
+        # press releases sometimes open their first paragraph with "© Company"
+        return "credit"
+    if words <= 12 and _CREDIT_BY_START_RE.match(text):
+        return "credit"
     if (
         words <= 80
         and not _EDITORIAL_TRIGGERS.isdisjoint(tokens)
@@ -452,7 +527,9 @@ def _caption_kind(text: str, tokens: list[str]) -> str | None:
         and _EDITORIAL_USE_RE.search(text)
     ):
         return "caption"
-    if ("©" in tail or "/" in tail or not _CREDIT_TRIGGERS.isdisjoint(tokens)) and _CAPTION_END_RE.search(tail):
+    if ("©" in tail or "/" in tail or not _CREDIT_TRIGGERS.isdisjoint(tokens)) and _CAPTION_END_RE.search(
+        tail
+    ):
         return "trailing_credit"
     if words <= 60 and text[:1] in "FfAaGgCcTt" and _FIGURE_RE.match(text):
         return "figure"
@@ -526,9 +603,9 @@ def _line_rule(line: _Line, title_norm: str | None) -> str | None:
         return None if any(c.isalnum() for c in text) else "symbols"
     if words <= 6 and norm in _UI_LINES:
         return "ui"
-    if words == 1 and _COUNTER_RE.match(norm):
+    if words == 1 and _COUNTER_RE.match(text):
         return "counter"
-    if words <= 12 and _RELATED_HEADING_RE.match(norm):
+    if words <= 12 and not text.endswith(".") and _RELATED_HEADING_RE.match(norm):
         line.flags.add("related_heading")
         return "related_heading"
     if words <= 45 and (lead := _LEADIN_RE.match(text)):
@@ -551,7 +628,8 @@ def _line_rule(line: _Line, title_norm: str | None) -> str | None:
         return "prompt"
     if words <= 40 and _DISCLAIMER_HEAD_RE.match(norm):
         return "disclaimer"
-    if words <= _META_MAX_WORDS and _META_LINE_RE.match(norm):
+    if words <= _META_MAX_WORDS and not text.startswith("|") and (meta := _META_LINE_RE.match(norm)):
+        line.flags.add("meta:" + meta.group(0)[:12])
         return "meta"
     if title_norm and norm == title_norm:
         return "title_echo"
@@ -583,8 +661,12 @@ def _teaser_cards(lines: list[_Line], body_start: int) -> None:
 
 
 def _related_blocks(lines: list[_Line], counts: dict[str, int]) -> None:
-    """After a "related/popular/editor's choice" heading, drop the teaser list that follows:
-    labels, headlines, list items, repeated lines and one blurb per headline."""
+    """After a "related/popular/editor's choice" heading, drop the teaser list that follows.
+
+    A block keeps one style: either list items, or headlines (labels, repeated lines and one
+    sentence-like blurb per headline). It ends at the first line that breaks the style, so
+    a story section that resumes after the list (a sub-heading, then paragraphs) survives.
+    """
     n = len(lines)
     pos = 0
     while pos < n:
@@ -592,36 +674,36 @@ def _related_blocks(lines: list[_Line], counts: dict[str, int]) -> None:
             pos += 1
             continue
         consumed: list[int] = []
-        teaser_seen = False
+        style: str | None = None
         after_headline = False
         cursor = pos + 1
         while cursor < n:
             cur = lines[cursor]
             text = cur.text
+            is_item = _LIST_MARK_RE.match(text) is not None and cur.words <= 30
             repeated = counts.get(cur.norm, 0) > 1 and len(cur.norm) >= 12
-            if "related_heading" in cur.flags or cur.removed:
-                consumed.append(cursor)
+            headline = repeated or (is_headline_like(text) and not looks_like_sentence(text))
+            if (
+                "related_heading" in cur.flags
+                or cur.removed
+                or (_is_label(text) and cur.words <= 3 and style != "list")
+            ):
                 after_headline = False
-            elif _is_label(text) and cur.words <= 3:
-                consumed.append(cursor)
-            elif _LIST_MARK_RE.match(text) and cur.words <= 30:
-                consumed.append(cursor)
-                teaser_seen = True
-                after_headline = False
-            elif repeated or (is_headline_like(text) and not looks_like_sentence(text)):
-                consumed.append(cursor)
-                teaser_seen = True
+            elif is_item and style in (None, "list"):
+                style = "list"
+            elif headline and not is_item and style in (None, "headlines"):
+                style = "headlines"
                 after_headline = True
-            elif after_headline and cur.words <= 250:
-                consumed.append(cursor)  # the blurb under a teaser headline
-                after_headline = False
+            elif after_headline and cur.words <= 250 and looks_like_sentence(text):
+                after_headline = False  # the blurb under a teaser headline
             else:
                 break
+            consumed.append(cursor)
             cursor += 1
-        if teaser_seen:
+        if style is not None:
             for idx in consumed:
                 lines[idx].removed = lines[idx].removed or "related_block"
-        pos = cursor if teaser_seen else pos + 1
+        pos = cursor if style is not None else pos + 1
 
 
 def _teaser_pairs(lines: list[_Line]) -> None:
@@ -641,7 +723,12 @@ def _teaser_pairs(lines: list[_Line]) -> None:
                 lines[back].removed = "teaser_label"
             back -= 1
         blurb = pos + 2
-        if blurb < n and lines[blurb].removed is None and lines[blurb].words <= 120:
+        if (
+            blurb < n
+            and lines[blurb].removed is None
+            and lines[blurb].words <= 120
+            and looks_like_sentence(lines[blurb].text)
+        ):
             after = blurb + 1
             ends_card = (
                 after >= n
@@ -658,7 +745,7 @@ def _later_duplicates(lines: list[_Line]) -> None:
     the first copy stays, so a quote repeated as a pull quote never loses its text."""
     seen: set[str] = set()
     for line in lines:
-        if len(line.norm) < 40:
+        if len(line.norm) < 40 or _LIST_MARK_RE.match(line.text):
             continue
         if line.norm in seen:
             line.removed = line.removed or "duplicate"
@@ -666,10 +753,20 @@ def _later_duplicates(lines: list[_Line]) -> None:
             seen.add(line.norm)
 
 
+_PROSE_END_RE = re.compile(r"[.…。]['\"”’»)\]]*\s*$")
+
+
+def _is_prose(line: _Line) -> bool:
+    """A story paragraph, not a headline: a short question or exclamation ("Can you become
+    immune?") reads like a teaser headline, so it counts only when it is long."""
+    if line.words < 8 or not looks_like_sentence(line.text):
+        return False
+    return line.words >= 15 or _PROSE_END_RE.search(line.text) is not None
+
+
 def _last_prose(lines: list[_Line]) -> int:
     for pos in range(len(lines) - 1, -1, -1):
-        line = lines[pos]
-        if line.removed is None and line.words >= 8 and looks_like_sentence(line.text):
+        if lines[pos].removed is None and _is_prose(lines[pos]):
             return pos
     return -1
 
@@ -677,12 +774,14 @@ def _last_prose(lines: list[_Line]) -> int:
 def _body_start(lines: list[_Line]) -> int:
     """Index of the first prose paragraph (captions and widgets usually sit above it)."""
     for pos, line in enumerate(lines):
-        if line.removed is None and line.words >= 12 and looks_like_sentence(line.text):
+        if line.removed is None and line.words >= 12 and _is_prose(line):
             return pos
     return len(lines)
 
 
-def _foreign_lines(lines: list[_Line], text: str, language: str | None, body_start: int, last_prose: int) -> None:
+def _foreign_lines(
+    lines: list[_Line], text: str, language: str | None, body_start: int, last_prose: int
+) -> None:
     """Short lines in another script than the article, outside the story (above its first
     or after its last paragraph), when that script is rare in the document. Quotes or names
     in another script inside the story, and bilingual pages, are left alone."""
@@ -712,12 +811,73 @@ def _foreign_lines(lines: list[_Line], text: str, language: str | None, body_sta
 
 
 def _trailing_residue(lines: list[_Line], last_prose: int) -> None:
-    """After the last prose paragraph, short non-sentence lines are widget leftovers."""
+    """After the last prose paragraph of a dump, what is not prose is furniture: widget
+    labels, tag lists, navigation, teaser headlines (a story does not end on a heading)."""
     if last_prose < 0:
         return
     for line in lines[last_prose + 1 :]:
-        if line.removed is None and line.words <= 6 and not _TERMINAL_RE.search(line.text):
+        if line.removed is None and line.words <= 25 and not _is_prose(line):
             line.removed = "trailing_residue"
+
+
+_MENU_RUN = 4  # consecutive one-to-four-word lines above the story: a navigation menu
+
+
+def _top_menu(lines: list[_Line], body_start: int) -> None:
+    """Runs of very short lines above the first paragraph of a dump are menus and tag bars."""
+    run: list[_Line] = []
+    for line in [*lines[:body_start], None]:
+        if line is not None and line.words <= 4 and not looks_like_sentence(line.text):
+            run.append(line)
+            continue
+        if len(run) >= _MENU_RUN:
+            for item in run:
+                item.removed = item.removed or "menu"
+        run = []
+
+
+_MORE_LINKS = _vocab(
+    """
+    read more|more|continue reading|full story|full article|weiterlesen|mehr|leer más|lire la suite
+    leggi di più|leia mais|czytaj więcej|lees meer|читать далее
+    """
+)
+
+
+_CAPTION_LABELS = _vocab(
+    "image caption|media caption|photo caption|video caption|caption|bildunterschrift|legende"
+)
+_CREDIT_LABELS = _vocab(
+    "image copyright|image source|copyright|photo credit|image credit|bildquelle|fotoquelle"
+)
+
+
+def _caption_labels(lines: list[_Line]) -> None:
+    """ "Image caption" / "Image copyright" labels announce the next line as a caption or a
+    credit: drop the label and what it labels."""
+    for pos, line in enumerate(lines):
+        if line.norm in _CAPTION_LABELS:
+            limit = 50
+        elif line.norm in _CREDIT_LABELS:
+            limit = 5
+        else:
+            continue
+        line.removed = line.removed or "caption_label"
+        if pos + 1 < len(lines) and lines[pos + 1].words <= limit:
+            lines[pos + 1].removed = lines[pos + 1].removed or "caption"
+
+
+def _read_more_teasers(lines: list[_Line]) -> None:
+    """A headline directly followed by a lone "Read more" link is a teaser for another page."""
+    for pos in range(1, len(lines)):
+        line, prev = lines[pos], lines[pos - 1]
+        if (
+            line.norm in _MORE_LINKS
+            and prev.removed is None
+            and is_headline_like(prev.text)
+            and not looks_like_sentence(prev.text)
+        ):
+            prev.removed = "teaser_headline"
 
 
 def _build_lines(text: str) -> list[_Line]:
@@ -741,9 +901,19 @@ def _classify(text: str, title: str | None, language: str | None, text_mode: boo
     # text may legitimately open with the headline, so it stays there
     title_norm = _normalise(title) if title and text_mode else None
     counts: dict[str, int] = {}
+    meta_keys: dict[str, int] = {}
     for line in lines:
         counts[line.norm] = counts.get(line.norm, 0) + 1
         line.removed = _line_rule(line, title_norm)
+        for flag in line.flags:
+            if flag.startswith("meta:"):
+                meta_keys[flag] = meta_keys.get(flag, 0) + 1
+    if any(count > 2 for count in meta_keys.values()):
+        # "Category: ..." three times is the page's own structure (a list of awards,
+        # products, fixtures), not a stray stamp: keep those lines
+        for line in lines:
+            if line.removed == "meta" and any(meta_keys.get(f, 0) > 2 for f in line.flags):
+                line.removed = None
 
     body_start = _body_start(lines)
     last_prose = _last_prose(lines)
@@ -751,8 +921,11 @@ def _classify(text: str, title: str | None, language: str | None, text_mode: boo
     _teaser_cards(lines, body_start + 1)
     _related_blocks(lines, counts)
     _teaser_pairs(lines)
-    _later_duplicates(lines)
+    _read_more_teasers(lines)
+    _caption_labels(lines)
     if text_mode:
+        _later_duplicates(lines)
+        _top_menu(lines, _body_start(lines))
         _trailing_residue(lines, _last_prose(lines))
     return lines
 

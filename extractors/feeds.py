@@ -16,6 +16,7 @@ in its spec; publishers who emit them mean their website, so they resolve agains
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import html
 import io
@@ -576,6 +577,54 @@ def _build_entry(
     )
 
 
+_CHARSET_DECL = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._-]+)", re.I)
+
+
+def _cp1252_for_bad_bytes(err: UnicodeError) -> tuple[str, int]:
+    assert isinstance(err, UnicodeDecodeError)
+    bad = err.object[err.start : err.end]
+    return bad.decode("cp1252", errors="replace").replace("\ufffd", ""), err.end
+
+
+codecs.register_error("newsflow_feed_cp1252", _cp1252_for_bad_bytes)
+
+
+def _repair_utf8(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """A UTF-8 feed with a few stray bytes stays UTF-8.
+
+    feedparser falls back to a single-byte charset for the whole document when any byte is not
+    valid UTF-8, garbling every non-ASCII character. When the document says (or looks) UTF-8 and
+    only a handful of bytes are invalid, decode those bytes alone as cp1252 and hand feedparser
+    clean UTF-8.
+    """
+    if body.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")) or b"\x00" in body[:64]:
+        return body, content_type
+    declared = None
+    m = _CHARSET_DECL.match(body[:256])
+    if m:
+        declared = m.group(1).decode("ascii").lower()
+    if content_type:
+        mc = _CT_CHARSET.search(content_type)
+        if mc:
+            declared = mc.group(1).lower()
+    if declared not in (None, "utf-8", "utf8"):
+        return body, content_type
+    try:
+        body.decode("utf-8")
+        return body, content_type
+    except UnicodeDecodeError:
+        pass
+    text = body.decode("utf-8", errors="newsflow_feed_cp1252")
+    strict_len = len(body.decode("utf-8", errors="ignore"))
+    if len(text) - strict_len > max(8, len(text) // 200):  # many bad bytes: not UTF-8 after all
+        return body, content_type
+    fixed = text.encode("utf-8")
+    if content_type:
+        content_type = _CT_CHARSET.sub("charset=utf-8", content_type)
+    return fixed, content_type
+
+
 def parse_feed(
     body: bytes,
     feed_url: str,
@@ -606,6 +655,7 @@ def _parse_feed(
     if _is_blank(body):
         raise PipelineError(Reason.EMPTY_BODY, "feed body is empty")
     _check_entities(body)
+    body, content_type = _repair_utf8(body, content_type)
     headers = {"content-type": content_type} if content_type else {}
     result = feedparser.parse(
         io.BytesIO(body), response_headers=headers, resolve_relative_uris=False, sanitize_html=True
@@ -614,7 +664,9 @@ def _parse_feed(
     raw_entries = result.get("entries") or []
     bozo_exc = result.get("bozo_exception") if result.get("bozo") else None
     soft = isinstance(bozo_exc, feedparser.ThingsNobodyCaresAboutButMe)
-    if not raw_entries and (version is None or (bozo_exc is not None and not soft)):
+    feed_meta = result.get("feed") or {}
+    channel_parsed = bool(version and (feed_meta.get("title") or feed_meta.get("link")))
+    if not raw_entries and not channel_parsed and (version is None or (bozo_exc is not None and not soft)):
         looks_like_feed = bool(_FEED_MARKUP.search(body[:8192].decode("latin-1")))
         if bozo_exc is not None and not soft and (version or looks_like_feed):
             raise PipelineError(Reason.FEED_PARSE_ERROR, _bozo_text(bozo_exc))

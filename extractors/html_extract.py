@@ -12,7 +12,6 @@ import logging
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-
 from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
@@ -68,7 +67,9 @@ _META_CHARSET_RE = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([\w.:-]+)""
 _SNIFF_BYTES = 4096
 _SINGLE_BYTE_FAMILIES = ("cp", "iso8859", "latin", "koi8", "mac", "tis", "windows")
 # Sequences that appear when UTF-8 was decoded with a single-byte charset ("Ã©", "â€™").
-_MOJIBAKE_RE = re.compile("[\u00c2\u00c3][\u0080-\u00bf]|\u00e2\u20ac[\u0080-\u00bf\u2018-\u201e\u2122\u0153\u0161\u017e\u00a6]")
+_MOJIBAKE_RE = re.compile(
+    "[\u00c2\u00c3][\u0080-\u00bf]|\u00e2\u20ac[\u0080-\u00bf\u2018-\u201e\u2122\u0153\u0161\u017e\u00a6]"
+)
 
 
 def _codec_for(label: str | None) -> str | None:
@@ -126,8 +127,8 @@ def _declared_charsets(body: bytes, content_type: str | None) -> list[str]:
         match = _HTTP_CHARSET_RE.search(content_type)
         if match and (codec := _codec_for(match.group(1))):
             found.append(codec)
-    match = _META_CHARSET_RE.search(body[:_SNIFF_BYTES])
-    if match and (codec := _codec_for(match.group(1).decode("ascii", "ignore"))):
+    meta = _META_CHARSET_RE.search(body[:_SNIFF_BYTES])
+    if meta and (codec := _codec_for(meta.group(1).decode("ascii", "ignore"))):
         # a <meta> readable as ASCII cannot truthfully announce UTF-16/32
         if codec.startswith(("utf-16", "utf-32", "utf_16", "utf_32")):
             codec = "utf-8"
@@ -177,7 +178,7 @@ def _decode_without_bom(body: bytes, content_type: str | None) -> str:
         if _is_single_byte(codec) and utf8 is not None and not body.isascii():
             # valid multi-byte UTF-8 is almost never an accident: the declaration is wrong
             return utf8
-        if _looks_mojibake(text) and utf8 is not None:
+        if codec != "utf-8" and utf8 is not None and _looks_mojibake(text):
             return utf8
         return text
     if utf8 is not None:
@@ -334,7 +335,11 @@ def _read_meta(tree: HtmlElement) -> _Meta:
     for el in tree.iter("meta", "link", "title", "script", "time"):
         tag = el.tag
         if tag == "meta":
-            key = (el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv") or "").strip().lower()
+            key = (
+                (el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv") or "")
+                .strip()
+                .lower()
+            )
             content = _text_of(el.get("content"))
             if not key or not content:
                 continue
@@ -393,10 +398,7 @@ def _jsonld_types(obj: dict[str, object]) -> set[str]:
 def _person_names(value: object) -> list[str]:
     names: list[str] = []
     for item in value if isinstance(value, list) else [value]:
-        if isinstance(item, dict):
-            name = _text_of(item.get("name"))
-        else:
-            name = _text_of(item)
+        name = _text_of(item.get("name")) if isinstance(item, dict) else _text_of(item)
         if name:
             names.append(name)
     return names
@@ -573,6 +575,7 @@ _PAYWALL_RE = re.compile(
 )
 _TINY_TEXT = 400  # characters: a teaser at most (two or three sentences)
 _SHORT_TEXT = 600  # characters: below this a page has no story worth keeping on its own
+_SMALL_PAGE = 150_000  # characters of HTML; block and challenge pages are far smaller
 _SUBSTANTIAL_TEXT = 1500  # above this, cue words are incidental (a comment form's captcha, ...)
 
 
@@ -593,7 +596,9 @@ def _visible_text(tree: HtmlElement) -> str:
     return " ".join(" ".join(parts).split())
 
 
-def detect_block(html: str, tree: HtmlElement, text: str, title: str | None, meta_free: bool | None) -> str | None:
+def detect_block(
+    html: str, tree: HtmlElement, text: str, title: str | None, meta_free: bool | None
+) -> str | None:
     """Why this page is a block/challenge/paywall page rather than a story, or ``None``.
 
     Cue words only count together with structure: a short extraction (or an empty one) and
@@ -606,12 +611,14 @@ def detect_block(html: str, tree: HtmlElement, text: str, title: str | None, met
     title_hit = bool(title and len(title) < 120 and _BLOCK_TITLE_RE.search(title))
     if text_len >= _SHORT_TEXT and not title_hit:
         return None
-    markup_hit = _CHALLENGE_MARKUP_RE.search(html) is not None
+    # challenge pages are small; on a big page the markup scan would only cost time
+    small_page = len(html) <= _SMALL_PAGE
+    markup_hit = small_page and _CHALLENGE_MARKUP_RE.search(html) is not None
     if title_hit and (markup_hit or text_len < _SHORT_TEXT):
         return f"challenge page: {title!s:.80}"
     if text_len >= _SHORT_TEXT:
         return None
-    visible = _visible_text(tree)
+    visible = _visible_text(tree) if small_page else text
     if markup_hit and text_len < _TINY_TEXT and len(visible) < 2000:
         return "challenge page: bot-protection markup"
     if len(visible) < 2500 and _BLOCK_TEXT_RE.search(visible):
@@ -653,7 +660,7 @@ def extract_html(html: str | bytes, url: str, *, content_type: str | None = None
     meta = _read_meta(tree)
     try:
         document = trafilatura.bare_extraction(tree, url=url, include_comments=False, with_metadata=False)
-    except Exception as exc:  # noqa: BLE001 - a parser bug must not kill the batch
+    except Exception as exc:  # a parser bug must not kill the batch
         LOGGER.warning("trafilatura failed on %s: %s", url, exc)
         document = None
     raw_text = (getattr(document, "text", None) or "") if document is not None else ""
@@ -697,4 +704,3 @@ def _language_hint(value: str | None) -> str | None:
         return None
     code = match.group(1).lower()
     return code if len(code) == 2 else None
-

@@ -14,7 +14,13 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
-from extractors.cleaner import LineVerdict, caption_stamp_date, classify, is_headline_like, looks_like_sentence
+from extractors.cleaner import (
+    LineVerdict,
+    caption_stamp_date,
+    classify,
+    is_headline_like,
+    looks_like_sentence,
+)
 from extractors.dates import normalize_date
 from extractors.language import detect_language
 from schemas.records import ExtractedDoc
@@ -59,8 +65,12 @@ _MONTH_ALT = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=T
 # Dotted dates are day-first (European convention): 07.04.2021 is 7 April 2021.
 _DOTTED_RE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2})(?![\d.])")
 _ISO_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?(?!\d)")
-_WRITTEN_MDY_RE = re.compile(rf"\b({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})\b", re.I)
-_WRITTEN_DMY_RE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th|\.)?\s+({_MONTH_ALT})\.?,?\s+((?:19|20)\d{{2}})\b", re.I)
+_WRITTEN_MDY_RE = re.compile(
+    rf"\b({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})\b", re.I
+)
+_WRITTEN_DMY_RE = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th|\.)?\s+({_MONTH_ALT})\.?,?\s+((?:19|20)\d{{2}})\b", re.I
+)
 # A line that *is* a dateline: "Published: March 3, 2021", "Updated 07.04.2021 10:30", "12 May 2022"
 _DATELINE_PREFIX_RE = re.compile(
     r"^(?:(?:published|posted|updated|last updated|date|dated|veröffentlicht|aktualisiert|publicado|publié)"
@@ -92,7 +102,9 @@ def _names(raw: str) -> list[str]:
     return out
 
 
-def _safe_date(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime | None:
+def _safe_date(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime | None:
     try:
         value = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:
@@ -102,22 +114,23 @@ def _safe_date(year: int, month: int, day: int, hour: int = 0, minute: int = 0, 
 
 def _date_in(text: str, *, anchored: bool) -> datetime | None:
     """A date written in ``text`` (at its start when ``anchored``)."""
-    for regex, order in ((_DOTTED_RE, "dmy"), (_ISO_RE, "ymd"), (_WRITTEN_MDY_RE, "mdy"), (_WRITTEN_DMY_RE, "dmy")):
+    for regex, order in (
+        (_DOTTED_RE, "dmy"),
+        (_ISO_RE, "ymd"),
+        (_WRITTEN_MDY_RE, "mdy"),
+        (_WRITTEN_DMY_RE, "dmy"),
+    ):
         match = regex.match(text) if anchored else regex.search(text)
         if not match:
             continue
-        groups = match.groups()
+        groups: tuple[str, ...] = match.groups()
         if order == "ymd":
-            year, month, day = int(groups[0]), int(groups[1]), int(groups[2])
             clock = [int(g) for g in groups[3:] if g]
-            return _safe_date(year, month, day, *clock)
-        if order == "dmy":
-            day, month_raw, year = groups[0], groups[1], int(groups[2])
-        else:
-            month_raw, day, year = groups[0], groups[1], int(groups[2])
+            return _safe_date(int(groups[0]), int(groups[1]), int(groups[2]), *clock)
+        day_raw, month_raw = (groups[0], groups[1]) if order == "dmy" else (groups[1], groups[0])
         month = int(month_raw) if month_raw.isdigit() else _MONTHS.get(month_raw.lower().rstrip("."), 0)
         if month:
-            return _safe_date(year, month, int(day))
+            return _safe_date(int(groups[2]), month, int(day_raw))
     return None
 
 
@@ -179,6 +192,7 @@ def extract_text_dump(text: str) -> ExtractedDoc:
         return ExtractedDoc()
     title_line = lines[first].strip()
     title: str | None
+    authors: list[str]
     if len(title_line.split()) > 60 and looks_like_sentence(title_line):
         # no headline at all: the first line is already story text
         title, authors, rest = None, [], "\n".join(lines[first:])
@@ -203,7 +217,9 @@ def extract_text_dump(text: str) -> ExtractedDoc:
 
     if not authors:
         for verdict in verdicts:
-            if verdict.reason in ("prompt", "notice", "disclaimer") and (m := _INLINE_BYLINE_RE.search(verdict.text)):
+            if verdict.reason in ("prompt", "notice", "disclaimer") and (
+                m := _INLINE_BYLINE_RE.search(verdict.text)
+            ):
                 authors.extend(_names(m.group("names")))
                 break
 

@@ -46,6 +46,9 @@ from warehouse.load import LoadResult, load_batch, load_staged, upsert_run
 from warehouse.queries import known_article_ids, linked_articles, read_feed_states
 from warehouse.runlock import run_lock
 
+# targets the guard refuses: an item pointing there is rejected outright
+REFUSED_TARGETS = frozenset({Reason.BLOCKED_ADDRESS, Reason.UNSUPPORTED_SCHEME, Reason.INVALID_URL})
+
 
 @dataclass
 class PollOutcome:
@@ -281,7 +284,14 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
                                        source=o.spec.url, url=o.spec.url))
         if o.parsed is None:
             continue
+        # a guid shared by items with different links identifies nothing: use the link instead
+        links_per_guid: dict[str, set[str | None]] = {}
         for entry in o.parsed.entries:
+            if entry.guid:
+                links_per_guid.setdefault(entry.guid, set()).add(entry.link)
+        for entry in o.parsed.entries:
+            if entry.guid and len(links_per_guid[entry.guid]) > 1:
+                entry = entry.model_copy(update={"guid": None})
             link = canonicalize_url(entry.link) if entry.link else None
             if link is None:
                 rejects.append(Reject.make(run_id=run_id, stage="parse", reason=Reason.NO_LINK,
@@ -331,6 +341,8 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
         elif isinstance(res, PipelineError):
             rejects.append(Reject.make(run_id=run_id, stage="fetch", reason=res.reason, message=res.message,
                                        source=c.links[0][0], url=c.url))
+            if res.reason in REFUSED_TARGETS:
+                continue  # a refused target is not a story, not even from the feed's own text
         jobs.append(job)
     results = extract_pages(jobs, settings.workers)
 

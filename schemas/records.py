@@ -168,7 +168,8 @@ class Reject(Strict):
     ) -> Reject:
         from hashlib import sha256
 
-        key = "\x1f".join([run_id, stage, source or "", url or "", reason.value])
+        # the payload distinguishes items without a URL (several bad items of one feed)
+        key = "\x1f".join([run_id, stage, source or "", url or "", reason.value, payload or ""])
         return cls(
             reject_id=sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32],
             run_id=run_id,

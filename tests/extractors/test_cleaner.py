@@ -21,7 +21,9 @@ STORY = [
 ]
 
 
-def _story_with(*, top: list[str] | None = None, middle: list[str] | None = None, tail: list[str] | None = None) -> str:
+def _story_with(
+    *, top: list[str] | None = None, middle: list[str] | None = None, tail: list[str] | None = None
+) -> str:
     lines = [*(top or []), *STORY[:3], *(middle or []), *STORY[3:], *(tail or [])]
     return "\n".join(lines)
 
@@ -143,7 +145,15 @@ def test_foreign_script_inside_the_story_and_bilingual_pages_are_kept() -> None:
     assert quote in cleaned
     assert "Слава героям\n" in cleaned or cleaned.endswith("Слава героям")
     bilingual = "\n".join(
-        ["Line one of the song", "第一行歌词", "Line two of the song", "第二行歌词", "第三行歌词", "第四行歌词"] * 3
+        [
+            "Line one of the song",
+            "第一行歌词",
+            "Line two of the song",
+            "第二行歌词",
+            "第三行歌词",
+            "第四行歌词",
+        ]
+        * 3
     )
     assert "第一行歌词" in clean_text(bilingual)
 

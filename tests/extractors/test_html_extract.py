@@ -70,7 +70,9 @@ def test_decode_follows_the_http_charset() -> None:
 def test_decode_follows_meta_charset_and_http_equiv() -> None:
     raw = _html("Привет, мир", '<meta charset="windows-1251">').encode("cp1251")
     assert "Привет, мир" in decode_html(raw, "text/html")
-    raw = _html("Привет, мир", '<meta http-equiv="Content-Type" content="text/html; charset=koi8-r">').encode("koi8-r")
+    raw = _html("Привет, мир", '<meta http-equiv="Content-Type" content="text/html; charset=koi8-r">').encode(
+        "koi8-r"
+    )
     assert "Привет, мир" in decode_html(raw, None)
 
 
@@ -120,7 +122,11 @@ def test_nul_characters_are_stripped() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.text(alphabet=st.characters(categories=("L", "N", "P", "Zs"), max_codepoint=0x2FFF), min_size=1, max_size=200),
+    st.text(
+        alphabet=st.characters(categories=("L", "N", "P", "Zs"), max_codepoint=0x2FFF),
+        min_size=1,
+        max_size=200,
+    ),
     st.sampled_from(["utf-8", "cp1252", "iso-8859-15", "cp1251", "utf-16"]),
 )
 def test_declared_charset_round_trips(text: str, charset: str) -> None:
@@ -178,7 +184,10 @@ def test_metadata(article) -> None:
     assert article.published_at_source == "html"
     assert article.site_name == "The Coastal Courier"
     assert article.language == "en"
-    assert article.summary == "The overnight ferry resumes sailings on Monday after three weeks of repairs to the harbour ramp."
+    assert (
+        article.summary
+        == "The overnight ferry resumes sailings on Monday after three weeks of repairs to the harbour ramp."
+    )
     assert article.tags == ["Transport", "Islands", "Ferries"]
     assert article.canonical_url == "https://www.coastal-courier.example/news/night-ferry-returns"
 
@@ -209,7 +218,10 @@ def _long_article(extra: str = "", title: str = "Security experts debate captcha
 
 
 def test_long_article_about_captchas_is_not_blocked() -> None:
-    doc = extract_html(_long_article('<script src="https://www.google.com/recaptcha/api.js"></script>'), "https://x.example/a")
+    doc = extract_html(
+        _long_article('<script src="https://www.google.com/recaptcha/api.js"></script>'),
+        "https://x.example/a",
+    )
     assert not doc.blocked
     assert "Paragraph 11" in doc.text
 
@@ -229,13 +241,19 @@ def test_detect_block_needs_structure_not_just_words() -> None:
 
 
 def test_relative_canonical_og_url_fallback_and_url_date() -> None:
-    body = "".join(f"<p>Sentence number {i} of a reasonably long story about the harbour and its boats.</p>" for i in range(8))
+    body = "".join(
+        f"<p>Sentence number {i} of a reasonably long story about the harbour and its boats.</p>"
+        for i in range(8)
+    )
     html = f'<html><head><title>Harbour boats | Example Site</title><meta property="og:site_name" content="Example Site"><link rel="canonical" href="/2022/05/17/harbour"></head><body><article>{body}</article></body></html>'
     doc = extract_html(html, "https://example.org/2022/05/17/harbour?ref=rss")
     assert doc.canonical_url == "https://example.org/2022/05/17/harbour"
     assert doc.title == "Harbour boats"
     assert doc.published_at == datetime(2022, 5, 17, tzinfo=UTC)
-    html = html.replace('<link rel="canonical" href="/2022/05/17/harbour">', '<meta property="og:url" content="https://example.org/harbour">')
+    html = html.replace(
+        '<link rel="canonical" href="/2022/05/17/harbour">',
+        '<meta property="og:url" content="https://example.org/harbour">',
+    )
     assert extract_html(html, "https://example.org/x").canonical_url == "https://example.org/harbour"
 
 
@@ -245,7 +263,10 @@ def test_language_detected_from_text_when_page_has_none() -> None:
         "nachdem Gutachter schwere Schäden an den Pfeilern festgestellt hatten.</p>"
         for _ in range(4)
     )
-    doc = extract_html(f"<html><head><title>Brücke</title></head><body><article>{body}</article></body></html>", "https://x.example/")
+    doc = extract_html(
+        f"<html><head><title>Brücke</title></head><body><article>{body}</article></body></html>",
+        "https://x.example/",
+    )
     assert doc.language == "de"
 
 

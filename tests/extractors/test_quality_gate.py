@@ -38,7 +38,9 @@ def test_quality_gate(shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFi
     if not index.is_file():
         pytest.skip(f"quality gate skipped: evaluation corpus not found at {corpus}")
     data = json.loads(index.read_text(encoding="utf-8"))
-    items = [(url, str(corpus / entry["file"]), entry["with"], entry["without"]) for url, entry in data.items()]
+    items = [
+        (url, str(corpus / entry["file"]), entry["with"], entry["without"]) for url, entry in data.items()
+    ]
 
     # spawn: workers start clean instead of forking a test process that may hold threads
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:

@@ -81,13 +81,18 @@ def seed_docs() -> dict[str, ExtractedDoc]:
 
 def test_seed_titles_and_bylines(seed_docs: dict[str, ExtractedDoc]) -> None:
     for prefix, doc in seed_docs.items():
-        first_line = next(p for p in SEED.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8").split("\n")[0].strip()
+        first_line = (
+            next(p for p in SEED.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8").split("\n")[0].strip()
+        )
         if prefix == "003":
             assert doc.title == "Why Russia suddenly wants an ally in Pakistan"
             assert doc.authors == ["Salman Rafi Sheikh"]
         else:
             assert doc.title == first_line
-    assert seed_docs["000"].title == "UK Foreign Secretary Hopes Russia, China Will ‘Act as One’ in Engaging With Taliban"
+    assert (
+        seed_docs["000"].title
+        == "UK Foreign Secretary Hopes Russia, China Will ‘Act as One’ in Engaging With Taliban"
+    )
 
 
 def test_seed_dates_only_where_stated(seed_docs: dict[str, ExtractedDoc]) -> None:
@@ -155,7 +160,9 @@ def test_seed_001_story_kept(seed_docs: dict[str, ExtractedDoc]) -> None:
 
 def test_seed_002_story_kept_with_its_subheading_and_standfirst(seed_docs: dict[str, ExtractedDoc]) -> None:
     doc = seed_docs["002"]
-    assert doc.summary is not None and doc.summary.startswith("Turkey and the US agree to continue strong partnership")
+    assert doc.summary is not None and doc.summary.startswith(
+        "Turkey and the US agree to continue strong partnership"
+    )
     _assert_kept(
         doc,
         [

@@ -61,10 +61,10 @@ class LocalServer:
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms stalls
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
-            def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            def do_GET(self) -> None:
                 server_self._serve(self)
 
         class _Server(ThreadingHTTPServer):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import pytest
 
 from extractors.urls import article_id_for, canonicalize_url
 from tests.flows.site import article_page, load_stories
-from tests.reliability.helpers_r2 import ROOT, child_env, kill_group, newsflow
+from tests.reliability.helpers_r2 import ROOT, child_env, kill_group
 from tests.warehouse.factories import article, link, raw_page, run_record
 from warehouse.batch import Batch
 from warehouse.load import load_batch
@@ -131,8 +130,7 @@ def _write_archive(root: Path, n_html: int, n_jsonl: int) -> list[str]:
             url = f"https://archive.example.org/jsonl/{i}"
             story = dict(base, slug=f"j{i}", title=f"{base['title']} — line {i}",
                          paragraphs=[f"Line record {i} reports on event {i} in its own words.", *base["paragraphs"]])
-            fh.write(json.dumps({"url": url, "title": story["title"], "html": article_page(story),
-                                 "published_at": "2025-06-01T10:00:00Z"}) + "\n")
+            fh.write(json.dumps({"url": url, "title": story["title"], "html": article_page(story)}) + "\n")
             urls.append(url)
     return urls
 
@@ -155,9 +153,7 @@ HOOKED_CLI = textwrap.dedent(
     """
 )
 
-_SUMMARY = re.compile(r"read (\d+), loaded (\d+), skipped (\d+)")
-
-
+@pytest.mark.usefixtures("prefect_harness")
 def test_backfill_killed_halfway_then_rerun_loads_every_record_once(tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     urls = _write_archive(archive, n_html=120, n_jsonl=180)
@@ -192,12 +188,15 @@ def test_backfill_killed_halfway_then_rerun_loads_every_record_once(tmp_path: Pa
     assert _q(db, "SELECT count(*) FROM articles")[0][0] == before
     assert _q(db, "SELECT count(*) FROM raw_pages")[0][0] == before
 
-    rerun = newsflow("backfill", str(archive), "--db", str(db), "-q", env=env)
-    assert rerun.returncode == 0, rerun.stderr
-    m = _SUMMARY.search(rerun.stdout)
-    assert m, rerun.stdout
-    read, loaded, skipped = map(int, m.groups())
-    assert (read, skipped, loaded) == (len(urls), before, len(urls) - before)
+    # the re-run happens in-process (same flow, shared Prefect API: saves a second CLI start-up)
+    from flows.backfill import backfill
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NEWSFLOW_BATCH_SIZE", "20")
+        mp.setenv("NEWSFLOW_WORKERS", "2")
+        summary = backfill(paths=[str(archive)], db=str(db))
+    assert (summary["read"], summary["skipped"], summary["loaded"]) == (len(urls), before, len(urls) - before)
+    assert summary["rejected"] == 0 and summary["staged_batches"] == 0
 
     expected = {article_id_for(canonicalize_url(u) or u) for u in urls}
     assert _q(db, "SELECT count(*), count(DISTINCT article_id) FROM articles")[0] == (len(urls), len(urls))
@@ -206,3 +205,24 @@ def test_backfill_killed_halfway_then_rerun_loads_every_record_once(tmp_path: Pa
                   "FROM archive_records")[0] == (len(urls), len(urls), len(urls))
     assert _q(db, "SELECT count(*) FROM raw_pages")[0][0] == len(urls)
     assert _q(db, "SELECT count(*) FROM rejects")[0][0] == 0
+
+
+@pytest.mark.xfail(strict=True, reason="articles.published_at_source CHECK lacks 'archive' (001_initial.sql); "
+                                       "a dated JSONL record fails the whole batch")
+def test_dated_jsonl_records_load(tmp_path: Path) -> None:
+    """A JSONL archive whose records carry ``published_at`` loads like any other (found while
+    building the crash archive: the batch's load fails on a CHECK constraint)."""
+    from flows.backfill import run_backfill
+    from schemas.settings import load_settings
+
+    story = load_stories()[0]
+    path = tmp_path / "dated.jsonl"
+    path.write_text(json.dumps({"url": "https://archive.example.org/dated/1", "title": story["title"],
+                                "html": article_page(story), "published_at": "2025-06-01T10:00:00Z"}) + "\n")
+    db = tmp_path / "dated.duckdb"
+    settings = load_settings(db=db, workers=1)
+    summary = run_backfill([str(path)], settings, run_id="dated",
+                           load_fn=lambda batch, s: load_batch(s.db, batch, staging_dir=s.staging_path))
+    assert summary.loaded == 1
+    assert _q(db, "SELECT published_at_source, published_at FROM articles") == [
+        ("archive", _q(db, "SELECT TIMESTAMPTZ '2025-06-01 10:00:00+00'")[0][0])]

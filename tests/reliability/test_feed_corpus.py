@@ -28,7 +28,14 @@ from flows.jobs import PageJob, run_job
 from schemas.failures import Reason
 from schemas.records import FeedSpec, FeedState
 from schemas.settings import Settings
-from tests.reliability.conftest import HOSTILE, LocalServer, Route, assert_clean, route_for_file, text_problems
+from tests.reliability.conftest import (
+    HOSTILE,
+    LocalServer,
+    Route,
+    assert_clean,
+    route_for_file,
+    text_problems,
+)
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "feedparser-tests"
 OWN = HOSTILE / "feeds"

@@ -254,8 +254,6 @@ def test_link_policy(hostile: HostileRun) -> None:
     assert set(no_link) <= {"Javascript link", "Data link", "No guid no link"}
 
 
-@pytest.mark.xfail(strict=True, reason="R1 bug report 1: Reject.make keys on (run, stage, source, url, reason); "
-                   "every no-link item of one feed has url=None, so all but one are deduplicated away")
 def test_every_unusable_item_gets_its_own_reject(hostile: HostileRun) -> None:
     no_link = [(r[3], json.loads(r[4])["title"]) for r in hostile.rejects(hostile.first) if r[1] == "no_link"]
     assert sorted(t for s, t in no_link if s == hostile.url("/feeds/content.xml")) == ["Data link", "Javascript link"]
@@ -267,7 +265,9 @@ def test_items_sharing_one_guid_or_none_keep_their_own_articles(hostile: Hostile
         assert hostile.url(f"/news/shared-{i}") in arts
     links = rows(hostile.db, "SELECT guid, entry_url FROM article_feeds WHERE feed_url = ? ORDER BY entry_url",
                  [hostile.url("/feeds/shared-guid.xml")])
-    assert [g for g, _ in links][:3] == [SHARED_GUID] * 3
+    # a guid shared by items with different links identifies nothing: each item is keyed by its link
+    assert [(g, u) for g, u in links][:3] == [(u, u) for _, u in links][:3]
+    assert SHARED_GUID not in [g for g, _ in links]
     no_guid = dict(rows(hostile.db, "SELECT entry_url, guid FROM article_feeds WHERE feed_url = ?",
                         [hostile.url("/feeds/no-guid.xml")]))
     assert no_guid == {hostile.url("/news/noguid-1"): hostile.url("/news/noguid-1"),
@@ -276,9 +276,6 @@ def test_items_sharing_one_guid_or_none_keep_their_own_articles(hostile: Hostile
     assert rows(hostile.db, "SELECT count(*) - count(DISTINCT url) FROM articles") == [(0,)]
 
 
-@pytest.mark.xfail(strict=True, reason="R1 bug report 2: flows/ingest.py treats a known (feed, guid) pair as a "
-                   "known story, so a new item reusing a feed's constant guid is silently dropped (no article, "
-                   "no reject)")
 def test_new_item_reusing_a_shared_guid_is_not_lost(hostile: HostileRun) -> None:
     assert hostile.second["articles_new"] >= 1
     assert hostile.url("/news/shared-4") in hostile.articles()
@@ -302,13 +299,7 @@ def test_date_policy(hostile: HostileRun) -> None:
     assert near is not None and abs((near.astimezone(UTC) - expected).total_seconds()) <= 1
 
 
-CP1252_BUG = pytest.mark.xfail(strict=True, reason=(
-    "R1 bug report 4: extractors/html_extract.decode_html — a cp1252 page declared UTF-8 fails strict UTF-8, "
-    "then charset_normalizer picks cp1257 ('naļve', 'faēade', 'Déją') and no mojibake check catches it"))
-
-
-@pytest.mark.parametrize("path", [pytest.param(p, marks=CP1252_BUG) if p == "/pages/cp1252-as-utf8" else p
-                                  for p in sorted(TRUE_TEXT)])
+@pytest.mark.parametrize("path", sorted(TRUE_TEXT))
 def test_misdeclared_charsets_store_the_true_text(hostile: HostileRun, path: str) -> None:
     a = hostile.articles()[hostile.url(path)]
     assert a["text_source"] == "page"
@@ -329,8 +320,8 @@ def test_huge_single_line_documents_are_cut_at_the_cap(hostile: HostileRun) -> N
         assert arts[hostile.url(path)]["text_source"] == "feed"
     large = arts.get(hostile.url("/pages/large-single-line"))
     large_reject = rejects.get(("extract", hostile.url("/pages/large-single-line")))
-    print(f"\nhostile run 1: {hostile.first['_elapsed']:.1f}s; 4.5 MB one-line page → "
-          f"{'article of %d chars' % len(large['text']) if large else large_reject}")
+    outcome = f"article of {len(large['text'])} chars" if large else large_reject
+    print(f"\nhostile run 1: {hostile.first['_elapsed']:.1f}s; 4.5 MB one-line page → {outcome}")
     assert large is not None or large_reject is not None, "the 4.5 MB page vanished without a record"
     if large is not None:
         assert large["text_source"] == "page" and large["text"].startswith(STORY[0][:60])
@@ -348,8 +339,6 @@ def _mixed_feed() -> bytes:
     return head.encode("utf-8") + b"\x80" + b"5 only</description></item></channel></rss>"
 
 
-@pytest.mark.xfail(strict=True, reason="R1 bug report 3: one stray cp1252 byte in a UTF-8 feed makes feedparser "
-                   "decode the whole document as a legacy charset (mojibake in every entry)")
 def test_one_stray_byte_does_not_garble_a_utf8_feed() -> None:
     parsed = parse_feed(_mixed_feed(), "https://harbour.example/feed")
     titles = [e.title for e in parsed.entries]

@@ -70,7 +70,7 @@ def r1_netspy(monkeypatch: pytest.MonkeyPatch, r1_server: LocalServer) -> Iterat
     real_connect_ex = socket.socket.connect_ex
     real_check = netguard.resolve_and_check_async
 
-    def fake_getaddrinfo(host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0,  # noqa: A002
+    def fake_getaddrinfo(host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0,
                          flags: int = 0) -> list[tuple[Any, ...]]:
         name = (host.decode() if isinstance(host, bytes) else str(host or "")).lower().rstrip(".")
         spy.lookups.append(name)

@@ -28,7 +28,7 @@ CREATE TABLE articles (
     title               VARCHAR,
     authors             VARCHAR[] NOT NULL DEFAULT [],
     published_at        TIMESTAMPTZ,
-    published_at_source VARCHAR CHECK (published_at_source IN ('feed', 'html', 'text')),
+    published_at_source VARCHAR CHECK (published_at_source IN ('feed', 'html', 'text', 'archive')),
     language            VARCHAR,
     text                VARCHAR NOT NULL,
     summary             VARCHAR,

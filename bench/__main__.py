@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise SystemExit(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(ALL)}")
     results_dir = args.results_dir or RESULTS_DIR
+    results_dir.mkdir(parents=True, exist_ok=True)
     mach = machine()
     say(f"bench: {', '.join(selected)} on {mach['cores']} cores, {mach['memory_gib']} GiB")
     t_all = time.perf_counter()

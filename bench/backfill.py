@@ -100,6 +100,7 @@ def run(*, workdir: Path, api_url: str | None, pages: int = 5000, fmt: ArchiveFo
     raw_wall = before["wall_s"] + after["wall_s"]
     raw_cpu = before["cpu_s"] + after["cpu_s"]
     rate = raw_pages / raw_wall
+    tree_cpu = fig["workers_cpu_s"] + fig["main_cpu_s"]
     limit = n_cores * rate
     data: dict[str, Any] = {
         "archive_format": fmt,
@@ -116,6 +117,10 @@ def run(*, workdir: Path, api_url: str | None, pages: int = 5000, fmt: ArchiveFo
         "ratio_steady": ratio(fig["steady_rate_per_s"] or 0.0, limit) if fig.get("steady_rate_per_s") else None,
         "workers_cpu_ms_per_page": round(1000 * fig["workers_cpu_s"] / max(fig["pages"], 1), 2),
         "main_cpu_ms_per_page": round(1000 * fig["main_cpu_s"] / max(fig["pages"], 1), 2),
+        # what the ratio would be if every cycle of every core were ours: raw CPU per page over
+        # the whole tree's CPU per article (immune to other load on the machine)
+        "cpu_ratio": ratio(raw_cpu / raw_pages, tree_cpu / max(fig["articles"], 1)),
+        "cpu_utilization": round(tree_cpu / (fig["flow_wall_s"] * n_cores), 3) if fig["flow_wall_s"] else None,
         "target": TARGET,
         "met": (fig["articles_per_s"] or 0) >= TARGET * limit,
         "load_average_before": load_before,

@@ -56,6 +56,7 @@ class _Profile:
     def __exit__(self, *exc: object) -> None:
         if self.prof is not None:
             self.prof.stop()
+            Path(self.path or "").parent.mkdir(parents=True, exist_ok=True)
             Path(self.path or "").write_text(self.prof.output_text(unicode=True, color=False), encoding="utf-8")
 
 

@@ -47,9 +47,9 @@ def run(*, corpus: Path = DEFAULT_CORPUS, limit: int | None = None, profile: boo
     if not files:
         msg = f"extraction: skipped, no pages under {corpus / 'pages'}"
         say(msg)
-        data = {"skipped": True, "reason": msg}
-        save_result("extraction", data, results_dir)
-        return data
+        skipped: dict[str, Any] = {"skipped": True, "reason": msg}
+        save_result("extraction", skipped, results_dir)
+        return skipped
 
     import trafilatura
 
@@ -167,9 +167,9 @@ def stage_breakdown(pages: list[tuple[str, bytes, str]]) -> dict[str, float]:
         patched.append((mod, attr, fn))
         setattr(mod, attr, wrap(label, fn))
     try:
+        this = importlib.import_module(__name__)
         for url, body, _text in pages:
-            _run_job_patched = importlib.import_module("bench.extraction")._run_job
-            _run_job_patched(PageJob(key=url, url=url, origin="archive", run_id="bench", html=body))
+            this._run_job(PageJob(key=url, url=url, origin="archive", run_id="bench", html=body))
     finally:
         for mod, attr, fn in patched:
             setattr(mod, attr, fn)

@@ -103,7 +103,7 @@ def build_site(layout: Layout, port: int, now: datetime | None = None) -> _Site:
             '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
             f"<title>Feed {f}</title><link>http://{ip}:{port}/</link><description>Section {f}</description>"
             f"<lastBuildDate>{email.utils.format_datetime(now)}</lastBuildDate>{''.join(items)}</channel></rss>"
-        ).encode("utf-8")
+        ).encode()
         etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"' if f % 2 == 0 else None
         site.feeds[(ip, f"/feeds/{f}.xml")] = (body, etag)
     return site

@@ -49,6 +49,11 @@ def rows(res: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str, str]]
         out.append(("2 backfill throughput", f"{b['articles']} articles, {b['archive_format']} archive, end to end",
                     f"{b['articles_per_s']}/s vs limit {b['limit_pages_per_s']}/s "
                     f"({b['cores']} × {b['raw_pages_per_s']} raw) = **{b['ratio']}**", "≥ 0.80", _yes(b["met"])))
+        if b.get("cpu_ratio") is not None:
+            out.append(("", "CPU: raw CPU per page ÷ whole run's CPU per article (if the cores were all ours)",
+                        f"{b['cpu_ratio']} (main {b['main_cpu_ms_per_page']} + workers {b['workers_cpu_ms_per_page']}"
+                        f" ms/page vs raw {b['raw_cpu_ms_per_page']}; cores {100 * b['cpu_utilization']:.0f}% busy"
+                        f" with our work, load average {b['load_average_after']})", "", ""))
         if b.get("ratio_steady") is not None:
             out.append(("", "steady state (10–90 % of the records)", f"{b['steady_rate_per_s']}/s = {b['ratio_steady']}",
                         "", ""))

@@ -21,15 +21,24 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-__all__ = ["clean_lines", "clean_text", "is_caption_line", "is_headline_like", "looks_like_sentence"]
+__all__ = [
+    "LineVerdict",
+    "caption_stamp_date",
+    "classify",
+    "clean_lines",
+    "clean_paragraphs",
+    "clean_text",
+    "is_caption_line",
+    "is_headline_like",
+    "looks_like_sentence",
+    "strip_controls",
+]
 
 # --------------------------------------------------------------------------------------------
 # vocabulary (multilingual, lower-case; matched against normalised lines)
 # --------------------------------------------------------------------------------------------
 
 
-# Whole-line interface strings: buttons, counters, widget titles. Compared after lower-casing
-# and trimming decoration, so "Share:" and "» More" match too.
 def _words(text: str) -> frozenset[str]:
     """A set of space-separated words (keeps long vocabularies readable)."""
     return frozenset(text.split())
@@ -373,9 +382,12 @@ _CAPTION_STAMP_RE = re.compile(
 )
 _EDITORIAL_USE_RE = re.compile(
     r"\beditorial\ use\ only\b|\bno\ (?:archive|archives|sales|commercial\ use)\b|\bhandout\ (?:photo|picture|image)\b"
-    r"|\b(?:in\ )?this\ (?:\w+\ ){0,6}(?:file\ )?(?:photo|picture|image)\b[^.]{0,80}(?:,|\bshows\b)"
-    r"|^\(?(?:l\ to\ r|l-r|from\ left|left\ to\ right|von\ links)\b\)?",
+    r"|\b(?:in\ )?this\ (?:\w+\ ){0,6}(?:file\ )?(?:photo|picture|image)\b[^.]{0,80}(?:,|\bshows\b)",
     re.X | re.I,
+)
+# "(L to R) ...", "From left: ..." open a caption that names the people in a photo
+_LEFT_TO_RIGHT_RE = re.compile(
+    r"^\(?(?:l\ to\ r|l-r|from\ left|left\ to\ right|von\ links)\b\)?", re.X | re.I
 )
 _FIGURE_RE = re.compile(
     r"^(?:figure|fig\.|abbildung|abb\.|grafik|graphic|chart|gráfico|tabelle)\s*\d+\s*[:.]", re.I
@@ -390,11 +402,6 @@ _EDGE_PUNCT = " \t\u00a0|:;,.!?·•-–—»«›‹<>()[]{}*#\"'“”‘’/\
 _TERMINAL_RE = re.compile(r"[.!?…。！？]['\"”’»)\]]*\s*$")
 _HEADLINE_END_BAD_RE = re.compile(r"[.,;:]\s*$")
 _COUNTER_RE = re.compile(r"^\d{1,4}$")
-_SENTENCE_SPLIT_RE = re.compile(r"[.!?…](?:['\"”’»)]*)\s+(?=[\"“‘'«(]?[A-ZÀ-ÖØ-ÞА-ЯЁ0-9])")
-_DATE_ONLY_RE = re.compile(
-    r"^(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2})(?:[ T,]+\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?)?\s*(?:uhr|h)?$",
-    re.I,
-)
 
 # Scripts, for "a line in another script than the article".
 _SCRIPT_RES: dict[str, re.Pattern[str]] = {
@@ -431,8 +438,8 @@ _LANG_SCRIPT = {
 _LATIN_WORD_CHARS = re.compile(r"[A-Za-z]")
 _CYR_WORD_CHARS = re.compile(r"[\u0400-\u04ff]")
 _WORD_RE = re.compile(r"\S+")
-_LETTER_RE = re.compile(r"[^\W\d_]")
 _LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
+_NON_LATIN_LETTER_RE = re.compile(r"[^\W\d_A-Za-z\u00aa\u00b5\u00ba\u00c0-\u024f\u1e00-\u1eff]")
 _SCRIPT_RUN_RES = {name: re.compile(rx.pattern + "+") for name, rx in _SCRIPT_RES.items()}
 
 
@@ -491,9 +498,7 @@ def _is_label(text: str) -> bool:
 _CREDIT_TRIGGERS = _words(
     "photo photos foto fotos picture image imagen bild credit crédit fot photograph illustration via getty reuters afp ap epa dpa"
 )
-_EDITORIAL_TRIGGERS = _words(
-    "editorial archive archives handout commercial sales photo picture image left l von"
-)
+_EDITORIAL_TRIGGERS = _words("editorial archive archives handout commercial sales photo picture image")
 _TAIL = 220
 _QUOTE_OPENERS = frozenset("\"“„«‘‚'»")
 
@@ -520,6 +525,8 @@ def _caption_kind(text: str, tokens: list[str]) -> str | None:
         return "credit"
     if words <= 12 and _CREDIT_BY_START_RE.match(text):
         return "credit"
+    if words <= 80 and text[:1] in "(LlFfVv" and _LEFT_TO_RIGHT_RE.match(text):
+        return "caption"
     if (
         words <= 80
         and not _EDITORIAL_TRIGGERS.isdisjoint(tokens)
@@ -527,9 +534,8 @@ def _caption_kind(text: str, tokens: list[str]) -> str | None:
         and _EDITORIAL_USE_RE.search(text)
     ):
         return "caption"
-    if ("©" in tail or "/" in tail or not _CREDIT_TRIGGERS.isdisjoint(tokens)) and _CAPTION_END_RE.search(
-        tail
-    ):
+    end = tail[-100:]
+    if ("©" in end or "/" in end or not _CREDIT_TRIGGERS.isdisjoint(tokens)) and _CAPTION_END_RE.search(tail):
         return "trailing_credit"
     if words <= 60 and text[:1] in "FfAaGgCcTt" and _FIGURE_RE.match(text):
         return "figure"
@@ -790,24 +796,34 @@ def _foreign_lines(
         for pos, line in enumerate(lines)
         if line.removed is None and line.words <= 10 and not body_start <= pos <= last_prose
     ]
-    if not candidates:
+    if not candidates or text.isascii():
         return
-    dominant = _document_script(text, language)
+    if not any(_NON_LATIN_LETTER_RE.search(line.text) for line in candidates) and not (
+        _NON_LATIN_LETTER_RE.search(text, 0, 3000)
+    ):
+        return  # Latin lines around a Latin article: nothing to compare (the common case)
+    sample = _spread_sample(text)
+    dominant = _document_script(sample, language)
     if dominant is None:
         return
-    doc_letters = 0
+    letters_in_sample = _letters(sample) or 1
+    if _letters(sample, dominant) < 0.9 * letters_in_sample:
+        return  # a bilingual or mixed-script page: leave it alone
     for line in candidates:
         if dominant == "latin" and line.text.isascii():
             continue
         letters = _letters(line.text)
-        if letters < 3 or _letters(line.text, dominant) > 0.2 * letters:
-            continue
-        if not doc_letters:
-            doc_letters = _letters(text) or 1
-        # the line's own script must be rare in the document (not a bilingual page)
-        foreign = letters - _letters(line.text, dominant)
-        if doc_letters - _letters(text, dominant) <= 0.1 * doc_letters + foreign:
+        if letters >= 3 and _letters(line.text, dominant) <= 0.2 * letters:
             line.removed = "script"
+
+
+def _spread_sample(text: str, size: int = 4000) -> str:
+    """Start, middle and end of a long text: enough to judge its scripts, cheap to scan."""
+    if len(text) <= size:
+        return text
+    third = size // 3
+    mid = len(text) // 2
+    return f"{text[:third]} {text[mid : mid + third]} {text[-third:]}"
 
 
 def _trailing_residue(lines: list[_Line], last_prose: int) -> None:
@@ -930,8 +946,20 @@ def _classify(text: str, title: str | None, language: str | None, text_mode: boo
     return lines
 
 
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+
+
+def strip_controls(text: str) -> str:
+    """Remove control characters (but tab and newline), lone surrogates and non-characters:
+    they carry no text and break consumers downstream (terminals, JSON, Parquet)."""
+    return _CONTROL_RE.sub("", text) if _CONTROL_RE.search(text) else text
+
+
 def _prepare(text: str) -> str:
-    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", ""))
+    # only NUL goes here: clean_text returns lines of its input; the extractors strip the
+    # other control characters from what they hand over (see strip_controls)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return unicodedata.normalize("NFC", text)
 
 
 class LineVerdict(NamedTuple):

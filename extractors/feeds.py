@@ -665,7 +665,11 @@ def _parse_feed(
     bozo_exc = result.get("bozo_exception") if result.get("bozo") else None
     soft = isinstance(bozo_exc, feedparser.ThingsNobodyCaresAboutButMe)
     feed_meta = result.get("feed") or {}
-    channel_parsed = bool(version and (feed_meta.get("title") or feed_meta.get("link")))
+    # a well-formed channel with no items is an empty feed, not a broken one; a document cut off
+    # before its closing root tag is broken whatever feedparser salvaged
+    tail = body.rstrip()[-256:].lower()
+    complete = any(t in tail for t in (b"</rss", b"</feed", b"</rdf:rdf", b"</rdf", b"</channel"))
+    channel_parsed = bool(version and complete and (feed_meta.get("title") or feed_meta.get("link")))
     if not raw_entries and not channel_parsed and (version is None or (bozo_exc is not None and not soft)):
         looks_like_feed = bool(_FEED_MARKUP.search(body[:8192].decode("latin-1")))
         if bozo_exc is not None and not soft and (version or looks_like_feed):

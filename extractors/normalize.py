@@ -129,6 +129,17 @@ def _one_line_error(exc: ValidationError) -> str:
     return " ".join(f"{where}: {err.get('msg')}".split())[:300]
 
 
+def _drop_title_echo(text: str, title: str | None) -> str:
+    """The record keeps the headline in ``title``; a body opening with the same line drops it."""
+    if not title:
+        return text
+    first, sep, rest = text.partition("\n")
+    norm = " ".join(first.split()).casefold()
+    if norm == " ".join(title.split()).casefold() and rest.strip():
+        return rest.lstrip("\n")
+    return text
+
+
 def build_article(
     *,
     url: str,
@@ -157,6 +168,7 @@ def build_article(
         raise PipelineError(Reason.NO_TEXT, "no text in the page or the feed entry")
 
     title = (_line(doc.title) if doc else None) or (_line(entry.title) if entry else None)
+    text = _drop_title_echo(text, title)
     authors = _dedupe(doc.authors if doc and doc.authors else entry.authors if entry else [])
     raw_summary = (_clean_body(doc.summary) if doc else "") or (_clean_body(entry.summary) if entry else "")
     summary = truncate(" ".join(raw_summary.split())) if raw_summary else None

@@ -20,6 +20,7 @@ from extractors.cleaner import (
     classify,
     is_headline_like,
     looks_like_sentence,
+    strip_controls,
 )
 from extractors.dates import normalize_date
 from extractors.language import detect_language
@@ -77,6 +78,7 @@ _DATELINE_PREFIX_RE = re.compile(
     r"(?:\s+(?:on|am|le|el))?\s*[:|-]?\s*)?",
     re.I,
 )
+_BYLINE_REASONS = (None, "menu", "trailing_residue")
 _TOP_LINES = 8  # how far below the title a dateline, lead caption or byline may sit
 _STANDFIRST_MAX_WORDS = 45
 
@@ -179,8 +181,8 @@ def _is_standfirst(line: str, following: int) -> bool:
 
 
 def _prepare(text: str) -> str:
-    text = text.lstrip("\ufeff").replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
-    return unicodedata.normalize("NFC", text)
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", strip_controls(text))
 
 
 def extract_text_dump(text: str) -> ExtractedDoc:
@@ -206,14 +208,14 @@ def extract_text_dump(text: str) -> ExtractedDoc:
 
     kept: list[str] = []
     for pos, verdict in enumerate(verdicts):
-        if verdict.reason:
-            continue
-        line = verdict.kept_text
-        byline = _BYLINE_RE.match(line) if pos < _TOP_LINES or pos <= body_start else None
+        near_top = pos < _TOP_LINES or pos <= body_start
+        # a byline may sit in a bar of short widgets the cleaner dropped ("Share", "5 min read")
+        byline = _BYLINE_RE.match(verdict.text) if near_top and verdict.reason in _BYLINE_REASONS else None
         if byline:
             authors.extend(n for n in _names(byline.group("names")) if n not in authors)
             continue
-        kept.append(line)
+        if not verdict.reason:
+            kept.append(verdict.kept_text)
 
     if not authors:
         for verdict in verdicts:

@@ -50,12 +50,18 @@ def _check_db_writable(db: Path) -> None:
         raise ConfigError(f"database path {db}: directory {probe} is not writable")
     if db.exists() and (db.is_dir() or not os.access(db, os.W_OK)):
         raise ConfigError(f"database path {db} is not a writable file")
+    if db.exists() and db.stat().st_size > 0:
+        with db.open("rb") as fh:
+            head = fh.read(12)
+        if head[8:12] != b"DUCK":
+            raise ConfigError(f"database path {db} is not a DuckDB database")
 
 
 def _prefect_env(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
+    os.environ.setdefault("PREFECT_INTERNAL_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
 
 
 def _run_flow(fn: Any, verbose: bool, **params: Any) -> Any:
@@ -65,8 +71,13 @@ def _run_flow(fn: Any, verbose: bool, **params: Any) -> Any:
     except (ConfigError, CliError):
         raise
     except Exception as exc:
+        import traceback
+
         from warehouse.db import DatabaseLocked
         from warehouse.runlock import RunInProgress
+
+        # drop the frames now: native objects they hold would otherwise report leaks at exit
+        traceback.clear_frames(exc.__traceback__)
 
         if isinstance(exc, RunInProgress):
             raise CliError(str(exc), EXIT_LOCKED) from None
@@ -236,9 +247,9 @@ def _print_query(db: Path, sql: str, fmt: str) -> int:
     from warehouse.db import DatabaseLocked, DatabaseMissing, connect_read
 
     try:
-        conn = connect_read(db)
+        conn = connect_read(db, sandbox=True)
     except DatabaseLocked as exc:
-        raise CliError(f"{exc} — a load is running; try again in a moment", EXIT_LOCKED) from None
+        raise CliError(str(exc), EXIT_LOCKED) from None
     except DatabaseMissing:
         raise CliError(f"database {db} does not exist yet: run 'newsflow ingest' or 'newsflow backfill' first") from None
     try:
@@ -269,9 +280,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from warehouse.queries import stats
 
     try:
-        st = stats(settings.db)
-    except DatabaseLocked as exc:
-        raise CliError(f"{exc} — a load is running; try again in a moment", EXIT_LOCKED) from None
+        st = stats(settings.db, strict=True)
+    except DatabaseLocked:
+        st = stats(settings.db)  # says the database is locked, with what could still be read
     except DatabaseMissing:
         raise CliError(f"database {settings.db} does not exist yet") from None
     if args.format == "json":

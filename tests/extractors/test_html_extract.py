@@ -274,3 +274,14 @@ def test_language_detected_from_text_when_page_has_none() -> None:
 def test_garbage_input_gives_an_empty_document(junk: bytes) -> None:
     doc = extract_html(junk, "https://x.example/")
     assert doc.text == "" or len(doc.text) < 30
+
+
+def test_control_characters_are_stripped_from_fields() -> None:
+    body = "".join(
+        f"<p>Paragraph {i} about the budget\x07 that the council approved on Wednesday.</p>" for i in range(5)
+    )
+    doc = extract_html(
+        f"<html><head><title>Budget&#x1; approved&#xFFFF;</title></head><body>{body}</body></html>", URL
+    )
+    assert doc.title == "Budget approved"
+    assert "\x07" not in doc.text and "Paragraph 4 about the budget that the council approved" in doc.text

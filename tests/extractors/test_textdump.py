@@ -417,3 +417,33 @@ def test_crlf_bom_and_nul_are_handled() -> None:
     doc = extract_text_dump(text)
     assert doc.title == "A headline for the test"
     assert doc.text == "The committee met on Monday and agreed to continue its work."
+
+
+def test_menu_bar_above_the_story_and_byline_inside_it() -> None:
+    text = "\n".join(
+        [
+            "Ferry fares frozen for islanders until next spring",
+            "Home",
+            "News",
+            "Share",
+            "By Jane Roe",
+            "5 min read",
+            "The ferry operator has agreed to freeze fares for island residents until next spring, the council said.",
+            "The deal follows months of talks between councillors, the operator and the regional transport body.",
+            '"This gives families certainty through the winter," said councillor Amy Ross.',
+        ]
+    )
+    doc = extract_text_dump(text)
+    assert doc.authors == ["Jane Roe"]
+    assert doc.text.split("\n\n")[0].startswith("The ferry operator has agreed")
+    for word in ("Home", "Share", "By Jane Roe", "5 min read"):
+        assert word not in doc.text
+    assert len(doc.text.split("\n\n")) == 3
+
+
+def test_control_characters_are_stripped_from_the_document() -> None:
+    doc = extract_text_dump(
+        "Budget\x1b approved\ufffe\nThe council\x07 approved the budget on Wednesday evening."
+    )
+    assert doc.title == "Budget approved"
+    assert doc.text == "The council approved the budget on Wednesday evening."

@@ -9,7 +9,7 @@ can assert how long the client stayed and whether one host's fetches waited for 
 
 from __future__ import annotations
 
-import gzip
+import contextlib
 import hashlib
 import json
 import os
@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,10 +194,8 @@ class RawServer:
         except OSError:
             pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
 
     # -- route builders
 
@@ -318,10 +316,6 @@ def gzip_route(server: RawServer, path: str, compressed: bytes, content_type: st
     server.static(path, compressed, content_type, headers={"Content-Encoding": "gzip"})
 
 
-def small_gzip(body: bytes) -> bytes:
-    return gzip.compress(body)
-
-
 # --------------------------------------------------------------------------- subprocesses
 
 
@@ -356,10 +350,8 @@ def kill_group(proc: subprocess.Popen[Any]) -> None:
     """SIGKILL a child started with ``start_new_session=True`` and everything it started."""
     import signal
 
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait(timeout=30)
 
 
@@ -400,13 +392,6 @@ def hold_database(db: Path, mode: str) -> Holder:
         proc.kill()
         raise AssertionError(f"database holder did not start: {line!r} {err}")
     return Holder(proc, [line])
-
-
-def iter_json_lines(text: str) -> Iterator[dict[str, Any]]:
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            yield json.loads(line)
 
 
 # --------------------------------------------------------------------------- memory probe (child side)

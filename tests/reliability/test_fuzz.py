@@ -16,7 +16,6 @@ import os
 import re
 import unicodedata
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -289,13 +288,11 @@ TITLE_BUG = "R1 bug report 5: ExtractedDoc keeps control characters and non-char
     "<title> character references; textdump: title and body text); build_article strips them before storage"
 
 
-@pytest.mark.xfail(strict=True, reason=TITLE_BUG)
 def test_extract_html_title_is_clean() -> None:
     doc = extract_html("<p><title>Budget&#x1; approved&#xFFFF;</title>", "https://harbour.example/a")
     _assert_clean(doc.title, "title")
 
 
-@pytest.mark.xfail(strict=True, reason=TITLE_BUG)
 def test_extract_text_dump_output_is_clean() -> None:
     doc = extract_text_dump("Budget\x1b approved\nThe council\x07 approved the budget on Wednesday evening.")
     _assert_clean(doc.title, "title")

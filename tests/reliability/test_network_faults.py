@@ -147,14 +147,15 @@ def test_every_fault_is_bounded_recorded_isolated_and_backed_off(
     bad_stories = [_story(i, f"bad{path.replace('/', '-')}") for i, path in enumerate(FAILING_PAGES)]
     for s in good_stories:
         good.static(f"/news/{s['slug']}", article_page(s), "text/html; charset=utf-8")
-    items = [(s, good.url(f"/news/{s['slug']}")) for s in good_stories]
-    items += [(s, bad.url(path)) for s, path in zip(bad_stories, FAILING_PAGES, strict=True)]
+    # bad items and feeds come first, so a shared queue would put the healthy host behind them
+    items = [(s, bad.url(path)) for s, path in zip(bad_stories, FAILING_PAGES, strict=True)]
+    items += [(s, good.url(f"/news/{s['slug']}")) for s in good_stories]
     good.static("/good.xml", rss(items, title="Good host"), "application/rss+xml")
     flaky_feed = rss([(_story(4, "flaky-story"), good.url("/news/good-0"))], title="Flaky")
     _setup_bad_host(bad, bomb, flaky_feed.encode())
 
-    feed_urls = [good.url("/good.xml")] + [bad.url(p) for p in FAILING_FEEDS] + [
-        bad.url("/flaky.xml"), bad.url("/hop/0.xml")]
+    feed_urls = [bad.url(p) for p in FAILING_FEEDS] + [bad.url("/flaky.xml"), bad.url("/hop/0.xml"),
+                                                         good.url("/good.xml")]
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(yaml.safe_dump({"feeds": [{"url": u} for u in feed_urls]}))
 

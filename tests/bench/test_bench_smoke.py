@@ -1,0 +1,130 @@
+"""Smoke tests of the benchmark suite: every benchmark runs end to end at a tiny size.
+
+They prove the plumbing (generated archives, the local news web, flow runs in child
+processes, result files, the RESULTS.md table); they assert counts that a broken pipeline
+or benchmark would get wrong, never timings.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import report
+from bench.corpus import make_page, write_archive
+from bench.newsserver import Layout
+
+
+def _api_url() -> str:
+    import prefect.settings
+
+    url = prefect.settings.PREFECT_API_URL.value()
+    assert url, "the Prefect harness should have set an API URL"
+    return str(url)
+
+
+def test_generated_pages_differ_and_archive_reads_back(tmp_path: Path) -> None:
+    from extractors.archives import ArchiveRecord, iter_records
+
+    pages = [make_page(i) for i in range(5)]
+    assert len({p.url for p in pages}) == 5 and len({p.title for p in pages}) > 1
+    assert make_page(3).html == pages[3].html  # deterministic in the index
+    path = write_archive(tmp_path, 12, "warc", start=40, workers=2)
+    recs = [r for r in iter_records(path) if isinstance(r, ArchiveRecord)]
+    assert len(recs) == 12
+    assert [r.url for r in recs] == [make_page(i).url for i in range(40, 52)]
+    assert len({r.record_id for r in recs}) == 12
+
+
+def test_extraction_benchmark_runs_and_skips_without_corpus(tmp_path: Path) -> None:
+    from bench import extraction
+
+    corpus = tmp_path / "corpus"
+    (corpus / "pages").mkdir(parents=True)
+    for i in range(3):
+        (corpus / "pages" / f"p{i}.html.gz").write_bytes(gzip.compress(make_page(i).html.encode()))
+    out = tmp_path / "results"
+    data = extraction.run(corpus=corpus, results_dir=out)
+    assert data["pages"] == 3 and data["articles"] == 3
+    assert data["ratio_ours_raw"] > 0 and data["cpu_s"]["ours"] > 0
+    assert "trafilatura.bare_extraction" in data["stages_ms_per_page"]
+    saved = json.loads((out / "extraction.json").read_text())
+    assert saved["benchmark"] == "extraction" and saved["machine"]["cores"] >= 1
+
+    skipped = extraction.run(corpus=tmp_path / "missing", results_dir=out)
+    assert skipped["skipped"] is True
+
+
+def test_warehouse_benchmark_small(tmp_path: Path) -> None:
+    from bench import warehouse
+
+    data = warehouse.run(workdir=tmp_path / "w", upsert_rows=300, query_rows=3000, results_dir=tmp_path / "r")
+    up = data["upsert"]
+    assert up["upsert_new"] == 300 and up["reupsert_new"] == 0
+    q = data["queries"]
+    assert q["one article by id (articles)"]["rows"] == 1
+    assert q["top sources last 7 days"]["rows"] > 0
+    assert q["daily counts per source (v_daily_counts, all)"]["rows"] > 0
+
+
+def test_politeness_bound_counts_the_busiest_host() -> None:
+    from bench.busy_hour import politeness_bound
+
+    layout = Layout(feeds=4, items=10, hosts=2, latency=0.05, slow_hosts=1, slow_latency=1.0)
+    b = politeness_bound(layout, delay=0.5, per_host=2, global_cap=32)
+    # each host: 2 feeds + 20 pages + robots = 23 requests; the slow one is latency-bound
+    assert b["busiest_host_s"] == pytest.approx(max(22 * 0.5, 23 * 1.0 / 2) + 1.0)
+    assert b["fetch_bound_s"] >= b["busiest_host_s"]
+
+
+@pytest.mark.integration
+def test_flow_benchmarks_small(tmp_path: Path, prefect_harness: None) -> None:
+    from bench import backfill, busy_hour, memory, quiet_hour
+
+    api = _api_url()
+    out = tmp_path / "results"
+    bf = backfill.run(workdir=tmp_path / "bf", api_url=api, pages=12, raw_sample=4, results_dir=out)
+    assert bf["pages"] == 12 and bf["articles"] == 12 and bf["rejected"] == 0
+    assert bf["limit_pages_per_s"] > 0 and bf["ratio"] is not None and bf["peak_rss_mib"] > 0
+
+    archive = next((tmp_path / "bf" / "archive").glob("pages-0-12*"))
+    mem = memory.run(workdir=tmp_path / "mem", api_url=api, small=12, large=20, small_archive=archive,
+                     small_result=bf, results_dir=out)
+    assert mem["large_pages"] == 20 and mem["runs"]["large"]["articles"] == 20
+    assert mem["large_peak_rss_mib"] > 0
+
+    busy = busy_hour.run(workdir=tmp_path / "busy", api_url=api, feeds=4, items=2, hosts=2, slow_hosts=1,
+                         slow_latency=0.1, per_host_delay=0.0, results_dir=out)
+    assert busy["articles"] == 8 and busy["requests"].get("page") == 8
+    assert busy["phases_s"]["extract_pages"] > 0 and busy["bound_s"] > 0
+
+    quiet = quiet_hour.run(workdir=tmp_path / "quiet", api_url=api, feeds=6, items=1, hosts=3,
+                           per_host_delay=0.0, cli=False, results_dir=out)
+    assert quiet["page_requests"] == 0
+    assert quiet["requests"].get("feed_304", 0) == 3 and quiet["requests"].get("feed", 0) == 3
+    assert quiet["new_rows"]["runs"] == 1 and quiet["rows_written_besides_run"] == 0
+
+    md = report.write_results_md(out, tmp_path / "RESULTS.md")
+    text = md.read_text()
+    for label in ("2 backfill throughput", "3 busy hour", "4 quiet hour", "6 memory"):
+        assert label in text
+
+
+def test_report_keeps_the_analysis_around_the_table(tmp_path: Path) -> None:
+    md = tmp_path / "RESULTS.md"
+    md.write_text(f"# Results\n\nintro\n\n{report.START}\nold\n{report.END}\n\n## Analysis\nkept\n")
+    (tmp_path / "r").mkdir()
+    report.write_results_md(tmp_path / "r", md)
+    text = md.read_text()
+    assert "old" not in text and "## Analysis\nkept" in text and "| benchmark |" in text
+
+
+def test_sizes_come_from_flags_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.__main__ import parse
+
+    monkeypatch.setenv("BENCH_PAGES", "77")
+    args = parse(["--only", "backfill", "--memory-pages", "99"])
+    assert args.pages == 77 and args.memory_pages == 99 and args.only == "backfill"

@@ -133,7 +133,7 @@ def _drop_title_echo(text: str, title: str | None) -> str:
     """The record keeps the headline in ``title``; a body opening with the same line drops it."""
     if not title:
         return text
-    first, sep, rest = text.partition("\n")
+    first, _, rest = text.partition("\n")
     norm = " ".join(first.split()).casefold()
     if norm == " ".join(title.split()).casefold() and rest.strip():
         return rest.lstrip("\n")

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
@@ -202,6 +202,7 @@ def _collect(r: JobResult, rec: ArchiveRecord, run_id: str, summary: BackfillSum
              articles: list[Article], raws: list[RawPage], rows: list[ArchiveRecordRow],
              rejects: list[Reject]) -> None:
     now = utcnow()
+    status: Literal["loaded", "rejected"]
     if r.article is not None:
         articles.append(r.article)
         summary.loaded += 1

@@ -88,7 +88,7 @@ def test_every_archive_kind_loads_through_the_same_path(archive: dict[str, Any],
         assert r is not None, f"{s['title']} missing: {list(by_title)}"
         for para in s["paragraphs"]:
             assert para in r[2]
-        for marker in BOILERPLATE_MARKERS + ["Share this article"]:
+        for marker in [*BOILERPLATE_MARKERS, "Share this article"]:
             assert marker not in r[2]
         assert r[3] == "archive" and r[4] == "archive" and r[5] and r[6]
     # the canonical link of a saved page and utm-stripping of a JSONL url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 from typing import Any
@@ -154,3 +155,30 @@ def test_bad_feeds_and_pages_become_rejects_while_the_rest_load(site: Site, news
     assert arts[f"{site.base}/news/slow"] == "feed"
     health = dict(_rows(db_path, "SELECT feed_url, last_status FROM v_feed_health"))
     assert health[dead] == "failed" and health[f"{site.base}/mixed.xml"] == "ok"
+
+
+def test_run_publishes_feed_health_artifacts(site: Site, news: dict[str, Any], tmp_path: Path, db_path: Path) -> None:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    dead = f"http://127.0.0.1:{_dead_port()}/gone.xml"
+    feeds = _feeds_file(tmp_path, [f"{site.base}/rss.xml", dead])
+    summary = _run(feeds, db_path)
+
+    async def latest(key: str) -> Any:
+        async with get_client() as client:
+            # a raw filter body: this server version answers the client's explicit nulls with 422
+            resp = await client._client.post("/artifacts/filter", json={
+                "artifacts": {"key": {"any_": [key]}, "flow_run_id": {"any_": [summary["run_id"]]}},
+                "sort": "CREATED_DESC", "limit": 50, "offset": 0})
+            resp.raise_for_status()
+            return resp.json()
+
+    table = asyncio.run(latest("feed-health"))
+    md = asyncio.run(latest("ingest-summary"))
+    assert len(table) == 1 and len(md) == 1
+    rows = table[0]["data"] if isinstance(table[0]["data"], list) else json.loads(table[0]["data"])
+    by_feed = {r["feed"]: r for r in rows}
+    assert by_feed["gone.xml"]["status"] == "failed" and by_feed["gone.xml"]["reason"] == "connect_error"
+    assert by_feed["rss.xml"]["status"] == "ok" and by_feed["rss.xml"]["new"] == 2
+    assert "connect_error" in md[0]["data"]

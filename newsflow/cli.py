@@ -66,6 +66,12 @@ def _prefect_env(verbose: bool) -> None:
 
 def _run_flow(fn: Any, verbose: bool, **params: Any) -> Any:
     """Call a Prefect flow and turn its failure into one line."""
+    if not verbose:
+        # Prefect's background services log to the root logger (e.g. "EventsWorker - Still
+        # processing items" while a refused run exits); the CLI prints its own summary instead
+        import logging
+
+        logging.getLogger().setLevel(logging.CRITICAL)
     try:
         return fn(**params)
     except (ConfigError, CliError):

@@ -182,3 +182,22 @@ def test_run_publishes_feed_health_artifacts(site: Site, news: dict[str, Any], t
     assert by_feed["gone.xml"]["status"] == "failed" and by_feed["gone.xml"]["reason"] == "connect_error"
     assert by_feed["rss.xml"]["status"] == "ok" and by_feed["rss.xml"]["new"] == 2
     assert "connect_error" in md[0]["data"]
+
+
+def test_a_failed_load_fails_the_run(site: Site, news: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     db_path: Path) -> None:
+    import flows.ingest as ingest_mod
+
+    def broken_load(db: Any, batch: Any, *, staging_dir: Any) -> Any:
+        raise OSError("disk full while writing the batch")
+
+    monkeypatch.setattr(ingest_mod, "load_batch", broken_load)
+    feeds = _feeds_file(tmp_path, [f"{site.base}/rss.xml"])
+    from flows.ingest import hourly_ingest
+
+    state = hourly_ingest(feeds_file=str(feeds), db=str(db_path), return_state=True)
+    assert state.is_failed()
+    assert "disk full" in str(state.message) or "disk full" in repr(state.result(raise_on_failure=False))
+    # the failure is recorded, and nothing was half-written
+    assert _rows(db_path, "SELECT status FROM runs") == [("failed",)]
+    assert _rows(db_path, "SELECT count(*) FROM articles") == [(0,)]

@@ -22,7 +22,7 @@ from prefect.runtime import flow_run
 from extractors.archives import ArchiveProblem, ArchiveRecord, discover, iter_records, record_url
 from extractors.dates import normalize_date
 from flows.ingest import load
-from flows.jobs import JobResult, PageJob, run_job
+from flows.jobs import RAW_GZIP_LEVEL, JobResult, PageJob, run_job
 from flows.pool import map_ordered
 from schemas.failures import Reason
 from schemas.records import Article, RawPage, Reject, RunRecord, utcnow
@@ -78,10 +78,11 @@ def _job_for(rec: ArchiveRecord, run_id: str, source: str | None, settings: Sett
         published_hint=normalize_date(rec.published_at or rec.published_at_raw,
                                       tolerance_hours=settings.future_tolerance_hours) if rec.kind == "jsonl" else None,
         tolerance_hours=settings.future_tolerance_hours,
+        compress_raw=True,
     )
 
 
-def _raw_page(rec: ArchiveRecord, article_id: str | None, run_id: str) -> RawPage:
+def _raw_page(rec: ArchiveRecord, article_id: str | None, run_id: str, body_gz: bytes | None = None) -> RawPage:
     body = rec.html if rec.html is not None else (rec.text or "").encode("utf-8", "surrogatepass")
     ctype = rec.content_type or ("text/html" if rec.html is not None else "text/plain; charset=utf-8")
     meta = {"archive_path": rec.path, "locator": rec.locator, "kind": rec.kind}
@@ -97,7 +98,7 @@ def _raw_page(rec: ArchiveRecord, article_id: str | None, run_id: str) -> RawPag
         http_status=None,
         content_type=ctype,
         headers_json=json.dumps({**rec.http_headers, "x-newsflow-archive": json.dumps(meta)}, sort_keys=True),
-        body_gz=gzip.compress(body, compresslevel=6),
+        body_gz=body_gz if body_gz is not None else gzip.compress(body, compresslevel=RAW_GZIP_LEVEL),
         body_bytes=len(body),
         origin="archive",
         fetched_at=getattr(rec, "fetched_at", None) or utcnow(),
@@ -214,7 +215,7 @@ def _collect(r: JobResult, rec: ArchiveRecord, run_id: str, summary: BackfillSum
                                    url=rec.url, payload=f"record {rec.record_id} @{rec.locator or 'file'}"))
         summary.add_reject(reason)
         status = "rejected"
-    raws.append(_raw_page(rec, r.article.article_id if r.article else None, run_id))
+    raws.append(_raw_page(rec, r.article.article_id if r.article else None, run_id, r.raw_gz))
     rows.append(ArchiveRecordRow(record_id=rec.record_id, path=rec.path, locator=rec.locator,
                                  article_id=r.article.article_id if r.article else None, status=status,
                                  run_id=run_id, loaded_at=now))

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from extractors.feeds import body_hash, load_feed_list, parse_feed
 from extractors.http import Fetcher, FetchResult
 from extractors.urls import article_id_for, canonicalize_url
-from flows.jobs import JobResult, PageJob, run_job
+from flows.jobs import RAW_GZIP_LEVEL, JobResult, PageJob, run_job
 from flows.pool import map_ordered
 from flows.report import IngestSummary, publish_artifacts
 from schemas.failures import PipelineError, Reason
@@ -45,6 +46,9 @@ from warehouse.batch import Batch
 from warehouse.load import LoadResult, load_batch, load_staged, upsert_run
 from warehouse.queries import known_article_ids, linked_articles, read_feed_states
 from warehouse.runlock import run_lock
+
+# Tasks move bodies and batches in memory; Prefect's default cache policy would hash every
+# input (megabytes of HTML per call) for a cache nobody reads, so caching is off.
 
 # targets the guard refuses: an item pointing there is rejected outright
 REFUSED_TARGETS = frozenset({Reason.BLOCKED_ADDRESS, Reason.UNSUPPORTED_SCHEME, Reason.INVALID_URL})
@@ -97,7 +101,7 @@ def _guid_for(entry: FeedEntry, link: str | None) -> str:
 # --------------------------------------------------------------------------- tasks
 
 
-@task(name="poll-feeds", timeout_seconds=900)
+@task(name="poll-feeds", timeout_seconds=900, cache_policy=NO_CACHE)
 def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Settings) -> list[PollOutcome]:
     """Conditional GET of every feed that is not backing off (network only, no parsing)."""
     now = utcnow()
@@ -121,7 +125,7 @@ def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Se
     return asyncio.run(all_feeds())
 
 
-@task(name="parse-feeds", timeout_seconds=900)
+@task(name="parse-feeds", timeout_seconds=900, cache_policy=NO_CACHE)
 def parse_feeds(polls: list[PollOutcome], tolerance_hours: float = 24.0) -> list[FeedOutcome]:
     """Parse changed feed bodies; an unchanged body (same hash) costs no parsing."""
     out: list[FeedOutcome] = []
@@ -161,7 +165,7 @@ def parse_feeds(polls: list[PollOutcome], tolerance_hours: float = 24.0) -> list
     return out
 
 
-@task(name="fetch-pages", timeout_seconds=1800)
+@task(name="fetch-pages", timeout_seconds=1800, cache_policy=NO_CACHE)
 def fetch_pages(cands: list[Candidate], settings: Settings) -> dict[str, FetchResult | PipelineError]:
     """Fetch every new story's page concurrently, politely (per-host caps live in the Fetcher)."""
 
@@ -182,13 +186,13 @@ def fetch_pages(cands: list[Candidate], settings: Settings) -> dict[str, FetchRe
     return asyncio.run(all_pages())
 
 
-@task(name="extract-pages", timeout_seconds=3600)
+@task(name="extract-pages", timeout_seconds=3600, cache_policy=NO_CACHE)
 def extract_pages(jobs: list[PageJob], workers: int) -> list[JobResult]:
     """CPU-bound extraction and normalisation over all cores."""
     return list(map_ordered(run_job, jobs, workers=workers if len(jobs) > 4 else 1, chunksize=2))
 
 
-@task(name="load", timeout_seconds=1800)
+@task(name="load", timeout_seconds=1800, cache_policy=NO_CACHE)
 def load(batch: Batch, settings: Settings) -> LoadResult:
     """The only step that opens the write connection; stages to Parquet if the file is locked."""
     return load_batch(settings.db, batch, staging_dir=settings.staging_path)
@@ -228,7 +232,7 @@ def _next_state(o: FeedOutcome, prev: FeedState, settings: Settings, now: dateti
     return st
 
 
-def _raw_page(article_id: str, res: FetchResult, run_id: str, now: datetime) -> RawPage:
+def _raw_page(article_id: str, res: FetchResult, run_id: str, now: datetime, body_gz: bytes | None) -> RawPage:
     digest = hashlib.sha256(res.final_url.encode() + b"\x00" + res.body).hexdigest()[:32]
     return RawPage(
         page_id=digest,
@@ -238,7 +242,7 @@ def _raw_page(article_id: str, res: FetchResult, run_id: str, now: datetime) -> 
         http_status=res.status,
         content_type=res.content_type,
         headers_json=json.dumps(res.headers, sort_keys=True),
-        body_gz=gzip.compress(res.body, compresslevel=6),
+        body_gz=body_gz if body_gz is not None else gzip.compress(res.body, compresslevel=RAW_GZIP_LEVEL),
         body_bytes=len(res.body),
         origin="rss",
         fetched_at=now,
@@ -337,7 +341,7 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
         if isinstance(res, FetchResult):
             job.html, job.content_type, job.fetched_at = res.body, res.content_type, now
             job.url = res.final_url or c.url
-            raw_pages.append(_raw_page(c.article_id, res, run_id, now))
+            job.compress_raw = True
         elif isinstance(res, PipelineError):
             rejects.append(Reject.make(run_id=run_id, stage="fetch", reason=res.reason, message=res.message,
                                        source=c.links[0][0], url=c.url))
@@ -350,6 +354,10 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     by_key = {c.article_id: c for c in to_fetch}
     for r in results:
         c = by_key[r.key]
+        fetched = pages.get(r.key)
+        if isinstance(fetched, FetchResult):
+            raw_pages.append(_raw_page(r.article.article_id if r.article else c.article_id, fetched, run_id, now,
+                                       r.raw_gz))
         if r.reason is not None and isinstance(pages.get(r.key), FetchResult):
             rejects.append(Reject.make(run_id=run_id, stage=r.stage, reason=r.reason, message=r.message,
                                        source=c.links[0][0], url=c.url))
@@ -360,9 +368,6 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
             continue
         a = r.article
         articles.append(a)
-        for rp in raw_pages:
-            if rp.article_id == c.article_id and a.article_id != c.article_id:
-                rp.article_id = a.article_id
         links += [ArticleFeedLink(article_id=a.article_id, feed_url=f, guid=g, entry_url=u,
                                   first_seen_at=now, run_id=run_id) for f, g, u in c.links]
 

@@ -6,6 +6,7 @@ database, and the same function serves the hourly flow, backfill and reprocess.
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -34,6 +35,7 @@ class PageJob:
     title_hint: str | None = None
     published_hint: datetime | None = None
     tolerance_hours: float = 24.0
+    compress_raw: bool = False
 
 
 @dataclass
@@ -45,6 +47,18 @@ class JobResult:
     message: str = ""
     blocked: bool = False
     notes: list[str] = field(default_factory=list)
+    raw_gz: bytes | None = None  # the original document, compressed in the worker (off the main process)
+
+
+RAW_GZIP_LEVEL = 4  # most of level 9's ratio on HTML at a fraction of its CPU
+
+
+def _compress_raw(job: PageJob) -> bytes | None:
+    if job.html is not None:
+        return gzip.compress(job.html, compresslevel=RAW_GZIP_LEVEL)
+    if job.text is not None:
+        return gzip.compress(job.text.encode("utf-8", "surrogatepass"), compresslevel=RAW_GZIP_LEVEL)
+    return None
 
 
 @lru_cache(maxsize=8)
@@ -69,6 +83,8 @@ def _extract(job: PageJob) -> tuple[ExtractedDoc | None, TextSource]:
 def run_job(job: PageJob) -> JobResult:
     """Extract and normalise one document; every failure comes back classified, never raised."""
     result = JobResult(key=job.key)
+    if job.compress_raw:
+        result.raw_gz = _compress_raw(job)
     doc: ExtractedDoc | None = None
     text_source: TextSource = "feed"
     try:

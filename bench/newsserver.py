@@ -204,14 +204,9 @@ def _bind_all(layout: Layout, handler: type[BaseHTTPRequestHandler]) -> tuple[in
 
 
 def serve(layout: Layout, ready: Path) -> None:
-    holder: dict[str, _Site] = {}
-
-    class Lazy(BaseHTTPRequestHandler):  # replaced below once the port is known
-        pass
-
-    port, servers = _bind_all(layout, Lazy)
+    # the pages name their own URLs, so they are built once the shared port is known
+    port, servers = _bind_all(layout, BaseHTTPRequestHandler)
     site = build_site(layout, port)
-    holder["site"] = site
     handler = _handler(site)
     for s in servers:
         s.RequestHandlerClass = handler

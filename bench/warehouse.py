@@ -150,6 +150,9 @@ QUERIES: dict[str, tuple[str, list[Any]]] = {
         ["%wind farm%"],
     ),
     "keyword count (text ILIKE)": ("SELECT count(*) FROM articles WHERE text ILIKE ?", ["%tromso%"]),
+    "keyword count (regexp_matches, case-insensitive)": (
+        "SELECT count(*) FROM articles WHERE regexp_matches(text, ?)", ["(?i)tromso"],
+    ),
     "top sources last 7 days": (
         "SELECT source, count(*) AS n FROM articles WHERE published_at >= ?::TIMESTAMPTZ - INTERVAL 7 DAY "
         "GROUP BY source ORDER BY n DESC LIMIT 20",
@@ -178,7 +181,7 @@ def bench_queries(db: Path) -> dict[str, Any]:
             rows = conn.execute(sql, params).fetchall()
             cold = time.perf_counter() - t0
             warm = []
-            for _ in range(3):
+            for _ in range(3 if cold < QUERY_TARGET_S else 1):  # slow ones once: the suite has a time budget
                 t0 = time.perf_counter()
                 conn.execute(sql, params).fetchall()
                 warm.append(time.perf_counter() - t0)

@@ -21,7 +21,7 @@ from prefect.runtime import flow_run
 
 from extractors.archives import ArchiveProblem, ArchiveRecord, discover, iter_records, record_url
 from extractors.dates import normalize_date
-from flows.ingest import load
+from flows.ingest import run_load
 from flows.jobs import RAW_GZIP_LEVEL, JobResult, PageJob, run_job
 from flows.pool import map_ordered
 from schemas.failures import Reason
@@ -130,7 +130,7 @@ def run_backfill(
     """Stream every record of ``paths`` through extraction and load it in batches."""
     t0 = time.perf_counter()
     summary = BackfillSummary(run_id=run_id)
-    loader = load_fn or (lambda b, s: load(b, s))
+    loader = load_fn or run_load
     for p in paths:
         if not Path(p).exists():
             raise FileNotFoundError(f"archive path not found: {p}")
@@ -241,7 +241,7 @@ def backfill(paths: list[str], db: str | None = None, source: str | None = None,
     run = RunRecord(run_id=run_id, flow="backfill", started_at=started, finished_at=utcnow(), status="completed",
                     entries_seen=summary.read, articles_new=summary.loaded, rejects=summary.rejected,
                     staged=summary.staged_batches > 0, details_json=json.dumps(summary.as_dict()))
-    load(Batch(run=run, articles=[], links=[], raw_pages=[], rejects=[], feed_states=[], archive_records=[]),
+    run_load(Batch(run=run, articles=[], links=[], raw_pages=[], rejects=[], feed_states=[], archive_records=[]),
          settings)
     logger.info("backfill %s: %s", run_id, summary.as_dict())
     return summary.as_dict()

@@ -12,7 +12,9 @@ import asyncio
 import gzip
 import hashlib
 import json
+import queue
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,12 +23,13 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
 
 from extractors.feeds import body_hash, load_feed_list, parse_feed
 from extractors.http import Fetcher, FetchResult
 from extractors.urls import article_id_for, canonicalize_url
 from flows.jobs import RAW_GZIP_LEVEL, JobResult, PageJob, run_job
-from flows.pool import map_ordered
+from flows.pool import executor_for
 from flows.report import IngestSummary, publish_artifacts
 from schemas.failures import PipelineError, Reason
 from schemas.records import (
@@ -166,16 +169,26 @@ def parse_feeds(polls: list[PollOutcome], tolerance_hours: float = 24.0) -> list
 
 
 @task(name="fetch-pages", timeout_seconds=1800, cache_policy=NO_CACHE)
-def fetch_pages(cands: list[Candidate], settings: Settings) -> dict[str, FetchResult | PipelineError]:
-    """Fetch every new story's page concurrently, politely (per-host caps live in the Fetcher)."""
+def fetch_pages(
+    cands: list[Candidate], settings: Settings, sink: queue.Queue[Any] | None = None
+) -> dict[str, FetchResult | PipelineError]:
+    """Fetch every new story's page concurrently, politely (per-host caps live in the Fetcher).
+
+    Each outcome is also put on ``sink`` as it arrives, so extraction can start on the first
+    page while the rest are still on the wire; ``None`` on the sink means "no more".
+    """
 
     async def one(fetcher: Fetcher, c: Candidate) -> tuple[str, FetchResult | PipelineError]:
+        res: FetchResult | PipelineError
         try:
-            return c.article_id, await fetcher.fetch(c.url, kind="page")
+            res = await fetcher.fetch(c.url, kind="page")
         except PipelineError as exc:
-            return c.article_id, exc
+            res = exc
         except Exception as exc:
-            return c.article_id, PipelineError(Reason.INTERNAL, f"{type(exc).__name__}: {exc}"[:300])
+            res = PipelineError(Reason.INTERNAL, f"{type(exc).__name__}: {exc}"[:300])
+        if sink is not None:
+            sink.put((c.article_id, res))
+        return c.article_id, res
 
     async def all_pages() -> dict[str, FetchResult | PipelineError]:
         if not cands:
@@ -183,19 +196,37 @@ def fetch_pages(cands: list[Candidate], settings: Settings) -> dict[str, FetchRe
         async with Fetcher(settings) as fetcher:
             return dict(await asyncio.gather(*(one(fetcher, c) for c in cands)))
 
-    return asyncio.run(all_pages())
+    try:
+        return asyncio.run(all_pages())
+    finally:
+        if sink is not None:
+            sink.put(None)
 
 
 @task(name="extract-pages", timeout_seconds=3600, cache_policy=NO_CACHE)
-def extract_pages(jobs: list[PageJob], workers: int) -> list[JobResult]:
-    """CPU-bound extraction and normalisation over all cores."""
-    return list(map_ordered(run_job, jobs, workers=workers if len(jobs) > 4 else 1, chunksize=2))
+def extract_pages(jobs: Iterable[PageJob], workers: int) -> list[JobResult]:
+    """CPU-bound extraction and normalisation over all cores, as jobs arrive."""
+    ex = executor_for(workers)
+    submitted = [(job.key, ex.submit(run_job, job)) for job in jobs]
+    results: list[JobResult] = []
+    for key, fut in submitted:
+        try:
+            results.append(fut.result())
+        except Exception as exc:  # a worker died (e.g. out of memory): that page, not the run
+            results.append(JobResult(key=key, reason=Reason.EXTRACTION_ERROR,
+                                     message=f"{type(exc).__name__}: {exc}"[:300]))
+    return results
 
 
 @task(name="load", timeout_seconds=1800, cache_policy=NO_CACHE)
 def load(batch: Batch, settings: Settings) -> LoadResult:
     """The only step that opens the write connection; stages to Parquet if the file is locked."""
     return load_batch(settings.db, batch, staging_dir=settings.staging_path)
+
+
+def run_load(batch: Batch, settings: Settings) -> LoadResult:
+    """Run the ``load`` task with the batch quoted, so Prefect does not walk its records."""
+    return load(quote(batch), settings)  # type: ignore[call-overload]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -248,6 +279,24 @@ def _raw_page(article_id: str, res: FetchResult, run_id: str, now: datetime, bod
         fetched_at=now,
         run_id=run_id,
     )
+
+
+def _arrivals(
+    sink: queue.Queue[Any], job_for: Callable[[str, Any], PageJob | None], fetching: Any
+) -> Iterator[PageJob]:
+    """Jobs for pages as their fetches complete, until the fetch task says it is done."""
+    while True:
+        try:
+            item = sink.get(timeout=1.0)
+        except queue.Empty:
+            if fetching.state.is_final() and sink.empty():
+                return  # the fetch task ended without its end marker (failed or timed out)
+            continue
+        if item is None:
+            return
+        job = job_for(*item)
+        if job is not None:
+            yield job
 
 
 def _run_id() -> str:
@@ -330,28 +379,30 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     for o in outcomes:
         o.new_items = new_by_feed.get(o.spec.url, 0)
 
-    pages = fetch_pages(to_fetch, settings)
-
-    jobs: list[PageJob] = []
     raw_pages: list[RawPage] = []
-    for c in to_fetch:
-        res = pages.get(c.article_id)
+
+    def job_for(aid: str, res: FetchResult | PipelineError) -> PageJob | None:
+        c = by_key[aid]
         job = PageJob(key=c.article_id, url=c.url, origin="rss", run_id=run_id, entry=c.entry,
                       feed_url=c.links[0][0], tolerance_hours=settings.future_tolerance_hours)
         if isinstance(res, FetchResult):
             job.html, job.content_type, job.fetched_at = res.body, res.content_type, now
             job.url = res.final_url or c.url
             job.compress_raw = True
-        elif isinstance(res, PipelineError):
-            rejects.append(Reject.make(run_id=run_id, stage="fetch", reason=res.reason, message=res.message,
-                                       source=c.links[0][0], url=c.url))
-            if res.reason in REFUSED_TARGETS:
-                continue  # a refused target is not a story, not even from the feed's own text
-        jobs.append(job)
-    results = extract_pages(jobs, settings.workers)
+            return job
+        rejects.append(Reject.make(run_id=run_id, stage="fetch", reason=res.reason, message=res.message,
+                                   source=c.links[0][0], url=c.url))
+        if res.reason in REFUSED_TARGETS:
+            return None  # a refused target is not a story, not even from the feed's own text
+        return job  # the page failed: the feed entry's own text stands in
+
+    by_key = {c.article_id: c for c in to_fetch}
+    sink: queue.Queue[Any] = queue.Queue()
+    fetching = fetch_pages.submit(quote(to_fetch), settings, quote(sink))  # type: ignore[call-overload]  # quote(): Prefect must not walk the args
+    results = extract_pages(quote(_arrivals(sink, job_for, fetching)), settings.workers)
+    pages = fetching.result()
 
     articles: list[Article] = []
-    by_key = {c.article_id: c for c in to_fetch}
     for r in results:
         c = by_key[r.key]
         fetched = pages.get(r.key)
@@ -384,7 +435,7 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     batch = Batch(run=run, articles=articles, links=links, raw_pages=raw_pages, rejects=rejects,
                   feed_states=feed_states, archive_records=[])
     try:
-        result = load(batch, settings)
+        result = run_load(batch, settings)
     except Exception:
         # the run fails honestly; leave a trace of it when the database still takes writes
         try:

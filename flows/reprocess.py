@@ -17,7 +17,7 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows.ingest import load
+from flows.ingest import run_load
 from flows.jobs import PageJob, run_job
 from flows.pool import map_ordered
 from schemas.records import Article, FeedEntry, RawPage, Reject, RunRecord, utcnow
@@ -84,7 +84,7 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
                     continue
             counts["updated"] += 1
             articles.append(a)
-        load(Batch(run=None, articles=articles, links=[], raw_pages=[], rejects=rejects, feed_states=[],
+        run_load(Batch(run=None, articles=articles, links=[], raw_pages=[], rejects=rejects, feed_states=[],
                    archive_records=[], replace=True), settings)
         counts["batches"] += 1
     return counts
@@ -107,6 +107,6 @@ def reprocess(since: str | None = None, db: str | None = None) -> dict[str, Any]
     run = RunRecord(run_id=run_id, flow="reprocess", started_at=started, finished_at=utcnow(), status="completed",
                     pages_fetched=0, articles_updated=counts["updated"], rejects=counts["rejected"],
                     details_json=json.dumps(counts))
-    load(Batch(run=run, articles=[], links=[], raw_pages=[], rejects=[], feed_states=[], archive_records=[]),
+    run_load(Batch(run=run, articles=[], links=[], raw_pages=[], rejects=[], feed_states=[], archive_records=[]),
          settings)
     return counts

@@ -65,6 +65,9 @@ def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise
 
 
+WRITE_MEMORY_LIMIT = "512MB"
+
+
 def connect_write(path: str | Path, *, run_migrations: bool = True) -> duckdb.DuckDBPyConnection:
     """Open the database for writing (creating it and its directory) and bring its schema up to date.
 
@@ -75,6 +78,9 @@ def connect_write(path: str | Path, *, run_migrations: bool = True) -> duckdb.Du
     conn = _open(path, read_only=False)
     try:
         conn.execute("SET TimeZone = 'UTC'")
+        # a loader's memory stays flat however large the file grows: checkpoints rewrite the
+        # raw_pages blobs, and without a cap DuckDB's buffer pool grows with the database
+        conn.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
         if run_migrations:
             migrate(conn)
     except BaseException:

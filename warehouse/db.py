@@ -65,7 +65,7 @@ def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise
 
 
-WRITE_MEMORY_LIMIT = "1GB"
+WRITE_MEMORY_LIMIT = "512MB"
 
 
 def connect_write(path: str | Path, *, run_migrations: bool = True) -> duckdb.DuckDBPyConnection:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing as mp
-import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -21,18 +20,10 @@ _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
 
 
-def _warm() -> int:
-    """Import the heavy extraction modules in each worker before real work arrives."""
-    import extractors.textdump
-
-    import extractors.html_extract  # noqa: F401
-
-    return os.getpid()
-
-
 def get_pool(workers: int) -> ProcessPoolExecutor:
     global _pool, _pool_size
-    if _pool is not None and _pool_size == workers:
+    # a pool whose worker died (e.g. killed for memory) is broken for good: start a new one
+    if _pool is not None and _pool_size == workers and not getattr(_pool, "_broken", False):
         return _pool
     shutdown_pool()
     ctx = mp.get_context("forkserver")
@@ -45,7 +36,7 @@ def get_pool(workers: int) -> ProcessPoolExecutor:
 def shutdown_pool() -> None:
     global _pool, _pool_size
     if _pool is not None:
-        _pool.shutdown(wait=True, cancel_futures=True)
+        _pool.shutdown(wait=not getattr(_pool, "_broken", False), cancel_futures=True)
     _pool = None
     _pool_size = 0
 

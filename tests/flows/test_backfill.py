@@ -14,6 +14,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from tests.dbrows import rows as _rows
 from tests.flows.site import BOILERPLATE_MARKERS, article_page, load_stories
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -26,14 +27,6 @@ def _backfill(paths: list[Path], db: Path, **kw: Any) -> dict[str, Any]:
     from flows.backfill import backfill
 
     return backfill(paths=[str(p) for p in paths], db=str(db), **kw)
-
-
-def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def _write_warc(path: Path, pages: list[tuple[str, bytes]], extra_non_html: bool = True) -> None:

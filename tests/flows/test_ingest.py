@@ -7,10 +7,10 @@ import socket
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 import yaml
 
+from tests.dbrows import rows as _rows
 from tests.flows.site import BOILERPLATE_MARKERS, Site, article_page, atom, load_stories, rdf, rss
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -34,14 +34,6 @@ def _run(feeds: Path, db: Path) -> dict[str, Any]:
     from flows.ingest import hourly_ingest
 
     return hourly_ingest(feeds_file=str(feeds), db=str(db))
-
-
-def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture

@@ -245,14 +245,6 @@ def assert_clean(value: str | None, what: str = "text", *, mojibake: bool = True
 # ----------------------------------------------------------------------------- warehouse helpers
 
 
-def rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 def every_stored_string(db: Path) -> Iterator[tuple[str, str, str]]:
     """(table, column, value) for every text value in every table, list elements included and
     raw page bodies decompressed, so a test can prove a string never reached the warehouse."""

@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 import yaml
 
+from tests.dbrows import rows as _rows
 from tests.flows.site import article_page, load_stories, rss
 from tests.reliability.helpers_r2 import ROOT, RawServer, child_env, gzip_bomb, gzip_route
 
@@ -125,14 +125,6 @@ def _setup_bad_host(bad: RawServer, bomb: bytes, good_feed: bytes) -> None:
     gzip_route(bad, "/page/bomb", bomb, "text/html")
     bad.static("/page/pdf", b"%PDF-1.4\n" + b"0" * 2048, "application/pdf")
     bad.static("/page/gone", "gone", "text/plain", status=410)
-
-
-def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_every_fault_is_bounded_recorded_isolated_and_backed_off(

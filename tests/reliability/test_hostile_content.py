@@ -30,6 +30,7 @@ import pytest
 
 from extractors.feeds import parse_feed
 from schemas.failures import PipelineError, Reason
+from tests.dbrows import rows
 from tests.reliability.conftest import (
     HOSTILE,
     STORY,
@@ -37,7 +38,6 @@ from tests.reliability.conftest import (
     Route,
     article_html,
     every_stored_string,
-    rows,
     run_ingest,
     text_problems,
     write_feeds_file,

@@ -34,7 +34,8 @@ from extractors.http import Fetcher
 from extractors.urls import canonicalize_url
 from schemas.failures import PipelineError, Reason
 from schemas.settings import Settings
-from tests.reliability.conftest import STORY, LocalServer, Route, rows, run_ingest, write_feeds_file
+from tests.dbrows import rows
+from tests.reliability.conftest import STORY, LocalServer, Route, run_ingest, write_feeds_file
 
 FAKE_DNS: dict[str, list[str]] = {
     "public.example": ["127.0.0.1"],

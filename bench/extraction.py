@@ -53,7 +53,7 @@ def run(*, corpus: Path = DEFAULT_CORPUS, limit: int | None = None, profile: boo
 
     import trafilatura
 
-    from extractors.html_extract import decode_html
+    from extractors.content.html_extract import decode_html
     from flows.jobs import PageJob, run_job
 
     pages: list[tuple[str, bytes, str]] = []
@@ -120,14 +120,14 @@ def run(*, corpus: Path = DEFAULT_CORPUS, limit: int | None = None, profile: boo
 
 # Stages of our path timed on their own: (label, module, attribute looked up at call time).
 STAGES: tuple[tuple[str, str, str], ...] = (
-    ("decode_html", "extractors.html_extract", "decode_html"),
+    ("decode_html", "extractors.content.html_extract", "decode_html"),
     ("parse (trafilatura load_html)", "trafilatura.utils", "load_html"),
-    ("metadata (_read_meta)", "extractors.html_extract", "_read_meta"),
+    ("metadata (_read_meta)", "extractors.content.html_extract", "_read_meta"),
     ("trafilatura.bare_extraction", "trafilatura", "bare_extraction"),
-    ("cleaner.clean_text", "extractors.html_extract", "clean_text"),
-    ("language (detect_language)", "extractors.html_extract", "detect_language"),
-    ("block detection", "extractors.html_extract", "detect_block"),
-    ("date (_parse_published)", "extractors.html_extract", "_parse_published"),
+    ("cleaner.clean_text", "extractors.content.html_extract", "clean_text"),
+    ("language (detect_language)", "extractors.content.html_extract", "detect_language"),
+    ("block detection", "extractors.content.html_extract", "detect_block"),
+    ("date (_parse_published)", "extractors.content.html_extract", "_parse_published"),
     ("normalize.build_article", "flows.jobs", "build_article"),
     ("run_job total", "bench.extraction", "_run_job"),
 )

@@ -19,8 +19,8 @@ from typing import Any, Literal
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from extractors.archives import ArchiveProblem, ArchiveRecord, discover, iter_records, record_url
-from extractors.dates import normalize_date
+from extractors.normalize.dates import normalize_date
+from extractors.sources.archives import ArchiveProblem, ArchiveRecord, discover, iter_records, record_url
 from flows.ingest import run_load
 from flows.jobs import RAW_GZIP_LEVEL, JobResult, PageJob, run_job
 from flows.pool import map_ordered

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from extractors.normalize import build_article
+from extractors.normalize.article import build_article
 from schemas.failures import PipelineError, Reason
 from schemas.records import Article, ExtractedDoc, FeedEntry, Origin, Stage, TextSource
 from schemas.settings import Settings
@@ -69,12 +69,12 @@ def _settings_for(tolerance_hours: float) -> Settings:
 
 def _extract(job: PageJob) -> tuple[ExtractedDoc | None, TextSource]:
     if job.html is not None:
-        from extractors.html_extract import extract_html
+        from extractors.content.html_extract import extract_html
 
         doc = extract_html(job.html, job.url, content_type=job.content_type)
         return doc, ("page" if job.origin == "rss" else "archive")
     if job.text is not None:
-        from extractors.textdump import extract_text_dump
+        from extractors.content.textdump import extract_text_dump
 
         return extract_text_dump(job.text), "archive"
     return None, "feed"

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from extractors.urls import article_id_for, canonicalize_url
+from extractors.normalize.urls import article_id_for, canonicalize_url
 from tests.flows.site import article_page, load_stories
 from tests.reliability.helpers_r2 import ROOT, child_env, kill_group
 from tests.warehouse.factories import article, link, raw_page, run_record

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.urls import article_id_for, canonicalize_url
+from extractors.normalize.urls import article_id_for, canonicalize_url
 from flows.ingest import FeedOutcome, parse_feeds, poll_feeds
 from flows.jobs import PageJob, run_job
 from schemas.failures import Reason

@@ -19,12 +19,12 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractors.cleaner import clean_text
-from extractors.feeds import parse_feed
-from extractors.html_extract import extract_html
-from extractors.normalize import build_article
-from extractors.textdump import extract_text_dump
-from extractors.urls import article_id_for, canonicalize_url
+from extractors.content.cleaner import clean_text
+from extractors.content.html_extract import extract_html
+from extractors.content.textdump import extract_text_dump
+from extractors.normalize.article import build_article
+from extractors.normalize.urls import article_id_for, canonicalize_url
+from extractors.sources.feeds import parse_feed
 from schemas.failures import PipelineError
 from schemas.records import ExtractedDoc, ParsedFeed
 from tests.reliability.conftest import HOSTILE

@@ -29,9 +29,9 @@ from typing import Any
 
 import pytest
 
-from extractors import netguard
-from extractors.http import Fetcher
-from extractors.urls import canonicalize_url
+from extractors.net import netguard
+from extractors.net.fetcher import Fetcher
+from extractors.normalize.urls import canonicalize_url
 from schemas.failures import PipelineError, Reason
 from schemas.settings import Settings
 from tests.dbrows import rows

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from extractors import netguard
+from extractors.net import netguard
 from schemas.failures import PipelineError, Reason
 
 BLOCKED_LITERALS = [

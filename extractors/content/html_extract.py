@@ -20,9 +20,9 @@ from lxml.etree import XPath
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
-from extractors.cleaner import clean_text, strip_controls
-from extractors.dates import normalize_date
-from extractors.language import detect_language
+from extractors.content.cleaner import clean_text, strip_controls
+from extractors.content.language import detect_language
+from extractors.normalize.dates import normalize_date
 from schemas.records import ExtractedDoc
 
 LOGGER = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
-from extractors.cleaner import (
+from extractors.content.cleaner import (
     LineVerdict,
     caption_stamp_date,
     classify,
@@ -22,8 +22,8 @@ from extractors.cleaner import (
     looks_like_sentence,
     strip_controls,
 )
-from extractors.dates import normalize_date
-from extractors.language import detect_language
+from extractors.content.language import detect_language
+from extractors.normalize.dates import normalize_date
 from schemas.records import ExtractedDoc
 
 __all__ = ["extract_text_dump", "split_title_byline"]

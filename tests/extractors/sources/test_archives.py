@@ -22,7 +22,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from extractors.archives import (
+from extractors.sources.archives import (
     URN_PREFIX,
     ArchiveProblem,
     ArchiveRecord,
@@ -38,7 +38,7 @@ from extractors.archives import (
 )
 from schemas.failures import Reason
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SEED = ROOT / "data" / "seed_archive"
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors.cleaner import caption_stamp_date, classify, clean_text, is_caption_line
+from extractors.content.cleaner import caption_stamp_date, classify, clean_text, is_caption_line
 
 STORY = [
     "The city council approved the new budget on Tuesday after a debate that lasted most of the evening.",

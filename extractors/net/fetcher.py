@@ -4,14 +4,14 @@ Every request goes through :class:`Fetcher`, which turns every way a fetch can g
 ``PipelineError`` with a fixed ``Reason`` so callers never see an httpx exception.  Guarantees:
 
 * **Address guard** — the URL, every redirect hop, and the actual TCP connect are checked by
-  :mod:`extractors.netguard`; the connection goes to the address that was checked (no rebinding).
+  :mod:`extractors.net.netguard`; the connection goes to the address that was checked (no rebinding).
 * **Bounded** — a whole-request deadline per attempt (connect + headers + body, including a server
   that drips one byte at a time, which httpx's per-read timeouts never catch), and a size cap
   counted on *decoded* bytes while streaming, decoding ourselves in small steps so a gzip bomb is
   cut off after ``cap`` bytes instead of being inflated in memory.
 * **Polite** — identifying User-Agent, a global concurrency limit, a per-host concurrency limit
   and a minimum gap between request starts to one host; waiting for one host never holds a slot
-  another host could use.  robots.txt is honoured for pages (see :mod:`extractors.robots`).
+  another host could use.  robots.txt is honoured for pages (see :mod:`extractors.net.robots`).
 * **Retries** — exponential backoff, only for transient reasons; never for 4xx; a 429/503 whose
   Retry-After is longer than :data:`MAX_INLINE_RETRY_AFTER` is returned to the caller (with
   ``retry_after`` set) so the feed is backed off instead of being hammered within the run.
@@ -41,8 +41,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpcore
 import httpx
 
-from extractors import netguard
-from extractors.robots import MAX_ROBOTS_BYTES, RobotsCache
+from extractors.net import netguard
+from extractors.net.robots import MAX_ROBOTS_BYTES, RobotsCache
 from schemas.failures import PipelineError, Reason, reason_for_status
 from schemas.settings import Settings, load_settings
 

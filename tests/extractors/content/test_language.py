@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from extractors import language
-from extractors.language import detect_language
+from extractors.content import language
+from extractors.content.language import detect_language
 
 SAMPLES = {
     "en": "The council approved the new budget on Tuesday after a long debate about schools and roads.",

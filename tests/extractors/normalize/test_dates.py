@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors.dates import EARLIEST, normalize_date, parse_date
+from extractors.normalize.dates import EARLIEST, normalize_date, parse_date
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -35,8 +35,8 @@ from lxml import etree
 from lxml import html as lxml_html
 from pydantic import ValidationError
 
-from extractors.dates import normalize_date
-from extractors.urls import canonicalize_url
+from extractors.normalize.dates import normalize_date
+from extractors.normalize.urls import canonicalize_url
 from schemas.failures import PipelineError, Reason
 from schemas.records import FeedEntry, FeedSpec, ParsedFeed
 from schemas.settings import ConfigError

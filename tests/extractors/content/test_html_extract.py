@@ -11,9 +11,9 @@ import trafilatura
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors.html_extract import decode_html, detect_block, extract_html
+from extractors.content.html_extract import decode_html, detect_block, extract_html
 
-PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
 URL = "https://www.coastal-courier.example/news/night-ferry-returns?utm_source=feed"
 
 STORY = [

@@ -21,8 +21,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from extractors import netguard
-from extractors.http import Fetcher, FetchResult, _GuardedBackend, fetch_sync, parse_retry_after
+from extractors.net import netguard
+from extractors.net.fetcher import Fetcher, FetchResult, _GuardedBackend, fetch_sync, parse_retry_after
 from schemas.failures import PipelineError, Reason
 from schemas.settings import DEFAULT_USER_AGENT, Settings
 

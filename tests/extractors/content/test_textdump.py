@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from extractors.textdump import extract_text_dump, split_title_byline
+from extractors.content.textdump import extract_text_dump, split_title_byline
 from schemas.records import ExtractedDoc
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SEED = ROOT / "data" / "seed_archive"
-DUMPS = Path(__file__).resolve().parents[1] / "fixtures" / "text_dumps"
+DUMPS = Path(__file__).resolve().parents[2] / "fixtures" / "text_dumps"
 
 
 def _seed(prefix: str) -> ExtractedDoc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from extractors.robots import RobotsCache, parse_robots, product_token, robots_url_for
+from extractors.net.robots import RobotsCache, parse_robots, product_token, robots_url_for
 from schemas.failures import PipelineError, Reason
 
 UA = "newsflow/0.1 (news ingestion bot)"

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from extractors.dates import normalize_date
-from extractors.feeds import plain_text, strip_control_chars
-from extractors.urls import article_id_for, canonicalize_url, same_site, site_key
+from extractors.normalize.dates import normalize_date
+from extractors.normalize.urls import article_id_for, canonicalize_url, same_site, site_key
+from extractors.sources.feeds import plain_text, strip_control_chars
 from schemas.failures import PipelineError, Reason
 from schemas.records import (
     Article,

@@ -13,7 +13,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractors.feeds import (
+from extractors.normalize.urls import canonicalize_url
+from extractors.sources.feeds import (
     author_name,
     body_hash,
     import_opml,
@@ -23,12 +24,11 @@ from extractors.feeds import (
     plain_text,
     save_feed_list,
 )
-from extractors.urls import canonicalize_url
 from schemas.failures import PipelineError, Reason
 from schemas.records import FeedSpec
 from schemas.settings import ConfigError
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "feeds"
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

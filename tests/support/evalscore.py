@@ -104,7 +104,7 @@ def score_page(item: tuple[str, str, list[str], list[str]]) -> PageScore:
 
     import trafilatura
 
-    from extractors.html_extract import decode_html, extract_html
+    from extractors.content.html_extract import decode_html, extract_html
 
     url, path, with_, without = item
     with gzip.open(path, "rb") as handle:

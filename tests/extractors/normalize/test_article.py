@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from extractors.feeds import parse_feed
-from extractors.normalize import SUMMARY_MAX_CHARS, build_article, content_hash, word_count
-from extractors.urls import article_id_for
+from extractors.normalize.article import SUMMARY_MAX_CHARS, build_article, content_hash, word_count
+from extractors.normalize.urls import article_id_for
+from extractors.sources.feeds import parse_feed
 from schemas.failures import PipelineError, Reason
 from schemas.records import ExtractedDoc, FeedEntry
 from schemas.settings import Settings
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "feeds"
 PAGE = "https://www.harbourside-gazette.example/news/2024/03/ferry-timetable?utm_source=rss&utm_medium=feed"
 CANONICAL = "https://www.harbourside-gazette.example/news/2024/03/ferry-timetable"
 BODY = "The town council voted seven to two on Monday.\nCommuters had petitioned for later boats."

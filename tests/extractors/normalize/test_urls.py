@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors.urls import (
+from extractors.normalize.urls import (
     TRACKING_PARAMS,
     article_id_for,
     canonicalize_url,

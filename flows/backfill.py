@@ -24,6 +24,7 @@ from extractors.sources.archives import ArchiveProblem, ArchiveRecord, discover,
 from flows.ingest import run_load
 from flows.jobs import RAW_GZIP_LEVEL, JobResult, PageJob, run_job
 from flows.pool import map_ordered
+from flows.report import publish_run_artifact
 from schemas.failures import Reason
 from schemas.records import Article, RawPage, Reject, RunRecord, utcnow
 from schemas.settings import Settings, load_settings
@@ -44,6 +45,7 @@ class BackfillSummary:
     batches: int = 0
     staged_batches: int = 0
     seconds: float = 0.0
+    path: str | None = None  # the archive file being read (for a progress display)
 
     def add_reject(self, reason: Reason) -> None:
         self.rejected += 1
@@ -184,6 +186,7 @@ def run_backfill(
     count_in_batch = 0
     for r in map_ordered(run_job, jobs(), workers=settings.workers, chunksize=4, window=8 * settings.workers):
         rec = pending.pop(r.key)
+        summary.path = rec.path
         _collect(r, rec, run_id, summary, articles, raws, rows, rejects)
         count_in_batch += 1
         if count_in_batch >= settings.batch_size:
@@ -244,4 +247,5 @@ def backfill(paths: list[str], db: str | None = None, source: str | None = None,
     run_load(Batch(run=run, articles=[], links=[], raw_pages=[], rejects=[], feed_states=[], archive_records=[]),
          settings)
     logger.info("backfill %s: %s", run_id, summary.as_dict())
+    publish_run_artifact("backfill", run_id, summary.as_dict())
     return summary.as_dict()

@@ -9,6 +9,7 @@ load does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import hashlib
 import json
@@ -101,6 +102,19 @@ def _guid_for(entry: FeedEntry, link: str | None) -> str:
     return "sha256:" + hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+# The CLI sets this to draw live progress: hook(stage, advance, total) with stage one of
+# "feeds", "fetch", "extract", "load". Flow parameters must stay serialisable, hence a global.
+progress_hook: Callable[[str, int, int | None], None] | None = None
+
+
+def _tick(stage: str, advance: int = 1, total: int | None = None) -> None:
+    hook = progress_hook
+    if hook is None:
+        return
+    with contextlib.suppress(Exception):  # a display must never break the run
+        hook(stage, advance, total)
+
+
 # --------------------------------------------------------------------------- tasks
 
 
@@ -120,6 +134,8 @@ def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Se
             return PollOutcome(spec, state, error=exc)
         except Exception as exc:  # never let one feed break the poll
             return PollOutcome(spec, state, error=PipelineError(Reason.INTERNAL, f"{type(exc).__name__}: {exc}"))
+        finally:
+            _tick("feeds")
 
     async def all_feeds() -> list[PollOutcome]:
         async with Fetcher(settings) as fetcher:
@@ -188,6 +204,7 @@ def fetch_pages(
             res = PipelineError(Reason.INTERNAL, f"{type(exc).__name__}: {exc}"[:300])
         if sink is not None:
             sink.put((c.article_id, res))
+        _tick("fetch")
         return c.article_id, res
 
     async def all_pages() -> dict[str, FetchResult | PipelineError]:
@@ -207,7 +224,11 @@ def fetch_pages(
 def extract_pages(jobs: Iterable[PageJob], workers: int) -> list[JobResult]:
     """CPU-bound extraction and normalisation over all cores, as jobs arrive."""
     ex = executor_for(workers)
-    submitted = [(job.key, ex.submit(run_job, job)) for job in jobs]
+    submitted = []
+    for job in jobs:
+        fut = ex.submit(run_job, job)
+        fut.add_done_callback(lambda _f: _tick("extract"))
+        submitted.append((job.key, fut))
     results: list[JobResult] = []
     for key, fut in submitted:
         try:
@@ -225,8 +246,32 @@ def load(batch: Batch, settings: Settings) -> LoadResult:
 
 
 def run_load(batch: Batch, settings: Settings) -> LoadResult:
-    """Run the ``load`` task with the batch quoted, so Prefect does not walk its records."""
-    return load(quote(batch), settings)  # type: ignore[call-overload]
+    """Run the ``load`` task with the batch quoted, so Prefect does not walk its records.
+
+    Then keep the search index current with the batch's articles (staged ones too: staging
+    never loses rows, so they are searchable before they reach the database).
+    """
+    result = load(quote(batch), settings)  # type: ignore[call-overload]
+    if batch.articles and getattr(result, "status", None) in ("loaded", "staged"):
+        index_articles(batch.articles, settings)
+    return result
+
+
+def index_articles(articles: list[Article], settings: Settings) -> None:
+    """Upsert articles into the search index; a busy or broken index never fails the load."""
+    import logging
+
+    from warehouse import search
+
+    index_dir = search.index_dir_for(settings.db)
+    try:
+        search.upsert(index_dir, [search.doc_from_article(a) for a in articles], db=settings.db)
+    except Exception as exc:
+        logging.getLogger("newsflow.search").warning(
+            "search index %s not updated (%s: %s); the next load retries these %d article(s)",
+            index_dir, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", len(articles))
+        with contextlib.suppress(OSError):
+            search.remember_pending(index_dir, [a.article_id for a in articles])
 
 
 # --------------------------------------------------------------------------- helpers
@@ -378,6 +423,8 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
                                       first_seen_at=now, run_id=run_id) for f, g, u in fresh]
     for o in outcomes:
         o.new_items = new_by_feed.get(o.spec.url, 0)
+    _tick("fetch", 0, total=len(to_fetch))
+    _tick("extract", 0, total=len(to_fetch))
 
     raw_pages: list[RawPage] = []
 
@@ -434,6 +481,11 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     )
     batch = Batch(run=run, articles=articles, links=links, raw_pages=raw_pages, rejects=rejects,
                   feed_states=feed_states, archive_records=[])
+    for o in outcomes:  # in the flow's log (the Prefect UI), not only in the artifact
+        if o.status == "failed":
+            logger.warning("feed failed: %s (%s): %s: %s", o.spec.name or o.spec.url, o.spec.url, o.reason,
+                           (o.message or "")[:300])
+    _tick("load", 0, total=len(articles))
     try:
         result = run_load(batch, settings)
     except Exception:
@@ -445,6 +497,12 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
             logger.error("could not record the failed run %s", run_id)
         raise
     summary.apply_load(result, staged_loaded)
+    _tick("load", len(articles))
+    logger.info("ingest %s: load %s; feeds %d ok, %d unchanged, %d failed, %d backing off; pages %d; "
+                "new articles %d (+%d from %d staged batch(es)); rejects %d", run_id, summary.load_status,
+                summary.feeds_ok, summary.feeds_unchanged, summary.feeds_failed, summary.feeds_backoff,
+                summary.pages_fetched, summary.articles_new, summary.articles_from_staging,
+                summary.staged_batches_loaded, summary.rejects)
     if result.status == "staged":
         logger.warning("database %s is locked by another process: batch staged at %s; the next run loads it",
                        settings.db, result.path)

@@ -42,6 +42,7 @@ class IngestSummary:
     load_status: str = "pending"
     staged_path: str | None = None
     staged_batches_loaded: int = 0
+    articles_from_staging: int = 0  # articles an earlier staged batch brought in during this run
 
     @classmethod
     def build(cls, *, run_id: str, outcomes: list[FeedOutcome], articles: list[Article],
@@ -71,6 +72,7 @@ class IngestSummary:
             self.articles_new = result.articles_new
             self.links_new = result.links_new
         self.staged_batches_loaded = sum(1 for r in staged_loaded if r.status == "loaded")
+        self.articles_from_staging = sum(r.articles_new for r in staged_loaded if r.status == "loaded")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,9 +100,16 @@ def render_markdown(summary: dict[str, Any], *, failed_table: bool = True) -> st
         f"- load: **{summary['load_status']}**" + (f" (staged at `{summary['staged_path']}`)" if summary.get("staged_path") else ""),
         f"- feeds: {summary['feeds_ok']} ok, {summary['feeds_unchanged']} unchanged, "
         f"{summary['feeds_failed']} failed, {summary['feeds_backoff']} backing off",
-        f"- pages fetched: {summary['pages_fetched']}; new articles: {summary['articles_new']} "
-        f"({summary['articles_from_feed_text']} from feed text); rejects: {summary['rejects']}",
+        f"- pages fetched: {summary['pages_fetched']}; new articles: "
+        f"{summary['articles_new'] + summary.get('articles_from_staging', 0)} "
+        f"({summary['articles_from_feed_text']} from feed text"
+        + (f", {summary['articles_from_staging']} from {summary['staged_batches_loaded']} staged batch(es) of earlier runs"
+           if summary.get("articles_from_staging") else "")
+        + f"); rejects: {summary['rejects']}",
     ]
+    if summary["load_status"] == "staged":
+        lines.insert(2, f"- **NOT LOADED YET**: the database was busy; this run's {summary['articles_new']} article(s) "
+                        "wait in staging and the next run loads them")
     if summary["rejects_by_reason"]:
         lines.append("- rejects by reason: " + ", ".join(f"{k} {v}" for k, v in summary["rejects_by_reason"].items()))
     failed = [f for f in summary["feeds"] if f["status"] == "failed"]
@@ -131,4 +140,29 @@ def publish_artifacts(summary: IngestSummary) -> None:
         create_table_artifact(key="feed-health", table=feed_table(data), description="Per-feed health of this run")
         create_markdown_artifact(key="ingest-summary", markdown=render_markdown(data), description="Ingest summary")
     except Exception:  # artifacts are a report, not the job: never fail a run on them
+        pass
+
+
+def render_run_markdown(kind: str, run_id: str, counts: dict[str, Any]) -> str:
+    """A backfill or reprocess summary as markdown (counts, then rejects by reason)."""
+    lines = [f"# newsflow {kind} run `{run_id}`", ""]
+    for k, v in counts.items():
+        if isinstance(v, dict):
+            continue
+        lines.append(f"- {k.replace('_', ' ')}: **{v}**")
+    reasons = counts.get("rejects_by_reason") or {}
+    if reasons:
+        lines += ["", "## Rejects by reason", "", "| reason | records |", "| --- | ---: |"]
+        lines += [f"| {k} | {v} |" for k, v in reasons.items()]
+    return "\n".join(lines)
+
+
+def publish_run_artifact(kind: str, run_id: str, counts: dict[str, Any]) -> None:
+    """A markdown artifact on a backfill or reprocess run (never fails the run)."""
+    try:
+        from prefect.artifacts import create_markdown_artifact
+
+        create_markdown_artifact(key=f"{kind}-summary", markdown=render_run_markdown(kind, run_id, counts),
+                                 description=f"{kind} summary")
+    except Exception:
         pass

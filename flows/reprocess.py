@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from prefect.runtime import flow_run
 from flows.ingest import run_load
 from flows.jobs import PageJob, run_job
 from flows.pool import map_ordered
+from flows.report import publish_run_artifact
 from schemas.records import Article, FeedEntry, RawPage, Reject, RunRecord, utcnow
 from schemas.settings import Settings, load_settings
 from warehouse.batch import Batch
@@ -59,8 +62,14 @@ def _job(page: RawPage, old: Article | None, run_id: str, settings: Settings) ->
     )
 
 
+# The CLI sets this to draw progress: hook(pages done, pages total, counts, seconds).
+progress_hook: Callable[[int, int, dict[str, int], float], None] | None = None
+
+
 def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) -> dict[str, Any]:
     counts = {"pages": 0, "updated": 0, "unchanged": 0, "rejected": 0, "batches": 0}
+    t0 = time.perf_counter()
+    done = 0
     pages = list(raw_pages_since(settings.db, since))
     counts["pages"] = len(pages)
     olds = articles_by_id(settings.db, [p.article_id for p in pages if p.article_id])
@@ -70,6 +79,9 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
         articles: list[Article] = []
         rejects: list[Reject] = []
         for page, r in zip(chunk, map_ordered(run_job, jobs, workers=settings.workers), strict=True):
+            done += 1
+            if progress_hook is not None:
+                progress_hook(done, len(pages), counts, time.perf_counter() - t0)
             old = olds.get(page.article_id or "")
             if r.article is None:
                 counts["rejected"] += 1
@@ -109,4 +121,5 @@ def reprocess(since: str | None = None, db: str | None = None) -> dict[str, Any]
                     details_json=json.dumps(counts))
     run_load(Batch(run=run, articles=[], links=[], raw_pages=[], rejects=[], feed_states=[], archive_records=[]),
          settings)
+    publish_run_artifact("reprocess", run_id, counts)
     return counts

@@ -1,21 +1,25 @@
-"""The ``newsflow`` command line.
+"""The ``newsflow`` command line (typer + rich).
 
-Every error is one line on stderr and a non-zero exit, never a traceback. Configuration is
-checked before any work starts; Prefect is imported only by the commands that run flows.
+Options go before or after the command (``newsflow -v ingest`` and ``newsflow ingest -v``).
+Every error is one line on stderr and a non-zero exit, never a traceback: 2 for configuration
+and usage errors, 3 when the database or run lock is held, 1 otherwise. Configuration is checked
+before any work starts. Only the commands that run a flow (ingest, backfill, reprocess) import
+Prefect; the others answer in well under a second.
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
-import io
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+import typer
 
 from schemas.settings import ConfigError, Settings, load_settings
 
@@ -30,12 +34,49 @@ class CliError(Exception):
         self.code = code
 
 
+# --------------------------------------------------------------------------- options
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="DuckDB file (default: $NEWSFLOW_DB or data/newsflow.duckdb)",
+                                           show_default=False)]
+VerboseOpt = Annotated[bool, typer.Option("-v", "--verbose", help="show Prefect's run logs")]
+WideOpt = Annotated[bool, typer.Option("--wide", help="never cut table cells (wider than the terminal)")]
+FeedsOpt = Annotated[str | None, typer.Option("--feeds", help="feed list (default: $NEWSFLOW_FEEDS_FILE or feeds.yaml)",
+                                              show_default=False)]
+TableFmt = Annotated[Literal["table", "csv", "json"], typer.Option("--format", help="table, csv or json")]
+
+
+@dataclass
+class Opts:
+    db: str | None = None
+    verbose: bool = False
+    wide: bool = False
+
+
+def _opts(ctx: typer.Context, db: str | None = None, verbose: bool = False, wide: bool = False) -> Opts:
+    """Options given after the command win over the same ones given before it."""
+    root = ctx.find_root().obj if ctx.find_root().obj is not None else Opts()
+    return Opts(db=db or root.db, verbose=verbose or root.verbose, wide=wide or root.wide)
+
+
+app = typer.Typer(
+    name="newsflow", help="News event-stream ingestion into DuckDB: ingest, search, export and report.",
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+feeds_app = typer.Typer(help="Manage the feed list and see each feed's health.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+
+
+@app.callback()
+def _root(ctx: typer.Context, db: DbOpt = None, verbose: VerboseOpt = False, wide: WideOpt = False) -> None:
+    ctx.obj = Opts(db=db, verbose=verbose, wide=wide)
+
+
 # --------------------------------------------------------------------------- helpers
 
 
-def _settings(args: argparse.Namespace, **extra: object) -> Settings:
-    db = getattr(args, "db", None)
-    return load_settings(db=Path(db) if db else None, **extra)
+def _settings(o: Opts, **extra: object) -> Settings:
+    return load_settings(db=Path(o.db) if o.db else None, **extra)
 
 
 def _check_db_writable(db: Path) -> None:
@@ -57,11 +98,48 @@ def _check_db_writable(db: Path) -> None:
             raise ConfigError(f"database path {db} is not a DuckDB database")
 
 
+def _parse_since(value: str | None, flag: str = "--since") -> datetime | None:
+    if not value:
+        return None
+    try:
+        since = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{flag}: not an ISO date: {value!r}") from None
+    return since.replace(tzinfo=UTC) if since.tzinfo is None else since
+
+
 def _prefect_env(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
     os.environ.setdefault("PREFECT_INTERNAL_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
+
+
+def _prefect_api(verbose: bool) -> None:
+    """Use a configured or local running Prefect server; say so when falling back to a temporary API.
+
+    A server is configured by PREFECT_API_URL; otherwise one answering on 127.0.0.1:4200 (the
+    port of ``make serve``) is used, unless NEWSFLOW_PREFECT_PROBE=false.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        return
+    probe = os.environ.get("NEWSFLOW_PREFECT_PROBE", "true").lower() not in ("0", "false", "no", "off")
+    url = f"http://127.0.0.1:{os.environ.get('NEWSFLOW_PREFECT_PORT', '4200')}/api"
+    if probe:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=0.3) as resp:
+                if resp.status == 200:
+                    os.environ["PREFECT_API_URL"] = url
+                    if verbose or sys.stderr.isatty():
+                        print(f"newsflow: using the Prefect server at {url}", file=sys.stderr)
+                    return
+        except (OSError, ValueError):
+            pass
+    if verbose or sys.stderr.isatty():
+        print("newsflow: no Prefect server configured or running; starting a temporary local API "
+              "(takes ~10 s; `make serve` or PREFECT_API_URL avoids it)", file=sys.stderr)
 
 
 def _run_flow(fn: Any, verbose: bool, **params: Any) -> Any:
@@ -85,67 +163,93 @@ def _run_flow(fn: Any, verbose: bool, **params: Any) -> Any:
         # drop the frames now: native objects they hold would otherwise report leaks at exit
         traceback.clear_frames(exc.__traceback__)
 
-        if isinstance(exc, RunInProgress):
-            raise CliError(str(exc), EXIT_LOCKED) from None
-        if isinstance(exc, DatabaseLocked):
+        if isinstance(exc, RunInProgress | DatabaseLocked):
             raise CliError(str(exc), EXIT_LOCKED) from None
         raise CliError(f"{fn.__name__ if hasattr(fn, '__name__') else 'flow'} failed: "
                        f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
 
 
-def _fmt_cell(v: Any) -> str:
-    if v is None:
+def _read_errors(db: Path) -> Any:
+    """A context that turns read-side database problems into one-line CLI errors."""
+    import contextlib
+
+    import duckdb
+
+    from warehouse.db import DatabaseLocked, DatabaseMissing
+
+    @contextlib.contextmanager
+    def guard() -> Any:
+        try:
+            yield
+        except DatabaseLocked as exc:
+            raise CliError(str(exc), EXIT_LOCKED) from None
+        except DatabaseMissing:
+            raise CliError(f"database {db} does not exist yet: run 'newsflow ingest' or 'newsflow backfill' "
+                           "first") from None
+        except duckdb.Error as exc:
+            msg = str(exc).splitlines()[0]
+            if "read-only" in msg.lower():
+                raise CliError(f"query refused: the database is opened read-only for queries ({msg})") from None
+            raise CliError(f"query failed: {msg}") from None
+
+    return guard()
+
+
+def _query_rows(db: Path, sql: str, params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    from warehouse.db import connect_read
+
+    with _read_errors(db):
+        conn = connect_read(db, sandbox=True)
+        try:
+            cur = conn.execute(sql, list(params) if params else [])
+            if cur is None or cur.description is None:
+                return [], []
+            return [d[0] for d in cur.description], cur.fetchall()
+        finally:
+            conn.close()
+
+
+def _print_query(db: Path, sql: str, fmt: str, wide: bool, params: Sequence[Any] | None = None) -> int:
+    from newsflow.tables import print_rows
+
+    cols, rows = _query_rows(db, sql, params)
+    if cols:
+        print_rows(cols, rows, fmt, wide=wide)
+    return 0
+
+
+def _age(ts: datetime | None, now: datetime) -> str:
+    if ts is None:
         return ""
-    if isinstance(v, datetime):
-        return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if v.tzinfo else v.isoformat(sep=" ")
-    if isinstance(v, list):
-        return ", ".join(_fmt_cell(x) for x in v)
-    if isinstance(v, bytes):
-        return f"<{len(v)} bytes>"
-    return str(v).replace("\n", " ")
+    secs = (now - ts).total_seconds()
+    future = secs < 0
+    secs = abs(secs)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size:
+            text = f"{secs / size:.0f}{unit}"
+            break
+    else:
+        text = f"{secs:.0f}s"
+    return f"in {text}" if future else f"{text} ago"
 
 
-def _json_default(v: Any) -> Any:
-    if isinstance(v, datetime | date):
-        return v.isoformat()
-    if isinstance(v, bytes):
-        return f"<{len(v)} bytes>"
-    return str(v)
+# --------------------------------------------------------------------------- flow commands
 
 
-def render_rows(cols: list[str], rows: Sequence[Sequence[Any]], fmt: str, max_width: int = 60) -> str:
-    if fmt == "json":
-        return json.dumps([dict(zip(cols, r, strict=True)) for r in rows], default=_json_default,
-                          ensure_ascii=False, indent=2)
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(cols)
-        for r in rows:
-            w.writerow(["" if v is None else (_fmt_cell(v) if not isinstance(v, str) else v) for v in r])
-        return buf.getvalue().rstrip("\n")
-    cells = [[_fmt_cell(v) for v in r] for r in rows]
-    widths = [min(max([len(c)] + [len(r[i]) for r in cells]), max_width) for i, c in enumerate(cols)]
-    line = "  ".join(c.ljust(widths[i]) for i, c in enumerate(cols))
-    out = [line, "  ".join("-" * w for w in widths)]
-    for r in cells:
-        out.append("  ".join((v if len(v) <= widths[i] else v[: widths[i] - 1] + "…").ljust(widths[i])
-                             for i, v in enumerate(r)))
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(out)
-
-
-# --------------------------------------------------------------------------- commands
-
-
-def cmd_ingest(args: argparse.Namespace) -> int:
+@app.command()
+def ingest(ctx: typer.Context, feeds: FeedsOpt = None, db: DbOpt = None, verbose: VerboseOpt = False,
+           wide: WideOpt = False,
+           quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no live progress")] = False) -> int:
+    """One pass of the hourly ingest flow over the feed list."""
     from extractors.sources.feeds import load_feed_list
 
-    feeds = Path(args.feeds) if args.feeds else None
-    settings = _settings(args, feeds_file=feeds)
+    o = _opts(ctx, db, verbose, wide)
+    settings = _settings(o, feeds_file=Path(feeds) if feeds else None)
     specs = load_feed_list(settings.feeds_file)
     if not specs:
-        raise ConfigError(f"{settings.feeds_file}: no feeds listed")
+        listed = load_feed_list(settings.feeds_file, include_disabled=True)
+        raise ConfigError(f"{settings.feeds_file}: no feeds listed" if not listed
+                          else f"{settings.feeds_file}: all {len(listed)} feeds are disabled")
     _check_db_writable(settings.db)
     from warehouse.runlock import RunInProgress, run_lock
 
@@ -156,258 +260,543 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if settings.run_lock_wait <= 0:
             raise CliError(str(exc), EXIT_LOCKED) from None
 
-    from flows.ingest import hourly_ingest
-    from flows.report import render_text
+    _prefect_api(o.verbose)
+    import flows.ingest as fi
+    from newsflow.progress import IngestProgress, live_enabled
 
-    summary = _run_flow(hourly_ingest, args.verbose, feeds_file=str(settings.feeds_file), db=str(settings.db))
-    print(render_text(summary))
+    with IngestProgress(live_enabled(quiet or o.verbose), len(specs)) as bar:
+        fi.progress_hook = bar.hook
+        try:
+            summary = _run_flow(fi.hourly_ingest, o.verbose, feeds_file=str(settings.feeds_file),
+                                db=str(settings.db))
+        finally:
+            fi.progress_hook = None
+    _print_ingest(summary, settings, o.wide)
     return 0
 
 
-def cmd_backfill(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    for p in args.paths:
+def _print_ingest(summary: dict[str, Any], settings: Settings, wide: bool) -> None:
+    from flows.report import feed_table, render_markdown
+    from newsflow.tables import console, make_table
+    from warehouse.pending import pending_batches
+
+    con = console(wide)
+    rows = feed_table(summary)
+    cols = ["feed", "status", "http", "entries", "new", "reason", "detail"]
+    con.print(make_table(cols, [[r[c] for c in cols] for r in rows], wide=wide))
+    con.print()
+    body = render_markdown(summary, failed_table=False).split("\n", 2)[2].replace("**", "").replace("`", "")
+    con.print(body, highlight=False, markup=False)
+    if summary["load_status"] == "staged":
+        pend = pending_batches(settings.staging_path)
+        msg = (f"NOT LOADED: the database {settings.db} is held by another process (an open notebook?). "
+               f"This run's {summary['articles_new']} new article(s) are staged, not in the database; "
+               f"waiting now: {pend.describe()}. The next run loads them; close the other connection.")
+        con.print(f"[bold red]{msg}[/]", highlight=False)
+        print(f"newsflow: warning: load staged, not loaded ({pend.batches} batch(es) waiting)", file=sys.stderr)
+
+
+@app.command()
+def backfill(ctx: typer.Context,
+             paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="txt, html, jsonl, warc; files or "
+                                                        "directories")],
+             source: Annotated[str | None, typer.Option(help="source name for records that carry none")] = None,
+             force: Annotated[bool, typer.Option("--force", help="re-extract and replace records already loaded")]
+             = False,
+             quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no progress bar")] = False,
+             db: DbOpt = None, verbose: VerboseOpt = False, wide: WideOpt = False) -> int:
+    """Load archives (txt, html, jsonl, warc; files or directories)."""
+    o = _opts(ctx, db, verbose, wide)
+    settings = _settings(o)
+    for p in paths:
         if not Path(p).exists():
             raise ConfigError(f"archive path not found: {p}")
     _check_db_writable(settings.db)
+    _prefect_api(o.verbose)
     import flows.backfill as bf
+    from newsflow.progress import RecordProgress, live_enabled
 
-    bar = _Progress(enabled=not args.quiet)
-    bf.progress_hook = bar.update
-    try:
-        summary = _run_flow(bf.backfill, args.verbose, paths=[str(p) for p in args.paths], db=str(settings.db),
-                            source=args.source, force=args.force)
-    finally:
-        bar.close()
-        bf.progress_hook = None
+    with RecordProgress(live_enabled(quiet or o.verbose), "backfill", archive_paths=paths) as bar:
+        bf.progress_hook = bar.backfill
+        try:
+            summary = _run_flow(bf.backfill, o.verbose, paths=[str(p) for p in paths], db=str(settings.db),
+                                source=source, force=force)
+        finally:
+            bf.progress_hook = None
     reasons = ", ".join(f"{k} {v}" for k, v in summary["rejects_by_reason"].items()) or "none"
     print(f"backfill: read {summary['read']}, loaded {summary['loaded']}, skipped {summary['skipped']} "
           f"(already loaded), rejected {summary['rejected']} (by reason: {reasons}) "
-          f"in {summary['seconds']:.1f}s" + (f"; {summary['staged_batches']} batch(es) staged: database busy"
-                                              if summary.get("staged_batches") else ""))
+          f"in {summary['seconds']:.1f}s" + (f" ({summary['rate_per_s']} records/s)" if summary.get("rate_per_s")
+                                              else ""))
+    if summary.get("staged_batches"):
+        from warehouse.pending import pending_batches
+
+        print(f"NOT LOADED: {summary['staged_batches']} batch(es) staged because the database was busy; "
+              f"waiting now: {pending_batches(settings.staging_path).describe()}; the next run loads them")
+        print(f"newsflow: warning: {summary['staged_batches']} batch(es) staged, not loaded", file=sys.stderr)
     return 0
 
 
-def cmd_reprocess(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    since = None
-    if args.since:
-        try:
-            since = datetime.fromisoformat(args.since)
-        except ValueError:
-            raise ConfigError(f"--since: not an ISO date: {args.since!r}") from None
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
+@app.command()
+def reprocess(ctx: typer.Context,
+              since: Annotated[str | None, typer.Option(help="only pages fetched since this ISO date")] = None,
+              quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no progress bar")] = False,
+              db: DbOpt = None, verbose: VerboseOpt = False, wide: WideOpt = False) -> int:
+    """Re-run extraction and cleaning over stored raw pages."""
+    o = _opts(ctx, db, verbose, wide)
+    settings = _settings(o)
+    since_dt = _parse_since(since)
     _check_db_writable(settings.db)
-    from flows.reprocess import reprocess
+    _prefect_api(o.verbose)
+    import flows.reprocess as rp
+    from newsflow.progress import RecordProgress, live_enabled
 
-    summary = _run_flow(reprocess, args.verbose, since=since.isoformat() if since else None, db=str(settings.db))
+    with RecordProgress(live_enabled(quiet or o.verbose), "reprocess") as bar:
+        rp.progress_hook = bar.reprocess
+        try:
+            summary = _run_flow(rp.reprocess, o.verbose, since=since_dt.isoformat() if since_dt else None,
+                                db=str(settings.db))
+        finally:
+            rp.progress_hook = None
     print(f"reprocess: pages {summary['pages']}, articles updated {summary['updated']}, "
           f"unchanged {summary['unchanged']}, rejected {summary['rejected']}")
     return 0
 
 
-def cmd_feeds(args: argparse.Namespace) -> int:
-    from extractors.sources.feeds import (
-        feed_key,
-        load_feed_list,
-        merge_feed_specs,
-        parse_opml,
-        save_feed_list,
-    )
+# --------------------------------------------------------------------------- feeds
+
+
+def _feed_list_path(o: Opts, feeds: str | None) -> Path:
+    return _settings(o, feeds_file=Path(feeds) if feeds else None).feeds_file
+
+
+@feeds_app.command("list")
+def feeds_list(ctx: typer.Context, feeds: FeedsOpt = None, fmt: TableFmt = "table", db: DbOpt = None,
+               wide: WideOpt = False) -> int:
+    """Show the feed list (disabled feeds included, marked)."""
+    from extractors.sources.feeds import load_feed_list
+    from newsflow.tables import print_rows
+
+    o = _opts(ctx, db, False, wide)
+    specs = load_feed_list(_feed_list_path(o, feeds), include_disabled=True)
+    print_rows(["name", "url", "tags", "enabled"], [(s.name, s.url, s.tags, s.enabled) for s in specs], fmt,
+               wide=o.wide)
+    return 0
+
+
+@feeds_app.command("add")
+def feeds_add(ctx: typer.Context, url: Annotated[str, typer.Argument(help="feed URL")],
+              name: Annotated[str | None, typer.Option(help="display name")] = None,
+              tag: Annotated[list[str] | None, typer.Option(help="a tag (repeatable)")] = None,
+              feeds: FeedsOpt = None) -> int:
+    """Add a feed URL."""
+    from extractors.normalize.urls import canonicalize_url
+    from extractors.sources.feeds import feed_key, load_feed_list, save_feed_list
     from schemas.records import FeedSpec
 
-    settings = _settings(args, feeds_file=Path(args.feeds) if args.feeds else None)
-    path = settings.feeds_file
-    if args.feeds_cmd == "list":
-        specs = load_feed_list(path)
-        print(render_rows(["name", "url", "tags"], [(s.name, s.url, s.tags) for s in specs], args.format))
+    path = _feed_list_path(_opts(ctx), feeds)
+    if canonicalize_url(url) is None:
+        raise ConfigError(f"not an http(s) feed URL: {url!r}")
+    specs = load_feed_list(path, include_disabled=True) if path.exists() else []
+    if any(feed_key(s.url) == feed_key(url) for s in specs):
+        print(f"already listed: {url}")
         return 0
-    if args.feeds_cmd == "add":
-        from extractors.normalize.urls import canonicalize_url
-
-        if canonicalize_url(args.url) is None:
-            raise ConfigError(f"not an http(s) feed URL: {args.url!r}")
-        specs = load_feed_list(path) if path.exists() else []
-        if any(feed_key(s.url) == feed_key(args.url) for s in specs):
-            print(f"already listed: {args.url}")
-            return 0
-        specs.append(FeedSpec(url=args.url, name=args.name, tags=args.tag or []))
-        save_feed_list(path, specs)
-        print(f"added {args.url} to {path} ({len(specs)} feeds)")
-        return 0
-    if args.feeds_cmd == "import":
-        src = Path(args.file)
-        try:
-            data = src.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"cannot read {src}: {exc.strerror}") from None
-        new = parse_opml(data, source=str(src))
-        specs, added = merge_feed_specs(load_feed_list(path) if path.exists() else [], new)
-        save_feed_list(path, specs)
-        print(f"imported {len(added)} new feed(s) from {src} into {path} ({len(new) - len(added)} already listed)")
-        return 0
-    if args.feeds_cmd == "health":
-        return _print_query(settings.db, "SELECT * FROM v_feed_health ORDER BY consecutive_failures DESC, feed_url",
-                            args.format)
-    raise CliError(f"unknown feeds command {args.feeds_cmd}")
-
-
-def _print_query(db: Path, sql: str, fmt: str) -> int:
-    import duckdb
-
-    from warehouse.db import DatabaseLocked, DatabaseMissing, connect_read
-
-    try:
-        conn = connect_read(db, sandbox=True)
-    except DatabaseLocked as exc:
-        raise CliError(str(exc), EXIT_LOCKED) from None
-    except DatabaseMissing:
-        raise CliError(f"database {db} does not exist yet: run 'newsflow ingest' or 'newsflow backfill' first") from None
-    try:
-        cur = conn.execute(sql)
-        if cur.description is None:
-            return 0
-        cols = [d[0] for d in cur.description]
-        rows = cur.fetchall()
-    except duckdb.Error as exc:
-        msg = str(exc).splitlines()[0]
-        if "read-only" in msg.lower():
-            raise CliError(f"query refused: the database is opened read-only for queries ({msg})") from None
-        raise CliError(f"query failed: {msg}") from None
-    finally:
-        conn.close()
-    print(render_rows(cols, rows, fmt))
+    specs.append(FeedSpec(url=url, name=name, tags=tag or []))
+    save_feed_list(path, specs)
+    print(f"added {url} to {path} ({len(specs)} feeds)")
     return 0
 
 
-def cmd_query(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    return _print_query(settings.db, args.sql, args.format)
+@feeds_app.command("import")
+def feeds_import(ctx: typer.Context, file: Annotated[str, typer.Argument(metavar="FILE.opml")],
+                 feeds: FeedsOpt = None) -> int:
+    """Import feeds from an OPML file."""
+    from extractors.sources.feeds import load_feed_list, merge_feed_specs, parse_opml, save_feed_list
+
+    path = _feed_list_path(_opts(ctx), feeds)
+    src = Path(file)
+    try:
+        data = src.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {src}: {exc.strerror}") from None
+    new = parse_opml(data, source=str(src))
+    specs, added = merge_feed_specs(load_feed_list(path, include_disabled=True) if path.exists() else [], new)
+    save_feed_list(path, specs)
+    print(f"imported {len(added)} new feed(s) from {src} into {path} ({len(new) - len(added)} already listed)")
+    return 0
 
 
-def cmd_stats(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+def _edit_feed(ctx: typer.Context, feed: str, feeds: str | None, action: str) -> int:
+    from extractors.sources.feeds import feed_key, load_feed_list, save_feed_list
+
+    path = _feed_list_path(_opts(ctx), feeds)
+    specs = load_feed_list(path, include_disabled=True)
+    want = feed_key(feed)
+    matches = [i for i, s in enumerate(specs) if feed_key(s.url) == want or (s.name and s.name == feed)]
+    if not matches:
+        raise CliError(f"no feed {feed!r} in {path} (give its URL or exact name; see 'newsflow feeds list')")
+    if len(matches) > 1:
+        raise CliError(f"{feed!r} names {len(matches)} feeds in {path}; give the URL instead")
+    i = matches[0]
+    spec = specs[i]
+    if action == "remove":
+        del specs[i]
+        done = "removed"
+    else:
+        enabled = action == "enable"
+        if spec.enabled == enabled:
+            print(f"already {action}d: {spec.url}")
+            return 0
+        specs[i] = spec.model_copy(update={"enabled": enabled})
+        done = f"{action}d"
+    save_feed_list(path, specs)
+    active = sum(s.enabled for s in specs)
+    print(f"{done} {spec.url} in {path} ({active} of {len(specs)} feeds enabled)")
+    return 0
+
+
+@feeds_app.command("remove")
+def feeds_remove(ctx: typer.Context, feed: Annotated[str, typer.Argument(help="URL or exact name")],
+                 feeds: FeedsOpt = None) -> int:
+    """Remove a feed from the list (its stored articles stay)."""
+    return _edit_feed(ctx, feed, feeds, "remove")
+
+
+@feeds_app.command("disable")
+def feeds_disable(ctx: typer.Context, feed: Annotated[str, typer.Argument(help="URL or exact name")],
+                  feeds: FeedsOpt = None) -> int:
+    """Keep a feed in the list but skip it in ingests."""
+    return _edit_feed(ctx, feed, feeds, "disable")
+
+
+@feeds_app.command("enable")
+def feeds_enable(ctx: typer.Context, feed: Annotated[str, typer.Argument(help="URL or exact name")],
+                 feeds: FeedsOpt = None) -> int:
+    """Poll a disabled feed again."""
+    return _edit_feed(ctx, feed, feeds, "enable")
+
+
+HEALTH_SQL = """
+SELECT coalesce(name, feed_url) AS feed, last_status AS status, last_http_status AS http,
+       consecutive_failures AS fails, last_ok_at, backoff_until, articles,
+       coalesce(last_reason || ': ', '') || coalesce(last_error, '') AS problem
+FROM v_feed_health
+ORDER BY consecutive_failures DESC, feed_url
+"""
+
+
+@feeds_app.command("health")
+def feeds_health(ctx: typer.Context, fmt: TableFmt = "table", feeds: FeedsOpt = None, db: DbOpt = None,
+                 wide: WideOpt = False) -> int:
+    """Per-feed health from the database (csv/json: every column of v_feed_health)."""
+    o = _opts(ctx, db, False, wide)
+    settings = _settings(o)
+    if fmt != "table":
+        return _print_query(settings.db, "SELECT * FROM v_feed_health ORDER BY consecutive_failures DESC, feed_url",
+                            fmt, o.wide)
+    from newsflow.tables import console, make_table
+
+    _cols, rows = _query_rows(settings.db, HEALTH_SQL)
+    now = datetime.now(UTC)
+    shown = [(r[0], r[1], r[2], r[3], _age(r[4], now), _age(r[5], now) if r[5] and r[5] > now else "", r[6], r[7])
+             for r in rows]
+    con = console(o.wide)
+    con.print(make_table(["feed", "status", "http", "fails", "last ok", "backoff", "articles", "problem"], shown,
+                         wide=o.wide))
+    failing = sum(1 for r in rows if (r[3] or 0) > 0)
+    con.print(f"({len(rows)} feeds, {failing} failing)", highlight=False)
+    return 0
+
+
+# --------------------------------------------------------------------------- analyst commands
+
+
+QueryFmt = Annotated[Literal["table", "csv", "json", "jsonl", "parquet"],
+                     typer.Option("--format", help="table, csv, json, jsonl or parquet (parquet needs -o)")]
+
+
+@app.command()
+def query(ctx: typer.Context, sql: Annotated[str | None, typer.Argument(metavar="SQL", help="the SQL text")] = None,
+          file: Annotated[str | None, typer.Option("-f", "--file", help="read the SQL from this file")] = None,
+          fmt: QueryFmt = "table",
+          out: Annotated[str | None, typer.Option("-o", "--out", help="write the rows to this file")] = None,
+          db: DbOpt = None, wide: WideOpt = False) -> int:
+    """Run read-only SQL against the warehouse."""
+    o = _opts(ctx, db, False, wide)
+    settings = _settings(o)
+    if (sql is None) == (file is None):
+        raise CliError("give the SQL as an argument or with -f FILE.sql (one of them)", EXIT_CONFIG)
+    if file is not None:
+        try:
+            sql = Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read SQL file {file}: {getattr(exc, 'strerror', None) or exc}") from None
+    assert sql is not None
+    if not sql.strip():
+        raise CliError("the SQL is empty", EXIT_CONFIG)
+    if out is not None:
+        if fmt == "table":
+            fmt = {".parquet": "parquet", ".csv": "csv", ".json": "json"}.get(Path(out).suffix.lower(), "jsonl")
+        from warehouse.export import export_query
+
+        with _read_errors(settings.db):
+            n = export_query(settings.db, sql, fmt, out)
+        print(f"wrote {n} row(s) to {out} ({fmt})")
+        return 0
+    if fmt == "parquet":
+        raise CliError("--format parquet writes a file: add -o FILE.parquet", EXIT_CONFIG)
+    if fmt == "jsonl":
+        from newsflow.tables import json_default
+
+        cols, rows = _query_rows(settings.db, sql)
+        for r in rows:
+            print(json.dumps(dict(zip(cols, r, strict=True)), default=json_default, ensure_ascii=False))
+        return 0
+    return _print_query(settings.db, sql, fmt, o.wide)
+
+
+@app.command()
+def stats(ctx: typer.Context,
+          fmt: Annotated[Literal["table", "json"], typer.Option("--format")] = "table",
+          db: DbOpt = None, wide: WideOpt = False) -> int:
+    """Table counts, the latest run, staged batches waiting and the search index."""
+    o = _opts(ctx, db, False, wide)
+    settings = _settings(o)
     from warehouse.db import DatabaseLocked, DatabaseMissing
-    from warehouse.queries import stats
+    from warehouse.pending import pending_batches
+    from warehouse.queries import stats as db_stats
+    from warehouse.search import index_dir_for, indexed_count
 
     try:
-        st = stats(settings.db, strict=True)
+        st = db_stats(settings.db, strict=True)
     except DatabaseLocked:
-        st = stats(settings.db)  # says the database is locked, with what could still be read
+        st = db_stats(settings.db)  # says the database is locked, with what could still be read
     except DatabaseMissing:
         raise CliError(f"database {settings.db} does not exist yet") from None
-    if args.format == "json":
-        print(json.dumps(st, default=_json_default, indent=2))
-    else:
-        for k, v in st.items():
-            print(f"{k:>24}: {_fmt_cell(v) if not isinstance(v, dict) else json.dumps(v, default=_json_default)}")
+    pend = pending_batches(settings.staging_path)
+    st["pending"] = {"batches": pend.batches, "articles": pend.articles, "rows": pend.rows,
+                     "oldest": pend.oldest, "failed": pend.failed, "staging_dir": str(settings.staging_path)}
+    idx = index_dir_for(settings.db)
+    try:
+        st["search_index"] = {"path": str(idx), "documents": indexed_count(idx)}
+    except Exception as exc:  # a damaged index is reported, not fatal
+        st["search_index"] = {"path": str(idx), "documents": None, "error": str(exc).splitlines()[0]}
+    if fmt == "json":
+        from newsflow.tables import json_default
+
+        print(json.dumps(st, default=json_default, indent=2))
+        return 0
+    _print_stats(st, pend.describe(), o.wide)
     return 0
 
 
-class _Progress:
-    """A one-line progress display on stderr (counts and rate)."""
+def _print_stats(st: dict[str, Any], pending_text: str, wide: bool) -> None:
+    from rich.table import Table
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self.last = 0.0
+    from newsflow.tables import console, fmt_cell, make_table
 
-    def update(self, s: Any) -> None:
-        if not self.enabled:
-            return
-        import time
+    con = console(wide)
+    size = st.get("size_bytes")
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("database", str(st["path"]))
+    head.add_row("status", str(st["status"]))
+    if st.get("available"):
+        head.add_row("schema version", str(st.get("schema_version")))
+        head.add_row("size", f"{size / 1e6:,.1f} MB" if size is not None else "")
+    head.add_row("staged, not loaded", pending_text if pending_text != "none" else "none")
+    si = st.get("search_index") or {}
+    docs = si.get("documents")
+    articles = (st.get("tables") or {}).get("articles")
+    if docs is None:
+        idx_text = si.get("error") or "none (newsflow search --rebuild)"
+    else:
+        idx_text = f"{docs:,} documents" + (f" of {articles:,} articles: run newsflow search --rebuild"
+                                            if articles is not None and docs < articles else "")
+    head.add_row("search index", idx_text)
+    con.print(head)
+    pend = st["pending"]
+    if pend["batches"]:
+        con.print(f"[bold red]{pend['batches']} staged batch(es) ({pend['articles']} articles) wait since "
+                  f"{fmt_cell(pend['oldest'])} UTC: the database was busy; the next ingest or backfill loads "
+                  "them[/]", highlight=False)
+    if st.get("tables"):
+        con.print()
+        con.print(make_table(["table", "rows"], list(st["tables"].items()), wide=wide))
+    run = st.get("latest_run")
+    if run:
+        con.print()
+        keys = ["flow", "status", "started_at", "finished_at", "feeds_total", "feeds_ok", "feeds_failed",
+                "pages_fetched", "articles_new", "articles_updated", "rejects", "staged"]
+        t = Table.grid(padding=(0, 2))
+        t.add_column(style="bold")
+        t.add_column()
+        t.title = "latest run " + str(run.get("run_id", ""))
+        for k in keys:
+            if k in run:
+                t.add_row(k.replace("_", " "), fmt_cell(run[k]))
+        con.print(t)
 
-        now = time.monotonic()
-        if now - self.last < 0.2:
-            return
-        self.last = now
-        rate = s.read / s.seconds if s.seconds else 0.0
-        sys.stderr.write(f"\rbackfill: {s.read} read, {s.loaded} loaded, {s.skipped} skipped, "
-                         f"{s.rejected} rejected  [{rate:.1f} rec/s]   ")
-        sys.stderr.flush()
 
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
+def _table_names() -> list[str]:
+    from warehouse.export import EXPORTS, OPTIONAL_VIEWS
+
+    return [*EXPORTS, *(v.removeprefix("v_") for v in OPTIONAL_VIEWS)]
 
 
-# --------------------------------------------------------------------------- parser
+@app.command()
+def export(ctx: typer.Context,
+           out: Annotated[str, typer.Option("-o", "--out", help="output file")],
+           fmt: Annotated[Literal["parquet", "csv", "jsonl", "json"],
+                          typer.Option("--format", help="parquet, csv, jsonl or json")] = "parquet",
+           table: Annotated[str, typer.Option("--table", help=f"one of: {', '.join(_table_names())}")] = "articles",
+           since: Annotated[str | None, typer.Option(help="only rows at or after this ISO date (UTC)")] = None,
+           quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no progress")] = False,
+           db: DbOpt = None) -> int:
+    """Stream a table or view to Parquet, CSV or JSON Lines (constant memory, UTC timestamps)."""
+    from newsflow.progress import RecordProgress, live_enabled
+    from warehouse.export import export_table
+
+    o = _opts(ctx, db)
+    settings = _settings(o)
+    since_dt = _parse_since(since)
+    t0 = time.perf_counter()
+    with _read_errors(settings.db), RecordProgress(live_enabled(quiet), f"export {table}") as bar:
+        try:
+            n = export_table(settings.db, table, fmt, out, since=since_dt, progress=bar.count)
+        except KeyError:
+            raise CliError(f"unknown table {table!r} (choose from: {', '.join(_table_names())})",
+                           EXIT_CONFIG) from None
+        except ValueError as exc:
+            raise CliError(str(exc), EXIT_CONFIG) from None
+    print(f"exported {n} row(s) of {table} to {out} ({fmt}) in {time.perf_counter() - t0:.1f}s")
+    return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="newsflow", description="News event-stream ingestion into DuckDB.")
-    p.add_argument("--db", help="DuckDB file (default: $NEWSFLOW_DB or data/newsflow.duckdb)")
-    p.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs")
-    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+@app.command()
+def search(ctx: typer.Context,
+           text: Annotated[str | None, typer.Argument(metavar="QUERY", help='words, "phrases", AND/OR/NOT, '
+                                                      "title:word")] = None,
+           outlet: Annotated[str | None, typer.Option(help="only this outlet (exact name)")] = None,
+           since: Annotated[str | None, typer.Option(help="only articles dated on or after this ISO date")] = None,
+           limit: Annotated[int, typer.Option(min=1, max=1000, help="hits to show")] = 10,
+           rebuild: Annotated[bool, typer.Option("--rebuild", help="rebuild the index from the warehouse")] = False,
+           fmt: TableFmt = "table", db: DbOpt = None, wide: WideOpt = False) -> int:
+    """Full-text search (BM25 ranking, snippets) over the index beside the database."""
+    from warehouse import search as ws
 
-    def dbopt(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", default=argparse.SUPPRESS, help="DuckDB file")
+    o = _opts(ctx, db, False, wide)
+    settings = _settings(o)
+    index_dir = ws.index_dir_for(settings.db)
+    if rebuild:
+        from newsflow.progress import RecordProgress, live_enabled
 
-    sp = sub.add_parser("ingest", help="one pass of the hourly ingest flow")
-    sp.add_argument("--feeds", help="feed list (default: $NEWSFLOW_FEEDS_FILE or feeds.yaml)")
-    dbopt(sp)
-    sp.set_defaults(func=cmd_ingest)
+        t0 = time.perf_counter()
+        with _read_errors(settings.db), RecordProgress(live_enabled(), "indexing") as bar:
+            try:
+                n = ws.rebuild(settings.db, index_dir, progress=bar.count)
+            except ws.IndexBusy as exc:
+                raise CliError(f"search index {index_dir} is being written by another process: {exc}",
+                               EXIT_LOCKED) from None
+        print(f"search index rebuilt: {n} article(s) in {time.perf_counter() - t0:.1f}s ({index_dir})")
+        if text is None:
+            return 0
+    if text is None:
+        raise CliError("give a QUERY (or --rebuild)", EXIT_CONFIG)
+    if not ws.exists(index_dir):
+        raise CliError(f"no search index at {index_dir} yet: run 'newsflow search --rebuild'")
+    try:
+        res = ws.search(index_dir, text, outlet=outlet, since=_parse_since(since), limit=limit)
+    except ws.SearchError as exc:
+        raise CliError(str(exc), EXIT_CONFIG) from None
+    rows = [(round(h.score, 2), h.day.date() if h.day else None, h.outlet, h.title, h.snippet, h.url)
+            for h in res.hits]
+    cols = ["score", "day", "outlet", "title", "snippet", "url"]
+    if fmt != "table":
+        from newsflow.tables import print_rows
 
-    sp = sub.add_parser("backfill", help="load archives (txt, html, jsonl, warc; files or directories)")
-    sp.add_argument("paths", nargs="+", metavar="PATH")
-    sp.add_argument("--source", help="source name for records that carry none")
-    sp.add_argument("--force", action="store_true", help="re-extract and replace records already loaded")
-    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    dbopt(sp)
-    sp.set_defaults(func=cmd_backfill)
+        print_rows([*cols, "article_id"], [(*r, h.article_id) for r, h in zip(rows, res.hits, strict=True)], fmt)
+        return 0
+    from rich.text import Text
 
-    sp = sub.add_parser("reprocess", help="re-run extraction and cleaning over stored raw pages")
-    sp.add_argument("--since", help="only pages fetched since this ISO date")
-    dbopt(sp)
-    sp.set_defaults(func=cmd_reprocess)
+    from newsflow.tables import console
 
-    fp = sub.add_parser("feeds", help="manage the feed list")
-    fsub = fp.add_subparsers(dest="feeds_cmd", required=True, metavar="SUBCOMMAND")
-    for name, helptext in (("list", "show the feed list"), ("health", "per-feed health from the database")):
-        s = fsub.add_parser(name, help=helptext)
-        s.add_argument("--feeds", help="feed list file")
-        s.add_argument("--format", choices=["table", "csv", "json"], default="table")
-        dbopt(s)
-    s = fsub.add_parser("add", help="add a feed URL")
-    s.add_argument("url")
-    s.add_argument("--name")
-    s.add_argument("--tag", action="append")
-    s.add_argument("--feeds", help="feed list file")
-    s = fsub.add_parser("import", help="import feeds from an OPML file")
-    s.add_argument("file", metavar="FILE.opml")
-    s.add_argument("--feeds", help="feed list file")
-    fp.set_defaults(func=cmd_feeds)
+    con = console(o.wide)
+    con.print(f"{res.total:,} match(es) in {res.indexed:,} indexed articles ({res.seconds * 1000:.0f} ms)",
+              highlight=False)
+    for i, h in enumerate(res.hits, 1):
+        line = Text(f"{i:>3}. ", style="bold")
+        line.append(h.title or "(no title)", style="bold")
+        line.append(f"  {h.outlet} · {h.day:%Y-%m-%d} · {h.score:.2f}" if h.day else f"  {h.outlet} · {h.score:.2f}",
+                    style="dim")
+        con.print(line, no_wrap=not o.wide, overflow="ellipsis")
+        snip = Text("     ")
+        if con.is_terminal:  # matches in colour; when piped, they stay between « and »
+            for k, part in enumerate(h.snippet.replace("»", "«").split("«")):
+                snip.append(part, style="bold yellow" if k % 2 else "")
+        else:
+            snip.append(h.snippet)
+        con.print(snip)
+        con.print(Text("     " + h.url, style="cyan"), no_wrap=not o.wide, overflow="ellipsis")
+    return 0
 
-    sp = sub.add_parser("query", help="run read-only SQL against the warehouse")
-    sp.add_argument("sql", metavar="SQL")
-    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    dbopt(sp)
-    sp.set_defaults(func=cmd_query)
 
-    sp = sub.add_parser("stats", help="table counts and the latest runs")
-    sp.add_argument("--format", choices=["table", "json"], default="table")
-    dbopt(sp)
-    sp.set_defaults(func=cmd_stats)
-    return p
+@app.command()
+def report(ctx: typer.Context,
+           out: Annotated[str, typer.Option("-o", "--out", help="the HTML file to write")] = "report.html",
+           since: Annotated[str | None, typer.Option(help="only articles dated on or after this ISO date")] = None,
+           db: DbOpt = None) -> int:
+    """Write a self-contained HTML report (charts and tables; opens offline)."""
+    from flows.report_site import write_report
+
+    o = _opts(ctx, db)
+    settings = _settings(o)
+    with _read_errors(settings.db):
+        info = write_report(settings.db, Path(out), since=_parse_since(since), staging_dir=settings.staging_path)
+    print(f"wrote {out}: {info['articles']} article(s), {info['outlets']} outlet(s), {info['days']} day(s), "
+          f"{info['charts']} chart(s)")
+    return 0
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _wants_verbose(argv: Sequence[str]) -> bool:
+    for a in argv:
+        if a == "--":
+            break
+        if a == "--verbose" or (a.startswith("-") and not a.startswith("--") and "v" in a[1:] and a[1:].isalpha()):
+            return True
+    return False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not hasattr(args, "verbose"):
-        args.verbose = False
-    _prefect_env(args.verbose)  # before anything imports prefect: its settings are read at import
+    args = list(sys.argv[1:] if argv is None else argv)
+    _prefect_env(_wants_verbose(args))  # before anything imports prefect: its settings are read at import
     try:
-        return int(args.func(args))
+        rv = app(args=args, prog_name="newsflow", standalone_mode=False)
+        return int(rv) if isinstance(rv, int) else 0
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except (typer.Abort, KeyboardInterrupt):
+        print("newsflow: interrupted", file=sys.stderr)
+        return 130
+    except typer.TyperException as exc:  # usage errors (unknown option, bad value, missing argument)
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            print(ctx.get_help(), file=sys.stderr)
+            return EXIT_CONFIG
+        msg = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        print(f"newsflow: usage error: {' '.join(str(msg).split())}{where}", file=sys.stderr)
+        return EXIT_CONFIG
     except ConfigError as exc:
         print(f"newsflow: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except CliError as exc:
         print(f"newsflow: {exc}", file=sys.stderr)
         return exc.code
-    except KeyboardInterrupt:
-        print("newsflow: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:  # the last line of defence: one line, no traceback
@@ -423,3 +812,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+__all__ = ["EXIT_CONFIG", "EXIT_ERROR", "EXIT_LOCKED", "CliError", "app", "main"]

@@ -43,6 +43,7 @@ class FeedSpec(Strict):
     url: str = Field(min_length=1)
     name: str | None = None
     tags: list[str] = Field(default_factory=list)
+    enabled: bool = True  # `disabled: true` in feeds.yaml: kept in the list, skipped by ingest
 
 
 class FeedEntry(Strict):

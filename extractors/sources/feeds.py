@@ -145,7 +145,7 @@ def _dedupe(values: Iterable[str]) -> list[str]:
 # Feed lists: feeds.yaml and OPML
 # ---------------------------------------------------------------------------------------------
 
-_FEED_KEYS = frozenset({"url", "name", "tags"})
+_FEED_KEYS = frozenset({"url", "name", "tags", "disabled"})
 
 
 def _one_line(text: object, limit: int = 200) -> str:
@@ -188,14 +188,18 @@ def _spec_from_entry(entry: object, where: str) -> FeedSpec:
         )
     unknown = sorted(str(k) for k in entry if k not in _FEED_KEYS)
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: name, tags, url)")
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: disabled, name, tags, url)")
     name = entry.get("name")
     if name is not None and not isinstance(name, str | int | float):
         raise ConfigError(f"{where}: 'name' must be a string")
+    disabled = entry.get("disabled", False)
+    if not isinstance(disabled, bool):
+        raise ConfigError(f"{where}: 'disabled' must be true or false")
     return FeedSpec(
         url=_feed_url(entry.get("url"), where),
         name=_opt_text(name) if name is not None else None,
         tags=_tags(entry.get("tags"), where),
+        enabled=not disabled,
     )
 
 
@@ -231,8 +235,11 @@ def _dedupe_specs(specs: Iterable[FeedSpec]) -> list[FeedSpec]:
     return list(by_key.values())
 
 
-def load_feed_list(path: str | os.PathLike[str]) -> list[FeedSpec]:
-    """Read ``feeds.yaml`` (``feeds:`` list of URL strings or ``{url, name?, tags?}``)."""
+def load_feed_list(path: str | os.PathLike[str], *, include_disabled: bool = False) -> list[FeedSpec]:
+    """Read ``feeds.yaml`` (``feeds:`` list of URL strings or ``{url, name?, tags?, disabled?}``).
+
+    Feeds marked ``disabled: true`` are left out unless ``include_disabled`` (for editing the list).
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -263,7 +270,8 @@ def load_feed_list(path: str | os.PathLike[str]) -> list[FeedSpec]:
         specs = [_spec_from_entry(entry, f"{path}: feeds[{i}]") for i, entry in enumerate(feeds)]
     except ValidationError as exc:  # pragma: no cover - guarded by the checks above
         raise ConfigError(f"{path}: invalid feed entry: {_one_line(exc.errors()[0]['msg'])}") from None
-    return _dedupe_specs(specs)
+    specs = _dedupe_specs(specs)
+    return specs if include_disabled else [s for s in specs if s.enabled]
 
 
 def save_feed_list(path: str | os.PathLike[str], specs: Iterable[FeedSpec]) -> None:
@@ -276,6 +284,8 @@ def save_feed_list(path: str | os.PathLike[str], specs: Iterable[FeedSpec]) -> N
             row["name"] = spec.name
         if spec.tags:
             row["tags"] = list(spec.tags)
+        if not spec.enabled:
+            row["disabled"] = True
         rows.append(row)
     text = yaml.safe_dump({"feeds": rows}, sort_keys=False, allow_unicode=True, width=1000)
     try:

@@ -1,0 +1,67 @@
+"""A small but varied warehouse for the analyst's commands (search, export, report).
+
+Outlets of different sizes over three weeks, undated articles, three languages, one story carried
+by four outlets (same text), feeds that fail, hourly runs and rejects — built through the real
+loader, so it has whichever schema the migrations give.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from pathlib import Path
+
+from schemas.failures import Reason
+from schemas.records import RunRecord
+from tests.warehouse.factories import BASE, article, feed_state, link, reject
+from warehouse.batch import Batch
+from warehouse.load import load_batch
+
+OUTLETS = ("harbour-times.example", "valley-post.example", "northern-wire.example", "city-ledger.example",
+           "coast-radio.example")
+TOPICS = ("flood defences along the river", "the budget vote in parliament", "a rail strike over wages",
+          "wildfire smoke over the valley", "a vaccine trial for children")
+SHARED_TEXT = ("Rescue teams reached the flooded village of Marrow Fen at dawn after the dyke gave way, "
+               "officials said, and more than two hundred residents were taken to the school hall.")
+
+
+def build(db: Path, *, days: int = 21) -> dict[str, int]:
+    """Load the corpus into ``db``; returns counts the tests check against."""
+    arts = []
+    i = 0
+    for day in range(days):
+        for k, outlet in enumerate(OUTLETS):
+            # outlet k publishes (5 - k) stories a day, more on weekdays: sizes differ clearly
+            for j in range(max(1, 5 - k) + (day % 7 < 5)):
+                topic = TOPICS[(i + k) % len(TOPICS)]
+                lang = "de" if k == 4 and j % 2 else ("fr" if k == 3 and j == 0 else "en")
+                text = (f"Report {i} from {outlet} on {topic}. Local officials described the situation on day "
+                        f"{day} and promised an update. " + "Further details were not released. " * (3 + j))
+                arts.append(article(i, source=outlet, text=text, title=f"{topic.capitalize()} (report {i})",
+                                    url=f"https://{outlet}/news/{i}", feed_url=f"https://{outlet}/rss",
+                                    published=BASE + timedelta(days=day, hours=j * 2 + k), language=lang))
+                i += 1
+    undated = [article(i + n, source=OUTLETS[n % 2], published=None, url=f"https://{OUTLETS[n % 2]}/undated/{n}",
+                       text=f"An undated notice number {n} about opening hours of the town library.")
+               for n in range(6)]
+    i += len(undated)
+    shared_hash = hashlib.sha256(SHARED_TEXT.encode()).hexdigest()
+    copies = [article(i + n, source=OUTLETS[n], text=SHARED_TEXT, title="Village evacuated as dyke breaks",
+                      url=f"https://{OUTLETS[n]}/wire/marrow-fen", content_hash=shared_hash,
+                      published=BASE + timedelta(days=days - 2, hours=n)) for n in range(4)]
+    all_arts = [*arts, *undated, *copies]
+    feeds = [feed_state(f"https://{o}/rss", name=o.split(".")[0].replace("-", " ").title(),
+                        polled=BASE + timedelta(days=days), status="failed" if k == 2 else "ok",
+                        failures=3 if k == 2 else 0) for k, o in enumerate(OUTLETS)]
+    runs = [RunRecord.model_validate({
+        "run_id": f"run-{h}", "flow": "hourly_ingest", "started_at": BASE + timedelta(hours=6 * h),
+        "finished_at": BASE + timedelta(hours=6 * h, minutes=1), "status": "completed", "feeds_total": 5,
+        "feeds_ok": 4 - (h % 5 == 0), "feeds_not_modified": h % 2, "feeds_failed": 1 + (h % 5 == 0) - h % 2,
+        "articles_new": 10 + h % 7}) for h in range(days * 4)]
+    rejects = [reject(n, reason=(Reason.NOT_FOUND, Reason.NO_TEXT, Reason.SERVER_ERROR)[n % 3]) for n in range(11)]
+    load_batch(db, Batch(run=runs[0], articles=all_arts, links=[link(a) for a in all_arts], rejects=rejects,
+                         feed_states=feeds))
+    for r in runs[1:]:
+        load_batch(db, Batch(run=r, articles=[], links=[]))
+    return {"articles": len(all_arts), "dated": len(arts) + len(copies), "outlets": len(OUTLETS), "days": days,
+            "copies": len(copies)}

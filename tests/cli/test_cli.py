@@ -133,3 +133,163 @@ def test_backfill_seed_archive_via_cli_then_rerun_adds_nothing(tmp_path: Path) -
     assert con.execute("SELECT count(*) FROM articles WHERE origin='archive'").fetchone() == (5,)
     con.close()
     assert time.monotonic() - t0 < 300
+
+
+# --------------------------------------------------------------------------- the analyst's desk (issue 11)
+
+
+def _desk(tmp_path: Path) -> Path:
+    from tests.support.desk import build
+
+    db = tmp_path / "desk" / "news.duckdb"
+    build(db)
+    return db
+
+
+def test_options_work_before_or_after_the_command(tmp_path: Path) -> None:
+    bad = tmp_path / "feeds.yaml"
+    bad.write_text("feeds:\n  - url: [unclosed\n")
+    for args in (["ingest", "-v", "--feeds", str(bad)], ["-v", "ingest", "--feeds", str(bad)],
+                 ["ingest", "--feeds", str(bad), "--verbose"]):
+        proc = nf(*args, "--db", str(tmp_path / "db.duckdb"))
+        line = one_line_error(proc)
+        assert proc.returncode == 2 and "feeds.yaml" in line and "usage" not in line, (args, line)
+    unknown = nf("query", "SELECT 1", "--no-such-option")
+    assert unknown.returncode == 2 and "--no-such-option" in one_line_error(unknown)
+
+
+def test_tables_fit_the_terminal_unless_wide(tmp_path: Path) -> None:
+    db = tmp_path / "db.duckdb"
+    _make_db(db)
+    long = "word " * 60
+    sql = f"SELECT 1 AS id, '{long.strip()}' AS text"
+    narrow = nf("--db", str(db), "query", sql, env={"COLUMNS": "80"})
+    assert narrow.returncode == 0, narrow.stderr
+    assert max(len(ln) for ln in narrow.stdout.splitlines()) <= 80
+    assert "…" in narrow.stdout and long.strip() not in narrow.stdout
+    for args in (["--wide", "query", sql], ["query", sql, "--wide"]):
+        wide = nf("--db", str(db), *args, env={"COLUMNS": "80"})
+        assert wide.returncode == 0 and long.strip() in wide.stdout, wide.stdout
+
+
+def test_query_from_file_and_to_files(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    db = _desk(tmp_path)
+    sql_file = tmp_path / "q.sql"
+    sql_file.write_text("-- articles per outlet\nSELECT source AS outlet, count(*) AS n\nFROM articles GROUP BY 1 ORDER BY 2 DESC\n")
+    out = nf("query", "-f", str(sql_file), "--format", "csv", "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "outlet,n" and lines[1].startswith("harbour-times.example,")
+    pq_out = tmp_path / "out.parquet"
+    done = nf("query", "-f", str(sql_file), "--format", "parquet", "-o", str(pq_out), "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    table = pq.read_table(pq_out)
+    assert table.column_names == ["outlet", "n"] and sum(table.column("n").to_pylist()) == 400
+    jl = nf("query", "SELECT 1 AS a UNION ALL SELECT 2", "--format", "jsonl", "--db", str(db))
+    assert [json.loads(x) for x in jl.stdout.splitlines()] == [{"a": 1}, {"a": 2}]
+    assert "-o" in one_line_error(nf("query", "SELECT 1", "--format", "parquet", "--db", str(db)))
+    empty = tmp_path / "empty.sql"
+    empty.write_text("  \n")
+    assert "empty" in one_line_error(nf("query", "-f", str(empty), "--db", str(db)))
+    missing = nf("query", "-f", str(tmp_path / "missing.sql"), "--db", str(db))
+    assert "missing.sql" in one_line_error(missing)
+    both = nf("query", "SELECT 1", "-f", str(sql_file), "--db", str(db))
+    assert "one of them" in one_line_error(both)
+
+
+def test_feeds_remove_disable_enable_and_ingest_skips_disabled(tmp_path: Path) -> None:
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds:\n  - url: https://a.example.org/rss\n    name: Alpha\n"
+                     "  - url: https://b.example.org/rss\n    name: Beta\n  - url: https://c.example.org/rss\n")
+    assert nf("feeds", "disable", "Alpha", "--feeds", str(feeds)).returncode == 0
+    assert nf("feeds", "remove", "https://c.example.org/rss", "--feeds", str(feeds)).returncode == 0
+    listed = json.loads(nf("feeds", "list", "--format", "json", "--feeds", str(feeds)).stdout)
+    assert [(f["url"], f["enabled"]) for f in listed] == [("https://a.example.org/rss", False),
+                                                          ("https://b.example.org/rss", True)]
+    assert "disabled: true" in feeds.read_text()
+    # adding a feed keeps the disabled one disabled
+    assert nf("feeds", "add", "https://d.example.org/rss", "--feeds", str(feeds)).returncode == 0
+    from extractors.sources.feeds import load_feed_list
+
+    assert [s.url for s in load_feed_list(feeds)] == ["https://b.example.org/rss", "https://d.example.org/rss"]
+    assert nf("feeds", "disable", "Beta", "--feeds", str(feeds)).returncode == 0
+    assert nf("feeds", "disable", "https://d.example.org/rss", "--feeds", str(feeds)).returncode == 0
+    db = tmp_path / "db.duckdb"
+    proc = nf("ingest", "--feeds", str(feeds), "--db", str(db))
+    assert "all 3 feeds are disabled" in one_line_error(proc) and not db.exists()
+    assert nf("feeds", "enable", "Alpha", "--feeds", str(feeds)).returncode == 0
+    assert [s.name for s in load_feed_list(feeds)] == ["Alpha"]
+    assert "no feed" in one_line_error(nf("feeds", "remove", "Gamma", "--feeds", str(feeds)))
+
+
+def test_stats_reports_staged_batches_waiting(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from warehouse.staging import stage_batch
+
+    db = tmp_path / "db.duckdb"
+    _make_db(db)
+    quiet = nf("stats", "--db", str(db))
+    assert quiet.returncode == 0 and "staged, not loaded  none" in quiet.stdout
+    stage_batch({"articles": pa.table({"article_id": ["a", "b", "c"]})}, tmp_path / "staging", "b1")
+    stage_batch({"articles": pa.table({"article_id": ["d"]})}, tmp_path / "staging", "b2")
+    out = nf("stats", "--db", str(db), env={"COLUMNS": "200"})
+    assert out.returncode == 0, out.stderr
+    assert "2 batch(es) waiting since" in out.stdout and "4 articles" in out.stdout
+    data = json.loads(nf("stats", "--format", "json", "--db", str(db)).stdout)
+    assert data["pending"]["batches"] == 2 and data["pending"]["articles"] == 4
+    assert data["tables"]["articles"] == 0
+
+
+FAST_IMPORT_CHECK = """
+import sys, time
+t0 = time.perf_counter()
+from newsflow.cli import main
+rc = main(sys.argv[1:])
+heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'trafilatura', 'flows.ingest'))
+print('RESULT', rc, heavy[:3], round(time.perf_counter() - t0, 2), file=sys.stderr)
+"""
+
+
+def test_commands_that_run_no_flow_never_import_prefect(tmp_path: Path) -> None:
+    db = _desk(tmp_path)
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds:\n  - https://a.example.org/rss\n")
+    commands = [["stats"], ["query", "SELECT 1"], ["feeds", "health"], ["feeds", "list", "--feeds", str(feeds)],
+                ["export", "-o", str(tmp_path / "a.parquet")], ["search", "--rebuild"], ["search", "flood"],
+                ["report", "-o", str(tmp_path / "r.html")]]
+    for args in commands:
+        proc = subprocess.run([sys.executable, "-c", FAST_IMPORT_CHECK, "--db", str(db), *args], capture_output=True,
+                              text=True, cwd=ROOT, timeout=60)
+        result = [ln for ln in proc.stderr.splitlines() if ln.startswith("RESULT")]
+        assert result, proc.stderr
+        _, rc, *rest = result[0].split(" ", 2)
+        assert rc == "0", (args, proc.stderr)
+        assert "[]" in rest[0], (args, rest)  # no prefect, no extraction stack imported
+
+
+def test_export_search_report_from_the_cli(tmp_path: Path) -> None:
+    db = _desk(tmp_path)
+    out = tmp_path / "arts.jsonl"
+    proc = nf("export", "--format", "jsonl", "--table", "articles", "--since", "2024-03-20", "-o", str(out),
+              "--db", str(db))
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert rows and all(r["published_at"] >= "2024-03-20" for r in rows)
+    assert all(r["published_at"].endswith("+00:00") for r in rows)
+    assert "unknown table" in one_line_error(nf("export", "--table", "raw_pages", "-o", str(out), "--db", str(db)))
+    assert "no search index" in one_line_error(nf("search", "flood", "--db", str(db)))
+    assert nf("search", "--rebuild", "--db", str(db)).returncode == 0
+    hit = nf("search", '"dyke gave way"', "--db", str(db), env={"COLUMNS": "200"})
+    assert hit.returncode == 0, hit.stderr
+    assert hit.stdout.startswith("4 match(es)") and "Village evacuated" in hit.stdout
+    assert "«dyke» «gave» «way»" in hit.stdout
+    bad = nf("search", "flood AND (", "--db", str(db))
+    assert bad.returncode == 2 and "cannot parse" in one_line_error(bad)
+    page = tmp_path / "r.html"
+    rep = nf("report", "-o", str(page), "--db", str(db))
+    assert rep.returncode == 0, rep.stderr
+    assert "400 article(s), 5 outlet(s), 21 day(s)" in rep.stdout
+    assert page.read_text().startswith("<!doctype html>")

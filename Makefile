@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 NF     := $(VENV)/bin/newsflow
 PIP    := $(PY) -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run test bench serve lint typecheck clean venv venv-test
+.PHONY: run test bench serve lint typecheck clean venv venv-test browser
 
 $(VENV)/.base: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,16 @@ run: $(VENV)/.base
 	$(NF) backfill data/seed_archive
 	$(NF) ingest --feeds feeds.yaml
 
+## Headless Chromium (Debian package) for the report's browser test; installed when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get install -y chromium || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }; \
+	  else echo "browser: no apt-get here; the browser test will be skipped" >&2; fi; }
+
 ## The test suite (unit, integration, reliability, extraction quality gate).
-test: $(VENV)/.test
+test: $(VENV)/.test browser
 	$(PY) -m pytest -q
 
 ## Benchmarks: figures to bench/results/*.json and bench/RESULTS.md.

@@ -1,0 +1,87 @@
+"""The HTML report: the numbers behind it, the charts drawn from them, and the page in a real browser."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from flows.report_site import PALETTE, hbars, nice_step, render_html, stacked_bars, write_report
+from tests.dbrows import rows
+from tests.support.browser import png_pixels, render
+from tests.support.desk import build
+from warehouse.report_data import read_report_data
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
+    db = tmp_path_factory.mktemp("desk") / "news.duckdb"
+    return db, build(db)
+
+
+def test_report_numbers_match_the_warehouse(desk: tuple[Path, dict[str, int]]) -> None:
+    db, built = desk
+    d = read_report_data(db)
+    assert (d.articles, d.dated, d.outlets) == (built["articles"], built["dated"], built["outlets"])
+    # attention over time counts dated articles only, every day of the span, per outlet
+    assert len(d.days) == built["days"] and sum(sum(v) for v in d.per_day.values()) == built["dated"]
+    per_outlet = dict(rows(db, "SELECT source, count(*) FROM articles WHERE published_at IS NOT NULL GROUP BY 1"))
+    assert {o: sum(v) for o, v in d.per_day.items()} == per_outlet
+    assert [r["outlet"] for r in d.top_outlets] == sorted(per_outlet, key=lambda o: -per_outlet[o])
+    assert d.stories and d.stories[0]["copies"] == built["copies"] and d.stories[0]["outlets"] == built["copies"]
+    assert dict(d.rejects_by_reason) == dict(rows(db, "SELECT reason, count(*) FROM rejects GROUP BY 1"))
+    assert len(d.failing_feeds) == 1 and d.failing_feeds[0]["fails"] == 3
+    later = read_report_data(db, since=datetime(2024, 3, 15, tzinfo=UTC))
+    assert later.days[0].isoformat() == "2024-03-15" and later.articles < d.articles
+
+
+def test_stacked_bars_scale_and_shares() -> None:
+    assert [nice_step(v) for v in (7, 40, 95, 1234)] == [2, 10, 25, 500]
+    svg = stacked_bars(["d1", "d2"], {"a": [3.0, 0.0], "b": [1.0, 2.0]}, percent=True, height=260)
+    heights = [float(h) for h in re.findall(r'<rect [^>]*height="([\d.]+)"', svg)]
+    plot_h = 260 - 10 - 46
+    assert heights[0] + heights[1] == pytest.approx(plot_h, abs=0.6)  # day 1: 75 % + 25 % = the full height
+    assert heights[2] == pytest.approx(plot_h, abs=0.6)  # day 2: all of it from b
+    assert "d1 · a: 3 (75% of the day)" in svg
+    bars = hbars([("x", 10), ("y", 5)])
+    widths = [float(w) for w in re.findall(r'<rect [^>]*width="([\d.]+)"', bars)]
+    assert widths[0] == pytest.approx(2 * widths[1])
+
+
+def test_page_is_self_contained(desk: tuple[Path, dict[str, int]]) -> None:
+    page, charts = render_html(read_report_data(desk[0]))
+    assert charts >= 7
+    assert "<script" not in page and "<link" not in page and "@import" not in page and "url(" not in page
+    assert not re.search(r'\ssrc=', page)
+    assert "<title>" in page and page.count("<svg") == charts
+
+
+def test_report_renders_in_headless_chromium(desk: tuple[Path, dict[str, int]], tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    info = write_report(desk[0], out, staging_dir=tmp_path / "staging")
+    shown = render(out, tmp_path, width=1000, height=1400)
+    assert shown.console == [], shown.console  # no error, no warning, nothing logged
+    for chart in ("attention-count", "attention-share", "top-outlets", "stories", "feed-health", "rejects",
+                  "languages"):
+        assert f'id="{chart}"' in shown.dom, chart
+    assert shown.dom.count("<rect") > 200 and info["charts"] == shown.dom.count("<svg")
+    width, height, pixels = png_pixels(shown.screenshot)
+    assert (width, height) == (1000, 1400)
+    colours: Counter[str] = Counter()
+    for row in pixels[::3]:
+        for x in range(0, len(row), 9):
+            colours[row[x : x + 3].hex()] += 1
+    # the charts' colours are on screen, not just in the markup
+    on_screen = [c for c in PALETTE[:4] if colours[c.lstrip("#").lower()] > 200]
+    assert len(on_screen) == 4, colours.most_common(12)
+    assert colours.most_common(1)[0][1] < 0.8 * sum(colours.values())  # not a blank page
+
+
+def test_the_browser_check_catches_a_console_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.html"
+    bad.write_text("<!doctype html><html><body><p>x</p><script>console.error('broken chart')</script></body></html>")
+    shown = render(bad, tmp_path, width=400, height=300)
+    assert any("broken chart" in ln for ln in shown.console)

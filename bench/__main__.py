@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-ALL = ("extraction", "warehouse", "backfill", "memory", "busy_hour", "quiet_hour")
+ALL = ("extraction", "warehouse", "search", "backfill", "memory", "busy_hour", "quiet_hour")
 NEEDS_PREFECT = frozenset({"backfill", "memory", "busy_hour", "quiet_hour"})
 
 # flag → (type, default); the env var is BENCH_<FLAG upper-cased, dashes as underscores>
@@ -37,6 +37,7 @@ SIZES: dict[str, tuple[Callable[[str], Any], Any, str]] = {
     "quiet-hosts": (int, 100, "hosts the quiet-hour feeds are spread over"),
     "upsert-rows": (int, 100_000, "articles bulk-upserted through load_batch"),
     "query-rows": (int, 1_000_000, "articles in the warehouse the queries run on"),
+    "search-rows": (int, 1_000_000, "articles indexed for the full-text search benchmark"),
 }
 
 
@@ -110,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
                 done[name] = warehouse.run(workdir=work / "warehouse", upsert_rows=args.upsert_rows,
                                            query_rows=args.query_rows, results_dir=results_dir)
                 shutil.rmtree(work / "warehouse", ignore_errors=True)
+            elif name == "search":
+                from bench import search
+
+                done[name] = search.run(workdir=work / "search", rows=args.search_rows, results_dir=results_dir)
+                shutil.rmtree(work / "search", ignore_errors=True)
             elif name == "backfill":
                 from bench import backfill
 

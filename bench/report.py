@@ -84,6 +84,18 @@ def rows(res: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str, str]]
         for name, fig in w["queries"].items():
             out.append(("", f"{name} on {w['query_rows']:,} articles", f"{fig['cold_s']} s cold, {fig['warm_s']} s warm",
                         "< 1 s", _yes(fig["met"])))
+    s = res.get("search")
+    if s:
+        out.append(("7 search", f"tantivy index of {s['rows']:,} articles", f"built in {s['index_build_s']} s, "
+                    f"{s['index_mib']} MiB", "reported", ""))
+        for name, q in s["queries"].items():
+            out.append(("", f"{name} `{q['query']}`: count (index vs regexp_matches), top-10 with snippets",
+                        f"index {q['index_count']:,} in {q['index_cold_s']} s vs regexp {q['regexp_count']:,} in "
+                        f"{q['regexp_cold_s']} s; top-10 {q['top10_snippets_cold_s']} s", "< 0.2 s", _yes(q["met"])))
+        u = s["upkeep"]
+        out.append(("", f"index upkeep for {u['batches']} loads of {u['batch']} articles", f"{u['index_s']} s vs load "
+                    f"{u['load_s']} s ({u['share']:.1%}); one {u['batch']}-article upsert alone "
+                    f"{u['single_batch_commit_s']} s", "< 10 % of load", _yes(u["met"])))
     m = res.get("memory")
     if m:
         out.append(("6 memory", f"peak RSS, backfill of {m['small_pages']:,} vs {m['large_pages']:,} pages",

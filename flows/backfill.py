@@ -21,7 +21,7 @@ from prefect.runtime import flow_run
 
 from extractors.normalize.dates import normalize_date
 from extractors.sources.archives import ArchiveProblem, ArchiveRecord, discover, iter_records, record_url
-from flows.ingest import run_load
+from flows.ingest import flush_index, run_load
 from flows.jobs import RAW_GZIP_LEVEL, JobResult, PageJob, run_job
 from flows.pool import map_ordered
 from flows.report import publish_run_artifact
@@ -238,8 +238,11 @@ def backfill(paths: list[str], db: str | None = None, source: str | None = None,
     run_id = str(rid) if rid else uuid.uuid4().hex
     started = utcnow()
     load_staged(settings.db, settings.staging_path)
-    summary = run_backfill(paths, settings, run_id=run_id, source=source, force=force,
-                           progress=progress_hook)
+    try:
+        summary = run_backfill(paths, settings, run_id=run_id, source=source, force=force,
+                               progress=progress_hook)
+    finally:
+        flush_index(settings)
     # rejects by reason are counted from what went to the rejects table
     run = RunRecord(run_id=run_id, flow="backfill", started_at=started, finished_at=utcnow(), status="completed",
                     entries_seen=summary.read, articles_new=summary.loaded, rejects=summary.rejected,

@@ -19,7 +19,7 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows.ingest import run_load
+from flows.ingest import flush_index, run_load
 from flows.jobs import PageJob, run_job
 from flows.pool import map_ordered
 from flows.report import publish_run_artifact
@@ -115,7 +115,10 @@ def reprocess(since: str | None = None, db: str | None = None) -> dict[str, Any]
     rid = flow_run.get_id()
     run_id = str(rid) if rid else uuid.uuid4().hex
     started = utcnow()
-    counts = run_reprocess(settings, since=datetime.fromisoformat(since) if since else None, run_id=run_id)
+    try:
+        counts = run_reprocess(settings, since=datetime.fromisoformat(since) if since else None, run_id=run_id)
+    finally:
+        flush_index(settings)
     run = RunRecord(run_id=run_id, flow="reprocess", started_at=started, finished_at=utcnow(), status="completed",
                     pages_fetched=0, articles_updated=counts["updated"], rejects=counts["rejected"],
                     details_json=json.dumps(counts))

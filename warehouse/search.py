@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -205,14 +206,15 @@ def upsert(index_dir: str | Path, docs: Sequence[SearchDoc], *, db: str | Path |
     index_dir = Path(index_dir)
     idx = _open(index_dir, create=True)
     writer = _writer(idx, wait=wait)
-    pending = _read_pending(index_dir)
+    had_pending = (index_dir / PENDING_FILE).exists()
+    have = {d.article_id for d in docs}
+    pending = [i for i in dict.fromkeys(_read_pending(index_dir)) if i not in have]
     extra: list[SearchDoc] = []
     if pending and db is not None:
         with contextlib.suppress(Exception):  # the warehouse may be busy: try again next time
-            found = _docs_for_ids(db, pending)
-            have = {d.article_id for d in docs}
-            extra = [d for d in found if d.article_id not in have]
-            pending = [i for i in pending if i not in {d.article_id for d in found}]
+            extra = _docs_for_ids(db, pending)
+            found = {d.article_id for d in extra}
+            pending = [i for i in pending if i not in found]  # not in the database yet (staged): keep
     try:
         n = _add_all(writer, [*docs, *extra], replace=True)
         writer.commit()
@@ -221,12 +223,11 @@ def upsert(index_dir: str | Path, docs: Sequence[SearchDoc], *, db: str | Path |
         with contextlib.suppress(Exception):
             writer.rollback()
         raise
-    if db is not None:
-        p = index_dir / PENDING_FILE
-        if pending:
-            p.write_text("".join(f"{i}\n" for i in pending), encoding="utf-8")
-        else:
-            p.unlink(missing_ok=True)
+    p = index_dir / PENDING_FILE
+    if pending:
+        p.write_text("".join(f"{i}\n" for i in pending), encoding="utf-8")
+    elif had_pending:
+        p.unlink(missing_ok=True)
     return n
 
 
@@ -283,12 +284,24 @@ def rebuild(db: str | Path, index_dir: str | Path | None = None, *,
     return n
 
 
+def normalize_query(text: str) -> str:
+    """``a AND NOT b`` means ``a NOT b``: tantivy reads ``AND NOT b`` as a clause that matches nothing.
+
+    Phrases in double quotes are left as they are.
+    """
+    parts = text.split('"')
+    for i in range(0, len(parts), 2):  # outside quotes
+        parts[i] = re.sub(r"\bAND\s+NOT\b", "NOT", parts[i])
+    return '"'.join(parts)
+
+
 def _query(idx: Any, text: str, *, outlet: str | None, since: datetime | date | None,
            until: datetime | date | None = None) -> Any:
     import tantivy
 
     try:
-        q = idx.parse_query(text, ["title", "body"], field_boosts={"title": 2.0}, conjunction_by_default=True)
+        q = idx.parse_query(normalize_query(text), ["title", "body"], field_boosts={"title": 2.0},
+                            conjunction_by_default=True)
     except ValueError as exc:
         raise SearchError(f"cannot parse query {text!r}: {str(exc).splitlines()[0]}") from None
     parts = [(tantivy.Occur.Must, q)]

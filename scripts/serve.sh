@@ -127,18 +127,22 @@ fi
 
 # prefect 3.8.8 + fastapi 0.154: after creating the deployments, `prefect deploy` asks for the
 # pool's online workers to print a hint, the server rejects that request (422, null
-# limit/offset) and the command exits 1. Tolerate exactly that; fail on anything else.
-DEPLOY_OUT="$(mktemp)"
-if ! "$PREFECT" --no-prompt deploy --all 2>&1 | tee "$DEPLOY_OUT"; then
-    if grep -q "successfully created" "$DEPLOY_OUT" && grep -q "workers/filter" "$DEPLOY_OUT"; then
-        echo "serve: deployments created; ignoring prefect's known 422 on the worker listing"
-    else
-        rm -f "$DEPLOY_OUT"
-        echo "serve: prefect deploy failed" >&2
-        exit 1
-    fi
+# limit/offset) and the command exits 1 with a traceback. Prefect's own output goes to the
+# deploy log; this script prints one line. Tolerate exactly that 422; fail on anything else.
+DEPLOY_LOG="${NEWSFLOW_PREFECT_DEPLOY_LOG:-$(dirname "$LOG")/prefect-deploy.log}"
+deployed() {
+    grep -o "Deployment '[^']*' successfully created" "$DEPLOY_LOG" | sed "s/Deployment '\(.*\)' successfully created/\1/" \
+        | paste -sd, - | sed 's/,/, /g'
+}
+if COLUMNS=300 "$PREFECT" --no-prompt deploy --all >"$DEPLOY_LOG" 2>&1; then
+    echo "serve: deployed $(deployed) (prefect's output in $DEPLOY_LOG)"
+elif grep -q "successfully created" "$DEPLOY_LOG" && grep -q "workers/filter" "$DEPLOY_LOG"; then
+    echo "serve: deployed $(deployed); prefect's known 422 on its worker hint ignored (details in $DEPLOY_LOG)"
+else
+    echo "serve: prefect deploy failed; last lines of $DEPLOY_LOG:" >&2
+    tail -n 15 "$DEPLOY_LOG" >&2 || true
+    exit 1
 fi
-rm -f "$DEPLOY_OUT"
 
 echo "serve: worker polling '$POOL'; hourly-ingest runs at minute 0 (UTC). Ctrl-C to stop."
 set -m

@@ -251,6 +251,8 @@ def test_make_serve_brings_everything_up_and_down(tmp_path: Path) -> None:
     family: list[psutil.Process] = []
     try:
         _wait_for_output(proc, out, r"worker polling", timeout=150)
+        said = out.read_text(errors="replace")
+        assert "Traceback" not in said and re.search(r"serve: deployed \S", said), tail(out)
         deployment, pool, _ = asyncio.run(_read_deployment(api_url))
         _check_deployment(deployment, pool)
         deadline = time.monotonic() + 60

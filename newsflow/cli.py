@@ -718,6 +718,7 @@ def search(ctx: typer.Context,
 
         print_rows([*cols, "article_id"], [(*r, h.article_id) for r, h in zip(rows, res.hits, strict=True)], fmt)
         return 0
+    from rich.padding import Padding
     from rich.text import Text
 
     from newsflow.tables import console
@@ -731,14 +732,15 @@ def search(ctx: typer.Context,
         line.append(f"  {h.outlet} · {h.day:%Y-%m-%d} · {h.score:.2f}" if h.day else f"  {h.outlet} · {h.score:.2f}",
                     style="dim")
         con.print(line, no_wrap=not o.wide, overflow="ellipsis")
-        snip = Text("     ")
+        snip = Text()
         if con.is_terminal:  # matches in colour; when piped, they stay between « and »
             for k, part in enumerate(h.snippet.replace("»", "«").split("«")):
                 snip.append(part, style="bold yellow" if k % 2 else "")
         else:
             snip.append(h.snippet)
-        con.print(snip)
-        con.print(Text("     " + h.url, style="cyan"), no_wrap=not o.wide, overflow="ellipsis")
+        con.print(Padding(snip, (0, 0, 0, 5), expand=False))
+        con.print(Padding(Text(h.url, style="cyan", no_wrap=not o.wide, overflow="ellipsis"), (0, 0, 0, 5),
+                          expand=False))
     return 0
 
 

@@ -535,13 +535,14 @@ def query(ctx: typer.Context, sql: Annotated[str | None, typer.Argument(metavar=
     if not sql.strip():
         raise CliError("the SQL is empty", EXIT_CONFIG)
     if out is not None:
-        if fmt == "table":
-            fmt = {".parquet": "parquet", ".csv": "csv", ".json": "json"}.get(Path(out).suffix.lower(), "jsonl")
+        file_fmt: str = fmt
+        if fmt == "table":  # a file: the format its name says, else JSON Lines
+            file_fmt = {".parquet": "parquet", ".csv": "csv", ".json": "json"}.get(Path(out).suffix.lower(), "jsonl")
         from warehouse.export import export_query
 
         with _read_errors(settings.db):
-            n = export_query(settings.db, sql, fmt, out)
-        print(f"wrote {n} row(s) to {out} ({fmt})")
+            n = export_query(settings.db, sql, file_fmt, out)
+        print(f"wrote {n} row(s) to {out} ({file_fmt})")
         return 0
     if fmt == "parquet":
         raise CliError("--format parquet writes a file: add -o FILE.parquet", EXIT_CONFIG)

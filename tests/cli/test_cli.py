@@ -177,7 +177,10 @@ def test_query_from_file_and_to_files(tmp_path: Path) -> None:
 
     db = _desk(tmp_path)
     sql_file = tmp_path / "q.sql"
-    sql_file.write_text("-- articles per outlet\nSELECT source AS outlet, count(*) AS n\nFROM articles GROUP BY 1 ORDER BY 2 DESC\n")
+    from tests.support.desk import outlet_column
+
+    sql_file.write_text(f"-- articles per outlet\nSELECT {outlet_column(db)} AS outlet, count(*) AS n\n"
+                        "FROM articles GROUP BY 1 ORDER BY 2 DESC\n")
     out = nf("query", "-f", str(sql_file), "--format", "csv", "--db", str(db))
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()

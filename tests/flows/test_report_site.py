@@ -12,7 +12,7 @@ import pytest
 from flows.report_site import PALETTE, hbars, nice_step, render_html, stacked_bars, write_report
 from tests.dbrows import rows
 from tests.support.browser import png_pixels, render
-from tests.support.desk import build
+from tests.support.desk import build, outlet_column
 from warehouse.report_data import read_report_data
 
 
@@ -28,7 +28,8 @@ def test_report_numbers_match_the_warehouse(desk: tuple[Path, dict[str, int]]) -
     assert (d.articles, d.dated, d.outlets) == (built["articles"], built["dated"], built["outlets"])
     # attention over time counts dated articles only, every day of the span, per outlet
     assert len(d.days) == built["days"] and sum(sum(v) for v in d.per_day.values()) == built["dated"]
-    per_outlet = dict(rows(db, "SELECT source, count(*) FROM articles WHERE published_at IS NOT NULL GROUP BY 1"))
+    per_outlet = dict(rows(db, f"SELECT {outlet_column(db)}, count(*) FROM articles WHERE published_at IS NOT NULL "
+                               "GROUP BY 1"))
     assert {o: sum(v) for o, v in d.per_day.items()} == per_outlet
     assert [r["outlet"] for r in d.top_outlets] == sorted(per_outlet, key=lambda o: -per_outlet[o])
     assert d.stories and d.stories[0]["copies"] == built["copies"] and d.stories[0]["outlets"] == built["copies"]

@@ -65,3 +65,16 @@ def build(db: Path, *, days: int = 21) -> dict[str, int]:
         load_batch(db, Batch(run=r, articles=[], links=[]))
     return {"articles": len(all_arts), "dated": len(arts) + len(copies), "outlets": len(OUTLETS), "days": days,
             "copies": len(copies)}
+
+
+def outlet_column(db: Path) -> str:
+    """``outlet`` (migration 003) or ``source`` (before it): tests run on either schema."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        cols = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'articles'").fetchall()}
+    finally:
+        con.close()
+    return "outlet" if "outlet" in cols else "source"

@@ -128,7 +128,7 @@ def _check_deployment(deployment: Any, pool: Any) -> None:
     ]
     assert deployment.global_concurrency_limit is not None, "deployment has no concurrency limit"
     assert deployment.global_concurrency_limit.limit == 1
-    assert deployment.concurrency_options.collision_strategy.value == "ENQUEUE"
+    assert deployment.concurrency_options.collision_strategy.value == "CANCEL_NEW"
     assert deployment.work_pool_name == POOL
     assert pool.type == "process"
     # The worker runs the flow from the directory `prefect deploy` ran in: this checkout.

@@ -128,3 +128,17 @@ def test_sizes_come_from_flags_or_environment(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("BENCH_PAGES", "77")
     args = parse(["--only", "backfill", "--memory-pages", "99"])
     assert args.pages == 77 and args.memory_pages == 99 and args.only == "backfill"
+
+
+def test_search_benchmark_counts_agree_with_the_scan(tmp_path: Path) -> None:
+    from bench import search
+
+    out = tmp_path / "results"
+    data = search.run(workdir=tmp_path / "search", rows=3000, results_dir=out)
+    assert data["indexed"] == 3000
+    for name, q in data["queries"].items():
+        assert q["index_count"] == q["regexp_count"] > 0, (name, q)
+        assert q["hits_with_snippet"] == 10, (name, q)
+    assert data["upkeep"]["loaded"] == data["upkeep"]["batches"] * data["upkeep"]["batch"]
+    assert json.loads((out / "search.json").read_text())["benchmark"] == "search"
+    assert "7 search" in report.table(out)

@@ -116,8 +116,12 @@ class RecordProgress:
             self._progress.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         if self._progress is not None:
+            if exc_type is None and self._task is not None:  # finished: the bar shows it
+                task = self._progress.tasks[0]
+                if task.total is not None:
+                    self._progress.update(self._task, completed=task.total)
             self._progress.stop()
 
     def _show(self, records: int, seconds: float, completed: float | None, detail: str) -> None:

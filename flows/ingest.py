@@ -27,7 +27,8 @@ from prefect.utilities.annotations import quote
 
 from extractors.net.fetcher import Fetcher, FetchResult
 from extractors.normalize.urls import article_id_for, canonicalize_url
-from extractors.sources.feeds import body_hash, load_feed_list, parse_feed
+from extractors.sources.feedlist import load_feed_list
+from extractors.sources.feeds import body_hash, parse_feed
 from flows.jobs import RAW_GZIP_LEVEL, JobResult, PageJob, run_job
 from flows.pool import executor_for
 from flows.report import IngestSummary, publish_artifacts

@@ -139,7 +139,7 @@ def render_rows(cols: list[str], rows: Sequence[Sequence[Any]], fmt: str, max_wi
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from extractors.sources.feeds import load_feed_list
+    from extractors.sources.feedlist import load_feed_list
 
     feeds = Path(args.feeds) if args.feeds else None
     settings = _settings(args, feeds_file=feeds)
@@ -208,7 +208,7 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from extractors.sources.feeds import (
+    from extractors.sources.feedlist import (
         feed_key,
         load_feed_list,
         merge_feed_specs,

@@ -20,9 +20,10 @@ from lxml.etree import XPath
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
-from extractors.content.cleaner import clean_text, strip_controls
+from extractors.content.cleaner import clean_text
 from extractors.content.language import detect_language
 from extractors.normalize.dates import normalize_date
+from extractors.normalize.text import strip_controls
 from schemas.records import ExtractedDoc
 
 LOGGER = logging.getLogger(__name__)

@@ -20,10 +20,10 @@ from extractors.content.cleaner import (
     classify,
     is_headline_like,
     looks_like_sentence,
-    strip_controls,
 )
 from extractors.content.language import detect_language
 from extractors.normalize.dates import normalize_date
+from extractors.normalize.text import strip_controls
 from schemas.records import ExtractedDoc
 
 __all__ = ["extract_text_dump", "split_title_byline"]

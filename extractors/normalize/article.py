@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from extractors.normalize.dates import normalize_date
+from extractors.normalize.text import plain_text, strip_controls, unique_casefold
 from extractors.normalize.urls import article_id_for, canonicalize_url, same_site, site_key
-from extractors.sources.feeds import plain_text, strip_control_chars
 from schemas.failures import PipelineError, Reason
 from schemas.records import (
     Article,
@@ -76,21 +76,14 @@ def _line(value: str | None) -> str | None:
 
 
 def _dedupe(values: list[str]) -> list[str]:
-    seen: set[str] = set()
-    out: list[str] = []
-    for value in values:
-        clean = plain_text(value)
-        if clean and clean.casefold() not in seen:
-            seen.add(clean.casefold())
-            out.append(clean)
-    return out
+    return unique_casefold(plain_text(v) for v in values)
 
 
 def _clean_body(text: str | None) -> str:
     """Normalise a body: no control chars, trimmed lines, at most one blank line in a row."""
     if not text:
         return ""
-    lines = [" ".join(line.split()) for line in strip_control_chars(text).split("\n")]
+    lines = [" ".join(line.split()) for line in strip_controls(text).split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 

@@ -62,7 +62,7 @@ def run(*, corpus: Path = DEFAULT_CORPUS, limit: int | None = None, profile: boo
         pages.append((_page_url(f.name), body, decode_html(body, None)))
 
     def job(url: str, html: bytes | str) -> PageJob:
-        return PageJob(key=url, url=url, origin="archive", run_id="bench", html=html)  # type: ignore[arg-type]
+        return PageJob(key=url, url=url, origin="archive", run_id="bench", html=html, tolerance_hours=24.0)  # type: ignore[arg-type]
 
     calls = {
         "raw": lambda url, body, text: trafilatura.extract(text),
@@ -169,7 +169,7 @@ def stage_breakdown(pages: list[tuple[str, bytes, str]]) -> dict[str, float]:
     try:
         this = importlib.import_module(__name__)
         for url, body, _text in pages:
-            this._run_job(PageJob(key=url, url=url, origin="archive", run_id="bench", html=body))
+            this._run_job(PageJob(key=url, url=url, origin="archive", run_id="bench", html=body, tolerance_hours=24.0))
     finally:
         for mod, attr, fn in patched:
             setattr(mod, attr, fn)

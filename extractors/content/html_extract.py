@@ -519,7 +519,7 @@ def _choose_title(meta: _Meta, tree: HtmlElement, url: str) -> str | None:
 _URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|[-_.]|$)")
 
 
-def _parse_published(meta: _Meta, url: str) -> datetime | None:
+def _parse_published(meta: _Meta, url: str, tolerance_hours: float) -> datetime | None:
     """Publication date: JSON-LD, then ``<meta>``/``<time>`` keys, then a date in the URL path.
 
     (htmldate's full markup search would find a few more, at several times the cost of
@@ -529,13 +529,13 @@ def _parse_published(meta: _Meta, url: str) -> datetime | None:
     candidates.append(meta.dates.get("time"))
     for value in candidates:
         if value:
-            parsed = normalize_date(value)
+            parsed = normalize_date(value, tolerance_hours=tolerance_hours)
             if parsed is not None:
                 return parsed
     match = _URL_DATE_RE.search(url)
     if match:
         year, month, day = (int(g) for g in match.groups())
-        return normalize_date(datetime(year, month, day, tzinfo=UTC))
+        return normalize_date(datetime(year, month, day, tzinfo=UTC), tolerance_hours=tolerance_hours)
     return None
 
 
@@ -661,7 +661,9 @@ def _resolve(href: str | None, url: str) -> str | None:
         return None
 
 
-def extract_html(html: str | bytes, url: str, *, content_type: str | None = None) -> ExtractedDoc:
+def extract_html(
+    html: str | bytes, url: str, *, tolerance_hours: float, content_type: str | None = None
+) -> ExtractedDoc:
     """Main text and metadata of one HTML page, cleaned, with block/paywall detection.
 
     The page is parsed once; trafilatura (default precision/recall settings, tables kept,
@@ -687,7 +689,7 @@ def extract_html(html: str | bytes, url: str, *, content_type: str | None = None
     language = detect_language(text) or hinted
 
     block_reason = detect_block(source, tree, text, meta.title_tag or title, meta.free)
-    published = _parse_published(meta, url) if block_reason is None else None
+    published = _parse_published(meta, url, tolerance_hours) if block_reason is None else None
     summary = next((meta.descriptions[k] for k in _DESCRIPTION_KEYS if k in meta.descriptions), None)
     site_name = next((meta.sites[k] for k in _SITE_KEYS if k in meta.sites), None)
     canonical = _resolve(meta.canonical, url) or _resolve(meta.og_url, url)

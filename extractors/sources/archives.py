@@ -36,17 +36,17 @@ import zlib
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from extractors.normalize.dates import parse_date
+from extractors.normalize.urls import archive_pseudo_url
 from schemas.failures import Reason
 
 Kind = Literal["text", "html", "jsonl", "warc"]
 
 DEFAULT_MAX_RECORD_BYTES = 20 * 2**20
-URN_PREFIX = "urn:newsflow:archive:"
 
 _HEAD_BYTES = 64 * 1024  # how much of a file (decompressed) content sniffing looks at
 _PAYLOAD_CHARS = 2000  # how much of an offending line a problem carries
@@ -242,7 +242,7 @@ def _classify(path: Path) -> _Classified:
 
 def record_url(rec: ArchiveRecord) -> str:
     """The record's URL, or a stable pseudo-URL for records that have none (text dumps)."""
-    return rec.url or f"{URN_PREFIX}{rec.record_id}"
+    return rec.url or archive_pseudo_url(rec.record_id)
 
 
 def make_record_id(kind: str, url: str | None, content: bytes) -> str:
@@ -528,40 +528,12 @@ def _jsonl_record(where: str, lineno: int, line: bytes) -> ArchiveRecord | Archi
         html=html_bytes,
         text=text_clean,
         title=fields["title"],
-        published_at=parse_datetime(raw_date),
+        published_at=parse_date(raw_date, epoch=True),
         published_at_raw=None if raw_date is None else str(raw_date),
         source=fields["source"],
         # the HTML was a JSON string and is now UTF-8 whatever its <meta charset> says
         content_type="text/html; charset=utf-8" if html_bytes else None,
     )
-
-
-def parse_datetime(value: object) -> datetime | None:
-    """ISO 8601, RFC 2822 or a Unix epoch (s or ms) → UTC-aware; naive values are UTC."""
-    parsed: datetime | None = None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        seconds = float(value) / (1000.0 if abs(value) > 1e11 else 1.0)
-        try:
-            return datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if not isinstance(value, str) or not value.strip():
-        return None
-    raw = value.strip()
-    try:
-        parsed = datetime.fromisoformat(raw)
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(raw)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 # --------------------------------------------------------------------------------------------
@@ -792,5 +764,5 @@ def _warc_item(
         published_at_raw=warc_date,
         content_type=content_type or None,
         http_headers=_headers_dict(record.http_headers.headers),
-        fetched_at=parse_datetime(warc_date) if warc_date else None,
+        fetched_at=parse_date(warc_date, epoch=True) if warc_date else None,
     )

@@ -111,7 +111,7 @@ def replay(server: LocalServer, paths: dict[str, Path], settings: Settings, *, s
                 result.entry_results.append((o.spec.url, str(entry.link), Reason.NO_LINK.value))
                 continue
             job = PageJob(key=article_id_for(link), url=link, origin="rss", run_id="corpus-replay",
-                          entry=entry, feed_url=o.spec.url)
+                          entry=entry, feed_url=o.spec.url, tolerance_hours=24.0)
             res = run_job(job)
             has_text = bool((entry.content or "").strip() or (entry.summary or "").strip())
             got = "article" if res.article is not None else res.reason.value if res.reason else None

@@ -110,6 +110,6 @@ def score_page(item: tuple[str, str, list[str], list[str]]) -> PageScore:
     with gzip.open(path, "rb") as handle:
         html = decode_html(handle.read(), None)
     plain = trafilatura.extract(html, url=url)
-    doc = extract_html(html, url)
+    doc = extract_html(html, url, tolerance_hours=24.0)
     ours = "" if doc.blocked else doc.text
     return PageScore(url, score(plain, with_, without), score(ours, with_, without), doc.blocked)

@@ -158,7 +158,7 @@ def _not_utf8(raw: bytes) -> bool:
 
 @pytest.fixture(scope="module")
 def article():
-    return extract_html(_page("article_boilerplate.html"), URL, content_type="text/html; charset=utf-8")
+    return extract_html(_page("article_boilerplate.html"), URL, content_type="text/html; charset=utf-8", tolerance_hours=24.0)
 
 
 def test_story_kept_and_page_boilerplate_removed(article) -> None:
@@ -193,13 +193,13 @@ def test_metadata(article) -> None:
 
 
 def test_challenge_page_is_blocked() -> None:
-    doc = extract_html(_page("challenge.html"), "https://news.example.org/story")
+    doc = extract_html(_page("challenge.html"), "https://news.example.org/story", tolerance_hours=24.0)
     assert doc.blocked
     assert doc.block_reason and doc.block_reason.startswith("challenge")
 
 
 def test_paywall_page_is_blocked() -> None:
-    doc = extract_html(_page("paywall.html"), "https://ledger.example/city/water")
+    doc = extract_html(_page("paywall.html"), "https://ledger.example/city/water", tolerance_hours=24.0)
     assert doc.blocked
     assert doc.block_reason and doc.block_reason.startswith("paywall")
     assert doc.title == "Inside the race to rebuild the city's water network"
@@ -220,7 +220,7 @@ def _long_article(extra: str = "", title: str = "Security experts debate captcha
 def test_long_article_about_captchas_is_not_blocked() -> None:
     doc = extract_html(
         _long_article('<script src="https://www.google.com/recaptcha/api.js"></script>'),
-        "https://x.example/a",
+        "https://x.example/a", tolerance_hours=24.0,
     )
     assert not doc.blocked
     assert "Paragraph 11" in doc.text
@@ -228,7 +228,7 @@ def test_long_article_about_captchas_is_not_blocked() -> None:
 
 def test_access_denied_page_is_blocked() -> None:
     html = "<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1><p>You don't have permission to access this server.</p></body></html>"
-    doc = extract_html(html, "https://x.example/a")
+    doc = extract_html(html, "https://x.example/a", tolerance_hours=24.0)
     assert doc.blocked
 
 
@@ -246,7 +246,7 @@ def test_relative_canonical_og_url_fallback_and_url_date() -> None:
         for i in range(8)
     )
     html = f'<html><head><title>Harbour boats | Example Site</title><meta property="og:site_name" content="Example Site"><link rel="canonical" href="/2022/05/17/harbour"></head><body><article>{body}</article></body></html>'
-    doc = extract_html(html, "https://example.org/2022/05/17/harbour?ref=rss")
+    doc = extract_html(html, "https://example.org/2022/05/17/harbour?ref=rss", tolerance_hours=24.0)
     assert doc.canonical_url == "https://example.org/2022/05/17/harbour"
     assert doc.title == "Harbour boats"
     assert doc.published_at == datetime(2022, 5, 17, tzinfo=UTC)
@@ -254,7 +254,7 @@ def test_relative_canonical_og_url_fallback_and_url_date() -> None:
         '<link rel="canonical" href="/2022/05/17/harbour">',
         '<meta property="og:url" content="https://example.org/harbour">',
     )
-    assert extract_html(html, "https://example.org/x").canonical_url == "https://example.org/harbour"
+    assert extract_html(html, "https://example.org/x", tolerance_hours=24.0).canonical_url == "https://example.org/harbour"
 
 
 def test_language_detected_from_text_when_page_has_none() -> None:
@@ -265,14 +265,14 @@ def test_language_detected_from_text_when_page_has_none() -> None:
     )
     doc = extract_html(
         f"<html><head><title>Brücke</title></head><body><article>{body}</article></body></html>",
-        "https://x.example/",
+        "https://x.example/", tolerance_hours=24.0,
     )
     assert doc.language == "de"
 
 
 @pytest.mark.parametrize("junk", [b"", b"   ", b"\x00\x00", b"not html at all", b"<html></html>"])
 def test_garbage_input_gives_an_empty_document(junk: bytes) -> None:
-    doc = extract_html(junk, "https://x.example/")
+    doc = extract_html(junk, "https://x.example/", tolerance_hours=24.0)
     assert doc.text == "" or len(doc.text) < 30
 
 
@@ -281,7 +281,7 @@ def test_control_characters_are_stripped_from_fields() -> None:
         f"<p>Paragraph {i} about the budget\x07 that the council approved on Wednesday.</p>" for i in range(5)
     )
     doc = extract_html(
-        f"<html><head><title>Budget&#x1; approved&#xFFFF;</title></head><body>{body}</body></html>", URL
+        f"<html><head><title>Budget&#x1; approved&#xFFFF;</title></head><body>{body}</body></html>", URL, tolerance_hours=24.0
     )
     assert doc.title == "Budget approved"
     assert "\x07" not in doc.text and "Paragraph 4 about the budget that the council approved" in doc.text

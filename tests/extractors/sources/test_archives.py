@@ -22,8 +22,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from extractors.normalize.urls import PSEUDO_URL_PREFIX, archive_pseudo_url
 from extractors.sources.archives import (
-    URN_PREFIX,
     ArchiveProblem,
     ArchiveRecord,
     decode_text,
@@ -33,7 +33,6 @@ from extractors.sources.archives import (
     html_page_url,
     iter_records,
     make_record_id,
-    parse_datetime,
     record_url,
 )
 from schemas.failures import Reason
@@ -87,7 +86,7 @@ def test_seed_archive_yields_five_text_records() -> None:
         assert rec.text == path.read_text(encoding="utf-8").replace("\r\n", "\n")
         # first line of every dump is its headline
         assert rec.text.strip().splitlines()[0].strip()
-        assert record_url(rec) == f"{URN_PREFIX}{rec.record_id}"
+        assert record_url(rec) == archive_pseudo_url(rec.record_id)
     assert len({r.record_id for r in records}) == 5
 
 
@@ -171,7 +170,7 @@ def test_html_files_plain_and_gzipped(tmp_path: Path) -> None:
     assert by_name["c.html.gz"].url is None  # a relative canonical says nothing about the host
     assert by_name["c.html.gz"].html == relative  # decompressed
     assert by_name["d.htm"].html == fragment
-    assert record_url(by_name["c.html.gz"]).startswith(URN_PREFIX)
+    assert record_url(by_name["c.html.gz"]).startswith(PSEUDO_URL_PREFIX)
     assert record_url(by_name["a.html"]) == by_name["a.html"].url
 
 
@@ -576,12 +575,3 @@ def test_records_survive_pickling(tmp_path: Path) -> None:
     problem = ArchiveProblem("p", "line:1", Reason.INVALID_RECORD, "bad", "payload")
     assert pickle.loads(pickle.dumps(recs[0])) == recs[0]
     assert pickle.loads(pickle.dumps(problem)) == problem
-
-
-def test_parse_datetime_forms() -> None:
-    expected = datetime(2021, 4, 7, 8, 30, tzinfo=UTC)
-    assert parse_datetime("2021-04-07T08:30:00Z") == expected
-    assert parse_datetime("2021-04-07 08:30:00") == expected  # naive means UTC
-    assert parse_datetime("Wed, 07 Apr 2021 10:30:00 +0200") == expected
-    assert parse_datetime(1617784200000) == expected  # milliseconds
-    assert parse_datetime("") is None and parse_datetime("soon") is None and parse_datetime(True) is None

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from extractors.normalize.dates import parse_date
+from extractors.normalize.text import decode_bytes
 from extractors.normalize.urls import archive_pseudo_url
 from schemas.failures import Reason
 
@@ -256,56 +257,9 @@ def make_record_id(kind: str, url: str | None, content: bytes) -> str:
     return digest.hexdigest()[:32]
 
 
-_LATIN_SINGLE_BYTE = {
-    "cp1250",
-    "cp1252",
-    "latin_1",
-    "iso8859_2",
-    "iso8859_15",
-    "iso8859_9",
-    "cp1254",
-    "mac_roman",
-}
-
-
 def decode_text(data: bytes) -> str:
-    """Decode a plain-text dump: BOM, then UTF-8, then a detected legacy charset.
-
-    charset detection is unreliable between Latin single-byte code pages, so when the
-    detector lands on one of those and cp1252 decodes the bytes, cp1252 (the usual legacy
-    encoding of Western news text) wins. NUL characters are dropped, line ends unified.
-    """
-    for bom, codec in (
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if data.startswith(bom):
-            text = data.decode(codec if codec != "utf-8" else "utf-8-sig", errors="replace")
-            break
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = _decode_legacy(data)
-    return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _decode_legacy(data: bytes) -> str:
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    encoding = codecs.lookup(best.encoding).name.replace("-", "_") if best is not None else None
-    if encoding is None or encoding in _LATIN_SINGLE_BYTE:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            pass
-    if best is not None:
-        return str(best)
-    return data.decode("cp1252", errors="replace")
+    """Decode a plain-text dump with the one charset decoder; line ends unified."""
+    return decode_bytes(data).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def estimate_total(paths: Iterable[Path]) -> int | None:

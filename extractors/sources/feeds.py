@@ -16,7 +16,6 @@ in its spec; publishers who emit them mean their website, so they resolve agains
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import io
 import re
@@ -29,7 +28,14 @@ from urllib.parse import urljoin
 from pydantic import ValidationError
 
 from extractors.normalize.dates import normalize_date
-from extractors.normalize.text import one_line, plain_text, strip_controls, unique_casefold
+from extractors.normalize.text import (
+    decode_mixed_utf8,
+    mostly_utf8,
+    one_line,
+    plain_text,
+    strip_controls,
+    unique_casefold,
+)
 from extractors.normalize.urls import canonicalize_url
 from schemas.failures import PipelineError, Reason
 from schemas.records import FeedEntry, ParsedFeed
@@ -257,15 +263,6 @@ _CHARSET_DECL = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-
 _CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._-]+)", re.I)
 
 
-def _cp1252_for_bad_bytes(err: UnicodeError) -> tuple[str, int]:
-    assert isinstance(err, UnicodeDecodeError)
-    bad = err.object[err.start : err.end]
-    return bad.decode("cp1252", errors="replace").replace("\ufffd", ""), err.end
-
-
-codecs.register_error("newsflow_feed_cp1252", _cp1252_for_bad_bytes)
-
-
 def _repair_utf8(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
     """A UTF-8 feed with a few stray bytes stays UTF-8.
 
@@ -291,11 +288,9 @@ def _repair_utf8(body: bytes, content_type: str | None) -> tuple[bytes, str | No
         return body, content_type
     except UnicodeDecodeError:
         pass
-    text = body.decode("utf-8", errors="newsflow_feed_cp1252")
-    strict_len = len(body.decode("utf-8", errors="ignore"))
-    if len(text) - strict_len > max(8, len(text) // 200):  # many bad bytes: not UTF-8 after all
+    if not mostly_utf8(body):  # many bad bytes: not UTF-8 after all
         return body, content_type
-    fixed = text.encode("utf-8")
+    fixed = decode_mixed_utf8(body).encode("utf-8")
     if content_type:
         content_type = _CT_CHARSET.sub("charset=utf-8", content_type)
     return fixed, content_type

@@ -11,7 +11,8 @@ import trafilatura
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors.content.html_extract import decode_html, detect_block, extract_html
+from extractors.content.html_extract import detect_block, extract_html
+from extractors.normalize.text import decode_bytes
 
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
 URL = "https://www.coastal-courier.example/news/night-ferry-returns?utm_source=feed"
@@ -64,60 +65,60 @@ def _html(body: str, meta: str = "") -> str:
 
 def test_decode_follows_the_http_charset() -> None:
     raw = _html(TEXT).encode("cp1252")
-    assert TEXT in decode_html(raw, "text/html; charset=windows-1252")
+    assert TEXT in decode_bytes(raw, "text/html; charset=windows-1252")
 
 
 def test_decode_follows_meta_charset_and_http_equiv() -> None:
     raw = _html("Привет, мир", '<meta charset="windows-1251">').encode("cp1251")
-    assert "Привет, мир" in decode_html(raw, "text/html")
+    assert "Привет, мир" in decode_bytes(raw, "text/html")
     raw = _html("Привет, мир", '<meta http-equiv="Content-Type" content="text/html; charset=koi8-r">').encode(
         "koi8-r"
     )
-    assert "Привет, мир" in decode_html(raw, None)
+    assert "Привет, мир" in decode_bytes(raw, None)
 
 
 def test_decode_prefers_the_bom() -> None:
-    assert TEXT in decode_html(codecs.BOM_UTF8 + _html(TEXT).encode("utf-8"), "text/html; charset=iso-8859-1")
-    assert TEXT in decode_html(codecs.BOM_UTF16_LE + _html(TEXT).encode("utf-16-le"), None)
+    assert TEXT in decode_bytes(codecs.BOM_UTF8 + _html(TEXT).encode("utf-8"), "text/html; charset=iso-8859-1")
+    assert TEXT in decode_bytes(codecs.BOM_UTF16_LE + _html(TEXT).encode("utf-16-le"), None)
 
 
 def test_wrong_single_byte_declaration_with_utf8_bytes_gives_utf8() -> None:
     raw = _html(TEXT, '<meta charset="iso-8859-1">').encode("utf-8")
-    decoded = decode_html(raw, "text/html; charset=ISO-8859-1")
+    decoded = decode_bytes(raw, "text/html; charset=ISO-8859-1")
     assert TEXT in decoded
     assert "Ã" not in decoded and "â€" not in decoded
 
 
 def test_declared_utf8_that_is_really_cp1252_has_no_replacement_chars() -> None:
     raw = _html(TEXT, '<meta charset="utf-8">').encode("cp1252")
-    decoded = decode_html(raw, "text/html; charset=utf-8")
+    decoded = decode_bytes(raw, "text/html; charset=utf-8")
     assert "\ufffd" not in decoded
     assert TEXT in decoded
 
 
 def test_undeclared_legacy_bytes_are_detected() -> None:
     raw = _html("Le cœur de la forêt était très calme ce matin-là, déjà à l’aube." * 5).encode("cp1252")
-    decoded = decode_html(raw, None)
+    decoded = decode_bytes(raw, None)
     assert "\ufffd" not in decoded
     assert "forêt était très" in decoded
 
 
 def test_undeclared_cyrillic_bytes_are_not_read_as_western() -> None:
     raw = _html("Правительство утвердило новый бюджет города на следующий год. " * 5).encode("cp1251")
-    decoded = decode_html(raw, None)
+    decoded = decode_bytes(raw, None)
     assert "Правительство утвердило новый бюджет" in decoded
 
 
 def test_mostly_utf8_page_with_a_stray_legacy_byte() -> None:
     raw = _html("Grüße aus Köln " * 20).encode("utf-8") + b"<p>Preis: 5 \x80</p>"
-    decoded = decode_html(raw, "text/html; charset=utf-8")
+    decoded = decode_bytes(raw, "text/html; charset=utf-8")
     assert "\ufffd" not in decoded
     assert "Grüße aus Köln" in decoded and "5 €" in decoded
 
 
 def test_nul_characters_are_stripped() -> None:
-    assert "\x00" not in decode_html(_html("a\x00b").encode("utf-8"), None)
-    assert decode_html(b"", None) == ""
+    assert "\x00" not in decode_bytes(_html("a\x00b").encode("utf-8"), None)
+    assert decode_bytes(b"", None) == ""
 
 
 @settings(max_examples=60, deadline=None)
@@ -134,7 +135,7 @@ def test_declared_charset_round_trips(text: str, charset: str) -> None:
         raw = _html(text).encode(charset)
     except UnicodeEncodeError:
         return  # not representable in that charset
-    decoded = decode_html(raw, f"text/html; charset={charset}")
+    decoded = decode_bytes(raw, f"text/html; charset={charset}")
     assert "\ufffd" not in decoded
     if charset != "utf-16":
         # a single-byte declaration loses to bytes that are valid UTF-8, which is what such

@@ -178,12 +178,12 @@ def test_run_publishes_feed_health_artifacts(site: Site, news: dict[str, Any], t
 
 def test_a_failed_load_fails_the_run(site: Site, news: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                      db_path: Path) -> None:
-    import flows.ingest as ingest_mod
+    import flows.shared as shared_mod
 
     def broken_load(db: Any, batch: Any, *, staging_dir: Any) -> Any:
         raise OSError("disk full while writing the batch")
 
-    monkeypatch.setattr(ingest_mod, "load_batch", broken_load)
+    monkeypatch.setattr(shared_mod, "load_batch", broken_load)
     feeds = _feeds_file(tmp_path, [f"{site.base}/rss.xml"])
     from flows.ingest import hourly_ingest
 

@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from extractors.normalize.urls import article_id_for, canonicalize_url
-from flows.ingest import FeedOutcome, parse_feeds, poll_feeds
+from flows.decisions import FeedOutcome
+from flows.ingest import parse_feeds, poll_feeds
 from flows.jobs import PageJob, run_job
 from schemas.failures import Reason
 from schemas.records import FeedSpec, FeedState

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,6 +39,8 @@ class BackfillSummary:
     duplicates: int = 0
     rejected: int = 0
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    # records skipped on purpose, not articles: WARC requests/metadata, non-HTML or non-2xx responses
+    not_articles: dict[str, int] = field(default_factory=dict)
     batches: int = 0
     staged_batches: int = 0
     seconds: float = 0.0
@@ -108,9 +111,11 @@ def run_backfill(
         if not Path(p).exists():
             raise FileNotFoundError(f"archive path not found: {p}")
 
+    skipped_on_purpose: Counter[str] = Counter()
+
     def stream() -> Iterator[ArchiveRecord | ArchiveProblem]:
         for path in discover([Path(p) for p in paths]):
-            yield from iter_records(path)
+            yield from iter_records(path, stats=skipped_on_purpose)
 
     pending: dict[str, ArchiveRecord] = {}
     rejects: list[Reject] = []
@@ -166,6 +171,7 @@ def run_backfill(
         if progress is not None:
             progress(summary)
     flush()
+    summary.not_articles = dict(sorted(skipped_on_purpose.items()))
     summary.seconds = time.perf_counter() - t0
     if progress is not None:
         progress(summary)

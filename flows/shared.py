@@ -79,6 +79,8 @@ def raw_page_from_archive(
         meta["title"] = rec.title
     if rec.published_at_raw:
         meta["published_at"] = rec.published_at_raw
+    if rec.kind == "warc" and rec.fetched_at is not None:
+        meta["captured_at"] = rec.fetched_at.isoformat()  # the WARC-Date: capture, not publication
     return RawPage(
         page_id=rec.record_id,
         article_id=article_id,

@@ -17,9 +17,8 @@ already loaded.
 
 Dates: a JSONL ``published_at`` is parsed into ``published_at`` (the flow may re-apply the
 project date policy to ``published_at_raw``). A WARC-Date is *when the page was captured*,
-not when the story was published: it is exposed as ``fetched_at`` (and its raw string in
-``published_at_raw`` for traceability) while ``published_at`` stays ``None``; the flow uses
-it only as the article's ``fetched_at``.
+not when the story was published: it is exposed as ``fetched_at`` only, while
+``published_at`` and ``published_at_raw`` stay ``None``.
 """
 
 from __future__ import annotations
@@ -260,34 +259,6 @@ def make_record_id(kind: str, url: str | None, content: bytes) -> str:
 def decode_text(data: bytes) -> str:
     """Decode a plain-text dump with the one charset decoder; line ends unified."""
     return decode_bytes(data).replace("\r\n", "\n").replace("\r", "\n")
-
-
-def estimate_total(paths: Iterable[Path]) -> int | None:
-    """Expected record count for a progress bar, or ``None`` when it is not cheap to know.
-
-    Single-document files count one each and plain JSONL files count their lines; gzipped
-    JSONL and WARC files would need a full read, so their presence gives ``None``.
-    """
-    total = 0
-    for path in discover(paths):
-        classified = _classify(path)
-        if classified.kind == "warc" or (classified.kind == "jsonl" and classified.gzipped):
-            return None
-        if classified.kind == "jsonl":
-            total += _count_lines(path)
-        else:
-            total += 1
-    return total
-
-
-def _count_lines(path: Path) -> int:
-    count = 0
-    last = b"\n"
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
-    return count + (0 if last == b"\n" else 1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -715,7 +686,6 @@ def _warc_item(
         url=url,
         html=body,
         published_at=None,
-        published_at_raw=warc_date,
         content_type=content_type or None,
         http_headers=_headers_dict(record.http_headers.headers),
         fetched_at=parse_date(warc_date, epoch=True) if warc_date else None,

@@ -29,7 +29,6 @@ from extractors.sources.archives import (
     decode_text,
     detect_kind,
     discover,
-    estimate_total,
     html_page_url,
     iter_records,
     make_record_id,
@@ -423,7 +422,7 @@ def test_warc_html_responses_only(tmp_path: Path, gz: bool) -> None:
     assert first.http_headers["content-type"] == "text/html; charset=ISO-8859-1"
     assert first.http_headers["x-cache"] == "HIT"
     assert first.published_at is None  # capture time is not publication time
-    assert first.published_at_raw == WARC_DATE
+    assert first.published_at_raw is None
     assert first.fetched_at == datetime(2021, 9, 22, 8, 15, 30, tzinfo=UTC)
     assert recs[3].html == page("Untyped") and recs[3].content_type is None
     assert recs[4].html == page("Encoded")  # content-encoding undone
@@ -556,17 +555,6 @@ def test_discover_order_hidden_and_duplicates(tmp_path: Path) -> None:
     assert list(discover([explicit])) == [explicit]  # named explicitly, so taken
     with pytest.raises(FileNotFoundError):
         list(discover([tmp_path / "missing"]))
-
-
-def test_estimate_total(tmp_path: Path) -> None:
-    (tmp_path / "a.txt").write_text("Headline\nBody\n")
-    (tmp_path / "b.html").write_bytes(page("B"))
-    write_jsonl(
-        tmp_path / "c.jsonl", [json.dumps({"url": f"https://f.example/{i}", "text": "x"}) for i in range(4)]
-    )
-    assert estimate_total([tmp_path]) == 6
-    (tmp_path / "d.warc.gz").write_bytes(build_warc(gz=True))
-    assert estimate_total([tmp_path]) is None
 
 
 def test_records_survive_pickling(tmp_path: Path) -> None:

@@ -241,7 +241,7 @@ def ingest(ctx: typer.Context, feeds: FeedsOpt = None, db: DbOpt = None, verbose
            wide: WideOpt = False,
            quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no live progress")] = False) -> int:
     """One pass of the hourly ingest flow over the feed list."""
-    from extractors.sources.feeds import load_feed_list
+    from extractors.sources.feedlist import load_feed_list
 
     o = _opts(ctx, db, verbose, wide)
     settings = _settings(o, feeds_file=Path(feeds) if feeds else None)
@@ -374,7 +374,7 @@ def _feed_list_path(o: Opts, feeds: str | None) -> Path:
 def feeds_list(ctx: typer.Context, feeds: FeedsOpt = None, fmt: TableFmt = "table", db: DbOpt = None,
                wide: WideOpt = False) -> int:
     """Show the feed list (disabled feeds included, marked)."""
-    from extractors.sources.feeds import load_feed_list
+    from extractors.sources.feedlist import load_feed_list
     from newsflow.tables import print_rows
 
     o = _opts(ctx, db, False, wide)
@@ -391,7 +391,7 @@ def feeds_add(ctx: typer.Context, url: Annotated[str, typer.Argument(help="feed 
               feeds: FeedsOpt = None) -> int:
     """Add a feed URL."""
     from extractors.normalize.urls import canonicalize_url
-    from extractors.sources.feeds import feed_key, load_feed_list, save_feed_list
+    from extractors.sources.feedlist import feed_key, load_feed_list, save_feed_list
     from schemas.records import FeedSpec
 
     path = _feed_list_path(_opts(ctx), feeds)
@@ -411,7 +411,7 @@ def feeds_add(ctx: typer.Context, url: Annotated[str, typer.Argument(help="feed 
 def feeds_import(ctx: typer.Context, file: Annotated[str, typer.Argument(metavar="FILE.opml")],
                  feeds: FeedsOpt = None) -> int:
     """Import feeds from an OPML file."""
-    from extractors.sources.feeds import load_feed_list, merge_feed_specs, parse_opml, save_feed_list
+    from extractors.sources.feedlist import load_feed_list, merge_feed_specs, parse_opml, save_feed_list
 
     path = _feed_list_path(_opts(ctx), feeds)
     src = Path(file)
@@ -427,7 +427,7 @@ def feeds_import(ctx: typer.Context, file: Annotated[str, typer.Argument(metavar
 
 
 def _edit_feed(ctx: typer.Context, feed: str, feeds: str | None, action: str) -> int:
-    from extractors.sources.feeds import feed_key, load_feed_list, save_feed_list
+    from extractors.sources.feedlist import feed_key, load_feed_list, save_feed_list
 
     path = _feed_list_path(_opts(ctx), feeds)
     specs = load_feed_list(path, include_disabled=True)

@@ -25,13 +25,11 @@ __all__ = [
     "LineVerdict",
     "caption_stamp_date",
     "classify",
-    "clean_lines",
     "clean_paragraphs",
     "clean_text",
     "is_caption_line",
     "is_headline_like",
     "looks_like_sentence",
-    "strip_controls",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -946,18 +944,9 @@ def _classify(text: str, title: str | None, language: str | None, text_mode: boo
     return lines
 
 
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
-
-
-def strip_controls(text: str) -> str:
-    """Remove control characters (but tab and newline), lone surrogates and non-characters:
-    they carry no text and break consumers downstream (terminals, JSON, Parquet)."""
-    return _CONTROL_RE.sub("", text) if _CONTROL_RE.search(text) else text
-
-
 def _prepare(text: str) -> str:
     # only NUL goes here: clean_text returns lines of its input; the extractors strip the
-    # other control characters from what they hand over (see strip_controls)
+    # other control characters from what they hand over (see extractors.normalize.text.strip_controls)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     return unicodedata.normalize("NFC", text)
 
@@ -984,13 +973,6 @@ def classify(
         LineVerdict(line.text, line.removed, line.replacement or line.text, line.blank_before)
         for line in _classify(_prepare(text), title, language, text_mode)
     ]
-
-
-def clean_lines(
-    text: str, *, title: str | None = None, language: str | None = None, text_mode: bool = False
-) -> list[tuple[str, str | None]]:
-    """``(line, removal_reason_or_None)`` for every non-blank line — handy for debugging."""
-    return [(v.text, v.reason) for v in classify(text, title=title, language=language, text_mode=text_mode)]
 
 
 def clean_paragraphs(

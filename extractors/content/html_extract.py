@@ -7,7 +7,6 @@ path close to the cost of a plain ``trafilatura.extract`` call.
 
 from __future__ import annotations
 
-import codecs
 import json
 import logging
 import re
@@ -20,210 +19,13 @@ from lxml.etree import XPath
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
-from extractors.content.cleaner import clean_text, strip_controls
+from extractors.content.cleaner import clean_text
 from extractors.content.language import detect_language
 from extractors.normalize.dates import normalize_date
+from extractors.normalize.text import decode_bytes, strip_controls
 from schemas.records import ExtractedDoc
 
 LOGGER = logging.getLogger(__name__)
-
-# --------------------------------------------------------------------------------------------
-# charset decoding
-# --------------------------------------------------------------------------------------------
-
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it starts with the same bytes
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-
-# Labels browsers treat as something else (WHATWG encoding standard), mapped to the Python
-# codec that decodes what such pages really contain.
-_CHARSET_ALIASES = {
-    "iso-8859-1": "cp1252",
-    "iso8859-1": "cp1252",
-    "latin1": "cp1252",
-    "latin-1": "cp1252",
-    "l1": "cp1252",
-    "us-ascii": "cp1252",
-    "ascii": "cp1252",
-    "iso-8859-9": "cp1254",
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "shift_jis": "cp932",
-    "shift-jis": "cp932",
-    "sjis": "cp932",
-    "x-sjis": "cp932",
-    "euc-kr": "cp949",
-    "ks_c_5601-1987": "cp949",
-    "big5": "big5hkscs",
-    "tis-620": "cp874",
-    "iso-8859-11": "cp874",
-    "unicode": "utf-8",
-    "utf8": "utf-8",
-}
-
-_HTTP_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
-_META_CHARSET_RE = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
-_SNIFF_BYTES = 4096
-# Sequences that appear when UTF-8 was decoded with a single-byte charset ("Ã©", "â€™").
-_MOJIBAKE_RE = re.compile(
-    "[\u00c2\u00c3][\u0080-\u00bf]|\u00e2\u20ac[\u0080-\u00bf\u2018-\u201e\u2122\u0153\u0161\u017e\u00a6]"
-)
-
-
-def _codec_for(label: str | None) -> str | None:
-    """Python codec name for a charset label, or ``None`` when unknown."""
-    if not label:
-        return None
-    label = label.strip().strip("\"'").lower()
-    label = _CHARSET_ALIASES.get(label, label)
-    try:
-        name = codecs.lookup(label).name
-    except LookupError:
-        return None
-    return _CHARSET_ALIASES.get(name, name)
-
-
-def _strict(body: bytes, codec: str) -> str | None:
-    try:
-        return body.decode(codec)
-    except (UnicodeDecodeError, LookupError):
-        return None
-
-
-def _cp1252_or_latin1(body: bytes) -> str:
-    """cp1252 with its five undefined bytes kept as Latin-1: never fails, never U+FFFD."""
-    return body.decode("cp1252", errors="_newsflow_latin1")
-
-
-def _latin1_handler(err: UnicodeError) -> tuple[str, int]:
-    assert isinstance(err, UnicodeDecodeError)
-    return err.object[err.start : err.end].decode("latin-1"), err.end
-
-
-def _mixed_utf8_handler(err: UnicodeError) -> tuple[str, int]:
-    """Decode the stray bytes of an almost-UTF-8 page as cp1252 (typical mixed-encoding CMS)."""
-    assert isinstance(err, UnicodeDecodeError)
-    return _cp1252_or_latin1(err.object[err.start : err.end]), err.end
-
-
-codecs.register_error("_newsflow_latin1", _latin1_handler)
-codecs.register_error("_newsflow_mixed", _mixed_utf8_handler)
-
-
-def _looks_mojibake(text: str) -> bool:
-    return _MOJIBAKE_RE.search(text) is not None
-
-
-def _declared_charsets(body: bytes, content_type: str | None) -> list[str]:
-    """Charsets in order of authority: HTTP header, then ``<meta>`` in the first bytes."""
-    found: list[str] = []
-    if content_type:
-        match = _HTTP_CHARSET_RE.search(content_type)
-        if match and (codec := _codec_for(match.group(1))):
-            found.append(codec)
-    meta = _META_CHARSET_RE.search(body[:_SNIFF_BYTES])
-    if meta and (codec := _codec_for(meta.group(1).decode("ascii", "ignore"))):
-        # a <meta> readable as ASCII cannot truthfully announce UTF-16/32
-        if codec.startswith(("utf-16", "utf-32", "utf_16", "utf_32")):
-            codec = "utf-8"
-        if codec not in found:
-            found.append(codec)
-    return found
-
-
-def _detect(body: bytes) -> str | None:
-    try:
-        from charset_normalizer import from_bytes
-    except ImportError:  # pragma: no cover - installed with trafilatura
-        return None
-    best = from_bytes(body[:200_000]).best()
-    if best is None:
-        return None
-    return _strict(body, best.encoding)
-
-
-def decode_html(body: bytes, content_type: str | None = None) -> str:
-    """Decode a page body: BOM, HTTP charset, ``<meta>`` charset, then validated fallbacks.
-
-    A declared charset is trusted only if it decodes the bytes cleanly and does not produce
-    mojibake; otherwise UTF-8, charset detection and cp1252 are tried, so the result holds no
-    U+FFFD whenever some charset decodes the bytes. NUL characters are removed.
-    """
-    if not body:
-        return ""
-    text: str | None = None
-    for bom, codec in _BOMS:
-        if body.startswith(bom):
-            rest = body[len(bom) :]
-            text = _strict(rest, codec)
-            if text is None:
-                # a UTF-8 BOM on a page with stray legacy bytes: the usual fallbacks apply
-                text = (
-                    _decode_without_bom(rest, None)
-                    if codec == "utf-8"
-                    else rest.decode(codec, errors="replace")
-                )
-            break
-    if text is None:
-        text = _decode_without_bom(body, content_type)
-    return text.replace("\x00", "")
-
-
-def _decode_without_bom(body: bytes, content_type: str | None) -> str:
-    utf8 = _strict(body, "utf-8")
-    for codec in _declared_charsets(body, content_type):
-        text = utf8 if codec == "utf-8" else _strict(body, codec)
-        if text is None:
-            continue  # the declaration is wrong: it cannot decode these bytes
-        if utf8 is not None and not codec.startswith("utf") and not body.isascii():
-            # non-ASCII bytes that form valid UTF-8 are almost never an accident in a legacy
-            # charset: the declaration is a template default left unchanged
-            return utf8
-        return text
-    if utf8 is not None:
-        return utf8
-    if _mostly_utf8(body):
-        # a UTF-8 page with a few stray legacy bytes (copy-pasted snippets, old templates)
-        return body.decode("utf-8", errors="_newsflow_mixed")
-    western = _strict(body, "cp1252")
-    if western is not None and _plausible_western(western):
-        return western
-    detected = _detect(body)
-    if detected is not None and not _looks_mojibake(detected):
-        return detected
-    return _cp1252_or_latin1(body)
-
-
-_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
-_LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
-_ACCENTED_RE = re.compile(r"[\u00c0-\u00ff\u0152\u0153\u0160\u0161\u017d\u017e\u0178]")
-_CASE_ANOMALY_RE = re.compile(r"[a-z\u00df-\u00ff][\u00c0-\u00de]")
-
-
-def _mostly_utf8(body: bytes) -> bool:
-    """True when valid multi-byte UTF-8 sequences clearly outnumber the invalid bytes."""
-    lenient = body.decode("utf-8", errors="replace")
-    bad = lenient.count("\ufffd")
-    good = len(_NON_ASCII_RE.findall(lenient)) - bad
-    return good > 0 and good >= 3 * bad
-
-
-def _plausible_western(text: str) -> bool:
-    """Does a cp1252 reading look like a Western European language? Accented letters are a
-    minority of letters there and do not appear as capitals inside lower-case words; other
-    scripts read as cp1252 turn into runs of accented capitals and symbols."""
-    letters = sum(map(len, _LETTER_RUN_RE.findall(text)))
-    accented = len(_ACCENTED_RE.findall(text))
-    if not accented:
-        return True
-    anomalies = len(_CASE_ANOMALY_RE.findall(text))
-    return accented <= 0.25 * letters and anomalies <= 0.05 * accented
-
 
 # --------------------------------------------------------------------------------------------
 # metadata from <head> and JSON-LD (one pass over the parsed tree)
@@ -518,7 +320,7 @@ def _choose_title(meta: _Meta, tree: HtmlElement, url: str) -> str | None:
 _URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|[-_.]|$)")
 
 
-def _parse_published(meta: _Meta, url: str) -> datetime | None:
+def _parse_published(meta: _Meta, url: str, tolerance_hours: float) -> datetime | None:
     """Publication date: JSON-LD, then ``<meta>``/``<time>`` keys, then a date in the URL path.
 
     (htmldate's full markup search would find a few more, at several times the cost of
@@ -528,13 +330,13 @@ def _parse_published(meta: _Meta, url: str) -> datetime | None:
     candidates.append(meta.dates.get("time"))
     for value in candidates:
         if value:
-            parsed = normalize_date(value)
+            parsed = normalize_date(value, tolerance_hours=tolerance_hours)
             if parsed is not None:
                 return parsed
     match = _URL_DATE_RE.search(url)
     if match:
         year, month, day = (int(g) for g in match.groups())
-        return normalize_date(datetime(year, month, day, tzinfo=UTC))
+        return normalize_date(datetime(year, month, day, tzinfo=UTC), tolerance_hours=tolerance_hours)
     return None
 
 
@@ -660,14 +462,16 @@ def _resolve(href: str | None, url: str) -> str | None:
         return None
 
 
-def extract_html(html: str | bytes, url: str, *, content_type: str | None = None) -> ExtractedDoc:
+def extract_html(
+    html: str | bytes, url: str, *, tolerance_hours: float, content_type: str | None = None
+) -> ExtractedDoc:
     """Main text and metadata of one HTML page, cleaned, with block/paywall detection.
 
     The page is parsed once; trafilatura (default precision/recall settings, tables kept,
     comments left out) works on a copy of the tree while our metadata reader and block
     detector read the original.
     """
-    source = decode_html(html, content_type) if isinstance(html, bytes) else html.replace("\x00", "")
+    source = decode_bytes(html, content_type) if isinstance(html, bytes) else html.replace("\x00", "")
     tree = load_html(source) if source.strip() else None
     if tree is None:
         return ExtractedDoc()
@@ -686,7 +490,7 @@ def extract_html(html: str | bytes, url: str, *, content_type: str | None = None
     language = detect_language(text) or hinted
 
     block_reason = detect_block(source, tree, text, meta.title_tag or title, meta.free)
-    published = _parse_published(meta, url) if block_reason is None else None
+    published = _parse_published(meta, url, tolerance_hours) if block_reason is None else None
     summary = next((meta.descriptions[k] for k in _DESCRIPTION_KEYS if k in meta.descriptions), None)
     site_name = next((meta.sites[k] for k in _SITE_KEYS if k in meta.sites), None)
     canonical = _resolve(meta.canonical, url) or _resolve(meta.og_url, url)

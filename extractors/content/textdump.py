@@ -20,10 +20,10 @@ from extractors.content.cleaner import (
     classify,
     is_headline_like,
     looks_like_sentence,
-    strip_controls,
 )
 from extractors.content.language import detect_language
 from extractors.normalize.dates import normalize_date
+from extractors.normalize.text import strip_controls
 from schemas.records import ExtractedDoc
 
 __all__ = ["extract_text_dump", "split_title_byline"]
@@ -105,16 +105,16 @@ def _names(raw: str) -> list[str]:
 
 
 def _safe_date(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+    tolerance_hours: float, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
 ) -> datetime | None:
     try:
         value = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:
         return None
-    return normalize_date(value)
+    return normalize_date(value, tolerance_hours=tolerance_hours)
 
 
-def _date_in(text: str, *, anchored: bool) -> datetime | None:
+def _date_in(text: str, *, anchored: bool, tolerance_hours: float) -> datetime | None:
     """A date written in ``text`` (at its start when ``anchored``)."""
     for regex, order in (
         (_DOTTED_RE, "dmy"),
@@ -128,15 +128,15 @@ def _date_in(text: str, *, anchored: bool) -> datetime | None:
         groups: tuple[str, ...] = match.groups()
         if order == "ymd":
             clock = [int(g) for g in groups[3:] if g]
-            return _safe_date(int(groups[0]), int(groups[1]), int(groups[2]), *clock)
+            return _safe_date(tolerance_hours, int(groups[0]), int(groups[1]), int(groups[2]), *clock)
         day_raw, month_raw = (groups[0], groups[1]) if order == "dmy" else (groups[1], groups[0])
         month = int(month_raw) if month_raw.isdigit() else _MONTHS.get(month_raw.lower().rstrip("."), 0)
         if month:
-            return _safe_date(int(groups[2]), month, int(day_raw))
+            return _safe_date(tolerance_hours, int(groups[2]), month, int(day_raw))
     return None
 
 
-def _stated_date(verdicts: list[LineVerdict], body_start: int) -> datetime | None:
+def _stated_date(verdicts: list[LineVerdict], body_start: int, tolerance_hours: float) -> datetime | None:
     """The article's date as the text states it, looking only where a date dates the story:
     the lead image's caption stamp, a line that starts with a date, or a dateline, all above
     (or at) the first story paragraph. Dates inside later captions and paragraphs describe
@@ -146,18 +146,18 @@ def _stated_date(verdicts: list[LineVerdict], body_start: int) -> datetime | Non
         stamp = caption_stamp_date(verdict.text)
         if stamp:
             day, month, year = stamp
-            found = _safe_date(year, month, day)
+            found = _safe_date(tolerance_hours, year, month, day)
             if found:
                 return found
     for verdict in top:
         line = verdict.text
         words = len(line.split())
-        found = _date_in(line, anchored=True)
+        found = _date_in(line, anchored=True, tolerance_hours=tolerance_hours)
         if found:
             return found
         rest = _DATELINE_PREFIX_RE.sub("", line, count=1)
         if rest != line and words <= 12:
-            found = _date_in(rest, anchored=True)
+            found = _date_in(rest, anchored=True, tolerance_hours=tolerance_hours)
             if found:
                 return found
     return None
@@ -185,8 +185,11 @@ def _prepare(text: str) -> str:
     return unicodedata.normalize("NFC", strip_controls(text))
 
 
-def extract_text_dump(text: str) -> ExtractedDoc:
-    """Title, byline, standfirst, date, language and clean body of one plain-text dump."""
+def extract_text_dump(text: str, *, tolerance_hours: float) -> ExtractedDoc:
+    """Title, byline, standfirst, date, language and clean body of one plain-text dump.
+
+    ``tolerance_hours``: how far in the future a stated date may lie (``Settings.future_tolerance_hours``).
+    """
     text = _prepare(text)
     lines = text.split("\n")
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
@@ -204,7 +207,7 @@ def extract_text_dump(text: str) -> ExtractedDoc:
 
     verdicts = classify(rest, title=title, text_mode=True)
     body_start = _body_start(verdicts)
-    published = _stated_date(verdicts, body_start)
+    published = _stated_date(verdicts, body_start, tolerance_hours)
 
     kept: list[str] = []
     for pos, verdict in enumerate(verdicts):

@@ -591,19 +591,3 @@ class Fetcher:
                     raise PipelineError(Reason.TOO_LARGE, f"body exceeds {cap} bytes (decoded): {url}")
         return bytes(body)
 
-
-def fetch_sync(
-    url: str,
-    settings: Settings | None = None,
-    *,
-    kind: Kind = "page",
-    etag: str | None = None,
-    last_modified: str | datetime | None = None,
-) -> FetchResult:
-    """One-off blocking fetch for the CLI (starts its own event loop)."""
-
-    async def _run() -> FetchResult:
-        async with Fetcher(settings) as fetcher:
-            return await fetcher.fetch(url, kind=kind, etag=etag, last_modified=last_modified)
-
-    return asyncio.run(_run())

@@ -7,7 +7,7 @@ wrapped in an IPv6 form that reaches IPv4 (mapped, 6to4, NAT64) — the URL is r
 every address (not just the first) stops a hostname that mixes public and private answers.
 
 ``allow_private=True`` (tests, intranet deployments) skips only the address policy; scheme and
-URL-shape checks always apply.  The HTTP layer re-applies :func:`resolve_and_check_async` at
+URL-shape checks always apply.  The HTTP layer applies :func:`resolve_and_check_async` at
 connect time and connects to the checked address, so DNS rebinding between check and connect
 does not slip through.
 """
@@ -26,7 +26,6 @@ from schemas.failures import PipelineError, Reason
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 #: ``(host, port) -> addresses``; injectable so tests can fake DNS answers.
-Resolver = Callable[[str, int], Sequence[str]]
 AsyncResolver = Callable[[str, int], Awaitable[Sequence[str]]]
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
@@ -121,11 +120,6 @@ def _addresses_from_getaddrinfo(infos: Sequence[tuple]) -> list[str]:
     return seen
 
 
-def resolve(host: str, port: int) -> list[str]:
-    """Default blocking resolver (system getaddrinfo)."""
-    return _addresses_from_getaddrinfo(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-
-
 async def resolve_async(host: str, port: int) -> list[str]:
     """Default resolver that runs getaddrinfo off the event loop."""
     loop = asyncio.get_running_loop()
@@ -153,24 +147,11 @@ def _dns_error(host: str, exc: BaseException) -> PipelineError:
     return PipelineError(Reason.DNS_ERROR, f"cannot resolve {host}: {exc}")
 
 
-def resolve_and_check(
-    host: str, port: int, *, allow_private: bool, resolver: Resolver | None = None
-) -> list[IPAddress]:
-    """Resolve ``host`` and apply the address policy; returns the addresses that may be used."""
-    literal = parse_ip_literal(host)
-    if literal is not None:
-        return _check_addresses(host, [str(literal)], allow_private=allow_private)
-    try:
-        addresses = (resolver or resolve)(host, port)
-    except (OSError, UnicodeError) as exc:
-        raise _dns_error(host, exc) from None
-    return _check_addresses(host, addresses, allow_private=allow_private)
-
-
 async def resolve_and_check_async(
     host: str, port: int, *, allow_private: bool, resolver: AsyncResolver | None = None
 ) -> list[IPAddress]:
-    """Async twin of :func:`resolve_and_check` (DNS never blocks the event loop)."""
+    """Resolve ``host`` off the event loop and apply the address policy; returns the addresses
+    that may be used."""
     literal = parse_ip_literal(host)
     if literal is not None:
         return _check_addresses(host, [str(literal)], allow_private=allow_private)
@@ -181,16 +162,8 @@ async def resolve_and_check_async(
     return _check_addresses(host, addresses, allow_private=allow_private)
 
 
-def check_url(url: str, *, allow_private: bool, resolver: Resolver | None = None) -> None:
-    """Raise ``PipelineError`` unless ``url`` is http(s) and (unless allowed) resolves only publicly."""
-    _, host, port = split_url(url)
-    if allow_private:
-        return
-    resolve_and_check(host, port, allow_private=False, resolver=resolver)
-
-
 async def check_url_async(url: str, *, allow_private: bool, resolver: AsyncResolver | None = None) -> None:
-    """Async variant of :func:`check_url` using ``loop.getaddrinfo``."""
+    """Raise ``PipelineError`` unless ``url`` is http(s) and (unless allowed) resolves only publicly."""
     _, host, port = split_url(url)
     if allow_private:
         return

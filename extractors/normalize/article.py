@@ -4,7 +4,7 @@ Precedence rules, chosen so the same story gives the same record whatever path i
 
 * **URL**: the canonical form of the page URL; a page's ``rel=canonical`` replaces it only when it
   points to the same site (a syndicated copy must not claim another publisher's identity).
-  Archive records without a real URL keep their ``urn:newsflow:…`` pseudo-URL.
+  Archive records without a real URL keep their pseudo-URL (``urls.PSEUDO_URL_PREFIX``).
 * **Text**: the extracted page text; when it is empty the feed's full content, then its summary
   (``text_source="feed"``); nothing at all is ``NO_TEXT``. A block/paywall page is ``BLOCK_PAGE``.
 * **Date**: the feed's date (publisher metadata meant for machines), else the page's HTML
@@ -18,13 +18,12 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from extractors.normalize.dates import normalize_date
-from extractors.normalize.urls import article_id_for, canonicalize_url, same_site, site_key
-from extractors.sources.feeds import plain_text, strip_control_chars
+from extractors.normalize.text import plain_text, strip_controls, unique_casefold
+from extractors.normalize.urls import article_id_for, canonicalize_url, is_pseudo_url, same_site, site_key
 from schemas.failures import PipelineError, Reason
 from schemas.records import (
     Article,
@@ -36,13 +35,8 @@ from schemas.records import (
     utcnow,
 )
 
-if TYPE_CHECKING:
-    from schemas.settings import Settings
+__all__ = ["build_article", "content_hash", "truncate", "word_count"]
 
-__all__ = ["PSEUDO_URL_PREFIX", "build_article", "content_hash", "truncate", "word_count"]
-
-#: Archive records without a URL are identified by ``urn:newsflow:archive:<hash>``.
-PSEUDO_URL_PREFIX = "urn:newsflow:"
 SUMMARY_MAX_CHARS = 600
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # A word: a run of letters/digits (apostrophes and hyphens inside are part of it); every CJK
@@ -76,21 +70,14 @@ def _line(value: str | None) -> str | None:
 
 
 def _dedupe(values: list[str]) -> list[str]:
-    seen: set[str] = set()
-    out: list[str] = []
-    for value in values:
-        clean = plain_text(value)
-        if clean and clean.casefold() not in seen:
-            seen.add(clean.casefold())
-            out.append(clean)
-    return out
+    return unique_casefold(plain_text(v) for v in values)
 
 
 def _clean_body(text: str | None) -> str:
     """Normalise a body: no control chars, trimmed lines, at most one blank line in a row."""
     if not text:
         return ""
-    lines = [" ".join(line.split()) for line in strip_control_chars(text).split("\n")]
+    lines = [" ".join(line.split()) for line in strip_controls(text).split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
@@ -98,7 +85,7 @@ def _choose_url(url: str, doc: ExtractedDoc | None) -> str:
     canonical = canonicalize_url(url)
     if canonical is None:
         stripped = url.strip() if isinstance(url, str) else ""
-        if stripped.startswith(PSEUDO_URL_PREFIX) and stripped.isprintable() and " " not in stripped:
+        if is_pseudo_url(stripped):
             return stripped
         raise PipelineError(Reason.INVALID_URL, f"not an http(s) URL: {str(url)[:200]!r}")
     if doc is not None and doc.canonical_url:
@@ -153,7 +140,7 @@ def build_article(
     archive_path: str | None = None,
     archive_record: str | None = None,
     source: str | None = None,
-    settings: Settings | None = None,
+    tolerance_hours: float,
 ) -> Article:
     """One validated ``Article`` or ``PipelineError`` (INVALID_URL, BLOCK_PAGE, NO_TEXT, INVALID_RECORD)."""
     canonical = _choose_url(url, doc)
@@ -173,8 +160,7 @@ def build_article(
     raw_summary = (_clean_body(doc.summary) if doc else "") or (_clean_body(entry.summary) if entry else "")
     summary = truncate(" ".join(raw_summary.split())) if raw_summary else None
     tags = _dedupe([*(doc.tags if doc else []), *(entry.tags if entry else [])])
-    tolerance = settings.future_tolerance_hours if settings is not None else 24.0
-    published_at, published_source = _choose_date(entry, doc, tolerance)
+    published_at, published_source = _choose_date(entry, doc, tolerance_hours)
     site = (
         _line(source)
         or (_line(doc.site_name) if doc else None)

@@ -124,9 +124,17 @@ def _parse_dateutil(text: str) -> datetime | None:
     return a
 
 
-def parse_date(value: object) -> datetime | None:
-    """Parse ``value`` into an aware UTC datetime without the window checks; never raises."""
+def parse_date(value: object, *, epoch: bool = False) -> datetime | None:
+    """Parse ``value`` into an aware UTC datetime without the window checks; never raises.
+
+    With ``epoch=True`` (archive exports) a number is also accepted: a Unix epoch in seconds, or in
+    milliseconds when its magnitude is above 1e11 (exports write both).
+    """
     try:
+        if isinstance(value, bool):
+            return None
+        if epoch and isinstance(value, int | float):
+            return datetime.fromtimestamp(float(value) / (1000.0 if abs(value) > 1e11 else 1.0), UTC)
         if isinstance(value, datetime):
             parsed: datetime | None = value
         elif isinstance(value, date):
@@ -138,14 +146,16 @@ def parse_date(value: object) -> datetime | None:
         else:
             return None
         return _to_utc(parsed) if parsed is not None else None
-    except (ValueError, OverflowError, TypeError, ArithmeticError, LookupError):
+    except (ValueError, OverflowError, TypeError, ArithmeticError, LookupError, OSError):
         return None
 
 
-def normalize_date(
-    value: object, *, now: datetime | None = None, tolerance_hours: float = 24.0
-) -> datetime | None:
-    """Apply the date policy (module docstring) to ``value``; ``None`` means unknown."""
+def normalize_date(value: object, *, tolerance_hours: float, now: datetime | None = None) -> datetime | None:
+    """Apply the date policy (module docstring) to ``value``; ``None`` means unknown.
+
+    ``tolerance_hours`` is always passed by the caller (``Settings.future_tolerance_hours``), so no
+    path can silently fall back to another window.
+    """
     result = parse_date(value)
     if result is None:
         return None

@@ -39,15 +39,32 @@ from urllib.parse import unquote, urljoin, urlsplit
 import idna
 
 __all__ = [
+    "PSEUDO_URL_PREFIX",
     "TRACKING_PARAMS",
     "TRACKING_PREFIXES",
+    "archive_pseudo_url",
     "article_id_for",
     "canonicalize_url",
     "host_of",
+    "is_pseudo_url",
     "registrable_part",
     "same_site",
     "site_key",
 ]
+
+#: The one pseudo-URL scheme: an archive record without a real URL is ``urn:newsflow:archive:<record id>``.
+PSEUDO_URL_PREFIX = "urn:newsflow:archive:"
+
+
+def archive_pseudo_url(record_id: str) -> str:
+    """The pseudo-URL that stands for an archive record without a URL of its own."""
+    return f"{PSEUDO_URL_PREFIX}{record_id}"
+
+
+def is_pseudo_url(url: str) -> bool:
+    """True for a well-formed pseudo-URL (printable, no spaces) in the one scheme."""
+    return url.startswith(PSEUDO_URL_PREFIX) and url.isprintable() and " " not in url
+
 
 #: Query parameter names (lowercase) that only track campaigns/clicks and never select content.
 TRACKING_PARAMS: frozenset[str] = frozenset(

@@ -17,9 +17,8 @@ already loaded.
 
 Dates: a JSONL ``published_at`` is parsed into ``published_at`` (the flow may re-apply the
 project date policy to ``published_at_raw``). A WARC-Date is *when the page was captured*,
-not when the story was published: it is exposed as ``fetched_at`` (and its raw string in
-``published_at_raw`` for traceability) while ``published_at`` stays ``None``; the flow uses
-it only as the article's ``fetched_at``.
+not when the story was published: it is exposed as ``fetched_at`` only, while
+``published_at`` and ``published_at_raw`` stay ``None``.
 """
 
 from __future__ import annotations
@@ -36,17 +35,18 @@ import zlib
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from extractors.normalize.dates import parse_date
+from extractors.normalize.text import decode_bytes
+from extractors.normalize.urls import archive_pseudo_url
 from schemas.failures import Reason
 
 Kind = Literal["text", "html", "jsonl", "warc"]
 
 DEFAULT_MAX_RECORD_BYTES = 20 * 2**20
-URN_PREFIX = "urn:newsflow:archive:"
 
 _HEAD_BYTES = 64 * 1024  # how much of a file (decompressed) content sniffing looks at
 _PAYLOAD_CHARS = 2000  # how much of an offending line a problem carries
@@ -242,7 +242,7 @@ def _classify(path: Path) -> _Classified:
 
 def record_url(rec: ArchiveRecord) -> str:
     """The record's URL, or a stable pseudo-URL for records that have none (text dumps)."""
-    return rec.url or f"{URN_PREFIX}{rec.record_id}"
+    return rec.url or archive_pseudo_url(rec.record_id)
 
 
 def make_record_id(kind: str, url: str | None, content: bytes) -> str:
@@ -256,84 +256,9 @@ def make_record_id(kind: str, url: str | None, content: bytes) -> str:
     return digest.hexdigest()[:32]
 
 
-_LATIN_SINGLE_BYTE = {
-    "cp1250",
-    "cp1252",
-    "latin_1",
-    "iso8859_2",
-    "iso8859_15",
-    "iso8859_9",
-    "cp1254",
-    "mac_roman",
-}
-
-
 def decode_text(data: bytes) -> str:
-    """Decode a plain-text dump: BOM, then UTF-8, then a detected legacy charset.
-
-    charset detection is unreliable between Latin single-byte code pages, so when the
-    detector lands on one of those and cp1252 decodes the bytes, cp1252 (the usual legacy
-    encoding of Western news text) wins. NUL characters are dropped, line ends unified.
-    """
-    for bom, codec in (
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if data.startswith(bom):
-            text = data.decode(codec if codec != "utf-8" else "utf-8-sig", errors="replace")
-            break
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = _decode_legacy(data)
-    return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _decode_legacy(data: bytes) -> str:
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    encoding = codecs.lookup(best.encoding).name.replace("-", "_") if best is not None else None
-    if encoding is None or encoding in _LATIN_SINGLE_BYTE:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            pass
-    if best is not None:
-        return str(best)
-    return data.decode("cp1252", errors="replace")
-
-
-def estimate_total(paths: Iterable[Path]) -> int | None:
-    """Expected record count for a progress bar, or ``None`` when it is not cheap to know.
-
-    Single-document files count one each and plain JSONL files count their lines; gzipped
-    JSONL and WARC files would need a full read, so their presence gives ``None``.
-    """
-    total = 0
-    for path in discover(paths):
-        classified = _classify(path)
-        if classified.kind == "warc" or (classified.kind == "jsonl" and classified.gzipped):
-            return None
-        if classified.kind == "jsonl":
-            total += _count_lines(path)
-        else:
-            total += 1
-    return total
-
-
-def _count_lines(path: Path) -> int:
-    count = 0
-    last = b"\n"
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
-    return count + (0 if last == b"\n" else 1)
+    """Decode a plain-text dump with the one charset decoder; line ends unified."""
+    return decode_bytes(data).replace("\r\n", "\n").replace("\r", "\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,40 +453,12 @@ def _jsonl_record(where: str, lineno: int, line: bytes) -> ArchiveRecord | Archi
         html=html_bytes,
         text=text_clean,
         title=fields["title"],
-        published_at=parse_datetime(raw_date),
+        published_at=parse_date(raw_date, epoch=True),
         published_at_raw=None if raw_date is None else str(raw_date),
         source=fields["source"],
         # the HTML was a JSON string and is now UTF-8 whatever its <meta charset> says
         content_type="text/html; charset=utf-8" if html_bytes else None,
     )
-
-
-def parse_datetime(value: object) -> datetime | None:
-    """ISO 8601, RFC 2822 or a Unix epoch (s or ms) → UTC-aware; naive values are UTC."""
-    parsed: datetime | None = None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        seconds = float(value) / (1000.0 if abs(value) > 1e11 else 1.0)
-        try:
-            return datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if not isinstance(value, str) or not value.strip():
-        return None
-    raw = value.strip()
-    try:
-        parsed = datetime.fromisoformat(raw)
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(raw)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 # --------------------------------------------------------------------------------------------
@@ -789,8 +686,7 @@ def _warc_item(
         url=url,
         html=body,
         published_at=None,
-        published_at_raw=warc_date,
         content_type=content_type or None,
         http_headers=_headers_dict(record.http_headers.headers),
-        fetched_at=parse_datetime(warc_date) if warc_date else None,
+        fetched_at=parse_date(warc_date, epoch=True) if warc_date else None,
     )

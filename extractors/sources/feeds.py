@@ -1,4 +1,4 @@
-"""Feed lists (YAML, OPML) and feed documents (RSS 0.9x/2.0, RSS 1.0/RDF, Atom) → models.
+"""Feed documents (RSS 0.9x/2.0, RSS 1.0/RDF, Atom) → models (feed lists: ``sources/feedlist.py``).
 
 Why this module is defensive: feed bodies are hostile input. ``parse_feed`` hands feedparser the
 *bytes* wrapped in a stream (a bare ``bytes``/``str`` argument makes feedparser try to open it
@@ -16,367 +16,39 @@ in its spec; publishers who emit them mean their website, so they resolve agains
 
 from __future__ import annotations
 
-import codecs
 import hashlib
-import html
 import io
-import os
 import re
-import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-import yaml
-from lxml import etree
-from lxml import html as lxml_html
 from pydantic import ValidationError
 
 from extractors.normalize.dates import normalize_date
+from extractors.normalize.text import (
+    decode_mixed_utf8,
+    mostly_utf8,
+    one_line,
+    plain_text,
+    strip_controls,
+    unique_casefold,
+)
 from extractors.normalize.urls import canonicalize_url
 from schemas.failures import PipelineError, Reason
-from schemas.records import FeedEntry, FeedSpec, ParsedFeed
-from schemas.settings import ConfigError
+from schemas.records import FeedEntry, ParsedFeed
 
 __all__ = [
     "author_name",
     "body_hash",
-    "feed_key",
-    "import_opml",
-    "load_feed_list",
-    "merge_feed_specs",
     "parse_feed",
-    "parse_opml",
-    "plain_text",
-    "save_feed_list",
-    "strip_control_chars",
 ]
-
-# ---------------------------------------------------------------------------------------------
-# Plain text
-# ---------------------------------------------------------------------------------------------
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-_C1 = re.compile(r"[\x80-\x9f]")
-_MARKUP_HINT = re.compile(r"<[A-Za-z/!?]|&(?:#\d+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]{1,31});")
-_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math", "head")
-_BLOCK_TAGS = (
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
-    "tr", "table", "section", "article", "header", "footer", "figure", "figcaption", "dd", "dt", "hr",
-)  # fmt: skip
-
-
-def _c1_to_cp1252(match: re.Match[str]) -> str:
-    """C1 controls in text are almost always cp1252 bytes decoded as latin-1 (``\\x92`` → ’)."""
-    try:
-        return bytes([ord(match.group())]).decode("cp1252")
-    except UnicodeDecodeError:
-        return ""
-
-
-def strip_control_chars(text: str) -> str:
-    """Remove NUL, C0/C1 controls (except newline/tab), lone surrogates and non-characters."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", " ").replace("\x0c", " ")
-    text = _C1.sub(_c1_to_cp1252, text)
-    return _CONTROL.sub("", text)
-
-
-def _strip_markup(text: str, multiline: bool) -> str:
-    try:
-        root = lxml_html.fragment_fromstring(text, create_parent="div")
-    except (etree.LxmlError, ValueError, TypeError):
-        return re.sub(r"<[^>]*>", " ", text)
-    etree.strip_elements(root, *_DROP_TAGS, etree.Comment, etree.ProcessingInstruction, with_tail=False)
-    if multiline:
-        for el in root.iter(*_BLOCK_TAGS):
-            el.text = "\n" + (el.text or "")
-            el.tail = "\n" + (el.tail or "")
-    else:
-        for el in root.iter(*_BLOCK_TAGS):
-            el.tail = " " + (el.tail or "")
-    return str(root.text_content())
-
-
-def _collapse(text: str, multiline: bool) -> str:
-    if not multiline:
-        return " ".join(text.split())
-    lines = (" ".join(line.split()) for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
-def plain_text(value: object, *, multiline: bool = False) -> str:
-    """Markup-free, entity-free, control-free text with collapsed whitespace.
-
-    Double-escaped markup (``&amp;lt;b&amp;gt;``) is common in feeds, so stripping repeats (at most
-    three rounds) while the result still looks like markup. ``multiline`` keeps one line per block.
-    """
-    if value is None:
-        return ""
-    text = strip_control_chars(str(value))
-    for _ in range(3):
-        if not _MARKUP_HINT.search(text):
-            break
-        if "<" in text:
-            text = _strip_markup(text, multiline)
-        text = strip_control_chars(_ENTITY.sub(lambda m: html.unescape(m.group()), text))
-    return _collapse(text, multiline)
 
 
 def _opt_text(value: object, *, multiline: bool = False) -> str | None:
     return plain_text(value, multiline=multiline) or None
-
-
-def _dedupe(values: Iterable[str]) -> list[str]:
-    seen: set[str] = set()
-    out: list[str] = []
-    for value in values:
-        key = value.casefold()
-        if value and key not in seen:
-            seen.add(key)
-            out.append(value)
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Feed lists: feeds.yaml and OPML
-# ---------------------------------------------------------------------------------------------
-
-_FEED_KEYS = frozenset({"url", "name", "tags", "disabled"})
-
-
-def _one_line(text: object, limit: int = 200) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def feed_key(url: str) -> str:
-    """Identity of a feed URL for de-duplication (its canonical form, else the stripped text)."""
-    return canonicalize_url(url) or url.strip()
-
-
-def _feed_url(raw: object, where: str) -> str:
-    if not isinstance(raw, str) or not raw.strip():
-        raise ConfigError(f"{where}: entry has no 'url'")
-    url = raw.strip()
-    if url.lower().startswith("feed:"):  # feed://host/x and feed:https://host/x
-        rest = url[5:]
-        url = rest if rest.lower().startswith(("http://", "https://")) else "http:" + rest
-    if not url.lower().startswith(("http://", "https://")) or canonicalize_url(url) is None:
-        raise ConfigError(f"{where}: url {_one_line(repr(raw), 120)} is not an http(s) URL")
-    return url
-
-
-def _tags(raw: object, where: str) -> list[str]:
-    if raw is None:
-        return []
-    items = [raw] if isinstance(raw, str) else raw
-    if not isinstance(items, list) or not all(isinstance(t, str | int | float) for t in items):
-        raise ConfigError(f"{where}: 'tags' must be a string or a list of strings")
-    return _dedupe(plain_text(t) for t in items)
-
-
-def _spec_from_entry(entry: object, where: str) -> FeedSpec:
-    if isinstance(entry, str):
-        return FeedSpec(url=_feed_url(entry, where))
-    if not isinstance(entry, Mapping):
-        raise ConfigError(
-            f"{where}: expected a URL string or a mapping with 'url', got {type(entry).__name__}"
-        )
-    unknown = sorted(str(k) for k in entry if k not in _FEED_KEYS)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: disabled, name, tags, url)")
-    name = entry.get("name")
-    if name is not None and not isinstance(name, str | int | float):
-        raise ConfigError(f"{where}: 'name' must be a string")
-    disabled = entry.get("disabled", False)
-    if not isinstance(disabled, bool):
-        raise ConfigError(f"{where}: 'disabled' must be true or false")
-    return FeedSpec(
-        url=_feed_url(entry.get("url"), where),
-        name=_opt_text(name) if name is not None else None,
-        tags=_tags(entry.get("tags"), where),
-        enabled=not disabled,
-    )
-
-
-def merge_feed_specs(
-    existing: Sequence[FeedSpec], new: Iterable[FeedSpec]
-) -> tuple[list[FeedSpec], list[FeedSpec]]:
-    """(merged list, specs actually added): existing entries win, duplicates by canonical URL."""
-    merged = list(existing)
-    seen = {feed_key(s.url) for s in merged}
-    added: list[FeedSpec] = []
-    for spec in new:
-        key = feed_key(spec.url)
-        if key in seen:
-            continue
-        seen.add(key)
-        merged.append(spec)
-        added.append(spec)
-    return merged, added
-
-
-def _dedupe_specs(specs: Iterable[FeedSpec]) -> list[FeedSpec]:
-    """First occurrence wins; later duplicates contribute their name (if missing) and tags."""
-    by_key: dict[str, FeedSpec] = {}
-    for spec in specs:
-        key = feed_key(spec.url)
-        prior = by_key.get(key)
-        if prior is None:
-            by_key[key] = spec
-        else:
-            by_key[key] = prior.model_copy(
-                update={"name": prior.name or spec.name, "tags": _dedupe([*prior.tags, *spec.tags])}
-            )
-    return list(by_key.values())
-
-
-def load_feed_list(path: str | os.PathLike[str], *, include_disabled: bool = False) -> list[FeedSpec]:
-    """Read ``feeds.yaml`` (``feeds:`` list of URL strings or ``{url, name?, tags?, disabled?}``).
-
-    Feeds marked ``disabled: true`` are left out unless ``include_disabled`` (for editing the list).
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: feeds file not found") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({_one_line(exc.reason)} at byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read feeds file ({_one_line(exc.strerror or exc)})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or exc
-        raise ConfigError(f"{path}: malformed YAML{where}: {_one_line(problem)}") from None
-    if not isinstance(data, Mapping):
-        got = "an empty file" if data is None else f"a {type(data).__name__}"
-        raise ConfigError(f"{path}: expected a mapping with a 'feeds:' list, got {got}")
-    if "feeds" not in data:
-        raise ConfigError(f"{path}: missing key 'feeds'")
-    feeds = data["feeds"]
-    if feeds is None:
-        return []
-    if not isinstance(feeds, list):
-        raise ConfigError(f"{path}: 'feeds' must be a list, got a {type(feeds).__name__}")
-    try:
-        specs = [_spec_from_entry(entry, f"{path}: feeds[{i}]") for i, entry in enumerate(feeds)]
-    except ValidationError as exc:  # pragma: no cover - guarded by the checks above
-        raise ConfigError(f"{path}: invalid feed entry: {_one_line(exc.errors()[0]['msg'])}") from None
-    specs = _dedupe_specs(specs)
-    return specs if include_disabled else [s for s in specs if s.enabled]
-
-
-def save_feed_list(path: str | os.PathLike[str], specs: Iterable[FeedSpec]) -> None:
-    """Write specs as ``feeds.yaml`` atomically (temp file + rename), so a crash never truncates it."""
-    path = Path(path)
-    rows: list[dict[str, Any]] = []
-    for spec in specs:
-        row: dict[str, Any] = {"url": spec.url}
-        if spec.name:
-            row["name"] = spec.name
-        if spec.tags:
-            row["tags"] = list(spec.tags)
-        if not spec.enabled:
-            row["disabled"] = True
-        rows.append(row)
-    text = yaml.safe_dump({"feeds": rows}, sort_keys=False, allow_unicode=True, width=1000)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot write feeds file ({_one_line(exc.strerror or exc)})") from None
-
-
-def _attr(el: etree._Element, name: str) -> str | None:
-    """Attribute lookup ignoring case (exporters write ``xmlUrl``, ``xmlurl``, ``XMLURL``)."""
-    wanted = name.lower()
-    for key, value in el.attrib.items():
-        if str(key).lower() == wanted:
-            return str(value)
-    return None
-
-
-def _category_tags(raw: str | None) -> list[str]:
-    """OPML ``category="/News/World,Tech"`` → ``["News", "World", "Tech"]``."""
-    if not raw:
-        return []
-    return [seg.strip() for part in raw.split(",") for seg in part.split("/") if seg.strip()]
-
-
-def parse_opml(data: bytes, *, source: str = "OPML") -> list[FeedSpec]:
-    """Feeds in an OPML document: every outline with ``xmlUrl``; folder names and categories → tags.
-
-    Parsed with entity resolution, DTD loading and network access disabled, and documents that
-    declare entities are refused outright, so no OPML can expand or fetch anything.
-    """
-    if not data or not data.strip():
-        raise ConfigError(f"{source}: malformed OPML: empty document")
-    if _ENTITY_DECL_HINT.search(data[:65536]):
-        raise ConfigError(f"{source}: malformed OPML: entity declarations are not allowed")
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
-    )
-    try:
-        root = etree.fromstring(data, parser=parser)
-    except etree.XMLSyntaxError as exc:
-        line = f" at line {exc.lineno}" if getattr(exc, "lineno", None) else ""
-        raise ConfigError(f"{source}: malformed OPML{line}: {_one_line(exc.msg or exc)}") from None
-    except (etree.LxmlError, ValueError) as exc:
-        raise ConfigError(f"{source}: malformed OPML: {_one_line(exc)}") from None
-    if root is None or not isinstance(root.tag, str) or etree.QName(root).localname.lower() != "opml":
-        raise ConfigError(f"{source}: malformed OPML: root element is not <opml>")
-    body = next(
-        (c for c in root if isinstance(c.tag, str) and etree.QName(c).localname.lower() == "body"), None
-    )
-    if body is None:
-        raise ConfigError(f"{source}: malformed OPML: no <body> element")
-    specs: list[FeedSpec] = []
-
-    def walk(parent: etree._Element, folders: list[str]) -> None:
-        for el in parent:
-            if not isinstance(el.tag, str) or etree.QName(el).localname.lower() != "outline":
-                continue
-            label = _opt_text(_attr(el, "text")) or _opt_text(_attr(el, "title"))
-            xml_url = _attr(el, "xmlUrl")
-            tags = _dedupe([*folders, *(plain_text(t) for t in _category_tags(_attr(el, "category")))])
-            if xml_url is not None and xml_url.strip():
-                where = f"{source}: outline {_one_line(repr(label or xml_url), 80)}"
-                specs.append(FeedSpec(url=_feed_url(xml_url, where), name=label, tags=[t for t in tags if t]))
-            if len(el):
-                walk(el, [*folders, label] if label and xml_url is None else folders)
-
-    walk(body, [])
-    return _dedupe_specs(specs)
-
-
-def import_opml(opml_path: str | os.PathLike[str], feeds_path: str | os.PathLike[str]) -> list[FeedSpec]:
-    """Merge an OPML file's feeds into ``feeds.yaml`` (created if missing); returns those added."""
-    opml_path = Path(opml_path)
-    try:
-        data = opml_path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{opml_path}: cannot read OPML file ({_one_line(exc.strerror or exc)})") from None
-    new = parse_opml(data, source=str(opml_path))
-    existing = load_feed_list(feeds_path) if Path(feeds_path).exists() else []
-    merged, added = merge_feed_specs(existing, new)
-    if added or not Path(feeds_path).exists():
-        save_feed_list(feeds_path, merged)
-    return added
 
 
 # ---------------------------------------------------------------------------------------------
@@ -452,14 +124,14 @@ def _check_entities(body: bytes) -> None:
 def _bozo_text(exc: object) -> str:
     if exc is None:
         return "malformed feed"
-    return _one_line(f"{type(exc).__name__}: {exc}", 200)
+    return one_line(f"{type(exc).__name__}: {exc}", 200)
 
 
 def _http_url(raw: object, base: str | None) -> str | None:
     """An absolute http(s) URL for ``raw`` (resolved against ``base``), else ``None``."""
     if not isinstance(raw, str):
         return None
-    url = strip_control_chars(raw).strip()
+    url = strip_controls(raw).strip()
     url = re.sub(r"[\n\t]", "", url)
     if not url:
         return None
@@ -525,7 +197,7 @@ def _entry_authors(entry: Mapping[str, Any]) -> list[str]:
         names = [author_name(raw)]
     else:
         names = [author_name(a.get("name")) for a in details if isinstance(a.get("name"), str)]
-    return _dedupe(n for n in names if n)
+    return unique_casefold(n for n in names if n)
 
 
 def _entry_tags(entry: Mapping[str, Any]) -> list[str]:
@@ -535,7 +207,7 @@ def _entry_tags(entry: Mapping[str, Any]) -> list[str]:
             term = tag.get("term") or tag.get("label")
             if isinstance(term, str):
                 tags.append(plain_text(term))
-    return _dedupe(t for t in tags if t)[:50]
+    return unique_casefold(t for t in tags if t)[:50]
 
 
 def _year_in(raw: str, year: int) -> bool:
@@ -591,15 +263,6 @@ _CHARSET_DECL = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-
 _CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._-]+)", re.I)
 
 
-def _cp1252_for_bad_bytes(err: UnicodeError) -> tuple[str, int]:
-    assert isinstance(err, UnicodeDecodeError)
-    bad = err.object[err.start : err.end]
-    return bad.decode("cp1252", errors="replace").replace("\ufffd", ""), err.end
-
-
-codecs.register_error("newsflow_feed_cp1252", _cp1252_for_bad_bytes)
-
-
 def _repair_utf8(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
     """A UTF-8 feed with a few stray bytes stays UTF-8.
 
@@ -625,11 +288,9 @@ def _repair_utf8(body: bytes, content_type: str | None) -> tuple[bytes, str | No
         return body, content_type
     except UnicodeDecodeError:
         pass
-    text = body.decode("utf-8", errors="newsflow_feed_cp1252")
-    strict_len = len(body.decode("utf-8", errors="ignore"))
-    if len(text) - strict_len > max(8, len(text) // 200):  # many bad bytes: not UTF-8 after all
+    if not mostly_utf8(body):  # many bad bytes: not UTF-8 after all
         return body, content_type
-    fixed = text.encode("utf-8")
+    fixed = decode_mixed_utf8(body).encode("utf-8")
     if content_type:
         content_type = _CT_CHARSET.sub("charset=utf-8", content_type)
     return fixed, content_type
@@ -695,7 +356,7 @@ def _parse_feed(
         try:
             entries.append(_build_entry(raw, feed_url, link_base, now, tolerance_hours))
         except ValidationError as exc:
-            warnings.append(_one_line(f"entry {i} skipped: {exc.errors()[0]['msg']}"))
+            warnings.append(one_line(f"entry {i} skipped: {exc.errors()[0]['msg']}"))
     language = _opt_text(feed.get("language"))
     return ParsedFeed(
         feed_url=feed_url,

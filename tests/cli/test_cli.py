@@ -214,7 +214,7 @@ def test_feeds_remove_disable_enable_and_ingest_skips_disabled(tmp_path: Path) -
     assert "disabled: true" in feeds.read_text()
     # adding a feed keeps the disabled one disabled
     assert nf("feeds", "add", "https://d.example.org/rss", "--feeds", str(feeds)).returncode == 0
-    from extractors.sources.feeds import load_feed_list
+    from extractors.sources.feedlist import load_feed_list
 
     assert [s.url for s in load_feed_list(feeds)] == ["https://b.example.org/rss", "https://d.example.org/rss"]
     assert nf("feeds", "disable", "Beta", "--feeds", str(feeds)).returncode == 0
@@ -296,3 +296,46 @@ def test_export_search_report_from_the_cli(tmp_path: Path) -> None:
     assert rep.returncode == 0, rep.stderr
     assert "400 article(s), 5 outlet(s), 21 day(s)" in rep.stdout
     assert page.read_text().startswith("<!doctype html>")
+
+
+def test_a_staged_ingest_says_so_and_the_next_run_counts_it(tmp_path: Path) -> None:
+    from pytest_httpserver import HTTPServer
+
+    from tests.flows.site import article_page, load_stories, rss
+    from tests.reliability.helpers_r2 import hold_database
+
+    stories = load_stories()[:2]
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        base = server.url_for("/").rstrip("/")
+        server.expect_request("/robots.txt").respond_with_data("", status=404)
+        for s in stories:
+            server.expect_request(f"/news/{s['slug']}").respond_with_data(article_page(s), content_type="text/html")
+        server.expect_request("/feed.xml").respond_with_data(
+            rss([(s, f"{base}/news/{s['slug']}") for s in stories]), content_type="application/rss+xml")
+        feeds = tmp_path / "feeds.yaml"
+        feeds.write_text(f"feeds:\n  - url: {base}/feed.xml\n")
+        db = tmp_path / "data" / "news.duckdb"
+        _make_db(db)
+        env = {"NEWSFLOW_ALLOW_PRIVATE_NETWORKS": "true", "NEWSFLOW_PREFECT_PROBE": "false", "COLUMNS": "200"}
+        analyst = hold_database(db, "ro")
+        try:
+            first = nf("ingest", "--feeds", str(feeds), "--db", str(db), env=env, timeout=240)
+        finally:
+            analyst.release()
+        assert first.returncode == 0, first.stderr
+        assert "NOT LOADED" in first.stdout and "2 new article(s) are staged" in first.stdout, first.stdout
+        assert "load staged, not loaded (1 batch(es) waiting)" in first.stderr
+        waiting = nf("stats", "--db", str(db), env=env)
+        assert "1 batch(es) waiting since" in waiting.stdout and "2 articles" in waiting.stdout, waiting.stdout
+        second = nf("ingest", "--feeds", str(feeds), "--db", str(db), env=env, timeout=240)
+        assert second.returncode == 0, second.stderr
+        # nothing new on the feed, but the staged articles reached the database in this run: counted
+        assert "new articles: 2" in second.stdout and "2 from 1 staged batch(es)" in second.stdout, second.stdout
+        assert "NOT LOADED" not in second.stdout
+        after = json.loads(nf("stats", "--format", "json", "--db", str(db), env=env).stdout)
+        assert after["pending"]["batches"] == 0 and after["tables"]["articles"] == 2
+    finally:
+        server.clear()
+        server.stop()

@@ -438,18 +438,19 @@ def memory_probe(feeds: list[str], pages: list[str], warmup: str) -> dict[str, A
     """Run the real poll/fetch tasks (their plain functions) and report outcomes and RSS growth."""
     import resource
 
-    from flows.ingest import Candidate, fetch_pages, parse_feeds, poll_feeds
+    from flows.decisions import Candidate
+    from flows.ingest import fetch_pages, parse_feeds, poll_feeds
     from schemas.records import FeedEntry, FeedSpec
     from schemas.settings import load_settings
 
     settings = load_settings()
     # warm-up: the first fetch initialises httpx/anyio/ssl, which is not the body's cost
     poll_feeds.fn([FeedSpec(url=warmup)], {}, settings)
-    parse_feeds.fn(poll_feeds.fn([FeedSpec(url=warmup)], {}, settings))
+    parse_feeds.fn(poll_feeds.fn([FeedSpec(url=warmup)], {}, settings), settings.future_tolerance_hours)
     out: dict[str, Any] = {"maxrss_before_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
     with PeakSampler() as s:
         polls = poll_feeds.fn([FeedSpec(url=u) for u in feeds], {}, settings)
-        outcomes = parse_feeds.fn(polls)
+        outcomes = parse_feeds.fn(polls, settings.future_tolerance_hours)
     out["feeds"] = {o.spec.url: o.reason for o in outcomes}
     out["feed_growth"] = s.growth
     cands = [Candidate(article_id=f"{i:032d}", url=u, entry=FeedEntry(feed_url=warmup, link=u))

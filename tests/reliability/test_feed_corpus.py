@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from extractors.normalize.urls import article_id_for, canonicalize_url
-from flows.ingest import FeedOutcome, parse_feeds, poll_feeds
+from flows.decisions import FeedOutcome
+from flows.ingest import parse_feeds, poll_feeds
 from flows.jobs import PageJob, run_job
 from schemas.failures import Reason
 from schemas.records import FeedSpec, FeedState
@@ -111,7 +112,7 @@ def replay(server: LocalServer, paths: dict[str, Path], settings: Settings, *, s
                 result.entry_results.append((o.spec.url, str(entry.link), Reason.NO_LINK.value))
                 continue
             job = PageJob(key=article_id_for(link), url=link, origin="rss", run_id="corpus-replay",
-                          entry=entry, feed_url=o.spec.url)
+                          entry=entry, feed_url=o.spec.url, tolerance_hours=24.0)
             res = run_job(job)
             has_text = bool((entry.content or "").strip() or (entry.summary or "").strip())
             got = "article" if res.article is not None else res.reason.value if res.reason else None

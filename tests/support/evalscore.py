@@ -96,7 +96,7 @@ class PageScore:
 def score_page(item: tuple[str, str, list[str], list[str]]) -> PageScore:
     """Score one page of the trafilatura evaluation set ``(url, gz_path, with, without)``.
 
-    Both extractors get the same string from ``decode_html``; a page our path flags as
+    Both extractors get the same string from ``decode_bytes``; a page our path flags as
     blocked counts as an empty extraction (the pipeline would not store it). Top-level so a
     process pool can pickle it.
     """
@@ -104,12 +104,13 @@ def score_page(item: tuple[str, str, list[str], list[str]]) -> PageScore:
 
     import trafilatura
 
-    from extractors.content.html_extract import decode_html, extract_html
+    from extractors.content.html_extract import extract_html
+    from extractors.normalize.text import decode_bytes
 
     url, path, with_, without = item
     with gzip.open(path, "rb") as handle:
-        html = decode_html(handle.read(), None)
+        html = decode_bytes(handle.read(), None)
     plain = trafilatura.extract(html, url=url)
-    doc = extract_html(html, url)
+    doc = extract_html(html, url, tolerance_hours=24.0)
     ours = "" if doc.blocked else doc.text
     return PageScore(url, score(plain, with_, without), score(ours, with_, without), doc.blocked)

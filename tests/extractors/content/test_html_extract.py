@@ -11,7 +11,8 @@ import trafilatura
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors.content.html_extract import decode_html, detect_block, extract_html
+from extractors.content.html_extract import detect_block, extract_html
+from extractors.normalize.text import decode_bytes
 
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
 URL = "https://www.coastal-courier.example/news/night-ferry-returns?utm_source=feed"
@@ -64,60 +65,60 @@ def _html(body: str, meta: str = "") -> str:
 
 def test_decode_follows_the_http_charset() -> None:
     raw = _html(TEXT).encode("cp1252")
-    assert TEXT in decode_html(raw, "text/html; charset=windows-1252")
+    assert TEXT in decode_bytes(raw, "text/html; charset=windows-1252")
 
 
 def test_decode_follows_meta_charset_and_http_equiv() -> None:
     raw = _html("Привет, мир", '<meta charset="windows-1251">').encode("cp1251")
-    assert "Привет, мир" in decode_html(raw, "text/html")
+    assert "Привет, мир" in decode_bytes(raw, "text/html")
     raw = _html("Привет, мир", '<meta http-equiv="Content-Type" content="text/html; charset=koi8-r">').encode(
         "koi8-r"
     )
-    assert "Привет, мир" in decode_html(raw, None)
+    assert "Привет, мир" in decode_bytes(raw, None)
 
 
 def test_decode_prefers_the_bom() -> None:
-    assert TEXT in decode_html(codecs.BOM_UTF8 + _html(TEXT).encode("utf-8"), "text/html; charset=iso-8859-1")
-    assert TEXT in decode_html(codecs.BOM_UTF16_LE + _html(TEXT).encode("utf-16-le"), None)
+    assert TEXT in decode_bytes(codecs.BOM_UTF8 + _html(TEXT).encode("utf-8"), "text/html; charset=iso-8859-1")
+    assert TEXT in decode_bytes(codecs.BOM_UTF16_LE + _html(TEXT).encode("utf-16-le"), None)
 
 
 def test_wrong_single_byte_declaration_with_utf8_bytes_gives_utf8() -> None:
     raw = _html(TEXT, '<meta charset="iso-8859-1">').encode("utf-8")
-    decoded = decode_html(raw, "text/html; charset=ISO-8859-1")
+    decoded = decode_bytes(raw, "text/html; charset=ISO-8859-1")
     assert TEXT in decoded
     assert "Ã" not in decoded and "â€" not in decoded
 
 
 def test_declared_utf8_that_is_really_cp1252_has_no_replacement_chars() -> None:
     raw = _html(TEXT, '<meta charset="utf-8">').encode("cp1252")
-    decoded = decode_html(raw, "text/html; charset=utf-8")
+    decoded = decode_bytes(raw, "text/html; charset=utf-8")
     assert "\ufffd" not in decoded
     assert TEXT in decoded
 
 
 def test_undeclared_legacy_bytes_are_detected() -> None:
     raw = _html("Le cœur de la forêt était très calme ce matin-là, déjà à l’aube." * 5).encode("cp1252")
-    decoded = decode_html(raw, None)
+    decoded = decode_bytes(raw, None)
     assert "\ufffd" not in decoded
     assert "forêt était très" in decoded
 
 
 def test_undeclared_cyrillic_bytes_are_not_read_as_western() -> None:
     raw = _html("Правительство утвердило новый бюджет города на следующий год. " * 5).encode("cp1251")
-    decoded = decode_html(raw, None)
+    decoded = decode_bytes(raw, None)
     assert "Правительство утвердило новый бюджет" in decoded
 
 
 def test_mostly_utf8_page_with_a_stray_legacy_byte() -> None:
     raw = _html("Grüße aus Köln " * 20).encode("utf-8") + b"<p>Preis: 5 \x80</p>"
-    decoded = decode_html(raw, "text/html; charset=utf-8")
+    decoded = decode_bytes(raw, "text/html; charset=utf-8")
     assert "\ufffd" not in decoded
     assert "Grüße aus Köln" in decoded and "5 €" in decoded
 
 
 def test_nul_characters_are_stripped() -> None:
-    assert "\x00" not in decode_html(_html("a\x00b").encode("utf-8"), None)
-    assert decode_html(b"", None) == ""
+    assert "\x00" not in decode_bytes(_html("a\x00b").encode("utf-8"), None)
+    assert decode_bytes(b"", None) == ""
 
 
 @settings(max_examples=60, deadline=None)
@@ -134,7 +135,7 @@ def test_declared_charset_round_trips(text: str, charset: str) -> None:
         raw = _html(text).encode(charset)
     except UnicodeEncodeError:
         return  # not representable in that charset
-    decoded = decode_html(raw, f"text/html; charset={charset}")
+    decoded = decode_bytes(raw, f"text/html; charset={charset}")
     assert "\ufffd" not in decoded
     if charset != "utf-16":
         # a single-byte declaration loses to bytes that are valid UTF-8, which is what such
@@ -158,7 +159,7 @@ def _not_utf8(raw: bytes) -> bool:
 
 @pytest.fixture(scope="module")
 def article():
-    return extract_html(_page("article_boilerplate.html"), URL, content_type="text/html; charset=utf-8")
+    return extract_html(_page("article_boilerplate.html"), URL, content_type="text/html; charset=utf-8", tolerance_hours=24.0)
 
 
 def test_story_kept_and_page_boilerplate_removed(article) -> None:
@@ -193,13 +194,13 @@ def test_metadata(article) -> None:
 
 
 def test_challenge_page_is_blocked() -> None:
-    doc = extract_html(_page("challenge.html"), "https://news.example.org/story")
+    doc = extract_html(_page("challenge.html"), "https://news.example.org/story", tolerance_hours=24.0)
     assert doc.blocked
     assert doc.block_reason and doc.block_reason.startswith("challenge")
 
 
 def test_paywall_page_is_blocked() -> None:
-    doc = extract_html(_page("paywall.html"), "https://ledger.example/city/water")
+    doc = extract_html(_page("paywall.html"), "https://ledger.example/city/water", tolerance_hours=24.0)
     assert doc.blocked
     assert doc.block_reason and doc.block_reason.startswith("paywall")
     assert doc.title == "Inside the race to rebuild the city's water network"
@@ -220,7 +221,7 @@ def _long_article(extra: str = "", title: str = "Security experts debate captcha
 def test_long_article_about_captchas_is_not_blocked() -> None:
     doc = extract_html(
         _long_article('<script src="https://www.google.com/recaptcha/api.js"></script>'),
-        "https://x.example/a",
+        "https://x.example/a", tolerance_hours=24.0,
     )
     assert not doc.blocked
     assert "Paragraph 11" in doc.text
@@ -228,7 +229,7 @@ def test_long_article_about_captchas_is_not_blocked() -> None:
 
 def test_access_denied_page_is_blocked() -> None:
     html = "<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1><p>You don't have permission to access this server.</p></body></html>"
-    doc = extract_html(html, "https://x.example/a")
+    doc = extract_html(html, "https://x.example/a", tolerance_hours=24.0)
     assert doc.blocked
 
 
@@ -246,7 +247,7 @@ def test_relative_canonical_og_url_fallback_and_url_date() -> None:
         for i in range(8)
     )
     html = f'<html><head><title>Harbour boats | Example Site</title><meta property="og:site_name" content="Example Site"><link rel="canonical" href="/2022/05/17/harbour"></head><body><article>{body}</article></body></html>'
-    doc = extract_html(html, "https://example.org/2022/05/17/harbour?ref=rss")
+    doc = extract_html(html, "https://example.org/2022/05/17/harbour?ref=rss", tolerance_hours=24.0)
     assert doc.canonical_url == "https://example.org/2022/05/17/harbour"
     assert doc.title == "Harbour boats"
     assert doc.published_at == datetime(2022, 5, 17, tzinfo=UTC)
@@ -254,7 +255,7 @@ def test_relative_canonical_og_url_fallback_and_url_date() -> None:
         '<link rel="canonical" href="/2022/05/17/harbour">',
         '<meta property="og:url" content="https://example.org/harbour">',
     )
-    assert extract_html(html, "https://example.org/x").canonical_url == "https://example.org/harbour"
+    assert extract_html(html, "https://example.org/x", tolerance_hours=24.0).canonical_url == "https://example.org/harbour"
 
 
 def test_language_detected_from_text_when_page_has_none() -> None:
@@ -265,14 +266,14 @@ def test_language_detected_from_text_when_page_has_none() -> None:
     )
     doc = extract_html(
         f"<html><head><title>Brücke</title></head><body><article>{body}</article></body></html>",
-        "https://x.example/",
+        "https://x.example/", tolerance_hours=24.0,
     )
     assert doc.language == "de"
 
 
 @pytest.mark.parametrize("junk", [b"", b"   ", b"\x00\x00", b"not html at all", b"<html></html>"])
 def test_garbage_input_gives_an_empty_document(junk: bytes) -> None:
-    doc = extract_html(junk, "https://x.example/")
+    doc = extract_html(junk, "https://x.example/", tolerance_hours=24.0)
     assert doc.text == "" or len(doc.text) < 30
 
 
@@ -281,7 +282,7 @@ def test_control_characters_are_stripped_from_fields() -> None:
         f"<p>Paragraph {i} about the budget\x07 that the council approved on Wednesday.</p>" for i in range(5)
     )
     doc = extract_html(
-        f"<html><head><title>Budget&#x1; approved&#xFFFF;</title></head><body>{body}</body></html>", URL
+        f"<html><head><title>Budget&#x1; approved&#xFFFF;</title></head><body>{body}</body></html>", URL, tolerance_hours=24.0
     )
     assert doc.title == "Budget approved"
     assert "\x07" not in doc.text and "Paragraph 4 about the budget that the council approved" in doc.text

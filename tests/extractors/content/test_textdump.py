@@ -18,11 +18,11 @@ DUMPS = Path(__file__).resolve().parents[2] / "fixtures" / "text_dumps"
 def _seed(prefix: str) -> ExtractedDoc:
     matches = sorted(SEED.glob(f"{prefix}_*.txt"))
     assert len(matches) == 1, f"seed file {prefix} missing from {SEED}"
-    return extract_text_dump(matches[0].read_text(encoding="utf-8"))
+    return extract_text_dump(matches[0].read_text(encoding="utf-8"), tolerance_hours=24.0)
 
 
 def _dump(name: str) -> ExtractedDoc:
-    return extract_text_dump((DUMPS / name).read_text(encoding="utf-8"))
+    return extract_text_dump((DUMPS / name).read_text(encoding="utf-8"), tolerance_hours=24.0)
 
 
 def _paragraphs(doc: ExtractedDoc) -> list[str]:
@@ -376,16 +376,16 @@ def test_dates_are_only_taken_from_the_text() -> None:
     undated = "A quiet headline\n\n" + "\n\n".join(
         ["The committee met on Monday and agreed to continue its work on the new plan for the harbour."] * 3
     )
-    doc = extract_text_dump(undated)
+    doc = extract_text_dump(undated, tolerance_hours=24.0)
     assert doc.published_at is None and doc.published_at_source is None
     dated = "A quiet headline\n\n03.04.2022\n\n" + "\n\n".join(
         ["The committee met on Monday and agreed to continue its work on the new plan for the harbour."] * 3
     )
-    assert extract_text_dump(dated).published_at == datetime(2022, 4, 3, tzinfo=UTC)
+    assert extract_text_dump(dated, tolerance_hours=24.0).published_at == datetime(2022, 4, 3, tzinfo=UTC)
     written = "A quiet headline\nPublished: February 29, 2020\n" + "\n".join(
         ["The committee met on Monday and agreed to continue its work on the new plan for the harbour."] * 3
     )
-    assert extract_text_dump(written).published_at == datetime(2020, 2, 29, tzinfo=UTC)
+    assert extract_text_dump(written, tolerance_hours=24.0).published_at == datetime(2020, 2, 29, tzinfo=UTC)
 
 
 def test_dates_inside_later_captions_do_not_date_the_article() -> None:
@@ -397,24 +397,24 @@ def test_dates_inside_later_captions_do_not_date_the_article() -> None:
             "The talks are expected to last three days and focus on trade routes and water rights.",
         ]
     )
-    assert extract_text_dump(text).published_at is None
+    assert extract_text_dump(text, tolerance_hours=24.0).published_at is None
 
 
 def test_future_or_impossible_dates_are_rejected() -> None:
     text = "Headline here now\n31.02.2021\nThe committee met on Monday and agreed to continue its work on the plan."
-    assert extract_text_dump(text).published_at is None
+    assert extract_text_dump(text, tolerance_hours=24.0).published_at is None
     text = "Headline here now\n01.01.2199\nThe committee met on Monday and agreed to continue its work on the plan."
-    assert extract_text_dump(text).published_at is None
+    assert extract_text_dump(text, tolerance_hours=24.0).published_at is None
 
 
 def test_empty_dump() -> None:
-    doc = extract_text_dump("\n\n  \n")
+    doc = extract_text_dump("\n\n  \n", tolerance_hours=24.0)
     assert doc.text == "" and doc.title is None
 
 
 def test_crlf_bom_and_nul_are_handled() -> None:
     text = "\ufeffA headline for the test\r\n\r\nThe committee met on Monday and agreed to continue its work.\x00\r\n"
-    doc = extract_text_dump(text)
+    doc = extract_text_dump(text, tolerance_hours=24.0)
     assert doc.title == "A headline for the test"
     assert doc.text == "The committee met on Monday and agreed to continue its work."
 
@@ -433,7 +433,7 @@ def test_menu_bar_above_the_story_and_byline_inside_it() -> None:
             '"This gives families certainty through the winter," said councillor Amy Ross.',
         ]
     )
-    doc = extract_text_dump(text)
+    doc = extract_text_dump(text, tolerance_hours=24.0)
     assert doc.authors == ["Jane Roe"]
     assert doc.text.split("\n\n")[0].startswith("The ferry operator has agreed")
     for word in ("Home", "Share", "By Jane Roe", "5 min read"):
@@ -443,7 +443,7 @@ def test_menu_bar_above_the_story_and_byline_inside_it() -> None:
 
 def test_control_characters_are_stripped_from_the_document() -> None:
     doc = extract_text_dump(
-        "Budget\x1b approved\ufffe\nThe council\x07 approved the budget on Wednesday evening."
+        "Budget\x1b approved\ufffe\nThe council\x07 approved the budget on Wednesday evening.", tolerance_hours=24.0
     )
     assert doc.title == "Budget approved"
     assert doc.text == "The council approved the budget on Wednesday evening."

@@ -22,7 +22,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from extractors.net import netguard
-from extractors.net.fetcher import Fetcher, FetchResult, _GuardedBackend, fetch_sync, parse_retry_after
+from extractors.net.fetcher import Fetcher, FetchResult, _GuardedBackend, parse_retry_after
 from schemas.failures import PipelineError, Reason
 from schemas.settings import DEFAULT_USER_AGENT, Settings
 
@@ -213,11 +213,6 @@ def test_usage_errors() -> None:
 )
 def test_bad_urls_fail_without_retry(url: str, reason: Reason) -> None:
     assert fetch_error(make_settings(retries=3, retry_backoff=1), url).reason == reason
-
-
-def test_fetch_sync(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/p").respond_with_data("<html><p>x</p></html>", content_type="text/html")
-    assert fetch_sync(httpserver.url_for("/p"), make_settings(), kind="page").body.startswith(b"<html>")
 
 
 # ---------------------------------------------------------------- redirects

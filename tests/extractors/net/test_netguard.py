@@ -78,9 +78,13 @@ PUBLIC_LITERALS = [
 ]
 
 
+def _check(url: str, **kwargs: object) -> None:
+    asyncio.run(netguard.check_url_async(url, **kwargs))  # type: ignore[arg-type]
+
+
 def _reason(url: str, **kwargs: object) -> Reason | None:
     try:
-        netguard.check_url(url, **kwargs)  # type: ignore[arg-type]
+        _check(url, **kwargs)
     except PipelineError as exc:
         return exc.reason
     return None
@@ -130,8 +134,8 @@ def test_scheme_and_shape_checks_apply_even_when_private_allowed(url: str, reaso
     assert _reason(url, allow_private=False) == reason
 
 
-def _resolver(answers: dict[str, Sequence[str]], calls: list[str] | None = None) -> netguard.Resolver:
-    def resolve(host: str, port: int) -> Sequence[str]:
+def _resolver(answers: dict[str, Sequence[str]], calls: list[str] | None = None) -> netguard.AsyncResolver:
+    async def resolve(host: str, port: int) -> Sequence[str]:
         if calls is not None:
             calls.append(host)
         if host not in answers:
@@ -164,14 +168,14 @@ def test_hostnames_are_resolved_and_any_bad_answer_blocks() -> None:
 
 def test_dns_failure_is_transient_dns_error() -> None:
     with pytest.raises(PipelineError) as info:
-        netguard.check_url("https://nowhere.example/", allow_private=False, resolver=_resolver({}))
+        _check("https://nowhere.example/", allow_private=False, resolver=_resolver({}))
     assert info.value.reason == Reason.DNS_ERROR
     assert info.value.transient
 
 
 def test_allow_private_skips_resolution_but_not_scheme() -> None:
     calls: list[str] = []
-    netguard.check_url("http://intranet.example/", allow_private=True, resolver=_resolver({}, calls))
+    _check("http://intranet.example/", allow_private=True, resolver=_resolver({}, calls))
     assert calls == []
     assert _reason("file:///x", allow_private=True) == Reason.UNSUPPORTED_SCHEME
 
@@ -195,7 +199,7 @@ def test_idna_host_is_encoded_before_resolution() -> None:
     assert calls == ["xn--bcher-kva.example"]
 
 
-def test_async_variant_matches_sync() -> None:
+def test_resolver_that_yields_to_the_loop_is_checked_like_any_other() -> None:
     async def resolver(host: str, port: int) -> Sequence[str]:
         await asyncio.sleep(0)
         return {"ok.example": ["8.8.4.4"], "bad.example": ["192.168.0.10"]}[host]

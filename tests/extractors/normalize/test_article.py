@@ -13,7 +13,6 @@ from extractors.normalize.urls import article_id_for
 from extractors.sources.feeds import parse_feed
 from schemas.failures import PipelineError, Reason
 from schemas.records import ExtractedDoc, FeedEntry
-from schemas.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "feeds"
 PAGE = "https://www.harbourside-gazette.example/news/2024/03/ferry-timetable?utm_source=rss&utm_medium=feed"
@@ -37,6 +36,7 @@ def build(**kw: object):
         "origin": "rss",
         "text_source": "page",
         "run_id": "run-1",
+        "tolerance_hours": 24.0,
     }
     args.update(kw)
     return build_article(**args)  # type: ignore[arg-type]
@@ -173,11 +173,10 @@ def test_date_precedence_feed_then_html_then_text() -> None:
     assert (none.published_at, none.published_at_source) == (None, None)
 
 
-def test_dates_pass_through_the_policy_with_settings_tolerance() -> None:
+def test_dates_pass_through_the_policy_with_the_given_tolerance() -> None:
     soon = datetime.now(UTC) + timedelta(hours=3)
     assert build(doc=doc(published_at=soon, published_at_source="html")).published_at == soon
-    strict = Settings(future_tolerance_hours=1)
-    rejected = build(doc=doc(published_at=soon, published_at_source="html"), settings=strict)
+    rejected = build(doc=doc(published_at=soon, published_at_source="html"), tolerance_hours=1.0)
     assert (rejected.published_at, rejected.published_at_source) == (None, None)
     old = datetime(1985, 1, 1, tzinfo=UTC)
     assert build(entry=entry(published_at=old)).published_at is None

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from extractors.normalize.dates import EARLIEST, normalize_date, parse_date
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+TOL = 24.0  # the default NEWSFLOW_FUTURE_TOLERANCE_HOURS
 
 
 def utc(*args: int) -> datetime:
@@ -68,38 +69,38 @@ def utc(*args: int) -> datetime:
     ],
 )
 def test_policy_table(value: str, expected: datetime | None) -> None:
-    assert normalize_date(value, now=NOW) == expected
+    assert normalize_date(value, now=NOW, tolerance_hours=TOL) == expected
 
 
 def test_results_are_aware_utc() -> None:
     for value in ("2024-01-02T10:00:00+05:00", "2024-01-02T10:00:00", "Tue, 02 Jan 2024 10:00:00 EST"):
-        result = normalize_date(value, now=NOW)
+        result = normalize_date(value, now=NOW, tolerance_hours=TOL)
         assert result is not None
         assert result.tzinfo is UTC
 
 
 def test_datetime_inputs() -> None:
     berlin = timezone(timedelta(hours=2))
-    assert normalize_date(datetime(2024, 5, 1, 12, 0, tzinfo=berlin), now=NOW) == utc(2024, 5, 1, 10, 0)
-    assert normalize_date(datetime(2024, 5, 1, 12, 0), now=NOW) == utc(2024, 5, 1, 12, 0)  # naive = UTC
-    assert normalize_date(date(2024, 5, 1), now=NOW) == utc(2024, 5, 1)
-    assert normalize_date(datetime(1900, 1, 1, tzinfo=UTC), now=NOW) is None
-    assert normalize_date(datetime.max, now=NOW) is None
-    assert normalize_date(datetime.min.replace(tzinfo=timezone(timedelta(hours=5))), now=NOW) is None
+    assert normalize_date(datetime(2024, 5, 1, 12, 0, tzinfo=berlin), now=NOW, tolerance_hours=TOL) == utc(2024, 5, 1, 10, 0)
+    assert normalize_date(datetime(2024, 5, 1, 12, 0), now=NOW, tolerance_hours=TOL) == utc(2024, 5, 1, 12, 0)  # naive = UTC
+    assert normalize_date(date(2024, 5, 1), now=NOW, tolerance_hours=TOL) == utc(2024, 5, 1)
+    assert normalize_date(datetime(1900, 1, 1, tzinfo=UTC), now=NOW, tolerance_hours=TOL) is None
+    assert normalize_date(datetime.max, now=NOW, tolerance_hours=TOL) is None
+    assert normalize_date(datetime.min.replace(tzinfo=timezone(timedelta(hours=5))), now=NOW, tolerance_hours=TOL) is None
 
 
 def test_struct_time_is_utc() -> None:
     st_value = time.gmtime(1_700_000_000)  # what feedparser's *_parsed look like
-    assert normalize_date(st_value, now=NOW) == datetime.fromtimestamp(1_700_000_000, UTC)
+    assert normalize_date(st_value, now=NOW, tolerance_hours=TOL) == datetime.fromtimestamp(1_700_000_000, UTC)
     leap = time.struct_time((2016, 12, 31, 23, 59, 60, 5, 366, 0))
-    assert normalize_date(leap, now=NOW) == utc(2016, 12, 31, 23, 59, 59)
+    assert normalize_date(leap, now=NOW, tolerance_hours=TOL) == utc(2016, 12, 31, 23, 59, 59)
     bogus = time.struct_time((2024, 13, 40, 0, 0, 0, 0, 0, 0))
-    assert normalize_date(bogus, now=NOW) is None
+    assert normalize_date(bogus, now=NOW, tolerance_hours=TOL) is None
 
 
 def test_tolerance_and_now_are_parameters() -> None:
     value = NOW + timedelta(hours=30)
-    assert normalize_date(value, now=NOW) is None
+    assert normalize_date(value, now=NOW, tolerance_hours=TOL) is None
     assert normalize_date(value, now=NOW, tolerance_hours=48) == value
     assert normalize_date(NOW + timedelta(minutes=1), now=NOW, tolerance_hours=0) is None
     assert normalize_date(NOW, now=NOW, tolerance_hours=0) == NOW
@@ -108,13 +109,13 @@ def test_tolerance_and_now_are_parameters() -> None:
 
 
 def test_default_now_is_the_real_clock() -> None:
-    assert normalize_date(datetime.now(UTC) - timedelta(days=1)) is not None
-    assert normalize_date(datetime.now(UTC) + timedelta(days=3)) is None
+    assert normalize_date(datetime.now(UTC) - timedelta(days=1), tolerance_hours=TOL) is not None
+    assert normalize_date(datetime.now(UTC) + timedelta(days=3), tolerance_hours=TOL) is None
 
 
 @pytest.mark.parametrize("value", [None, 1_700_000_000, 3.5, b"2024-01-02", ["2024-01-02"], object()])
 def test_unsupported_types_give_none(value: object) -> None:
-    assert normalize_date(value, now=NOW) is None
+    assert normalize_date(value, now=NOW, tolerance_hours=TOL) is None
 
 
 def test_parse_date_has_no_window() -> None:
@@ -134,7 +135,7 @@ def test_parse_date_has_no_window() -> None:
     )
 )
 def test_never_raises_and_respects_window(value: object) -> None:
-    result = normalize_date(value, now=NOW)
+    result = normalize_date(value, now=NOW, tolerance_hours=TOL)
     if result is not None:
         assert result.tzinfo is UTC
         assert EARLIEST <= result <= NOW + timedelta(hours=24)
@@ -149,4 +150,15 @@ def test_round_trip_through_common_spellings(value: datetime) -> None:
         value.strftime("%a, %d %b %Y %H:%M:%S +0000"),
         value.strftime("%Y-%m-%d %H:%M:%S"),
     ):
-        assert normalize_date(text, now=NOW) == value, text
+        assert normalize_date(text, now=NOW, tolerance_hours=TOL) == value, text
+
+
+def test_parse_date_forms_archives_write() -> None:
+    expected = datetime(2021, 4, 7, 8, 30, tzinfo=UTC)
+    assert parse_date("2021-04-07T08:30:00Z") == expected
+    assert parse_date("2021-04-07 08:30:00") == expected  # naive means UTC
+    assert parse_date("Wed, 07 Apr 2021 10:30:00 +0200") == expected
+    assert parse_date(1617784200000, epoch=True) == expected  # milliseconds
+    assert parse_date(1617784200, epoch=True) == expected  # seconds
+    assert parse_date("") is None and parse_date("soon") is None and parse_date(True, epoch=True) is None
+    assert parse_date(1617784200) is None  # numbers only where epoch values are expected

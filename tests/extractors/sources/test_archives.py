@@ -22,18 +22,16 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from extractors.normalize.urls import PSEUDO_URL_PREFIX, archive_pseudo_url
 from extractors.sources.archives import (
-    URN_PREFIX,
     ArchiveProblem,
     ArchiveRecord,
     decode_text,
     detect_kind,
     discover,
-    estimate_total,
     html_page_url,
     iter_records,
     make_record_id,
-    parse_datetime,
     record_url,
 )
 from schemas.failures import Reason
@@ -87,7 +85,7 @@ def test_seed_archive_yields_five_text_records() -> None:
         assert rec.text == path.read_text(encoding="utf-8").replace("\r\n", "\n")
         # first line of every dump is its headline
         assert rec.text.strip().splitlines()[0].strip()
-        assert record_url(rec) == f"{URN_PREFIX}{rec.record_id}"
+        assert record_url(rec) == archive_pseudo_url(rec.record_id)
     assert len({r.record_id for r in records}) == 5
 
 
@@ -171,7 +169,7 @@ def test_html_files_plain_and_gzipped(tmp_path: Path) -> None:
     assert by_name["c.html.gz"].url is None  # a relative canonical says nothing about the host
     assert by_name["c.html.gz"].html == relative  # decompressed
     assert by_name["d.htm"].html == fragment
-    assert record_url(by_name["c.html.gz"]).startswith(URN_PREFIX)
+    assert record_url(by_name["c.html.gz"]).startswith(PSEUDO_URL_PREFIX)
     assert record_url(by_name["a.html"]) == by_name["a.html"].url
 
 
@@ -424,7 +422,7 @@ def test_warc_html_responses_only(tmp_path: Path, gz: bool) -> None:
     assert first.http_headers["content-type"] == "text/html; charset=ISO-8859-1"
     assert first.http_headers["x-cache"] == "HIT"
     assert first.published_at is None  # capture time is not publication time
-    assert first.published_at_raw == WARC_DATE
+    assert first.published_at_raw is None
     assert first.fetched_at == datetime(2021, 9, 22, 8, 15, 30, tzinfo=UTC)
     assert recs[3].html == page("Untyped") and recs[3].content_type is None
     assert recs[4].html == page("Encoded")  # content-encoding undone
@@ -559,29 +557,9 @@ def test_discover_order_hidden_and_duplicates(tmp_path: Path) -> None:
         list(discover([tmp_path / "missing"]))
 
 
-def test_estimate_total(tmp_path: Path) -> None:
-    (tmp_path / "a.txt").write_text("Headline\nBody\n")
-    (tmp_path / "b.html").write_bytes(page("B"))
-    write_jsonl(
-        tmp_path / "c.jsonl", [json.dumps({"url": f"https://f.example/{i}", "text": "x"}) for i in range(4)]
-    )
-    assert estimate_total([tmp_path]) == 6
-    (tmp_path / "d.warc.gz").write_bytes(build_warc(gz=True))
-    assert estimate_total([tmp_path]) is None
-
-
 def test_records_survive_pickling(tmp_path: Path) -> None:
     """The flow ships records to a process pool."""
     recs, _ = read_all(_write(tmp_path / "a.warc", build_warc(gz=False, n_articles=1)))
     problem = ArchiveProblem("p", "line:1", Reason.INVALID_RECORD, "bad", "payload")
     assert pickle.loads(pickle.dumps(recs[0])) == recs[0]
     assert pickle.loads(pickle.dumps(problem)) == problem
-
-
-def test_parse_datetime_forms() -> None:
-    expected = datetime(2021, 4, 7, 8, 30, tzinfo=UTC)
-    assert parse_datetime("2021-04-07T08:30:00Z") == expected
-    assert parse_datetime("2021-04-07 08:30:00") == expected  # naive means UTC
-    assert parse_datetime("Wed, 07 Apr 2021 10:30:00 +0200") == expected
-    assert parse_datetime(1617784200000) == expected  # milliseconds
-    assert parse_datetime("") is None and parse_datetime("soon") is None and parse_datetime(True) is None

@@ -14,16 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from extractors.normalize.urls import canonicalize_url
-from extractors.sources.feeds import (
-    author_name,
-    body_hash,
-    import_opml,
-    load_feed_list,
-    parse_feed,
-    parse_opml,
-    plain_text,
-    save_feed_list,
-)
+from extractors.sources.feedlist import load_feed_list, merge_feed_specs, parse_opml, save_feed_list
+from extractors.sources.feeds import author_name, body_hash, parse_feed
 from schemas.failures import PipelineError, Reason
 from schemas.records import FeedSpec
 from schemas.settings import ConfigError
@@ -374,17 +366,6 @@ def test_author_name(raw: str, expected: str | None) -> None:
     assert author_name(raw) == expected
 
 
-def test_plain_text_keeps_non_markup_angle_brackets_and_ampersands() -> None:
-    assert plain_text("5 < 6 & 7 > 3") == "5 < 6 & 7 > 3"
-    assert plain_text("AT&T, R&D, &param=1") == "AT&T, R&D, &param=1"
-    assert plain_text("<p>one</p><p>two</p>", multiline=True) == "one\ntwo"
-    assert plain_text("<p>one</p><p>two</p>") == "one two"
-    assert plain_text("a\u00a0\u2003b\n\n c") == "a b c"
-
-
-# --------------------------------------------------------------------------- feeds.yaml
-
-
 def write(tmp_path: Path, text: str, name: str = "feeds.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -520,29 +501,20 @@ def test_opml_entity_declarations_are_refused() -> None:
         parse_opml(fixture("entity_bomb.opml"))
 
 
-def test_import_opml_merges_without_duplicates(tmp_path: Path) -> None:
-    opml = tmp_path / "subs.opml"
-    opml.write_bytes(fixture("subscriptions.opml"))
-    feeds = tmp_path / "feeds.yaml"
-    save_feed_list(feeds, [FeedSpec(url="https://quarry-road.example/rss", name="Mine", tags=["keep"])])
-    added = import_opml(opml, feeds)
+def test_merge_feed_specs_keeps_existing_and_adds_only_new_feeds(tmp_path: Path) -> None:
+    feeds = tmp_path / "conf" / "feeds.yaml"
+    mine = FeedSpec(url="https://quarry-road.example/rss", name="Mine", tags=["keep"])
+    new = parse_opml(fixture("subscriptions.opml"))
+    merged, added = merge_feed_specs([mine], new)
     assert [s.url for s in added] == [
         "https://www.harbourside-gazette.example/feed.xml",
         "http://valley-courier.example/feed.atom",
         "https://plains-ledger.example/rss",
     ]
-    merged = load_feed_list(feeds)
-    assert merged[0] == FeedSpec(url="https://quarry-road.example/rss", name="Mine", tags=["keep"])
+    assert merged[0] == mine
     assert len(merged) == 4
-    assert import_opml(opml, feeds) == []  # idempotent
+    save_feed_list(feeds, merged)  # creates the missing folder
     assert load_feed_list(feeds) == merged
-
-
-def test_import_opml_creates_missing_feeds_file(tmp_path: Path) -> None:
-    opml = tmp_path / "subs.opml"
-    opml.write_bytes(fixture("subscriptions.opml"))
-    feeds = tmp_path / "conf" / "feeds.yaml"
-    assert len(import_opml(opml, feeds)) == 4
-    assert len(load_feed_list(feeds)) == 4
-    with pytest.raises(ConfigError, match="cannot read OPML"):
-        import_opml(tmp_path / "missing.opml", feeds)
+    again, added_again = merge_feed_specs(load_feed_list(feeds), new)
+    assert added_again == []  # idempotent
+    assert again == merged

@@ -648,21 +648,30 @@ def _table_names() -> list[str]:
 
 @app.command()
 def export(ctx: typer.Context,
-           out: Annotated[str, typer.Option("-o", "--out", help="output file")],
+           out: Annotated[str, typer.Option("-o", "--out", help="output file (a directory with --all)")],
            fmt: Annotated[Literal["parquet", "csv", "jsonl", "json"],
                           typer.Option("--format", help="parquet, csv, jsonl or json")] = "parquet",
            table: Annotated[str, typer.Option("--table", help=f"one of: {', '.join(_table_names())}")] = "articles",
            since: Annotated[str | None, typer.Option(help="only rows at or after this ISO date (UTC)")] = None,
+           all_tables: Annotated[bool, typer.Option("--all", help="every table as OUT/<table>.parquet: a "
+                                                     "snapshot a notebook can keep open without blocking loads")]
+           = False,
            quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no progress")] = False,
            db: DbOpt = None) -> int:
     """Stream a table or view to Parquet, CSV or JSON Lines (constant memory, UTC timestamps)."""
     from newsflow.progress import RecordProgress, live_enabled
-    from warehouse.export import export_table
+    from warehouse.export import export_snapshot, export_table
 
     o = _opts(ctx, db)
     settings = _settings(o)
     since_dt = _parse_since(since)
     t0 = time.perf_counter()
+    if all_tables:
+        with _read_errors(settings.db), RecordProgress(live_enabled(quiet), "snapshot") as bar:
+            counts = export_snapshot(settings.db, out, since=since_dt, progress=bar.count)
+        print(f"snapshot of {len(counts)} tables ({sum(counts.values())} rows) in {out}/ "
+              f"in {time.perf_counter() - t0:.1f}s: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        return 0
     with _read_errors(settings.db), RecordProgress(live_enabled(quiet), f"export {table}") as bar:
         try:
             n = export_table(settings.db, table, fmt, out, since=since_dt, progress=bar.count)

@@ -198,3 +198,45 @@ def export_query(db: str | Path, sql: str, fmt: str, out: str | Path,
         return write_reader(arrow_reader(conn, sql), fmt, Path(out), progress)
     finally:
         conn.close()
+
+
+def export_snapshot(db: str | Path, out_dir: str | Path, *, since: datetime | date | None = None,
+                    progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Every analyst table as ``<out_dir>/<table>.parquet``, swapped in as a whole.
+
+    A notebook reading the snapshot never holds the database's lock, so loads are never staged
+    because of it. The new snapshot is written beside the old one and renamed into place, so a
+    reader sees the old or the new set of files, never a mix (for an instant, during the two
+    renames, the directory is absent). Returns rows per table.
+    """
+    import shutil
+
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(f".{out_dir.name}.new-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    counts: dict[str, int] = {}
+    done = 0
+    try:
+        conn = connect_read(db, sandbox=True)
+        try:
+            for name, spec in available_exports(conn).items():
+                sql, params = export_sql(spec, since if spec.time_expr is not None else None)
+
+                def step(n: int, base: int = done) -> None:
+                    if progress is not None:
+                        progress(base + n)
+
+                counts[name] = write_reader(arrow_reader(conn, sql, params), "parquet", tmp / f"{name}.parquet", step)
+                done += counts[name]
+        finally:
+            conn.close()
+        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+        if out_dir.exists():
+            os.rename(out_dir, old)
+        os.rename(tmp, out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return counts

@@ -97,3 +97,31 @@ def test_sandboxed_connection_refuses_file_access_even_through_export(desk: Path
     with pytest.raises(duckdb.Error):
         export_query(desk, f"SELECT * FROM read_csv('{tmp_path}/x.csv')", "csv", tmp_path / "o.csv")
     assert set(EXPORTS) >= {"articles", "feed_health", "daily_counts", "rejects", "runs"}
+
+
+def test_snapshot_is_every_table_and_a_notebook_on_it_never_blocks_a_load(tmp_path: Path) -> None:
+    import duckdb
+
+    from tests.warehouse.factories import article, link
+    from warehouse.batch import Batch
+    from warehouse.export import export_snapshot
+    from warehouse.load import load_batch
+
+    db = tmp_path / "news.duckdb"
+    build(db)
+    snap = tmp_path / "snapshot"
+    counts = export_snapshot(db, snap)
+    assert counts["articles"] == rows(db, "SELECT count(*) FROM articles")[0][0]
+    assert counts["runs"] == rows(db, "SELECT count(*) FROM runs")[0][0]
+    assert sorted(p.name for p in snap.iterdir()) == sorted(f"{k}.parquet" for k in counts)
+
+    notebook = duckdb.connect()  # the analyst keeps this open on the snapshot
+    assert notebook.execute(f"SELECT count(*) FROM '{snap}/articles.parquet'").fetchone() == (counts["articles"],)
+    extra = [article(10_000 + i) for i in range(3)]
+    result = load_batch(db, Batch(run=None, articles=extra, links=[link(a) for a in extra]))
+    assert result.status == "loaded" and result.articles_new == 3  # not staged: nothing holds the file
+    again = export_snapshot(db, snap)  # republished while the notebook is still open
+    assert again["articles"] == counts["articles"] + 3
+    assert notebook.execute(f"SELECT count(*) FROM '{snap}/articles.parquet'").fetchone() == (again["articles"],)
+    notebook.close()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -684,6 +684,24 @@ def export(ctx: typer.Context,
     return 0
 
 
+def _warn_if_index_behind(db: Path, indexed: int) -> None:
+    """One line on stderr when the warehouse holds more articles than the index (an older index)."""
+    from warehouse.db import connect_read
+
+    try:
+        conn = connect_read(db)
+    except Exception:  # missing or busy: the search itself still answers
+        return
+    try:
+        row = conn.execute("SELECT count(*) FROM articles").fetchone()
+    finally:
+        conn.close()
+    stored = int(row[0]) if row else 0
+    if stored > indexed:
+        print(f"newsflow: note: the search index holds {indexed} of {stored} articles; "
+              "'newsflow search --rebuild' adds the rest", file=sys.stderr)
+
+
 @app.command()
 def search(ctx: typer.Context,
            text: Annotated[str | None, typer.Argument(metavar="QUERY", help='words, "phrases", AND/OR/NOT, '
@@ -720,6 +738,7 @@ def search(ctx: typer.Context,
         res = ws.search(index_dir, text, outlet=outlet, since=_parse_since(since), limit=limit)
     except ws.SearchError as exc:
         raise CliError(str(exc), EXIT_CONFIG) from None
+    _warn_if_index_behind(settings.db, res.indexed)
     rows = [(round(h.score, 2), h.day.date() if h.day else None, h.outlet, h.title, h.snippet, h.url)
             for h in res.hits]
     cols = ["score", "day", "outlet", "title", "snippet", "url"]

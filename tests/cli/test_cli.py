@@ -288,6 +288,7 @@ def test_export_search_report_from_the_cli(tmp_path: Path) -> None:
     hit = nf("search", '"dyke gave way"', "--db", str(db), env={"COLUMNS": "200"})
     assert hit.returncode == 0, hit.stderr
     assert hit.stdout.startswith("4 match(es)") and "Village evacuated" in hit.stdout
+    assert hit.stderr == ""  # the index is complete: no note
     assert "«dyke» «gave» «way»" in hit.stdout
     bad = nf("search", "flood AND (", "--db", str(db))
     assert bad.returncode == 2 and "cannot parse" in one_line_error(bad)
@@ -296,6 +297,14 @@ def test_export_search_report_from_the_cli(tmp_path: Path) -> None:
     assert rep.returncode == 0, rep.stderr
     assert "400 article(s), 5 outlet(s), 21 day(s)" in rep.stdout
     assert page.read_text().startswith("<!doctype html>")
+
+    from tests.warehouse.factories import article
+    from warehouse.batch import Batch
+    from warehouse.load import load_batch
+
+    load_batch(db, Batch(run=None, articles=[article(90_000)], links=[]))  # loaded behind the index's back
+    behind = nf("search", '"dyke gave way"', "--db", str(db))
+    assert behind.returncode == 0 and "holds 400 of 401 articles" in behind.stderr and "--rebuild" in behind.stderr
 
 
 def test_a_staged_ingest_says_so_and_the_next_run_counts_it(tmp_path: Path) -> None:

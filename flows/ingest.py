@@ -38,6 +38,7 @@ from flows.decisions import (
 from flows.jobs import JobResult, PageJob, run_job
 from flows.pool import executor_for
 from flows.report import IngestSummary, publish_artifacts
+from flows.report_site import publish_report
 from flows.shared import flush_index, new_run_id, run_load
 from schemas.failures import PipelineError, Reason
 from schemas.records import (
@@ -267,4 +268,6 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
         logger.warning("database %s is locked by another process: batch staged at %s; the next run loads it",
                        settings.db, result.path)
     publish_artifacts(summary)
+    if result.status == "loaded":  # a staged load changed nothing the report could show
+        publish_report(settings.db, staging_dir=settings.staging_path)
     return summary.as_dict()

@@ -312,3 +312,31 @@ def write_report(db: str | Path, out: Path, *, since: datetime | date | None = N
         raise
     return {"articles": data.articles, "outlets": data.outlets, "days": len(data.days), "charts": charts,
             "path": str(out)}
+
+
+REPORT_NAME = "report.html"
+
+
+def publish_report(db: str | Path, *, staging_dir: str | Path | None = None) -> Path | None:
+    """After a run: the report beside the database, linked from the run's Prefect artifacts.
+
+    Returns its path, or None when it could not be written (never fails the run).
+    """
+    import logging
+
+    out = Path(db).parent / REPORT_NAME
+    try:
+        info = write_report(db, out, staging_dir=staging_dir)
+    except Exception as exc:
+        logging.getLogger("newsflow.report").warning("report not written: %s: %s", type(exc).__name__,
+                                                     str(exc).splitlines()[0] if str(exc) else "")
+        return None
+    try:
+        from prefect.artifacts import create_link_artifact
+
+        create_link_artifact(key="latest-report", link=out.resolve().as_uri(), link_text=f"report ({out.name})",
+                             description=f"{info['articles']} articles, {info['outlets']} outlets, "
+                                         f"{info['days']} days, {info['charts']} charts")
+    except Exception:  # artifacts are a report, not the job
+        pass
+    return out

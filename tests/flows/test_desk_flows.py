@@ -100,6 +100,12 @@ def test_ingest_reports_progress_indexes_logs_failures_and_skips_disabled(site: 
     messages = _logs(summary["run_id"], "feed failed")
     assert any("feed failed" in m and dead in m and "connect_error" in m for m in messages), messages
 
+    # the run wrote the report beside the database and linked it from its artifacts
+    report = db_path.parent / "report.html"
+    assert report.is_file() and "Attention over time" in report.read_text()
+    link = _artifacts("latest-report", summary["run_id"])
+    assert len(link) == 1 and report.resolve().as_uri() in link[0]["data"]
+
     # a second run over the same items adds nothing and the index stays at three documents
     again = fi.hourly_ingest(feeds_file=str(feeds), db=str(db_path))
     assert again["articles_new"] == 0 and ws.indexed_count(index) == 3

@@ -21,6 +21,8 @@ os.environ.setdefault("NEWSFLOW_RETRY_BACKOFF", "0.05")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# the CLI would use a Prefect server answering on 127.0.0.1:4200 (`make serve`); tests use their own
+os.environ.setdefault("NEWSFLOW_PREFECT_PROBE", "false")
 
 
 @pytest.fixture

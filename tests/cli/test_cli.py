@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -348,3 +349,32 @@ def test_a_staged_ingest_says_so_and_the_next_run_counts_it(tmp_path: Path) -> N
     finally:
         server.clear()
         server.stop()
+
+
+def test_flow_commands_use_a_running_prefect_server_or_say_they_fall_back(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_httpserver import HTTPServer
+
+    from newsflow import cli
+
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.expect_request("/api/health").respond_with_json(True)
+    server.start()
+    try:
+        monkeypatch.delenv("PREFECT_API_URL", raising=False)
+        monkeypatch.setenv("NEWSFLOW_PREFECT_PROBE", "true")
+        monkeypatch.setenv("NEWSFLOW_PREFECT_PORT", str(server.port))
+        cli._prefect_api(verbose=True)
+        assert os.environ["PREFECT_API_URL"] == f"http://127.0.0.1:{server.port}/api"
+        assert "using the Prefect server" in capsys.readouterr().err
+        # a configured server is used as it is, without probing
+        monkeypatch.setenv("PREFECT_API_URL", "http://prefect.example:4200/api")
+        cli._prefect_api(verbose=True)
+        assert os.environ["PREFECT_API_URL"] == "http://prefect.example:4200/api"
+    finally:
+        server.clear()
+        server.stop()
+    monkeypatch.delenv("PREFECT_API_URL")
+    cli._prefect_api(verbose=True)  # the port is closed now: nothing answers
+    assert "PREFECT_API_URL" not in os.environ
+    assert "temporary local API" in capsys.readouterr().err

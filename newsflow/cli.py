@@ -292,7 +292,9 @@ def _print_ingest(summary: dict[str, Any], settings: Settings, wide: bool) -> No
         msg = (f"NOT LOADED: the database {settings.db} is held by another process (an open notebook?). "
                f"This run's {summary['articles_new']} new article(s) are staged, not in the database; "
                f"waiting now: {pend.describe()}. The next run loads them; close the other connection.")
-        con.print(f"[bold red]{msg}[/]", highlight=False)
+        from rich.text import Text
+
+        con.print(Text(msg, style="bold red"))
         print(f"newsflow: warning: load staged, not loaded ({pend.batches} batch(es) waiting)", file=sys.stderr)
 
 

@@ -15,8 +15,8 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tests.dbrows import rows as _rows
 from tests.flows.site import BOILERPLATE_MARKERS, article_page, load_stories
+from tests.support.dbrows import rows as _rows
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

@@ -23,8 +23,9 @@ from flows.decisions import (
 )
 from flows.jobs import JobResult
 from schemas.failures import PipelineError, Reason
-from schemas.records import Article, FeedEntry, FeedSpec, FeedState, ParsedFeed
+from schemas.records import FeedEntry, FeedSpec, FeedState, ParsedFeed
 from schemas.settings import Settings
+from tests.support.factories import article
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 FEED = "https://harbour.example/feed.xml"
@@ -164,21 +165,15 @@ def test_page_job_for_fetched_failed_and_refused_pages() -> None:
     assert job is None and reject is not None and reject.reason == Reason.BLOCKED_ADDRESS
 
 
-def _article(url: str) -> Article:
-    return Article(article_id=article_id_for(url), url=url, title="t", text="body text", word_count=2,
-                   content_hash="0" * 32, origin="rss", text_source="page", run_id="r", ingested_at=NOW,
-                   source="harbour.example")
-
-
 def test_collect_results_keeps_raw_pages_and_books_rejects_once() -> None:
     urls = [f"https://harbour.example/{n}" for n in ("ok", "empty", "down", "badfeed")]
     by_key = {u: Candidate(u, u, _entry(u), [(FEED, u, u)]) for u in urls}
     pages = {urls[0]: _fetch(b"a", url=urls[0]), urls[1]: _fetch(b"b", url=urls[1]),
              urls[2]: PipelineError(Reason.TIMEOUT, "slow"), urls[3]: PipelineError(Reason.TIMEOUT, "slow")}
     results = [
-        JobResult(key=urls[0], article=_article(urls[0])),
+        JobResult(key=urls[0], article=article(0, url=urls[0], article_id=article_id_for(urls[0]))),
         JobResult(key=urls[1], reason=Reason.NO_TEXT, message="empty"),
-        JobResult(key=urls[2], article=_article(urls[2]), reason=Reason.NO_TEXT),  # feed text stood in
+        JobResult(key=urls[2], article=article(2, url=urls[2], article_id=article_id_for(urls[2])), reason=Reason.NO_TEXT),  # feed text stood in
         JobResult(key=urls[3], stage="normalize", reason=Reason.INVALID_RECORD, message="bad"),
     ]
     articles, links, raws, rejects = collect_results(results, by_key, pages, run_id="r", now=NOW)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.dbrows import rows as _rows
 from tests.flows.site import BOILERPLATE_MARKERS, Site, article_page, atom, load_stories, rdf, rss
+from tests.support.dbrows import rows as _rows
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

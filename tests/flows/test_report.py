@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from flows.decisions import FeedOutcome
 from flows.report import IngestSummary, feed_table, render_markdown, render_text
 from schemas.failures import Reason
-from schemas.records import Article, FeedSpec, Reject
+from schemas.records import FeedSpec, Reject
+from tests.support.factories import article
 from warehouse.load import LoadResult
-
-NOW = datetime(2024, 6, 1, tzinfo=UTC)
-
-
-def _article(n: int, text_source: str) -> Article:
-    return Article(article_id=f"{n:032d}", url=f"https://h.example/{n}", text="t", word_count=1,
-                   content_hash="0" * 32, origin="rss", text_source=text_source, run_id="r",  # type: ignore[arg-type]
-                   ingested_at=NOW, source="h.example")
 
 
 def _summary() -> IngestSummary:
@@ -32,7 +24,7 @@ def _summary() -> IngestSummary:
     ]
     rejects = [Reject.make(run_id="r", stage="fetch", reason=Reason.TIMEOUT, message="m", url=f"https://x/{i}")
                for i in range(2)] + [Reject.make(run_id="r", stage="parse", reason=Reason.NO_LINK, message="m")]
-    return IngestSummary.build(run_id="r", outcomes=outcomes, articles=[_article(1, "page"), _article(2, "feed")],
+    return IngestSummary.build(run_id="r", outcomes=outcomes, articles=[article(1), article(2, text_source="feed")],
                                rejects=rejects, pages_fetched=4)
 
 

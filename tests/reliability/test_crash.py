@@ -23,8 +23,8 @@ import pytest
 
 from extractors.normalize.urls import article_id_for, canonicalize_url
 from tests.flows.site import article_page, load_stories
-from tests.reliability.helpers_r2 import ROOT, child_env, kill_group
-from tests.warehouse.factories import article, link, raw_page, run_record
+from tests.support.cli import ROOT, child_env, kill_group
+from tests.support.factories import article, link, raw_page, run_record
 from warehouse.batch import Batch
 from warehouse.load import load_batch
 
@@ -35,7 +35,7 @@ MB = 1024 * 1024
 LOADER = textwrap.dedent(
     f"""
     import sys
-    from tests.warehouse.factories import article, link, raw_page, run_record
+    from tests.support.factories import article, link, raw_page, run_record
     from warehouse.batch import Batch
     from warehouse.load import load_batch
     arts = [article(i, run_id="crash") for i in range({N_LOAD})]
@@ -142,7 +142,7 @@ HOOKED_CLI = textwrap.dedent(
     import sys
     from newsflow import cli
     cli._prefect_env(False)
-    import flows.ingest as fi
+    import flows.shared as fi
     real = fi.load_batch
     def announcing(*args, **kwargs):
         result = real(*args, **kwargs)

@@ -30,7 +30,6 @@ import pytest
 
 from extractors.sources.feeds import parse_feed
 from schemas.failures import PipelineError, Reason
-from tests.dbrows import rows
 from tests.reliability.conftest import (
     HOSTILE,
     STORY,
@@ -42,6 +41,7 @@ from tests.reliability.conftest import (
     text_problems,
     write_feeds_file,
 )
+from tests.support.dbrows import rows
 
 FLOW = HOSTILE / "flow"
 PAGES = FLOW / "pages"

@@ -8,18 +8,10 @@ import pytest
 from pydantic import ValidationError
 
 from schemas.failures import Reason
-from schemas.records import Article, FeedEntry, FeedSpec, Reject
+from schemas.records import FeedEntry, FeedSpec, Reject
+from tests.support.factories import article
 
 BERLIN = timezone(timedelta(hours=2))
-
-
-def _article(**kw: object) -> Article:
-    base: dict[str, object] = {
-        "article_id": "a" * 32, "url": "https://harbour.example/a", "text": "body", "word_count": 1,
-        "content_hash": "0" * 32, "origin": "rss", "text_source": "page", "run_id": "r",
-        "ingested_at": datetime(2024, 6, 1, tzinfo=UTC), "source": "harbour.example",
-    }
-    return Article(**{**base, **kw})  # type: ignore[arg-type]
 
 
 def test_aware_datetimes_are_converted_to_utc_and_naive_ones_refused() -> None:
@@ -37,12 +29,12 @@ def test_unknown_fields_and_bad_values_are_refused() -> None:
     with pytest.raises(ValidationError):
         FeedSpec(url="")
     with pytest.raises(ValidationError):
-        _article(word_count=-1)
+        article(1, word_count=-1)
     with pytest.raises(ValidationError):
-        _article(article_id="short")
+        article(1, article_id="short")
     with pytest.raises(ValidationError):
-        _article(origin="email")
-    assert _article().published_at is None
+        article(1, origin="email")
+    assert article(1, published=None).published_at is None
 
 
 def test_reject_make_is_content_addressed_and_classified() -> None:

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from schemas.failures import Reason
-from tests.warehouse.factories import archive_row, article, feed_state, link, raw_page, reject, run_record
+from tests.support.factories import archive_row, article, feed_state, link, raw_page, reject, run_record
 from warehouse.batch import KEYS, MODELS, SCHEMAS, Batch
 from warehouse.db import connect_write
 from warehouse.staging import StagingCorrupt, iter_staged, read_manifest, read_staged, stage_batch

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.warehouse.factories import BASE, archive_row, article, feed_state, link, raw_page, run_record
+from tests.support.factories import BASE, archive_row, article, feed_state, link, raw_page, run_record
 from warehouse.batch import Batch
 from warehouse.db import DatabaseMissing, connect_read
 from warehouse.load import load_batch

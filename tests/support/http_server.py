@@ -1,32 +1,25 @@
-"""Misbehaving HTTP servers and subprocess helpers for the reliability scenarios (R2).
+"""The one test HTTP server: ``RawServer``, a plain-socket HTTP/1.1 server on 127.0.0.1.
 
-``RawServer`` is a plain-socket HTTP/1.1 server on 127.0.0.1: each route writes raw bytes, so a
-route can stall after the headers, drip one byte at a time, reset the connection, stream an
-endless body or a gzip bomb — things a well-behaved framework server will not do. Every request
-is logged with monotonic timestamps of when it arrived and when the connection ended, so tests
-can assert how long the client stayed and whether one host's fetches waited for another's.
+Each route writes raw bytes, so a route can serve a canned document, redirect, stall after the
+headers, drip one byte at a time, reset the connection, stream an endless body or a gzip bomb —
+things a well-behaved framework server will not do. Every request is logged with monotonic
+timestamps of when it arrived and when the connection ended, so tests can assert how long the
+client stayed and whether one host's fetches waited for another's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
-import os
 import select
 import socket
 import struct
-import subprocess
-import sys
 import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
-ROOT = Path(__file__).resolve().parents[2]
 #: Longest a misbehaving route keeps a connection open when the client never gives up.
 MAX_HOLD = 60.0
 
@@ -317,156 +310,3 @@ def gzip_route(server: RawServer, path: str, compressed: bytes, content_type: st
 
 
 # --------------------------------------------------------------------------- subprocesses
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    """The environment a user would have: suite defaults kept, Prefect log level left to the CLI."""
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_LOGGING_LEVEL"}
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.update(extra)
-    return env
-
-
-def newsflow(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m newsflow ARGS`` to completion."""
-    return subprocess.run([sys.executable, "-m", "newsflow", *args], capture_output=True, text=True,
-                          env=env or child_env(), cwd=ROOT, timeout=timeout)
-
-
-def stderr_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
-    return [ln for ln in proc.stderr.splitlines() if ln.strip()]
-
-
-def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
-    """Assert the process failed with exactly one stderr line and no traceback; return the line."""
-    assert proc.returncode != 0, f"expected failure, got 0:\n{proc.stdout}\n{proc.stderr}"
-    assert "Traceback" not in proc.stderr, proc.stderr
-    lines = stderr_lines(proc)
-    assert len(lines) == 1, f"expected one error line, got {len(lines)}:\n{proc.stderr}"
-    return lines[0]
-
-
-def kill_group(proc: subprocess.Popen[Any]) -> None:
-    """SIGKILL a child started with ``start_new_session=True`` and everything it started."""
-    import signal
-
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-
-
-@dataclass
-class Holder:
-    """A subprocess keeping the database open until its stdin is closed."""
-
-    proc: subprocess.Popen[str]
-    lines: list[str] = field(default_factory=list)
-
-    def release(self) -> None:
-        if self.proc.stdin is not None and not self.proc.stdin.closed:
-            self.proc.stdin.close()
-        self.proc.wait(timeout=30)
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            if pipe is not None:
-                pipe.close()
-
-
-_HOLD_SCRIPT = """
-import sys, duckdb
-conn = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "ro")
-conn.execute("SELECT count(*) FROM information_schema.tables").fetchall()
-print("holding", flush=True)
-sys.stdin.read()
-conn.close()
-"""
-
-
-def hold_database(db: Path, mode: str) -> Holder:
-    """Start an analyst (``ro``) or a writer (``rw``) holding ``db`` open in another process."""
-    proc = subprocess.Popen([sys.executable, "-c", _HOLD_SCRIPT, str(db), mode], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    if line != "holding":
-        err = proc.stderr.read() if proc.stderr else ""
-        proc.kill()
-        raise AssertionError(f"database holder did not start: {line!r} {err}")
-    return Holder(proc, [line])
-
-
-# --------------------------------------------------------------------------- memory probe (child side)
-
-
-def _rss() -> int:
-    import psutil
-
-    return int(psutil.Process().memory_info().rss)
-
-
-class PeakSampler:
-    """Samples this process's RSS every few ms in a thread: the peak above a baseline."""
-
-    def __init__(self, interval: float = 0.005) -> None:
-        self.interval = interval
-        self.baseline = 0
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, _rss())
-            time.sleep(self.interval)
-
-    def __enter__(self) -> PeakSampler:
-        self.baseline = _rss()
-        self.peak = self.baseline
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, _rss())
-
-    @property
-    def growth(self) -> int:
-        return self.peak - self.baseline
-
-
-def memory_probe(feeds: list[str], pages: list[str], warmup: str) -> dict[str, Any]:
-    """Run the real poll/fetch tasks (their plain functions) and report outcomes and RSS growth."""
-    import resource
-
-    from flows.decisions import Candidate
-    from flows.ingest import fetch_pages, parse_feeds, poll_feeds
-    from schemas.records import FeedEntry, FeedSpec
-    from schemas.settings import load_settings
-
-    settings = load_settings()
-    # warm-up: the first fetch initialises httpx/anyio/ssl, which is not the body's cost
-    poll_feeds.fn([FeedSpec(url=warmup)], {}, settings)
-    parse_feeds.fn(poll_feeds.fn([FeedSpec(url=warmup)], {}, settings), settings.future_tolerance_hours)
-    out: dict[str, Any] = {"maxrss_before_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
-    with PeakSampler() as s:
-        polls = poll_feeds.fn([FeedSpec(url=u) for u in feeds], {}, settings)
-        outcomes = parse_feeds.fn(polls, settings.future_tolerance_hours)
-    out["feeds"] = {o.spec.url: o.reason for o in outcomes}
-    out["feed_growth"] = s.growth
-    cands = [Candidate(article_id=f"{i:032d}", url=u, entry=FeedEntry(feed_url=warmup, link=u))
-             for i, u in enumerate(pages)]
-    with PeakSampler() as s:
-        got = fetch_pages.fn(cands, settings)
-    out["pages"] = {c.url: getattr(got[c.article_id], "reason", None) and got[c.article_id].reason.value
-                    for c in cands}
-    out["page_growth"] = s.growth
-    out["maxrss_after_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return out
-
-
-if __name__ == "__main__":  # python -m tests.reliability.helpers_r2 probe '<json>'
-    if len(sys.argv) == 3 and sys.argv[1] == "probe":
-        spec = json.loads(sys.argv[2])
-        print(json.dumps(memory_probe(spec["feeds"], spec["pages"], spec["warmup"])), flush=True)
-    else:
-        raise SystemExit("usage: python -m tests.reliability.helpers_r2 probe JSON")

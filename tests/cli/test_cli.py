@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -136,10 +137,10 @@ def test_options_work_before_or_after_the_command(tmp_path: Path) -> None:
     bad.write_text("feeds:\n  - url: [unclosed\n")
     for args in (["ingest", "-v", "--feeds", str(bad)], ["-v", "ingest", "--feeds", str(bad)],
                  ["ingest", "--feeds", str(bad), "--verbose"]):
-        proc = nf(*args, "--db", str(tmp_path / "db.duckdb"))
+        proc = newsflow(*args, "--db", str(tmp_path / "db.duckdb"))
         line = one_line_error(proc)
         assert proc.returncode == 2 and "feeds.yaml" in line and "usage" not in line, (args, line)
-    unknown = nf("query", "SELECT 1", "--no-such-option")
+    unknown = newsflow("query", "SELECT 1", "--no-such-option")
     assert unknown.returncode == 2 and "--no-such-option" in one_line_error(unknown)
 
 
@@ -148,12 +149,12 @@ def test_tables_fit_the_terminal_unless_wide(tmp_path: Path) -> None:
     _make_db(db)
     long = "word " * 60
     sql = f"SELECT 1 AS id, '{long.strip()}' AS text"
-    narrow = nf("--db", str(db), "query", sql, env={"COLUMNS": "80"})
+    narrow = newsflow("--db", str(db), "query", sql, env=child_env(COLUMNS="80"))
     assert narrow.returncode == 0, narrow.stderr
     assert max(len(ln) for ln in narrow.stdout.splitlines()) <= 80
     assert "…" in narrow.stdout and long.strip() not in narrow.stdout
     for args in (["--wide", "query", sql], ["query", sql, "--wide"]):
-        wide = nf("--db", str(db), *args, env={"COLUMNS": "80"})
+        wide = newsflow("--db", str(db), *args, env=child_env(COLUMNS="80"))
         assert wide.returncode == 0 and long.strip() in wide.stdout, wide.stdout
 
 
@@ -166,24 +167,24 @@ def test_query_from_file_and_to_files(tmp_path: Path) -> None:
 
     sql_file.write_text(f"-- articles per outlet\nSELECT {outlet_column(db)} AS outlet, count(*) AS n\n"
                         "FROM articles GROUP BY 1 ORDER BY 2 DESC\n")
-    out = nf("query", "-f", str(sql_file), "--format", "csv", "--db", str(db))
+    out = newsflow("query", "-f", str(sql_file), "--format", "csv", "--db", str(db))
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0] == "outlet,n" and lines[1].startswith("harbour-times.example,")
     pq_out = tmp_path / "out.parquet"
-    done = nf("query", "-f", str(sql_file), "--format", "parquet", "-o", str(pq_out), "--db", str(db))
+    done = newsflow("query", "-f", str(sql_file), "--format", "parquet", "-o", str(pq_out), "--db", str(db))
     assert done.returncode == 0, done.stderr
     table = pq.read_table(pq_out)
     assert table.column_names == ["outlet", "n"] and sum(table.column("n").to_pylist()) == 400
-    jl = nf("query", "SELECT 1 AS a UNION ALL SELECT 2", "--format", "jsonl", "--db", str(db))
+    jl = newsflow("query", "SELECT 1 AS a UNION ALL SELECT 2", "--format", "jsonl", "--db", str(db))
     assert [json.loads(x) for x in jl.stdout.splitlines()] == [{"a": 1}, {"a": 2}]
-    assert "-o" in one_line_error(nf("query", "SELECT 1", "--format", "parquet", "--db", str(db)))
+    assert "-o" in one_line_error(newsflow("query", "SELECT 1", "--format", "parquet", "--db", str(db)))
     empty = tmp_path / "empty.sql"
     empty.write_text("  \n")
-    assert "empty" in one_line_error(nf("query", "-f", str(empty), "--db", str(db)))
-    missing = nf("query", "-f", str(tmp_path / "missing.sql"), "--db", str(db))
+    assert "empty" in one_line_error(newsflow("query", "-f", str(empty), "--db", str(db)))
+    missing = newsflow("query", "-f", str(tmp_path / "missing.sql"), "--db", str(db))
     assert "missing.sql" in one_line_error(missing)
-    both = nf("query", "SELECT 1", "-f", str(sql_file), "--db", str(db))
+    both = newsflow("query", "SELECT 1", "-f", str(sql_file), "--db", str(db))
     assert "one of them" in one_line_error(both)
 
 
@@ -191,25 +192,25 @@ def test_feeds_remove_disable_enable_and_ingest_skips_disabled(tmp_path: Path) -
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text("feeds:\n  - url: https://a.example.org/rss\n    name: Alpha\n"
                      "  - url: https://b.example.org/rss\n    name: Beta\n  - url: https://c.example.org/rss\n")
-    assert nf("feeds", "disable", "Alpha", "--feeds", str(feeds)).returncode == 0
-    assert nf("feeds", "remove", "https://c.example.org/rss", "--feeds", str(feeds)).returncode == 0
-    listed = json.loads(nf("feeds", "list", "--format", "json", "--feeds", str(feeds)).stdout)
+    assert newsflow("feeds", "disable", "Alpha", "--feeds", str(feeds)).returncode == 0
+    assert newsflow("feeds", "remove", "https://c.example.org/rss", "--feeds", str(feeds)).returncode == 0
+    listed = json.loads(newsflow("feeds", "list", "--format", "json", "--feeds", str(feeds)).stdout)
     assert [(f["url"], f["enabled"]) for f in listed] == [("https://a.example.org/rss", False),
                                                           ("https://b.example.org/rss", True)]
     assert "disabled: true" in feeds.read_text()
     # adding a feed keeps the disabled one disabled
-    assert nf("feeds", "add", "https://d.example.org/rss", "--feeds", str(feeds)).returncode == 0
+    assert newsflow("feeds", "add", "https://d.example.org/rss", "--feeds", str(feeds)).returncode == 0
     from extractors.sources.feedlist import load_feed_list
 
     assert [s.url for s in load_feed_list(feeds)] == ["https://b.example.org/rss", "https://d.example.org/rss"]
-    assert nf("feeds", "disable", "Beta", "--feeds", str(feeds)).returncode == 0
-    assert nf("feeds", "disable", "https://d.example.org/rss", "--feeds", str(feeds)).returncode == 0
+    assert newsflow("feeds", "disable", "Beta", "--feeds", str(feeds)).returncode == 0
+    assert newsflow("feeds", "disable", "https://d.example.org/rss", "--feeds", str(feeds)).returncode == 0
     db = tmp_path / "db.duckdb"
-    proc = nf("ingest", "--feeds", str(feeds), "--db", str(db))
+    proc = newsflow("ingest", "--feeds", str(feeds), "--db", str(db))
     assert "all 3 feeds are disabled" in one_line_error(proc) and not db.exists()
-    assert nf("feeds", "enable", "Alpha", "--feeds", str(feeds)).returncode == 0
+    assert newsflow("feeds", "enable", "Alpha", "--feeds", str(feeds)).returncode == 0
     assert [s.name for s in load_feed_list(feeds)] == ["Alpha"]
-    assert "no feed" in one_line_error(nf("feeds", "remove", "Gamma", "--feeds", str(feeds)))
+    assert "no feed" in one_line_error(newsflow("feeds", "remove", "Gamma", "--feeds", str(feeds)))
 
 
 def test_stats_reports_staged_batches_waiting(tmp_path: Path) -> None:
@@ -219,14 +220,14 @@ def test_stats_reports_staged_batches_waiting(tmp_path: Path) -> None:
 
     db = tmp_path / "db.duckdb"
     _make_db(db)
-    quiet = nf("stats", "--db", str(db))
+    quiet = newsflow("stats", "--db", str(db))
     assert quiet.returncode == 0 and "staged, not loaded  none" in quiet.stdout
     stage_batch({"articles": pa.table({"article_id": ["a", "b", "c"]})}, tmp_path / "staging", "b1")
     stage_batch({"articles": pa.table({"article_id": ["d"]})}, tmp_path / "staging", "b2")
-    out = nf("stats", "--db", str(db), env={"COLUMNS": "200"})
+    out = newsflow("stats", "--db", str(db), env=child_env(COLUMNS="200"))
     assert out.returncode == 0, out.stderr
     assert "2 batch(es) waiting since" in out.stdout and "4 articles" in out.stdout
-    data = json.loads(nf("stats", "--format", "json", "--db", str(db)).stdout)
+    data = json.loads(newsflow("stats", "--format", "json", "--db", str(db)).stdout)
     assert data["pending"]["batches"] == 2 and data["pending"]["articles"] == 4
     assert data["tables"]["articles"] == 0
 
@@ -261,34 +262,34 @@ def test_commands_that_run_no_flow_never_import_prefect(tmp_path: Path) -> None:
 def test_export_search_report_from_the_cli(tmp_path: Path) -> None:
     db = _desk(tmp_path)
     out = tmp_path / "arts.jsonl"
-    proc = nf("export", "--format", "jsonl", "--table", "articles", "--since", "2024-03-20", "-o", str(out),
+    proc = newsflow("export", "--format", "jsonl", "--table", "articles", "--since", "2024-03-20", "-o", str(out),
               "--db", str(db))
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert rows and all(r["published_at"] >= "2024-03-20" for r in rows)
     assert all(r["published_at"].endswith("+00:00") for r in rows)
-    assert "unknown table" in one_line_error(nf("export", "--table", "raw_pages", "-o", str(out), "--db", str(db)))
-    assert "no search index" in one_line_error(nf("search", "flood", "--db", str(db)))
-    assert nf("search", "--rebuild", "--db", str(db)).returncode == 0
-    hit = nf("search", '"dyke gave way"', "--db", str(db), env={"COLUMNS": "200"})
+    assert "unknown table" in one_line_error(newsflow("export", "--table", "raw_pages", "-o", str(out), "--db", str(db)))
+    assert "no search index" in one_line_error(newsflow("search", "flood", "--db", str(db)))
+    assert newsflow("search", "--rebuild", "--db", str(db)).returncode == 0
+    hit = newsflow("search", '"dyke gave way"', "--db", str(db), env=child_env(COLUMNS="200"))
     assert hit.returncode == 0, hit.stderr
     assert hit.stdout.startswith("4 match(es)") and "Village evacuated" in hit.stdout
     assert hit.stderr == ""  # the index is complete: no note
     assert "«dyke» «gave» «way»" in hit.stdout
-    bad = nf("search", "flood AND (", "--db", str(db))
+    bad = newsflow("search", "flood AND (", "--db", str(db))
     assert bad.returncode == 2 and "cannot parse" in one_line_error(bad)
     page = tmp_path / "r.html"
-    rep = nf("report", "-o", str(page), "--db", str(db))
+    rep = newsflow("report", "-o", str(page), "--db", str(db))
     assert rep.returncode == 0, rep.stderr
     assert "400 article(s), 5 outlet(s), 21 day(s)" in rep.stdout
     assert page.read_text().startswith("<!doctype html>")
 
-    from tests.warehouse.factories import article
+    from tests.support.factories import article
     from warehouse.batch import Batch
     from warehouse.load import load_batch
 
     load_batch(db, Batch(run=None, articles=[article(90_000)], links=[]))  # loaded behind the index's back
-    behind = nf("search", '"dyke gave way"', "--db", str(db))
+    behind = newsflow("search", '"dyke gave way"', "--db", str(db))
     assert behind.returncode == 0 and "holds 400 of 401 articles" in behind.stderr and "--rebuild" in behind.stderr
 
 
@@ -296,7 +297,7 @@ def test_a_staged_ingest_says_so_and_the_next_run_counts_it(tmp_path: Path) -> N
     from pytest_httpserver import HTTPServer
 
     from tests.flows.site import article_page, load_stories, rss
-    from tests.reliability.helpers_r2 import hold_database
+    from tests.support.cli import hold_database
 
     stories = load_stories()[:2]
     server = HTTPServer(host="127.0.0.1", port=0)
@@ -312,23 +313,23 @@ def test_a_staged_ingest_says_so_and_the_next_run_counts_it(tmp_path: Path) -> N
         feeds.write_text(f"feeds:\n  - url: {base}/feed.xml\n")
         db = tmp_path / "data" / "news.duckdb"
         _make_db(db)
-        env = {"NEWSFLOW_ALLOW_PRIVATE_NETWORKS": "true", "NEWSFLOW_PREFECT_PROBE": "false", "COLUMNS": "200"}
+        env = child_env(NEWSFLOW_ALLOW_PRIVATE_NETWORKS="true", NEWSFLOW_PREFECT_PROBE="false", COLUMNS="200")
         analyst = hold_database(db, "ro")
         try:
-            first = nf("ingest", "--feeds", str(feeds), "--db", str(db), env=env, timeout=240)
+            first = newsflow("ingest", "--feeds", str(feeds), "--db", str(db), env=env, timeout=240)
         finally:
             analyst.release()
         assert first.returncode == 0, first.stderr
         assert "NOT LOADED" in first.stdout and "2 new article(s) are staged" in first.stdout, first.stdout
         assert "load staged, not loaded (1 batch(es) waiting)" in first.stderr
-        waiting = nf("stats", "--db", str(db), env=env)
+        waiting = newsflow("stats", "--db", str(db), env=env)
         assert "1 batch(es) waiting since" in waiting.stdout and "2 articles" in waiting.stdout, waiting.stdout
-        second = nf("ingest", "--feeds", str(feeds), "--db", str(db), env=env, timeout=240)
+        second = newsflow("ingest", "--feeds", str(feeds), "--db", str(db), env=env, timeout=240)
         assert second.returncode == 0, second.stderr
         # nothing new on the feed, but the staged articles reached the database in this run: counted
         assert "new articles: 2" in second.stdout and "2 from 1 staged batch(es)" in second.stdout, second.stdout
         assert "NOT LOADED" not in second.stdout
-        after = json.loads(nf("stats", "--format", "json", "--db", str(db), env=env).stdout)
+        after = json.loads(newsflow("stats", "--format", "json", "--db", str(db), env=env).stdout)
         assert after["pending"]["batches"] == 0 and after["tables"]["articles"] == 2
     finally:
         server.clear()

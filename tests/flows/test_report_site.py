@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from flows.report_site import PALETTE, hbars, nice_step, render_html, stacked_bars, write_report
-from tests.dbrows import rows
 from tests.support.browser import png_pixels, render
+from tests.support.dbrows import rows
 from tests.support.desk import build, outlet_column
 from warehouse.report_data import read_report_data
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from schemas.failures import Reason
 from schemas.records import RunRecord
-from tests.warehouse.factories import BASE, article, feed_state, link, reject
+from tests.support.factories import BASE, article, feed_state, link, reject
 from warehouse.batch import Batch
 from warehouse.load import load_batch
 

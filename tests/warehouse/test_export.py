@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.dbrows import rows
+from tests.support.dbrows import rows
 from tests.support.desk import build
 from warehouse.export import EXPORTS, arrow_reader, export_query, export_table, write_reader
 
@@ -102,7 +102,7 @@ def test_sandboxed_connection_refuses_file_access_even_through_export(desk: Path
 def test_snapshot_is_every_table_and_a_notebook_on_it_never_blocks_a_load(tmp_path: Path) -> None:
     import duckdb
 
-    from tests.warehouse.factories import article, link
+    from tests.support.factories import article, link
     from warehouse.batch import Batch
     from warehouse.export import export_snapshot
     from warehouse.load import load_batch

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.dbrows import rows
+from tests.support.dbrows import rows
 from tests.support.desk import SHARED_TEXT, build
-from tests.warehouse.factories import article
+from tests.support.factories import article
 from warehouse import search as ws
 
 

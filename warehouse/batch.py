@@ -75,7 +75,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "articles": _schema(
         ("article_id", _STR, False),
         ("url", _STR, False),
-        ("source", _STR, False),
+        ("outlet", _STR, False),
         ("feed_url", _STR, True),
         ("title", _STR, True),
         ("authors", _LIST, False),
@@ -94,6 +94,13 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("fetched_at", _TS, True),
         ("ingested_at", _TS, False),
         ("run_id", _STR, False),
+        ("domain", _STR, True),
+        ("site_name", _STR, True),
+        ("text_source_reason", _STR, True),
+        ("title_key", _STR, True),
+        ("dup_group_id", _STR, True),
+        ("dup_similarity", pa.float64(), True),
+        ("version", _I32, False),
     ),
     "article_feeds": _schema(
         ("article_id", _STR, False),
@@ -102,6 +109,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("entry_url", _STR, True),
         ("first_seen_at", _TS, False),
         ("run_id", _STR, False),
+        ("entry_fingerprint", _STR, True),
     ),
     "raw_pages": _schema(
         ("page_id", _STR, False),

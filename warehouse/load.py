@@ -58,6 +58,7 @@ class LoadResult:
     path: Path | None = None
     articles_new: int = 0
     articles_replaced: int = 0
+    articles_updated: int = 0  # stored articles whose text changed: earlier text kept in article_versions
     links_new: int = 0
     rejects_new: int = 0
     pages_new: int = 0
@@ -99,7 +100,7 @@ class LoadResult:
 
 # Columns that do not count as "a change" when deciding whether an existing row must be updated.
 _IGNORED_IN_DIFF: dict[str, frozenset[str]] = {
-    "articles": frozenset({"ingested_at", "run_id"}),
+    "articles": frozenset({"ingested_at", "run_id", "version"}),
     "archive_records": frozenset({"run_id", "loaded_at"}),
 }
 
@@ -156,6 +157,62 @@ def _count(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(rows[0][0]) if rows else 0
 
 
+# --- versions ---------------------------------------------------------------------------------
+
+# A stored article whose incoming copy has other text and was fetched later is an update: the
+# stored row moves to article_versions (keyed by its version number) and the new one replaces it
+# with the next number. Same text, or an older fetch (a late staged batch), changes nothing.
+_CHANGED_IDS = """
+CREATE OR REPLACE TEMP TABLE _versioned AS
+SELECT a.article_id, a.version AS old_version
+FROM articles AS a JOIN {src} AS b USING (article_id)
+WHERE a.content_hash IS DISTINCT FROM b.content_hash
+  AND b.fetched_at IS NOT NULL AND (a.fetched_at IS NULL OR b.fetched_at > a.fetched_at)
+"""
+_ARCHIVE_VERSIONS = """
+INSERT INTO article_versions
+SELECT a.article_id, coalesce(a.version, 1), a.content_hash, a.title, a.text, a.word_count,
+       a.published_at, a.fetched_at, a.ingested_at, now(), b.run_id
+FROM articles AS a JOIN {src} AS b USING (article_id)
+WHERE a.article_id IN (SELECT article_id FROM _versioned)
+ON CONFLICT DO NOTHING
+"""
+_DELETE_VERSIONED = "DELETE FROM articles WHERE article_id IN (SELECT article_id FROM _versioned)"
+_UPDATE_FINGERPRINTS = """
+UPDATE article_feeds AS a SET entry_fingerprint = b.entry_fingerprint FROM {src} AS b
+WHERE a.article_id = b.article_id AND a.feed_url = b.feed_url AND a.guid = b.guid
+  AND b.entry_fingerprint IS NOT NULL AND a.entry_fingerprint IS DISTINCT FROM b.entry_fingerprint
+"""
+
+
+def _archive_changed_versions(conn: duckdb.DuckDBPyConnection, src: str) -> int:
+    """Move the stored rows the batch updates to article_versions; return how many."""
+    conn.execute(_CHANGED_IDS.format(src=_q(src)))
+    n = _count(conn, "SELECT count(*) FROM _versioned")
+    if n:
+        conn.execute(_ARCHIVE_VERSIONS.format(src=_q(src)))
+        conn.execute(_DELETE_VERSIONED)
+    return n
+
+
+def _replace_articles(conn: duckdb.DuckDBPyConnection, src: str) -> int:
+    """A replace batch (re-extraction) rewrites changed rows but keeps their version number."""
+    conn.execute(
+        f"CREATE OR REPLACE TEMP TABLE _versioned AS SELECT a.article_id, a.version AS old_version "
+        f"FROM articles AS a JOIN {_q(src)} AS b USING (article_id)"
+    )
+    return _count(conn, _delete_changed_sql("articles", src))
+
+
+def _restore_versions(conn: duckdb.DuckDBPyConnection, *, bump: bool = False) -> None:
+    step = "+ 1" if bump else ""
+    conn.execute(
+        f"UPDATE articles AS a SET version = coalesce(v.old_version, 1) {step} FROM _versioned AS v "
+        "WHERE a.article_id = v.article_id AND a.version IS DISTINCT FROM coalesce(v.old_version, 1) " + step
+    )
+    conn.execute("DROP TABLE IF EXISTS _versioned")
+
+
 # --- in-batch deduplication ---------------------------------------------------------------------
 
 
@@ -198,7 +255,7 @@ def apply_tables(
     """Upsert prepared Arrow tables in ONE transaction; return per-table counts of rows written."""
     ready = _prepare(tables, replace)
     counts = dict.fromkeys(
-        ("articles_new", "articles_replaced", "links_new", "rejects_new", "pages_new",
+        ("articles_new", "articles_replaced", "articles_updated", "links_new", "rejects_new", "pages_new",
          "feeds_updated", "records_new", "runs_written"),
         0,
     )
@@ -213,9 +270,19 @@ def apply_tables(
             for table in ready:
                 src = sources[table]
                 if table == "articles":
-                    replaced = _count(conn, _delete_changed_sql(table, src)) if replace else 0
-                    counts["articles_replaced"] = replaced
-                    counts["articles_new"] = _count(conn, _insert_new_sql(table, src)) - replaced
+                    if replace:
+                        replaced = _replace_articles(conn, src)
+                        counts["articles_replaced"] = replaced
+                        counts["articles_new"] = _count(conn, _insert_new_sql(table, src)) - replaced
+                        _restore_versions(conn)
+                    else:
+                        updated = _archive_changed_versions(conn, src)
+                        counts["articles_updated"] = updated
+                        counts["articles_new"] = _count(conn, _insert_new_sql(table, src)) - updated
+                        _restore_versions(conn, bump=True)
+                elif table == "article_feeds":
+                    counts["links_new"] = _count(conn, _insert_new_sql(table, src))
+                    _count(conn, _UPDATE_FINGERPRINTS.format(src=_q(src)))
                 elif table in ("feeds", "runs"):
                     updated = _count(conn, _update_changed_sql(table, src))
                     inserted = _count(conn, _insert_new_sql(table, src))

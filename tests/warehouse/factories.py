@@ -24,7 +24,7 @@ def article(i: int, *, run_id: str = "run-1", source: str | None = None, text: s
     fields: dict[str, object] = {
         "article_id": hid("article", i),
         "url": f"https://news{i % 5}.example.com/story/{i}",
-        "source": source or f"news{i % 5}.example.com",
+        "outlet": source or f"news{i % 5}.example.com",
         "feed_url": f"https://news{i % 5}.example.com/rss.xml",
         "title": f"Headline {i}",
         "authors": [f"Reporter {i % 3}"] if i % 4 else [],

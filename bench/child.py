@@ -109,14 +109,15 @@ def _timed(name: str, fn: Callable[..., Any], spent: dict[str, float]) -> Callab
 def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
     t_imp = time.perf_counter()
     import flows.ingest as ing
+    import flows.shared as shared
 
     import_s = time.perf_counter() - t_imp
     spent: dict[str, float] = {}
     cpu: dict[str, float] = {}
     # tasks (called inside the flow, so they still run as Prefect task runs) and helpers
     for name in ("poll_feeds", "parse_feeds", "fetch_pages", "load", "load_staged", "read_feed_states",
-                 "known_links", "known_article_ids", "publish_artifacts", "load_feed_list"):
-        fn = getattr(ing, name, None)
+                 "linked_articles", "known_article_ids", "publish_artifacts", "load_feed_list"):
+        fn = getattr(ing, name, None) or getattr(shared, name, None)
         if fn is None:
             continue
         if hasattr(fn, "fn") and hasattr(fn, "submit"):

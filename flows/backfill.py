@@ -7,23 +7,21 @@ content-addressed id, and ids already in ``archive_records`` are skipped unless 
 
 from __future__ import annotations
 
-import gzip
 import json
 import time
-import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
 
-from extractors.archives import ArchiveProblem, ArchiveRecord, discover, iter_records, record_url
-from extractors.dates import normalize_date
-from flows.ingest import run_load
-from flows.jobs import RAW_GZIP_LEVEL, JobResult, PageJob, run_job
+from extractors.normalize.dates import normalize_date
+from extractors.sources.archives import ArchiveProblem, ArchiveRecord, discover, iter_records, record_url
+from flows.jobs import JobResult, PageJob, run_job
 from flows.pool import map_ordered
+from flows.shared import new_run_id, raw_page_from_archive, run_load
 from schemas.failures import Reason
 from schemas.records import Article, RawPage, Reject, RunRecord, utcnow
 from schemas.settings import Settings, load_settings
@@ -41,6 +39,8 @@ class BackfillSummary:
     duplicates: int = 0
     rejected: int = 0
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    # records skipped on purpose, not articles: WARC requests/metadata, non-HTML or non-2xx responses
+    not_articles: dict[str, int] = field(default_factory=dict)
     batches: int = 0
     staged_batches: int = 0
     seconds: float = 0.0
@@ -82,30 +82,6 @@ def _job_for(rec: ArchiveRecord, run_id: str, source: str | None, settings: Sett
     )
 
 
-def _raw_page(rec: ArchiveRecord, article_id: str | None, run_id: str, body_gz: bytes | None = None) -> RawPage:
-    body = rec.html if rec.html is not None else (rec.text or "").encode("utf-8", "surrogatepass")
-    ctype = rec.content_type or ("text/html" if rec.html is not None else "text/plain; charset=utf-8")
-    meta = {"archive_path": rec.path, "locator": rec.locator, "kind": rec.kind}
-    if rec.title:
-        meta["title"] = rec.title
-    if rec.published_at_raw:
-        meta["published_at"] = rec.published_at_raw
-    return RawPage(
-        page_id=rec.record_id,
-        article_id=article_id,
-        url=rec.url or record_url(rec),
-        final_url=rec.url or record_url(rec),
-        http_status=None,
-        content_type=ctype,
-        headers_json=json.dumps({**rec.http_headers, "x-newsflow-archive": json.dumps(meta)}, sort_keys=True),
-        body_gz=body_gz if body_gz is not None else gzip.compress(body, compresslevel=RAW_GZIP_LEVEL),
-        body_bytes=len(body),
-        origin="archive",
-        fetched_at=getattr(rec, "fetched_at", None) or utcnow(),
-        run_id=run_id,
-    )
-
-
 def _chunks(items: Iterable[ArchiveRecord | ArchiveProblem], size: int) -> Iterator[list[ArchiveRecord | ArchiveProblem]]:
     buf: list[ArchiveRecord | ArchiveProblem] = []
     for it in items:
@@ -135,9 +111,11 @@ def run_backfill(
         if not Path(p).exists():
             raise FileNotFoundError(f"archive path not found: {p}")
 
+    skipped_on_purpose: Counter[str] = Counter()
+
     def stream() -> Iterator[ArchiveRecord | ArchiveProblem]:
         for path in discover([Path(p) for p in paths]):
-            yield from iter_records(path)
+            yield from iter_records(path, stats=skipped_on_purpose)
 
     pending: dict[str, ArchiveRecord] = {}
     rejects: list[Reject] = []
@@ -193,6 +171,7 @@ def run_backfill(
         if progress is not None:
             progress(summary)
     flush()
+    summary.not_articles = dict(sorted(skipped_on_purpose.items()))
     summary.seconds = time.perf_counter() - t0
     if progress is not None:
         progress(summary)
@@ -215,7 +194,7 @@ def _collect(r: JobResult, rec: ArchiveRecord, run_id: str, summary: BackfillSum
                                    url=rec.url, payload=f"record {rec.record_id} @{rec.locator or 'file'}"))
         summary.add_reject(reason)
         status = "rejected"
-    raws.append(_raw_page(rec, r.article.article_id if r.article else None, run_id, r.raw_gz))
+    raws.append(raw_page_from_archive(rec, r.article.article_id if r.article else None, run_id, r.raw_gz))
     rows.append(ArchiveRecordRow(record_id=rec.record_id, path=rec.path, locator=rec.locator,
                                  article_id=r.article.article_id if r.article else None, status=status,
                                  run_id=run_id, loaded_at=now))
@@ -231,8 +210,7 @@ def backfill(paths: list[str], db: str | None = None, source: str | None = None,
     """Backfill archives into the warehouse; returns counts (read, loaded, skipped, rejected)."""
     settings = load_settings(db=Path(db) if db else None)
     logger = get_run_logger()
-    rid = flow_run.get_id()
-    run_id = str(rid) if rid else uuid.uuid4().hex
+    run_id = new_run_id()
     started = utcnow()
     load_staged(settings.db, settings.staging_path)
     summary = run_backfill(paths, settings, run_id=run_id, source=source, force=force,

@@ -9,97 +9,47 @@ load does.
 from __future__ import annotations
 
 import asyncio
-import gzip
-import hashlib
 import json
 import queue
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
-from extractors.feeds import body_hash, load_feed_list, parse_feed
-from extractors.http import Fetcher, FetchResult
-from extractors.urls import article_id_for, canonicalize_url
-from flows.jobs import RAW_GZIP_LEVEL, JobResult, PageJob, run_job
+from extractors.net.fetcher import Fetcher, FetchResult
+from extractors.sources.feedlist import load_feed_list
+from flows.decisions import (
+    Candidate,
+    FeedOutcome,
+    PollOutcome,
+    collect_candidates,
+    collect_results,
+    feed_item_keys,
+    feed_outcome,
+    is_backing_off,
+    next_state,
+    page_job,
+    resolve_known,
+)
+from flows.jobs import JobResult, PageJob, run_job
 from flows.pool import executor_for
 from flows.report import IngestSummary, publish_artifacts
+from flows.shared import new_run_id, run_load
 from schemas.failures import PipelineError, Reason
 from schemas.records import (
-    Article,
-    ArticleFeedLink,
-    FeedEntry,
     FeedSpec,
     FeedState,
-    ParsedFeed,
-    RawPage,
-    Reject,
     RunRecord,
     utcnow,
 )
 from schemas.settings import Settings, load_settings
 from warehouse.batch import Batch
-from warehouse.load import LoadResult, load_batch, load_staged, upsert_run
+from warehouse.load import load_staged, upsert_run
 from warehouse.queries import known_article_ids, linked_articles, read_feed_states
 from warehouse.runlock import run_lock
-
-# Tasks move bodies and batches in memory; Prefect's default cache policy would hash every
-# input (megabytes of HTML per call) for a cache nobody reads, so caching is off.
-
-# targets the guard refuses: an item pointing there is rejected outright
-REFUSED_TARGETS = frozenset({Reason.BLOCKED_ADDRESS, Reason.UNSUPPORTED_SCHEME, Reason.INVALID_URL})
-
-
-@dataclass
-class PollOutcome:
-    spec: FeedSpec
-    state: FeedState
-    result: FetchResult | None = None
-    error: PipelineError | None = None
-    skipped: bool = False
-
-
-@dataclass
-class FeedOutcome:
-    """What happened to one feed in this run (the per-feed health row)."""
-
-    spec: FeedSpec
-    status: str
-    http_status: int | None = None
-    reason: str | None = None
-    message: str | None = None
-    entries: int = 0
-    new_items: int = 0
-    parsed: ParsedFeed | None = None
-    result: FetchResult | None = None
-    retry_after: float | None = None
-
-
-@dataclass
-class Candidate:
-    """A new story to fetch: the first entry that carried it, plus every feed item carrying it."""
-
-    article_id: str
-    url: str
-    entry: FeedEntry
-    links: list[tuple[str, str, str]] = field(default_factory=list)  # (feed_url, guid, entry_url)
-
-
-def _guid_for(entry: FeedEntry, link: str | None) -> str:
-    if entry.guid:
-        return entry.guid
-    if link:
-        return link
-    basis = f"{entry.title or ''}\x1f{entry.summary or ''}"
-    return "sha256:" + hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
 
 # --------------------------------------------------------------------------- tasks
 
@@ -111,7 +61,7 @@ def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Se
 
     async def one(fetcher: Fetcher, spec: FeedSpec) -> PollOutcome:
         state = states.get(spec.url) or FeedState(feed_url=spec.url, name=spec.name, tags=spec.tags)
-        if state.backoff_until is not None and state.backoff_until > now:
+        if is_backing_off(state, now):
             return PollOutcome(spec, state, skipped=True)
         try:
             res = await fetcher.fetch(spec.url, kind="feed", etag=state.etag, last_modified=state.last_modified)
@@ -129,43 +79,9 @@ def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Se
 
 
 @task(name="parse-feeds", timeout_seconds=900, cache_policy=NO_CACHE)
-def parse_feeds(polls: list[PollOutcome], tolerance_hours: float = 24.0) -> list[FeedOutcome]:
+def parse_feeds(polls: list[PollOutcome], tolerance_hours: float) -> list[FeedOutcome]:
     """Parse changed feed bodies; an unchanged body (same hash) costs no parsing."""
-    out: list[FeedOutcome] = []
-    for p in polls:
-        if p.skipped:
-            out.append(FeedOutcome(p.spec, "backoff", reason=Reason.BACKOFF.value,
-                                   message=f"backing off until {p.state.backoff_until:%Y-%m-%d %H:%M} UTC"))
-            continue
-        if p.error is not None:
-            out.append(FeedOutcome(p.spec, "failed", reason=p.error.reason.value, message=p.error.message,
-                                   retry_after=p.error.retry_after))
-            continue
-        res = p.result
-        assert res is not None
-        if res.not_modified:
-            out.append(FeedOutcome(p.spec, "not_modified", http_status=res.status, result=res))
-            continue
-        digest = body_hash(res.body)
-        if p.state.body_hash == digest and p.state.last_status in ("ok", "warning", "unchanged", "not_modified"):
-            out.append(FeedOutcome(p.spec, "unchanged", http_status=res.status, result=res))
-            continue
-        try:
-            parsed = parse_feed(res.body, res.final_url or p.spec.url, content_type=res.content_type,
-                                tolerance_hours=tolerance_hours)
-        except PipelineError as exc:
-            out.append(FeedOutcome(p.spec, "failed", http_status=res.status, reason=exc.reason.value,
-                                   message=exc.message, result=res))
-            continue
-        except Exception as exc:
-            out.append(FeedOutcome(p.spec, "failed", http_status=res.status, reason=Reason.FEED_PARSE_ERROR.value,
-                                   message=f"{type(exc).__name__}: {exc}"[:300], result=res))
-            continue
-        status = "warning" if parsed.warnings else "ok"
-        out.append(FeedOutcome(p.spec, status, http_status=res.status, entries=len(parsed.entries),
-                               parsed=parsed, result=res,
-                               message="; ".join(parsed.warnings)[:300] if parsed.warnings else None))
-    return out
+    return [feed_outcome(p, tolerance_hours) for p in polls]
 
 
 @task(name="fetch-pages", timeout_seconds=1800, cache_policy=NO_CACHE)
@@ -218,67 +134,7 @@ def extract_pages(jobs: Iterable[PageJob], workers: int) -> list[JobResult]:
     return results
 
 
-@task(name="load", timeout_seconds=1800, cache_policy=NO_CACHE)
-def load(batch: Batch, settings: Settings) -> LoadResult:
-    """The only step that opens the write connection; stages to Parquet if the file is locked."""
-    return load_batch(settings.db, batch, staging_dir=settings.staging_path)
-
-
-def run_load(batch: Batch, settings: Settings) -> LoadResult:
-    """Run the ``load`` task with the batch quoted, so Prefect does not walk its records."""
-    return load(quote(batch), settings)  # type: ignore[call-overload]
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def _next_state(o: FeedOutcome, prev: FeedState, settings: Settings, now: datetime) -> FeedState:
-    st = prev.model_copy(deep=True)
-    st.name = o.spec.name or st.name
-    st.tags = o.spec.tags or st.tags
-    if o.status == "backoff":
-        return st
-    st.last_polled_at = now
-    st.last_status = o.status  # type: ignore[assignment]
-    st.last_http_status = o.http_status
-    if o.status == "failed":
-        st.consecutive_failures += 1
-        st.last_reason, st.last_error = o.reason, o.message
-        delay = min(settings.backoff_base * (2 ** (st.consecutive_failures - 1)), settings.backoff_max)
-        if o.retry_after is not None:
-            delay = max(min(o.retry_after, settings.backoff_max), 0.0)
-        st.backoff_until = now + timedelta(seconds=delay) if delay > 0 else None
-        return st
-    st.consecutive_failures = 0
-    st.backoff_until = None
-    st.last_reason = None
-    st.last_error = o.message if o.status == "warning" else None
-    st.last_ok_at = now
-    if o.result is not None and not o.result.not_modified:
-        st.etag = o.result.headers.get("etag") or None
-        st.last_modified = o.result.headers.get("last-modified") or None
-        st.body_hash = body_hash(o.result.body)
-    if o.parsed is not None:
-        st.entries_last_seen = len(o.parsed.entries)
-    return st
-
-
-def _raw_page(article_id: str, res: FetchResult, run_id: str, now: datetime, body_gz: bytes | None) -> RawPage:
-    digest = hashlib.sha256(res.final_url.encode() + b"\x00" + res.body).hexdigest()[:32]
-    return RawPage(
-        page_id=digest,
-        article_id=article_id,
-        url=res.url,
-        final_url=res.final_url,
-        http_status=res.status,
-        content_type=res.content_type,
-        headers_json=json.dumps(res.headers, sort_keys=True),
-        body_gz=body_gz if body_gz is not None else gzip.compress(res.body, compresslevel=RAW_GZIP_LEVEL),
-        body_bytes=len(res.body),
-        origin="rss",
-        fetched_at=now,
-        run_id=run_id,
-    )
 
 
 def _arrivals(
@@ -299,11 +155,6 @@ def _arrivals(
             yield job
 
 
-def _run_id() -> str:
-    rid = flow_run.get_id()
-    return str(rid) if rid else uuid.uuid4().hex
-
-
 # --------------------------------------------------------------------------- flow
 
 
@@ -317,7 +168,7 @@ def hourly_ingest(feeds_file: str | None = None, db: str | None = None) -> dict[
 
 
 def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
-    run_id = _run_id()
+    run_id = new_run_id()
     started = utcnow()
     staged_loaded = load_staged(settings.db, settings.staging_path)
     specs = load_feed_list(settings.feeds_file)
@@ -326,103 +177,33 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     polls = poll_feeds(specs, states, settings)
     outcomes = parse_feeds(polls, settings.future_tolerance_hours)
 
-    rejects: list[Reject] = []
     now = utcnow()
-    # every entry → candidate article ids, grouped so one story is fetched once
-    cands: dict[str, Candidate] = {}
-    for o in outcomes:
-        if o.status == "failed":
-            rejects.append(Reject.make(run_id=run_id, stage="poll" if o.result is None else "parse",
-                                       reason=Reason(o.reason or Reason.INTERNAL.value), message=o.message or "",
-                                       source=o.spec.url, url=o.spec.url))
-        if o.parsed is None:
-            continue
-        # a guid shared by items with different links identifies nothing: use the link instead
-        links_per_guid: dict[str, set[str | None]] = {}
-        for entry in o.parsed.entries:
-            if entry.guid:
-                links_per_guid.setdefault(entry.guid, set()).add(entry.link)
-        for entry in o.parsed.entries:
-            if entry.guid and len(links_per_guid[entry.guid]) > 1:
-                entry = entry.model_copy(update={"guid": None})
-            link = canonicalize_url(entry.link) if entry.link else None
-            if link is None:
-                rejects.append(Reject.make(run_id=run_id, stage="parse", reason=Reason.NO_LINK,
-                                           message="feed entry has no usable http(s) link",
-                                           source=o.spec.url, url=entry.link,
-                                           payload=json.dumps({"guid": entry.guid, "title": entry.title})))
-                continue
-            aid = article_id_for(link)
-            guid = _guid_for(entry, link)
-            c = cands.setdefault(aid, Candidate(aid, link, entry))
-            c.links.append((o.spec.url, guid, entry.link or link))
-
-    all_pairs = [(f, g) for c in cands.values() for f, g, _ in c.links]
-    seen_links = linked_articles(settings.db, all_pairs)
+    cands, rejects = collect_candidates(outcomes, run_id)
+    seen_links = linked_articles(settings.db, feed_item_keys(cands))
     seen_ids = known_article_ids(settings.db, list(cands))
-    links: list[ArticleFeedLink] = []
-    to_fetch: list[Candidate] = []
-    new_by_feed: dict[str, int] = {}
-    for c in cands.values():
-        fresh = [(f, g, u) for f, g, u in c.links if (f, g) not in seen_links]
-        # a story is known by its id, or through a feed item already linked to it (its page may
-        # have declared another canonical URL, so the stored id can differ from the link's)
-        stored_id = c.article_id if c.article_id in seen_ids else next(
-            (seen_links[(f, g)] for f, g, _ in c.links if (f, g) in seen_links), None)
-        if stored_id is None:
-            to_fetch.append(c)
-            for f, _, _ in c.links:
-                new_by_feed[f] = new_by_feed.get(f, 0) + 1
-        else:
-            links += [ArticleFeedLink(article_id=stored_id, feed_url=f, guid=g, entry_url=u,
-                                      first_seen_at=now, run_id=run_id) for f, g, u in fresh]
+    to_fetch, links, new_by_feed = resolve_known(cands, seen_links, seen_ids, run_id, now)
     for o in outcomes:
         o.new_items = new_by_feed.get(o.spec.url, 0)
 
-    raw_pages: list[RawPage] = []
+    by_key = {c.article_id: c for c in to_fetch}
 
     def job_for(aid: str, res: FetchResult | PipelineError) -> PageJob | None:
-        c = by_key[aid]
-        job = PageJob(key=c.article_id, url=c.url, origin="rss", run_id=run_id, entry=c.entry,
-                      feed_url=c.links[0][0], tolerance_hours=settings.future_tolerance_hours)
-        if isinstance(res, FetchResult):
-            job.html, job.content_type, job.fetched_at = res.body, res.content_type, now
-            job.url = res.final_url or c.url
-            job.compress_raw = True
-            return job
-        rejects.append(Reject.make(run_id=run_id, stage="fetch", reason=res.reason, message=res.message,
-                                   source=c.links[0][0], url=c.url))
-        if res.reason in REFUSED_TARGETS:
-            return None  # a refused target is not a story, not even from the feed's own text
-        return job  # the page failed: the feed entry's own text stands in
+        job, reject = page_job(by_key[aid], res, run_id=run_id, now=now,
+                               tolerance_hours=settings.future_tolerance_hours)
+        if reject is not None:
+            rejects.append(reject)
+        return job
 
-    by_key = {c.article_id: c for c in to_fetch}
     sink: queue.Queue[Any] = queue.Queue()
     fetching = fetch_pages.submit(quote(to_fetch), settings, quote(sink))  # type: ignore[call-overload]  # quote(): Prefect must not walk the args
     results = extract_pages(quote(_arrivals(sink, job_for, fetching)), settings.workers)
     pages = fetching.result()
 
-    articles: list[Article] = []
-    for r in results:
-        c = by_key[r.key]
-        fetched = pages.get(r.key)
-        if isinstance(fetched, FetchResult):
-            raw_pages.append(_raw_page(r.article.article_id if r.article else c.article_id, fetched, run_id, now,
-                                       r.raw_gz))
-        if r.reason is not None and isinstance(pages.get(r.key), FetchResult):
-            rejects.append(Reject.make(run_id=run_id, stage=r.stage, reason=r.reason, message=r.message,
-                                       source=c.links[0][0], url=c.url))
-        if r.article is None:
-            if r.reason is not None and not isinstance(pages.get(r.key), FetchResult) and r.stage == "normalize":
-                rejects.append(Reject.make(run_id=run_id, stage=r.stage, reason=r.reason, message=r.message,
-                                           source=c.links[0][0], url=c.url))
-            continue
-        a = r.article
-        articles.append(a)
-        links += [ArticleFeedLink(article_id=a.article_id, feed_url=f, guid=g, entry_url=u,
-                                  first_seen_at=now, run_id=run_id) for f, g, u in c.links]
+    articles, new_links, raw_pages, result_rejects = collect_results(results, by_key, pages, run_id=run_id, now=now)
+    links += new_links
+    rejects += result_rejects
 
-    feed_states = [_next_state(o, p.state, settings, now) for o, p in zip(outcomes, polls, strict=True)]
+    feed_states = [next_state(o, p.state, settings, now) for o, p in zip(outcomes, polls, strict=True)]
     summary = IngestSummary.build(run_id=run_id, outcomes=outcomes, articles=articles, rejects=rejects,
                                   pages_fetched=sum(isinstance(v, FetchResult) for v in pages.values()))
     run = RunRecord(

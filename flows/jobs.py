@@ -9,12 +9,10 @@ from __future__ import annotations
 import gzip
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 
-from extractors.normalize import build_article
+from extractors.normalize.article import build_article
 from schemas.failures import PipelineError, Reason
 from schemas.records import Article, ExtractedDoc, FeedEntry, Origin, Stage, TextSource
-from schemas.settings import Settings
 
 
 @dataclass
@@ -23,6 +21,7 @@ class PageJob:
     url: str
     origin: Origin
     run_id: str
+    tolerance_hours: float  # Settings.future_tolerance_hours, for every date on the way
     html: bytes | None = None
     text: str | None = None
     content_type: str | None = None
@@ -34,7 +33,6 @@ class PageJob:
     source: str | None = None
     title_hint: str | None = None
     published_hint: datetime | None = None
-    tolerance_hours: float = 24.0
     compress_raw: bool = False
 
 
@@ -61,22 +59,16 @@ def _compress_raw(job: PageJob) -> bytes | None:
     return None
 
 
-@lru_cache(maxsize=8)
-def _settings_for(tolerance_hours: float) -> Settings:
-    # built without reading the environment: workers only need the date tolerance
-    return Settings.model_construct(future_tolerance_hours=tolerance_hours)
-
-
 def _extract(job: PageJob) -> tuple[ExtractedDoc | None, TextSource]:
     if job.html is not None:
-        from extractors.html_extract import extract_html
+        from extractors.content.html_extract import extract_html
 
-        doc = extract_html(job.html, job.url, content_type=job.content_type)
+        doc = extract_html(job.html, job.url, content_type=job.content_type, tolerance_hours=job.tolerance_hours)
         return doc, ("page" if job.origin == "rss" else "archive")
     if job.text is not None:
-        from extractors.textdump import extract_text_dump
+        from extractors.content.textdump import extract_text_dump
 
-        return extract_text_dump(job.text), "archive"
+        return extract_text_dump(job.text, tolerance_hours=job.tolerance_hours), "archive"
     return None, "feed"
 
 
@@ -129,7 +121,7 @@ def run_job(job: PageJob) -> JobResult:
             archive_path=job.archive_path,
             archive_record=job.archive_record,
             source=job.source,
-            settings=_settings_for(job.tolerance_hours),
+            tolerance_hours=job.tolerance_hours,
         )
     except PipelineError as exc:
         if result.reason is None:

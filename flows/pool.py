@@ -27,7 +27,7 @@ def get_pool(workers: int) -> ProcessPoolExecutor:
         return _pool
     shutdown_pool()
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["extractors.html_extract", "extractors.textdump"])
+    ctx.set_forkserver_preload(["extractors.content.html_extract", "extractors.content.textdump"])
     _pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     _pool_size = workers
     return _pool

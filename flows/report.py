@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from schemas.records import Article, Reject
 
 if TYPE_CHECKING:
-    from flows.ingest import FeedOutcome
+    from flows.decisions import FeedOutcome
     from warehouse.load import LoadResult
 
 

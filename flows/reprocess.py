@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import gzip
 import json
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from prefect import flow
-from prefect.runtime import flow_run
 
-from flows.ingest import run_load
 from flows.jobs import PageJob, run_job
 from flows.pool import map_ordered
+from flows.shared import new_run_id, run_load
+from schemas.failures import Reason
 from schemas.records import Article, FeedEntry, RawPage, Reject, RunRecord, utcnow
 from schemas.settings import Settings, load_settings
 from warehouse.batch import Batch
@@ -73,7 +72,7 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
             old = olds.get(page.article_id or "")
             if r.article is None:
                 counts["rejected"] += 1
-                rejects.append(Reject.make(run_id=run_id, stage="extract", reason=r.reason or _no_text(),
+                rejects.append(Reject.make(run_id=run_id, stage="extract", reason=r.reason or Reason.NO_TEXT,
                                            message=r.message, source=page.url, url=page.final_url))
                 continue
             a = r.article
@@ -90,18 +89,11 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
     return counts
 
 
-def _no_text() -> Any:
-    from schemas.failures import Reason
-
-    return Reason.NO_TEXT
-
-
 @flow(name="reprocess")
 def reprocess(since: str | None = None, db: str | None = None) -> dict[str, Any]:
     """Re-extract stored pages fetched since ``since`` (ISO date; all when None)."""
     settings = load_settings(db=Path(db) if db else None)
-    rid = flow_run.get_id()
-    run_id = str(rid) if rid else uuid.uuid4().hex
+    run_id = new_run_id()
     started = utcnow()
     counts = run_reprocess(settings, since=datetime.fromisoformat(since) if since else None, run_id=run_id)
     run = RunRecord(run_id=run_id, flow="reprocess", started_at=started, finished_at=utcnow(), status="completed",

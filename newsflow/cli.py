@@ -139,7 +139,7 @@ def render_rows(cols: list[str], rows: Sequence[Sequence[Any]], fmt: str, max_wi
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from extractors.feeds import load_feed_list
+    from extractors.sources.feedlist import load_feed_list
 
     feeds = Path(args.feeds) if args.feeds else None
     settings = _settings(args, feeds_file=feeds)
@@ -208,7 +208,13 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from extractors.feeds import feed_key, load_feed_list, merge_feed_specs, parse_opml, save_feed_list
+    from extractors.sources.feedlist import (
+        feed_key,
+        load_feed_list,
+        merge_feed_specs,
+        parse_opml,
+        save_feed_list,
+    )
     from schemas.records import FeedSpec
 
     settings = _settings(args, feeds_file=Path(args.feeds) if args.feeds else None)
@@ -218,7 +224,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         print(render_rows(["name", "url", "tags"], [(s.name, s.url, s.tags) for s in specs], args.format))
         return 0
     if args.feeds_cmd == "add":
-        from extractors.urls import canonicalize_url
+        from extractors.normalize.urls import canonicalize_url
 
         if canonicalize_url(args.url) is None:
             raise ConfigError(f"not an http(s) feed URL: {args.url!r}")

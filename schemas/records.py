@@ -30,6 +30,9 @@ FlowName = Literal["hourly_ingest", "backfill", "reprocess"]
 
 
 class Strict(BaseModel):
+    """Base of every record: unknown fields are refused (``extra="forbid"``); values are still
+    coerced where pydantic's lax mode allows (e.g. an ISO string into a ``datetime``)."""
+
     model_config = ConfigDict(extra="forbid", strict=False, validate_assignment=False)
 
 

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import pyarrow as pa
 from pydantic import BaseModel
@@ -211,10 +211,6 @@ def models_to_arrow(table: str, models: Sequence[BaseModel]) -> pa.Table:
     return pa.Table.from_struct_array(structs)
 
 
-def empty_table(table: str) -> pa.Table:
-    return SCHEMAS[table].empty_table()
-
-
 def conform(table: str, data: pa.Table) -> pa.Table:
     """Reorder/cast an Arrow table (e.g. read back from Parquet) to the load schema.
 
@@ -231,12 +227,6 @@ def conform(table: str, data: pa.Table) -> pa.Table:
         else:
             raise ValueError(f"{table}: column {fld.name} is missing")
     return pa.Table.from_arrays(columns, schema=schema)
-
-
-def arrow_to_models(table: str, data: pa.Table) -> list[BaseModel]:
-    """Validate Arrow rows back into records (used for inspection and tests, not on the load path)."""
-    model = MODELS[table]
-    return [model.model_validate(row) for row in conform(table, data).to_pylist()]
 
 
 def _new_batch_id() -> str:
@@ -277,18 +267,3 @@ class Batch:
             tables[table] = models_to_arrow(table, getattr(self, attr))
         return tables
 
-    @classmethod
-    def from_arrow(
-        cls, tables: dict[str, pa.Table], *, replace: bool = False, batch_id: str | None = None
-    ) -> Batch:
-        """Rebuild (and re-validate) a batch from its Arrow form, e.g. a staged batch."""
-        kwargs: dict[str, Any] = {}
-        for table, attr in _ATTRS.items():
-            kwargs[attr] = arrow_to_models(table, tables[table]) if table in tables else []
-        runs = arrow_to_models("runs", tables["runs"]) if "runs" in tables else []
-        if len(runs) > 1:
-            raise ValueError("a batch carries at most one run record")
-        batch = cls(run=runs[0] if runs else None, replace=replace, **kwargs)  # type: ignore[arg-type]
-        if batch_id:
-            batch.batch_id = batch_id
-        return batch

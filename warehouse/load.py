@@ -9,7 +9,7 @@ the batch is staged to Parquet and loaded by a later ``load_staged`` call: never
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from schemas.records import RunRecord
 from warehouse.batch import KEYS, SCHEMAS, Batch, conform
 from warehouse.db import DatabaseLocked, connect_write
-from warehouse.queries import known_article_ids, known_links, known_record_ids, read_feed_states
+from warehouse.queries import known_article_ids, known_record_ids, read_feed_states
 from warehouse.staging import (
     StagingCorrupt,
     iter_staged,
@@ -38,7 +38,6 @@ __all__ = [
     "LoadResult",
     "apply_tables",
     "known_article_ids",
-    "known_links",
     "known_record_ids",
     "load_batch",
     "load_staged",
@@ -66,7 +65,6 @@ class LoadResult:
     records_new: int = 0
     runs_written: int = 0
     error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def loaded(cls, batch_id: str, counts: dict[str, int], path: Path | None = None) -> LoadResult:
@@ -75,25 +73,11 @@ class LoadResult:
             setattr(result, name, value)
         return result
 
-    @property
-    def ok(self) -> bool:
-        return self.status == "loaded"
-
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["path"] = str(self.path) if self.path else None
         return out
 
-    def summary(self) -> str:
-        if self.status == "staged":
-            return f"batch {self.batch_id} staged at {self.path}: {self.error}"
-        if self.status == "failed":
-            return f"batch {self.batch_id} failed: {self.error}"
-        return (
-            f"loaded {self.articles_new} new articles ({self.articles_replaced} replaced), "
-            f"{self.links_new} links, {self.pages_new} pages, {self.rejects_new} rejects, "
-            f"{self.feeds_updated} feed states"
-        )
 
 
 # --- SQL building -----------------------------------------------------------------------------
@@ -328,8 +312,7 @@ def load_batch(db_path: str | Path, batch: Batch, *, staging_dir: str | Path | N
             meta={"replace": batch.replace, "why": str(exc)},
         )
         log.warning("%s; batch %s staged at %s", exc, batch.batch_id, path)
-        return LoadResult(status="staged", batch_id=batch.batch_id, path=path, error=str(exc),
-                          extra={"staged_rows": {t: d.num_rows for t, d in tables.items() if d.num_rows}})
+        return LoadResult(status="staged", batch_id=batch.batch_id, path=path, error=str(exc))
     try:
         counts = apply_tables(conn, tables, replace=batch.replace)
     finally:

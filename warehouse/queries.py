@@ -156,13 +156,6 @@ def linked_articles(
     return {(f, g): a for f, g, a in zip(*cols, strict=True)}
 
 
-def known_links(
-    db_path: str | Path, pairs: Iterable[tuple[str, str]], *, strict: bool = False
-) -> set[tuple[str, str]]:
-    """The subset of (feed_url, guid) pairs already linked to an article."""
-    return set(linked_articles(db_path, pairs, strict=strict))
-
-
 def articles_by_id(db_path: str | Path, ids: Iterable[str], *, strict: bool = False) -> dict[str, Article]:
     """Stored articles for ``ids`` (those that exist)."""
     wanted = list(dict.fromkeys(ids))
@@ -237,15 +230,3 @@ def stats(db_path: str | Path, *, strict: bool = False) -> dict[str, Any]:
         "tables": counts,
         "latest_run": latest[0] if latest else None,
     }
-
-
-def query_arrow(db_path: str | Path, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-    """Run analyst SQL on a sandboxed read-only connection (cannot write or touch other files).
-
-    Raises DatabaseMissing / DatabaseLocked, and duckdb.Error for bad SQL or attempted writes.
-    """
-    conn = connect_read(db_path, sandbox=True)
-    try:
-        return arrow_query(conn, sql, params)
-    finally:
-        conn.close()

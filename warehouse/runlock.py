@@ -1,4 +1,9 @@
-"""One ingest or backfill at a time per database, via ``flock`` on ``<db>.lock``.
+"""One hourly ingest at a time per database, via ``flock`` on ``<db>.lock``.
+
+Only ``hourly_ingest`` (and the CLI's pre-check before it) takes this lock: two overlapping
+ingests would poll and fetch the same feeds twice. Backfill and reprocess do not take it; they
+may run beside an ingest because every write goes through ``load_batch`` (one transaction,
+idempotent keys, staged to Parquet when another process holds the database file).
 
 The lock is tied to an open file description: the kernel releases it when the holder exits,
 even on SIGKILL, so a crashed run never leaves a stale lock behind. The file itself stays

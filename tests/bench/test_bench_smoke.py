@@ -27,7 +27,7 @@ def _api_url() -> str:
 
 
 def test_generated_pages_differ_and_archive_reads_back(tmp_path: Path) -> None:
-    from extractors.archives import ArchiveRecord, iter_records
+    from extractors.sources.archives import ArchiveRecord, iter_records
 
     pages = [make_page(i) for i in range(5)]
     assert len({p.url for p in pages}) == 5 and len({p.title for p in pages}) > 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -11,22 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def nf(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-       timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "newsflow", *args], capture_output=True, text=True,
-                          env=full_env, cwd=cwd or ROOT, timeout=timeout)
-
-
-def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode != 0
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, f"expected one error line, got:\n{proc.stderr}"
-    assert "Traceback" not in proc.stderr
-    return lines[0]
+from tests.support.cli import ROOT, child_env, newsflow, one_line_error
 
 
 def _make_db(path: Path) -> None:
@@ -37,7 +21,7 @@ def _make_db(path: Path) -> None:
 
 
 def test_bad_setting_is_one_line_naming_it(tmp_path: Path) -> None:
-    proc = nf("stats", env={"NEWSFLOW_PER_HOST_CONCURRENCY": "many", "NEWSFLOW_DB": str(tmp_path / "x.duckdb")})
+    proc = newsflow("stats", env=child_env(NEWSFLOW_PER_HOST_CONCURRENCY="many", NEWSFLOW_DB=str(tmp_path / "x.duckdb")))
     line = one_line_error(proc)
     assert "NEWSFLOW_PER_HOST_CONCURRENCY" in line
     assert proc.returncode == 2
@@ -47,7 +31,7 @@ def test_malformed_feed_list_fails_before_work(tmp_path: Path) -> None:
     bad = tmp_path / "feeds.yaml"
     bad.write_text("feeds:\n  - url: [unclosed\n")
     db = tmp_path / "db.duckdb"
-    proc = nf("ingest", "--feeds", str(bad), "--db", str(db))
+    proc = newsflow("ingest", "--feeds", str(bad), "--db", str(db))
     line = one_line_error(proc)
     assert "feeds.yaml" in line
     assert not db.exists(), "work started despite a bad feed list"
@@ -58,7 +42,7 @@ def test_unwritable_db_path_fails_before_work(tmp_path: Path) -> None:
     feeds.write_text("feeds:\n  - url: http://127.0.0.1:9/feed.xml\n")
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    proc = nf("ingest", "--feeds", str(feeds), "--db", str(blocker / "sub" / "db.duckdb"))
+    proc = newsflow("ingest", "--feeds", str(feeds), "--db", str(blocker / "sub" / "db.duckdb"))
     line = one_line_error(proc)
     assert "database path" in line
 
@@ -66,13 +50,13 @@ def test_unwritable_db_path_fails_before_work(tmp_path: Path) -> None:
 def test_query_is_read_only_and_formats(tmp_path: Path) -> None:
     db = tmp_path / "db.duckdb"
     _make_db(db)
-    out = nf("--db", str(db), "query", "SELECT 1 AS one, 'a,b' AS two", "--format", "csv")
+    out = newsflow("--db", str(db), "query", "SELECT 1 AS one, 'a,b' AS two", "--format", "csv")
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["one,two", '1,"a,b"']
-    out = nf("query", "SELECT 42 AS answer", "--format", "json", "--db", str(db))
+    out = newsflow("query", "SELECT 42 AS answer", "--format", "json", "--db", str(db))
     assert json.loads(out.stdout) == [{"answer": 42}]
     for sql in ("INSERT INTO runs (run_id) VALUES ('x')", "DROP TABLE articles"):
-        proc = nf("--db", str(db), "query", sql)
+        proc = newsflow("--db", str(db), "query", sql)
         assert "read-only" in one_line_error(proc)
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name='articles'").fetchone() == (1,)
@@ -87,7 +71,7 @@ def test_query_while_another_process_writes_says_so(tmp_path: Path) -> None:
                                str(db)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
-        proc = nf("--db", str(db), "query", "SELECT count(*) FROM articles")
+        proc = newsflow("--db", str(db), "query", "SELECT count(*) FROM articles")
         line = one_line_error(proc)
         assert proc.returncode == 3
         assert "lock" in line.lower() or "busy" in line.lower() or "another process" in line.lower()
@@ -99,34 +83,34 @@ def test_query_while_another_process_writes_says_so(tmp_path: Path) -> None:
 def test_feeds_add_list_and_opml_import(tmp_path: Path) -> None:
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text("feeds:\n  - url: https://news.example.org/world.xml\n    name: World\n")
-    assert nf("feeds", "add", "https://other.example.net/rss", "--name", "Other", "--feeds", str(feeds)).returncode == 0
+    assert newsflow("feeds", "add", "https://other.example.net/rss", "--name", "Other", "--feeds", str(feeds)).returncode == 0
     opml = tmp_path / "subs.opml"
     opml.write_text(
         '<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
         '<outline text="News"><outline text="Wire" type="rss" xmlUrl="https://wire.example.com/feed"/>'
         '<outline text="World" type="rss" xmlUrl="https://news.example.org/world.xml"/></outline></body></opml>')
-    proc = nf("feeds", "import", str(opml), "--feeds", str(feeds))
+    proc = newsflow("feeds", "import", str(opml), "--feeds", str(feeds))
     assert proc.returncode == 0, proc.stderr
     assert "imported 1 new feed" in proc.stdout
-    listed = json.loads(nf("feeds", "list", "--format", "json", "--feeds", str(feeds)).stdout)
+    listed = json.loads(newsflow("feeds", "list", "--format", "json", "--feeds", str(feeds)).stdout)
     assert [f["url"] for f in listed] == ["https://news.example.org/world.xml", "https://other.example.net/rss",
                                           "https://wire.example.com/feed"]
-    bad = nf("feeds", "add", "javascript:alert(1)", "--feeds", str(feeds))
+    bad = newsflow("feeds", "add", "javascript:alert(1)", "--feeds", str(feeds))
     assert "not an http" in one_line_error(bad)
 
 
 def test_stats_on_missing_database_is_clear(tmp_path: Path) -> None:
-    proc = nf("--db", str(tmp_path / "none.duckdb"), "stats")
+    proc = newsflow("--db", str(tmp_path / "none.duckdb"), "stats")
     assert "does not exist" in one_line_error(proc)
 
 
 def test_backfill_seed_archive_via_cli_then_rerun_adds_nothing(tmp_path: Path) -> None:
     db = tmp_path / "db.duckdb"
     t0 = time.monotonic()
-    first = nf("backfill", str(ROOT / "data" / "seed_archive"), "--db", str(db), timeout=300)
+    first = newsflow("backfill", str(ROOT / "data" / "seed_archive"), "--db", str(db), timeout=300)
     assert first.returncode == 0, first.stderr
     assert "loaded 5" in first.stdout
-    second = nf("backfill", str(ROOT / "data" / "seed_archive"), "--db", str(db), timeout=300)
+    second = newsflow("backfill", str(ROOT / "data" / "seed_archive"), "--db", str(db), timeout=300)
     assert second.returncode == 0, second.stderr
     assert "loaded 0" in second.stdout and "skipped 5" in second.stdout
     con = duckdb.connect(str(db), read_only=True)

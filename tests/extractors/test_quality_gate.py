@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.evalscore import PageScore, Totals, normalize_ws, score, score_page
+from tests.support.evalscore import PageScore, Totals, normalize_ws, score, score_page
 
 FLOORS = Path(__file__).with_name("quality_floors.json")
 

@@ -11,7 +11,7 @@ from flows.identity import (
     resolve_exact_duplicates,
 )
 from schemas.records import FeedEntry
-from tests.warehouse.factories import article
+from tests.support.factories import article
 
 T0 = datetime(2025, 5, 1, 8, 0, tzinfo=UTC)
 

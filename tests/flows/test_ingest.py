@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.dbrows import rows as _rows
 from tests.flows.site import BOILERPLATE_MARKERS, Site, article_page, atom, load_stories, rdf, rss
+from tests.support.dbrows import rows as _rows
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -67,8 +68,8 @@ def test_first_run_loads_every_story_clean(site: Site, news: dict[str, Any], tmp
         for marker in BOILERPLATE_MARKERS:
             assert marker not in text, f"boilerplate {marker!r} left in {s['slug']}"
         assert r[0] == news["link"][s["slug"]]
-        assert r[4] is not None and r[4].isoformat().startswith(s["date"][:16].replace("T", " ")[:10])
-        assert r[5] in ("feed", "html")
+        # every feed kind states the date, and the feed's date has precedence over the page's
+        assert (r[4], r[5]) == (datetime.fromisoformat(s["date"]).astimezone(UTC), "feed")
         assert r[7] == "rss" and r[8] == "page" and r[10] == "en"
         assert r[9] == len(" ".join(s["paragraphs"]).split()) or abs(r[9] - len(" ".join(s["paragraphs"]).split())) <= 3
     runs = _rows(db_path, "SELECT flow, status, articles_new, feeds_ok FROM runs")
@@ -178,18 +179,19 @@ def test_run_publishes_feed_health_artifacts(site: Site, news: dict[str, Any], t
 
 def test_a_failed_load_fails_the_run(site: Site, news: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                      db_path: Path) -> None:
-    import flows.ingest as ingest_mod
+    import flows.shared as shared_mod
 
     def broken_load(db: Any, batch: Any, *, staging_dir: Any) -> Any:
         raise OSError("disk full while writing the batch")
 
-    monkeypatch.setattr(ingest_mod, "load_batch", broken_load)
+    monkeypatch.setattr(shared_mod, "load_batch", broken_load)
     feeds = _feeds_file(tmp_path, [f"{site.base}/rss.xml"])
     from flows.ingest import hourly_ingest
 
     state = hourly_ingest(feeds_file=str(feeds), db=str(db_path), return_state=True)
     assert state.is_failed()
-    assert "disk full" in str(state.message) or "disk full" in repr(state.result(raise_on_failure=False))
+    err = state.result(raise_on_failure=False)
+    assert isinstance(err, OSError) and str(err) == "disk full while writing the batch"
     # the failure is recorded, and nothing was half-written
     assert _rows(db_path, "SELECT status FROM runs") == [("failed",)]
     assert _rows(db_path, "SELECT count(*) FROM articles") == [(0,)]

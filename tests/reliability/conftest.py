@@ -1,7 +1,7 @@
-"""Shared helpers for the reliability suite (R1 part: corpus replay, hostile content, SSRF, fuzz).
+"""Shared helpers for the reliability suite: the canned-route server for corpus replay, hostile
+content and SSRF scenarios (``canned_server``), and the flow harness around it.
 
-Additive only: fixtures here are prefixed ``r1_`` so the other reliability helpers can define
-their own next to them.  Everything network-related binds to 127.0.0.1 only.
+Everything network-related binds to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ class LocalServer:
 
 
 @pytest.fixture
-def r1_server() -> Iterator[LocalServer]:
+def canned_server() -> Iterator[LocalServer]:
     server = LocalServer().start()
     try:
         yield server

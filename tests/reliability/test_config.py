@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.reliability.helpers_r2 import ROOT, RawServer, child_env, kill_group
+from tests.support.cli import ROOT, child_env, kill_group
+from tests.support.http_server import RawServer
 
 #: generous for a loaded 2-core machine; a config error needs no Prefect start-up (which takes longer)
 FAST = 20.0

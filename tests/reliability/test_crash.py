@@ -21,10 +21,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from extractors.urls import article_id_for, canonicalize_url
+from extractors.normalize.urls import article_id_for, canonicalize_url
 from tests.flows.site import article_page, load_stories
-from tests.reliability.helpers_r2 import ROOT, child_env, kill_group
-from tests.warehouse.factories import article, link, raw_page, run_record
+from tests.support.cli import ROOT, child_env, kill_group
+from tests.support.factories import article, link, raw_page, run_record
 from warehouse.batch import Batch
 from warehouse.load import load_batch
 
@@ -35,7 +35,7 @@ MB = 1024 * 1024
 LOADER = textwrap.dedent(
     f"""
     import sys
-    from tests.warehouse.factories import article, link, raw_page, run_record
+    from tests.support.factories import article, link, raw_page, run_record
     from warehouse.batch import Batch
     from warehouse.load import load_batch
     arts = [article(i, run_id="crash") for i in range({N_LOAD})]

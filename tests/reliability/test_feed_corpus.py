@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from extractors.urls import article_id_for, canonicalize_url
-from flows.ingest import FeedOutcome, parse_feeds, poll_feeds
+from extractors.normalize.urls import article_id_for, canonicalize_url
+from flows.decisions import FeedOutcome
+from flows.ingest import parse_feeds, poll_feeds
 from flows.jobs import PageJob, run_job
 from schemas.failures import Reason
 from schemas.records import FeedSpec, FeedState
@@ -111,7 +112,7 @@ def replay(server: LocalServer, paths: dict[str, Path], settings: Settings, *, s
                 result.entry_results.append((o.spec.url, str(entry.link), Reason.NO_LINK.value))
                 continue
             job = PageJob(key=article_id_for(link), url=link, origin="rss", run_id="corpus-replay",
-                          entry=entry, feed_url=o.spec.url)
+                          entry=entry, feed_url=o.spec.url, tolerance_hours=24.0)
             res = run_job(job)
             has_text = bool((entry.content or "").strip() or (entry.summary or "").strip())
             got = "article" if res.article is not None else res.reason.value if res.reason else None
@@ -209,18 +210,18 @@ def _compressed_routes(server: LocalServer) -> dict[str, tuple[str, str | None]]
     return out
 
 
-def test_own_fixtures_cover_every_category_and_replay_clean(r1_server: LocalServer, tmp_path: Path) -> None:
+def test_own_fixtures_cover_every_category_and_replay_clean(canned_server: LocalServer, tmp_path: Path) -> None:
     files = sorted(p for p in OWN.iterdir() if p.is_file())
     assert {p.name for p in files} == set(OWN_EXPECT), "fixture list and expectations drifted apart"
     categories = {p.name.split("_", 1)[0] for p in files} | {"compression"}
     assert categories >= {"encoding", "entities", "illformed", "http", "compression", "wellformed"}
-    compressed = _compressed_routes(r1_server)
-    rep = replay(r1_server, {f"/own/{p.name}": p for p in files}, replay_settings(tmp_path))
+    compressed = _compressed_routes(canned_server)
+    rep = replay(canned_server, {f"/own/{p.name}": p for p in files}, replay_settings(tmp_path))
     print("\nown fixtures:", rep.summary())
     check_classified(rep)
 
     for name, (status, reason, titles) in OWN_EXPECT.items():
-        o = rep.outcomes[r1_server.url(f"/own/{name}")]
+        o = rep.outcomes[canned_server.url(f"/own/{name}")]
         if status is not None:
             assert (o.status, o.reason) == (status, reason), f"{name}: {o.status} {o.reason} {o.message}"
         got = [e.title for e in (o.parsed.entries if o.parsed else [])]
@@ -228,9 +229,9 @@ def test_own_fixtures_cover_every_category_and_replay_clean(r1_server: LocalServ
             assert t in got, f"{name}: title {t!r} not among {got}"
 
     # a redirect is followed to its target; the ETag feed answers the conditional re-poll with 304
-    moved = rep.outcomes[r1_server.url("/own/http_301.xml")]
-    assert moved.result is not None and moved.result.final_url == r1_server.url("/own/http_redirect_target.xml")
-    cond = rep.outcomes[r1_server.url("/own/http_etag_304.xml") + " (conditional)"]
+    moved = rep.outcomes[canned_server.url("/own/http_301.xml")]
+    assert moved.result is not None and moved.result.final_url == canned_server.url("/own/http_redirect_target.xml")
+    cond = rep.outcomes[canned_server.url("/own/http_etag_304.xml") + " (conditional)"]
     assert cond.status == "not_modified" and cond.http_status == 304
 
     specs_rep = _replay_urls(list(compressed), replay_settings(tmp_path))
@@ -253,10 +254,10 @@ def _replay_urls(urls: list[str], settings: Settings) -> dict[str, FeedOutcome]:
     return {o.spec.url: o for o in parse_feeds.fn(polls, settings.future_tolerance_hours)}
 
 
-def test_own_fixture_entries_follow_link_policy(r1_server: LocalServer, tmp_path: Path) -> None:
+def test_own_fixture_entries_follow_link_policy(canned_server: LocalServer, tmp_path: Path) -> None:
     """Relative links resolve against the channel link; guid-as-link is used; javascript: is dropped."""
-    rep = replay(r1_server, {"/own/wellformed_rss2.xml": OWN / "wellformed_rss2.xml"}, replay_settings(tmp_path))
-    o = rep.outcomes[r1_server.url("/own/wellformed_rss2.xml")]
+    rep = replay(canned_server, {"/own/wellformed_rss2.xml": OWN / "wellformed_rss2.xml"}, replay_settings(tmp_path))
+    o = rep.outcomes[canned_server.url("/own/wellformed_rss2.xml")]
     assert o.parsed is not None
     links = {e.title: e.link for e in o.parsed.entries}
     assert links["Ferry timetable restored"] == "https://harbour.example/news/ferry-timetable"
@@ -271,15 +272,15 @@ def test_own_fixture_entries_follow_link_policy(r1_server: LocalServer, tmp_path
 # ----------------------------------------------------------------------------- feedparser's corpus
 
 
-def test_feedparser_corpus_replay(r1_server: LocalServer, tmp_path: Path) -> None:
+def test_feedparser_corpus_replay(canned_server: LocalServer, tmp_path: Path) -> None:
     if not CORPUS.is_dir():
         pytest.skip(f"feedparser corpus not found at {CORPUS} (../shared/corpora is optional)")
     files = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name != "LICENSE")
     assert len(files) > 2000, f"corpus looks incomplete: {len(files)} files"
     paths = {"/" + p.relative_to(CORPUS).as_posix(): p for p in files}
     # the original suite's server answered this one path with a bare 304
-    r1_server.routes["/-/return-304.xml"] = Route(status=304)
-    rep = replay(r1_server, paths, replay_settings(tmp_path), strict_charset=False)
+    canned_server.routes["/-/return-304.xml"] = Route(status=304)
+    rep = replay(canned_server, paths, replay_settings(tmp_path), strict_charset=False)
     check_classified(rep, strict_charset=False)
     print("\nfeedparser corpus:", rep.summary())
     assert rep.elapsed < 60, f"corpus replay took {rep.elapsed:.1f}s"

@@ -19,12 +19,12 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractors.cleaner import clean_text
-from extractors.feeds import parse_feed
-from extractors.html_extract import extract_html
-from extractors.normalize import build_article
-from extractors.textdump import extract_text_dump
-from extractors.urls import article_id_for, canonicalize_url
+from extractors.content.cleaner import clean_text
+from extractors.content.html_extract import extract_html
+from extractors.content.textdump import extract_text_dump
+from extractors.normalize.article import build_article
+from extractors.normalize.urls import article_id_for, canonicalize_url
+from extractors.sources.feeds import parse_feed
 from schemas.failures import PipelineError
 from schemas.records import ExtractedDoc, ParsedFeed
 from tests.reliability.conftest import HOSTILE
@@ -68,7 +68,7 @@ def _assert_stored(doc: ExtractedDoc) -> None:
     """What ``build_article`` would store from ``doc`` is clean (or a classified refusal)."""
     try:
         art = build_article(url="https://harbour.example/news/story", doc=doc, entry=None, origin="rss",
-                            text_source="page", run_id="fuzz")
+                            text_source="page", run_id="fuzz", tolerance_hours=24.0)
     except PipelineError:
         return
     for what in ("title", "text", "summary", "source"):
@@ -169,7 +169,7 @@ def random_html(draw: st.DrawFn) -> str:
 @given(st.one_of(random_html(), st.text(max_size=2000)))
 def test_extract_html_random_html(html: str) -> None:
     try:
-        doc = extract_html(html, "https://harbour.example/news/story")
+        doc = extract_html(html, "https://harbour.example/news/story", tolerance_hours=24.0)
     except PipelineError:
         return
     _assert_doc(doc)
@@ -184,7 +184,7 @@ def test_extract_html_random_html(html: str) -> None:
                         "text/html; charset=utf-16", "text/html; charset=x-bogus"]))
 def test_extract_html_mutated_pages(body: bytes, content_type: str | None) -> None:
     try:
-        doc = extract_html(body, "https://harbour.example/news/story", content_type=content_type)
+        doc = extract_html(body, "https://harbour.example/news/story", content_type=content_type, tolerance_hours=24.0)
     except PipelineError:
         return
     _assert_doc(doc)
@@ -214,7 +214,7 @@ def text_dump(draw: st.DrawFn) -> str:
 @given(st.one_of(text_dump(), st.text(max_size=3000)))
 def test_extract_text_dump_random_text(text: str) -> None:
     try:
-        doc = extract_text_dump(text)
+        doc = extract_text_dump(text, tolerance_hours=24.0)
     except PipelineError:
         return
     _assert_doc(doc)
@@ -289,12 +289,12 @@ TITLE_BUG = "R1 bug report 5: ExtractedDoc keeps control characters and non-char
 
 
 def test_extract_html_title_is_clean() -> None:
-    doc = extract_html("<p><title>Budget&#x1; approved&#xFFFF;</title>", "https://harbour.example/a")
+    doc = extract_html("<p><title>Budget&#x1; approved&#xFFFF;</title>", "https://harbour.example/a", tolerance_hours=24.0)
     _assert_clean(doc.title, "title")
 
 
 def test_extract_text_dump_output_is_clean() -> None:
-    doc = extract_text_dump("Budget\x1b approved\nThe council\x07 approved the budget on Wednesday evening.")
+    doc = extract_text_dump("Budget\x1b approved\nThe council\x07 approved the budget on Wednesday evening.", tolerance_hours=24.0)
     _assert_clean(doc.title, "title")
     _assert_clean(doc.text, "text")
 
@@ -302,11 +302,11 @@ def test_extract_text_dump_output_is_clean() -> None:
 def test_stored_titles_are_clean_anyway() -> None:
     """What reaches the warehouse goes through build_article, which does clean titles."""
     for doc in (extract_html("<p><title>Budget&#x1; approved&#xFFFF;</title><p>The council approved it.</p>",
-                             "https://harbour.example/a"),
-                extract_text_dump("Budget\x1b approved\nThe council approved the budget on Wednesday evening.")):
+                             "https://harbour.example/a", tolerance_hours=24.0),
+                extract_text_dump("Budget\x1b approved\nThe council approved the budget on Wednesday evening.", tolerance_hours=24.0)):
         doc = doc.model_copy(update={"text": doc.text or "The council approved it."})
         art = build_article(url="https://harbour.example/a", doc=doc, entry=None, origin="rss", text_source="page",
-                            run_id="fuzz")
+                            run_id="fuzz", tolerance_hours=24.0)
         assert art.title is not None and "Budget" in art.title
         _assert_clean(art.title, "stored title")
         assert not _SCRIPT_TAG.search(art.title)

@@ -7,9 +7,9 @@ item reusing a shared guid), and each test below checks one documented policy on
 * entity bombs and external entities (files, parameter entities, external DTDs, UTF-16 disguise)
   are refused or left unexpanded — a secret file's content never reaches any table;
 * NUL/control characters and ``<script>`` never reach stored text; ``javascript:``/``data:``
-  links are rejected as ``no_link``; relative and guid-only links resolve (extractors/feeds.py);
+  links are rejected as ``no_link``; relative and guid-only links resolve (extractors/sources/feeds.py);
 * items sharing one guid, or having none, each keep their own article (identity is the URL);
-* dates follow extractors/dates.py: aware → UTC, naive → UTC, > 24 h future / pre-1990 /
+* dates follow extractors/normalize/dates.py: aware → UTC, naive → UTC, > 24 h future / pre-1990 /
   garbage / year 10000 → NULL;
 * mis-declared charsets still store the true text (no U+FFFD, no mojibake);
 * a 20 MB single-line page or feed is cut at the size cap; a 4.5 MB one-line page is handled.
@@ -28,9 +28,8 @@ from typing import Any
 
 import pytest
 
-from extractors.feeds import parse_feed
+from extractors.sources.feeds import parse_feed
 from schemas.failures import PipelineError, Reason
-from tests.dbrows import rows
 from tests.reliability.conftest import (
     HOSTILE,
     STORY,
@@ -42,6 +41,7 @@ from tests.reliability.conftest import (
     text_problems,
     write_feeds_file,
 )
+from tests.support.dbrows import rows
 
 FLOW = HOSTILE / "flow"
 PAGES = FLOW / "pages"

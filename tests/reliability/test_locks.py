@@ -21,7 +21,8 @@ import yaml
 
 from flows.report import render_text
 from tests.flows.site import article_page, load_stories, rss
-from tests.reliability.helpers_r2 import ROOT, RawServer, child_env, hold_database, newsflow, one_line_error
+from tests.support.cli import ROOT, child_env, hold_database, newsflow, one_line_error
+from tests.support.http_server import RawServer
 from warehouse.db import connect_write
 from warehouse.staging import iter_staged
 
@@ -97,7 +98,7 @@ LOADING = textwrap.dedent(
     """
     import sys, time
     import warehouse.load as load
-    from tests.warehouse.factories import article, link, run_record
+    from tests.support.factories import article, link, run_record
     from warehouse.batch import Batch
 
     real = load._count

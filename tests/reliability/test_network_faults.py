@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.dbrows import rows as _rows
 from tests.flows.site import article_page, load_stories, rss
-from tests.reliability.helpers_r2 import ROOT, RawServer, child_env, gzip_bomb, gzip_route
+from tests.support.cli import ROOT, child_env
+from tests.support.dbrows import rows as _rows
+from tests.support.http_server import RawServer, gzip_bomb, gzip_route
 
 FEED_TIMEOUT = 1.5
 PAGE_TIMEOUT = 1.5
@@ -259,7 +260,7 @@ def test_bomb_and_endless_bodies_keep_memory_bounded(bomb: bytes, tmp_path: Path
         env = child_env(NEWSFLOW_FEED_TIMEOUT="20", NEWSFLOW_PAGE_TIMEOUT="20", NEWSFLOW_RETRIES="0",
                         NEWSFLOW_RESPECT_ROBOTS="false")
         t0 = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "tests.reliability.helpers_r2", "probe", json.dumps(spec)],
+        proc = subprocess.run([sys.executable, "-m", "tests.reliability.memory_probe", "probe", json.dumps(spec)],
                               capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
         elapsed = time.monotonic() - t0
         assert proc.returncode == 0, proc.stderr[-3000:]

@@ -19,7 +19,8 @@ import duckdb
 import yaml
 
 from tests.flows.site import article_page, load_stories, rss
-from tests.reliability.helpers_r2 import ROOT, RawServer, child_env, kill_group
+from tests.support.cli import ROOT, child_env, kill_group
+from tests.support.http_server import RawServer
 from warehouse.runlock import lock_path_for
 
 

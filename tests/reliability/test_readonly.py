@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.reliability.helpers_r2 import ROOT, child_env
-from tests.warehouse.factories import article, link, raw_page, run_record
+from tests.support.cli import ROOT, child_env
+from tests.support.factories import article, link, raw_page, run_record
 from warehouse.batch import Batch
 from warehouse.load import load_batch
 

@@ -29,13 +29,13 @@ from typing import Any
 
 import pytest
 
-from extractors import netguard
-from extractors.http import Fetcher
-from extractors.urls import canonicalize_url
+from extractors.net import netguard
+from extractors.net.fetcher import Fetcher
+from extractors.normalize.urls import canonicalize_url
 from schemas.failures import PipelineError, Reason
 from schemas.settings import Settings
-from tests.dbrows import rows
 from tests.reliability.conftest import STORY, LocalServer, Route, run_ingest, write_feeds_file
+from tests.support.dbrows import rows
 
 FAKE_DNS: dict[str, list[str]] = {
     "public.example": ["127.0.0.1"],
@@ -63,9 +63,9 @@ class NetSpy:
 
 
 @pytest.fixture
-def r1_netspy(monkeypatch: pytest.MonkeyPatch, r1_server: LocalServer) -> Iterator[NetSpy]:
+def net_spy(monkeypatch: pytest.MonkeyPatch, canned_server: LocalServer) -> Iterator[NetSpy]:
     """Fake DNS, spy on connect(), block private networks, exempt only the test server."""
-    spy = NetSpy(server_port=r1_server.port)
+    spy = NetSpy(server_port=canned_server.port)
     real_getaddrinfo = socket.getaddrinfo
     real_connect = socket.socket.connect
     real_connect_ex = socket.socket.connect_ex
@@ -130,7 +130,7 @@ def r1_netspy(monkeypatch: pytest.MonkeyPatch, r1_server: LocalServer) -> Iterat
 
 
 @pytest.fixture
-def r1_canary() -> Iterator[LocalServer]:
+def canary_server() -> Iterator[LocalServer]:
     """A real service on 127.0.0.1 that the crawler must never reach (stands in for an admin API)."""
     server = LocalServer().start()
     server.routes["/"] = Route(body=b"canary", headers=[("Content-Type", "text/html")])
@@ -151,11 +151,11 @@ def _rss(items: Sequence[tuple[str, str]]) -> str:
 
 
 def test_private_targets_in_items_feeds_and_redirects_are_refused_and_recorded(
-    r1_netspy: NetSpy, r1_server: LocalServer, r1_canary: LocalServer, prefect_harness: None,
+    net_spy: NetSpy, canned_server: LocalServer, canary_server: LocalServer, prefect_harness: None,
     tmp_path: Path, db_path: Path,
 ) -> None:
-    pub = f"http://public.example:{r1_server.port}"
-    canary = r1_canary.port
+    pub = f"http://public.example:{canned_server.port}"
+    canary = canary_server.port
     blocked_items = {
         "loopback canary": f"http://127.0.0.1:{canary}/admin",
         "localhost canary": f"http://localhost:{canary}/admin",
@@ -184,11 +184,11 @@ def test_private_targets_in_items_feeds_and_redirects_are_refused_and_recorded(
         "/go-gopher": ("gopher://127.0.0.1:11211/_stats", Reason.UNSUPPORTED_SCHEME),
     }
     for path, (target, _) in redirects.items():
-        r1_server.redirect(path, target)
+        canned_server.redirect(path, target)
     unusable = {"file item": "file:///etc/passwd", "ftp item": "ftp://10.0.0.1/secrets.txt"}
     items = list(blocked_items.items()) + [(p.strip("/"), pub + p) for p in redirects] + list(unusable.items())
-    r1_server.add("/feed.xml", _rss(items), "application/rss+xml")
-    r1_server.redirect("/feed-moved", "http://169.254.169.254/feed.xml", 301)
+    canned_server.add("/feed.xml", _rss(items), "application/rss+xml")
+    canned_server.redirect("/feed-moved", "http://169.254.169.254/feed.xml", 301)
     private_feeds = ["http://10.0.0.1/feed.xml", "http://internal.example/feed.xml", f"{pub}/feed-moved",
                      f"http://127.0.0.1:{canary}/feed.xml"]
     feeds = write_feeds_file(tmp_path / "feeds.yaml", [f"{pub}/feed.xml", *private_feeds])
@@ -211,14 +211,14 @@ def test_private_targets_in_items_feeds_and_redirects_are_refused_and_recorded(
     assert no_link_titles & set(unusable), f"non-http items were not recorded: {rejects}"
 
     # nothing reached a private service or left loopback
-    assert r1_canary.log == [], f"the canary on 127.0.0.1:{canary} was reached: {r1_canary.log}"
-    assert r1_netspy.to_port(canary) == []
-    assert r1_netspy.outside_loopback() == [], f"connect() to non-loopback: {r1_netspy.outside_loopback()}"
+    assert canary_server.log == [], f"the canary on 127.0.0.1:{canary} was reached: {canary_server.log}"
+    assert net_spy.to_port(canary) == []
+    assert net_spy.outside_loopback() == [], f"connect() to non-loopback: {net_spy.outside_loopback()}"
     # the allowed first hops were served; no redirect target on this server was requested twice
     for path in redirects:
-        assert r1_server.hits(path) >= 1, f"{path} was never requested (the test proves nothing)"
-    assert r1_server.hits("/go-metadata") == 2  # once directly, once as the chain's first target
-    assert "internal.example" in r1_netspy.lookups  # names really went through (fake) DNS
+        assert canned_server.hits(path) >= 1, f"{path} was never requested (the test proves nothing)"
+    assert canned_server.hits("/go-metadata") == 2  # once directly, once as the chain's first target
+    assert "internal.example" in net_spy.lookups  # names really went through (fake) DNS
     feed_rows = dict(rows(db_path, "SELECT feed_url, last_reason FROM feeds"))
     assert all(feed_rows[u] == "blocked_address" for u in private_feeds), feed_rows
 
@@ -229,11 +229,11 @@ def _settings(tmp_path: Path) -> Settings:
 
 
 def test_dns_rebinding_between_check_and_connect_never_connects_privately(
-    r1_netspy: NetSpy, r1_server: LocalServer, tmp_path: Path
+    net_spy: NetSpy, canned_server: LocalServer, tmp_path: Path
 ) -> None:
     """A name that answers 127.0.0.1 (the exempt test server) to the first lookup and a private
     address afterwards: the connection must go to a checked address or not happen at all."""
-    r1_server.add("/page", "<html><body><p>hello</p></body></html>")
+    canned_server.add("/page", "<html><body><p>hello</p></body></html>")
     answers = iter([["127.0.0.1"]] + [["10.0.0.5"]] * 20)
     calls: list[str] = []
 
@@ -244,24 +244,24 @@ def test_dns_rebinding_between_check_and_connect_never_connects_privately(
     async def go() -> Any:
         async with Fetcher(_settings(tmp_path), resolver=rebinding) as f:
             try:
-                return await f.fetch(f"http://rebind.example:{r1_server.port}/page", kind="page")
+                return await f.fetch(f"http://rebind.example:{canned_server.port}/page", kind="page")
             except PipelineError as exc:
                 return exc
 
     result = asyncio.run(go())
     assert calls, "the injected resolver was not used"
-    assert r1_netspy.outside_loopback() == []
+    assert net_spy.outside_loopback() == []
     if isinstance(result, PipelineError):
         assert result.reason is Reason.BLOCKED_ADDRESS
     else:  # the connect reused the checked answer
-        assert result.status == 200 and r1_server.hits("/page") == 1
+        assert result.status == 200 and canned_server.hits("/page") == 1
 
 
 def test_literal_private_urls_are_refused_before_connect(
-    r1_netspy: NetSpy, r1_canary: LocalServer, tmp_path: Path
+    net_spy: NetSpy, canary_server: LocalServer, tmp_path: Path
 ) -> None:
     """The Fetcher alone (no flow): every private form and scheme is refused, nothing is sent."""
-    canary = r1_canary.port
+    canary = canary_server.port
     cases = {
         f"http://127.0.0.1:{canary}/": Reason.BLOCKED_ADDRESS,
         f"http://127.1:{canary}/": Reason.BLOCKED_ADDRESS,
@@ -296,5 +296,5 @@ def test_literal_private_urls_are_refused_before_connect(
     for url, reason in cases.items():
         for kind in ("feed", "page"):
             assert got[f"{kind} {url}"] is reason, f"{kind} {url}: {got[f'{kind} {url}']}"
-    assert r1_canary.log == [] and r1_netspy.to_port(canary) == []
-    assert r1_netspy.outside_loopback() == []
+    assert canary_server.log == [] and net_spy.to_port(canary) == []
+    assert net_spy.outside_loopback() == []

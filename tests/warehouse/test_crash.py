@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.warehouse.factories import article, link, run_record
+from tests.support.factories import article, link, run_record
 from warehouse.batch import Batch
 from warehouse.db import connect_read
 from warehouse.load import load_batch
@@ -22,7 +22,7 @@ CHILD = textwrap.dedent(
     f"""
     import sys, time
     import warehouse.load as load
-    from tests.warehouse.factories import article, link, run_record
+    from tests.support.factories import article, link, run_record
     from warehouse.batch import Batch
 
     real_count = load._count

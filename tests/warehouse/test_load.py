@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from schemas.failures import Reason
-from tests.warehouse.factories import (
+from tests.support.factories import (
     BASE,
     archive_row,
     article,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.warehouse.factories import article, link, reject, run_record
+from tests.support.factories import article, link, reject, run_record
 from warehouse.batch import Batch
 from warehouse.db import DatabaseLocked, connect_read, connect_write
 from warehouse.load import load_batch, load_staged

@@ -8,16 +8,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.warehouse.factories import BASE, archive_row, article, feed_state, link, raw_page, run_record
+from tests.support.factories import BASE, archive_row, article, feed_state, link, raw_page, run_record
 from warehouse.batch import Batch
 from warehouse.db import DatabaseMissing, connect_read
 from warehouse.load import load_batch
 from warehouse.queries import (
     database_status,
     known_article_ids,
-    known_links,
     known_record_ids,
-    query_arrow,
+    linked_articles,
     raw_pages_since,
     read_feed_states,
     stats,
@@ -50,9 +49,10 @@ def test_known_ids_links_and_records(db_path: Path) -> None:
     assert known_article_ids(db_path, []) == set()
 
     pairs = [(link(a).feed_url, link(a).guid) for a in arts[:3]]
-    assert known_links(db_path, [*pairs, ("https://news0.example.com/rss.xml", "never-seen")]) == set(pairs)
+    assert linked_articles(db_path, [*pairs, ("https://news0.example.com/rss.xml", "never-seen")]) == {
+        p: a.article_id for p, a in zip(pairs, arts[:3], strict=True)}
     # a guid seen on another feed is a different pair
-    assert known_links(db_path, [("https://elsewhere.example/rss", pairs[0][1])]) == set()
+    assert linked_articles(db_path, [("https://elsewhere.example/rss", pairs[0][1])]) == {}
 
     r1, r2, r3 = archive_row(1).record_id, archive_row(2).record_id, archive_row(3).record_id
     assert known_record_ids(db_path, [r1, r2, r3]) == {r1, r2}
@@ -110,16 +110,23 @@ def test_stats(db_path: Path) -> None:
     assert s["schema_version"] >= 2 and s["size_bytes"] > 0
 
 
-def test_query_arrow_is_read_only_and_sandboxed(db_path: Path, tmp_path: Path) -> None:
+def test_sandboxed_read_connection_cannot_write_or_touch_files(db_path: Path, tmp_path: Path) -> None:
     load_batch(db_path, Batch(articles=[article(1)]))
-    table = query_arrow(db_path, "SELECT count(*) AS n FROM v_articles WHERE source LIKE ?", ["news%"])
-    assert table.column("n").to_pylist() == [1]
+
+    def query(sql: str, params: list[str] | None = None) -> list[tuple[object, ...]]:
+        conn = connect_read(db_path, sandbox=True)
+        try:
+            return conn.execute(sql, params or []).fetchall()
+        finally:
+            conn.close()
+
+    assert query("SELECT count(*) AS n FROM v_articles WHERE source LIKE ?", ["news%"]) == [(1,)]
     with pytest.raises(duckdb.Error, match="read-only"):
-        query_arrow(db_path, "DELETE FROM articles")
+        query("DELETE FROM articles")
     with pytest.raises(duckdb.Error):
-        query_arrow(db_path, "DROP TABLE articles")
+        query("DROP TABLE articles")
     outside = tmp_path / "leak.csv"
     with pytest.raises(duckdb.Error):
-        query_arrow(db_path, f"COPY articles TO '{outside}'")
+        query(f"COPY articles TO '{outside}'")
     assert not outside.exists()
-    assert query_arrow(db_path, "SELECT count(*) AS n FROM articles").column("n").to_pylist() == [1]
+    assert query("SELECT count(*) AS n FROM articles") == [(1,)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from tests.warehouse.factories import BASE, article, feed_state, link
+from tests.support.factories import BASE, article, feed_state, link
 from warehouse.batch import Batch
 from warehouse.db import connect_read
 from warehouse.load import load_batch

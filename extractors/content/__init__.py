@@ -1,0 +1,1 @@
+"""Content extraction: HTML pages and text dumps to text + metadata, the line cleaner, language."""

@@ -1,0 +1,1 @@
+"""Normalisation: URLs, dates, text (charset, control characters) and the Article builder."""

@@ -1,0 +1,97 @@
+"""What the three flows (ingest, backfill, reprocess) share: the load task, run ids, raw pages.
+
+``run_load`` is the only way any flow writes: it runs the ``load`` task, which opens the write
+connection (or stages the batch to Parquet when the file is locked). Raw pages are built here
+for both origins, so a fetched page and an archive record are stored the same way.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import uuid
+from datetime import datetime
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
+
+from extractors.net.fetcher import FetchResult
+from extractors.sources.archives import ArchiveRecord, record_url
+from flows.jobs import RAW_GZIP_LEVEL
+from schemas.records import RawPage, utcnow
+from schemas.settings import Settings
+from warehouse.batch import Batch
+from warehouse.load import LoadResult, load_batch
+
+# Tasks move bodies and batches in memory; Prefect's default cache policy would hash every
+# input (megabytes of HTML per call) for a cache nobody reads, so caching is off.
+
+
+@task(name="load", timeout_seconds=1800, cache_policy=NO_CACHE)
+def load(batch: Batch, settings: Settings) -> LoadResult:
+    """The only step that opens the write connection; stages to Parquet if the file is locked."""
+    return load_batch(settings.db, batch, staging_dir=settings.staging_path)
+
+
+def run_load(batch: Batch, settings: Settings) -> LoadResult:
+    """Run the ``load`` task with the batch quoted, so Prefect does not walk its records."""
+    return load(quote(batch), settings)  # type: ignore[call-overload]
+
+
+def new_run_id() -> str:
+    """The Prefect flow-run id when running inside a flow, else a random hex id."""
+    rid = flow_run.get_id()
+    return str(rid) if rid else uuid.uuid4().hex
+
+
+def raw_page_from_fetch(
+    article_id: str, res: FetchResult, run_id: str, now: datetime, body_gz: bytes | None
+) -> RawPage:
+    """A fetched page as stored: id from final URL + body, headers as JSON, body gzipped."""
+    digest = hashlib.sha256(res.final_url.encode() + b"\x00" + res.body).hexdigest()[:32]
+    return RawPage(
+        page_id=digest,
+        article_id=article_id,
+        url=res.url,
+        final_url=res.final_url,
+        http_status=res.status,
+        content_type=res.content_type,
+        headers_json=json.dumps(res.headers, sort_keys=True),
+        body_gz=body_gz if body_gz is not None else gzip.compress(res.body, compresslevel=RAW_GZIP_LEVEL),
+        body_bytes=len(res.body),
+        origin="rss",
+        fetched_at=now,
+        run_id=run_id,
+    )
+
+
+def raw_page_from_archive(
+    rec: ArchiveRecord, article_id: str | None, run_id: str, body_gz: bytes | None = None
+) -> RawPage:
+    """An archive record as stored: its content-addressed id, where it came from in a header."""
+    body = rec.html if rec.html is not None else (rec.text or "").encode("utf-8", "surrogatepass")
+    ctype = rec.content_type or ("text/html" if rec.html is not None else "text/plain; charset=utf-8")
+    meta = {"archive_path": rec.path, "locator": rec.locator, "kind": rec.kind}
+    if rec.title:
+        meta["title"] = rec.title
+    if rec.published_at_raw:
+        meta["published_at"] = rec.published_at_raw
+    if rec.kind == "warc" and rec.fetched_at is not None:
+        meta["captured_at"] = rec.fetched_at.isoformat()  # the WARC-Date: capture, not publication
+    return RawPage(
+        page_id=rec.record_id,
+        article_id=article_id,
+        url=rec.url or record_url(rec),
+        final_url=rec.url or record_url(rec),
+        http_status=None,
+        content_type=ctype,
+        headers_json=json.dumps({**rec.http_headers, "x-newsflow-archive": json.dumps(meta)}, sort_keys=True),
+        body_gz=body_gz if body_gz is not None else gzip.compress(body, compresslevel=RAW_GZIP_LEVEL),
+        body_bytes=len(body),
+        origin="archive",
+        fetched_at=getattr(rec, "fetched_at", None) or utcnow(),
+        run_id=run_id,
+    )

@@ -1,0 +1,738 @@
+"""The fetcher against real servers on 127.0.0.1: pytest-httpserver for ordinary HTTP, and a raw
+asyncio TCP server (in a thread) for what well-behaved servers never do: stall, drip, reset."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import itertools
+import socket
+import struct
+import threading
+import time
+import tracemalloc
+import zlib
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
+
+from extractors.net import netguard
+from extractors.net.fetcher import Fetcher, FetchResult, _GuardedBackend, parse_retry_after
+from schemas.failures import PipelineError, Reason
+from schemas.settings import DEFAULT_USER_AGENT, Settings
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def make_settings(**overrides: Any) -> Settings:
+    base: dict[str, Any] = {
+        "allow_private_networks": True,
+        "respect_robots": False,
+        "per_host_delay": 0,
+        "retries": 0,
+        "retry_backoff": 0.01,
+        "feed_timeout": 2,
+        "page_timeout": 2,
+    }
+    base.update(overrides)
+    return Settings(**base)
+
+
+async def _fetch(settings: Settings, url: str, **kwargs: Any) -> FetchResult:
+    async with Fetcher(settings) as fetcher:
+        return await fetcher.fetch(url, **kwargs)
+
+
+def fetch(settings: Settings, url: str, *, kind: str = "feed", **kwargs: Any) -> FetchResult:
+    return asyncio.run(_fetch(settings, url, kind=kind, **kwargs))
+
+
+def fetch_error(settings: Settings, url: str, *, kind: str = "feed", **kwargs: Any) -> PipelineError:
+    with pytest.raises(PipelineError) as info:
+        fetch(settings, url, kind=kind, **kwargs)
+    return info.value
+
+
+def paths(server: HTTPServer) -> list[str]:
+    return [req.path for req, _ in server.log]
+
+
+# ---------------------------------------------------------------- raw server
+
+
+class RawServer:
+    """An asyncio TCP server on 127.0.0.1 running in its own thread and loop."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.connections = 0
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._server = self._loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", 0))
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            await self.handler(reader, writer)
+        except (ConnectionError, asyncio.CancelledError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def __enter__(self) -> RawServer:
+        self._thread.start()
+        assert self._ready.wait(5)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        async def shutdown() -> None:
+            self._server.close()
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+async def read_request(reader: asyncio.StreamReader) -> dict[str, str]:
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+    lines = head.split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
+    headers[":path"] = lines[0].split(" ")[1]
+    return headers
+
+
+async def respond(writer: asyncio.StreamWriter, body: bytes = b"ok", ctype: str = "text/html") -> None:
+    writer.write(
+        b"HTTP/1.1 200 OK\r\nContent-Type: " + ctype.encode() + b"\r\nConnection: close\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    await writer.drain()
+
+
+# ---------------------------------------------------------------- basics
+
+
+def test_success_sends_identifying_headers_and_fills_result(httpserver: HTTPServer) -> None:
+    httpserver.expect_request(
+        "/feed.xml", headers={"User-Agent": DEFAULT_USER_AGENT, "Accept-Encoding": "gzip, deflate"}
+    ).respond_with_data(
+        "<rss/>", content_type="application/rss+xml; charset=utf-8", headers={"ETag": '"v1"', "X-Thing": "A"}
+    )
+    result = fetch(make_settings(), httpserver.url_for("/feed.xml"))
+    assert result.status == 200 and result.body == b"<rss/>" and not result.not_modified
+    assert result.content_type == "application/rss+xml; charset=utf-8"
+    assert result.headers["x-thing"] == "A" and result.etag == '"v1"'
+    assert all(k == k.lower() for k in result.headers)
+    assert result.final_url == result.url == httpserver.url_for("/feed.xml")
+    assert result.redirects == [] and result.elapsed > 0
+
+
+def test_conditional_get_returns_not_modified(httpserver: HTTPServer) -> None:
+    stamp = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    httpserver.expect_request("/etag", headers={"If-None-Match": '"v7"'}).respond_with_data("", status=304)
+    httpserver.expect_request(
+        "/lm", headers={"If-Modified-Since": "Wed, 01 May 2024 12:00:00 GMT"}
+    ).respond_with_data("", status=304, headers={"ETag": '"v8"'})
+    httpserver.expect_request("/etag").respond_with_data("<rss>new</rss>", content_type="text/xml")
+    settings = make_settings()
+    by_etag = fetch(settings, httpserver.url_for("/etag"), etag='"v7"')
+    assert by_etag.not_modified and by_etag.status == 304 and by_etag.body == b""
+    by_date = fetch(settings, httpserver.url_for("/lm"), last_modified=stamp)
+    assert by_date.not_modified and by_date.etag == '"v8"'
+    by_string = fetch(settings, httpserver.url_for("/lm"), last_modified="Wed, 01 May 2024 12:00:00 GMT")
+    assert by_string.not_modified
+    fresh = fetch(settings, httpserver.url_for("/etag"), etag='"old"')
+    assert not fresh.not_modified and fresh.body == b"<rss>new</rss>"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),  # zlib-wrapped, as the RFC says
+        ("deflate", lambda d: zlib.compress(d)[2:-4]),  # raw deflate, as many servers send
+        ("gzip", lambda d: gzip.compress(d[:10]) + gzip.compress(d[10:])),  # two gzip members
+        ("gzip", lambda d: gzip.compress(d) + b"\0\0\0junk"),  # padding after the member
+        ("x-gzip, identity", gzip.compress),
+        ("gzip, gzip", lambda d: gzip.compress(gzip.compress(d))),  # applied twice
+    ],
+)
+def test_compressed_bodies_are_decoded(httpserver: HTTPServer, encoding: str, compress: Any) -> None:
+    payload = b"<rss>" + b"story " * 5000 + b"</rss>"
+    httpserver.expect_request("/z").respond_with_data(
+        compress(payload), content_type="application/xml", headers={"Content-Encoding": encoding}
+    )
+    assert fetch(make_settings(), httpserver.url_for("/z")).body == payload
+
+
+def test_unknown_content_encoding_is_a_decoding_error(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/br").respond_with_data(b"\x1b\x00", headers={"Content-Encoding": "br"})
+    httpserver.expect_request("/bad").respond_with_data(
+        b"plainly not gzip", headers={"Content-Encoding": "gzip"}
+    )
+    assert fetch_error(make_settings(), httpserver.url_for("/br")).reason == Reason.DECODING_ERROR
+    assert fetch_error(make_settings(), httpserver.url_for("/bad")).reason == Reason.DECODING_ERROR
+
+
+def test_usage_errors() -> None:
+    async def outside() -> None:
+        await Fetcher(make_settings()).fetch("http://127.0.0.1/", kind="feed")
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(outside())
+    with pytest.raises(ValueError):
+        fetch(make_settings(), "http://127.0.0.1/", kind="image")
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("ftp://127.0.0.1/feed", Reason.UNSUPPORTED_SCHEME),
+        ("http:///nohost", Reason.INVALID_URL),
+        ("http://[::1/feed", Reason.INVALID_URL),
+    ],
+)
+def test_bad_urls_fail_without_retry(url: str, reason: Reason) -> None:
+    assert fetch_error(make_settings(retries=3, retry_backoff=1), url).reason == reason
+
+
+# ---------------------------------------------------------------- redirects
+
+
+def test_relative_redirects_are_followed_and_recorded(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/a/start").respond_with_data("", status=301, headers={"Location": "next"})
+    httpserver.expect_request("/a/next").respond_with_data(
+        "", status=307, headers={"Location": "/final#frag"}
+    )
+    httpserver.expect_request("/final").respond_with_data("<rss/>", content_type="application/rss+xml")
+    result = fetch(make_settings(), httpserver.url_for("/a/start"))
+    assert result.body == b"<rss/>"
+    assert result.final_url == httpserver.url_for("/final")
+    assert result.redirects == [httpserver.url_for("/a/next"), httpserver.url_for("/final")]
+
+
+def test_malformed_location_is_invalid_url() -> None:
+    async def bad_location(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 302 Found\r\nLocation: http://[::1/x\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+
+    with RawServer(bad_location) as server:
+        assert fetch_error(make_settings(retries=2), server.url("/r")).reason == Reason.INVALID_URL
+        assert server.connections == 1
+
+
+def test_location_with_space_is_followed(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/old").respond_with_data("", status=308, headers={"Location": "/new feed.xml"})
+    httpserver.expect_request("/new feed.xml").respond_with_data("<rss/>", content_type="text/xml")
+    assert fetch(make_settings(), httpserver.url_for("/old")).final_url.endswith("/new%20feed.xml")
+
+
+def _chain(server: HTTPServer, n: int) -> str:
+    for i in range(n):
+        server.expect_request(f"/hop{i}").respond_with_data(
+            "", status=302, headers={"Location": f"/hop{i + 1}"}
+        )
+    server.expect_request(f"/hop{n}").respond_with_data("<rss/>", content_type="text/xml")
+    return server.url_for("/hop0")
+
+
+def test_redirect_cap(httpserver: HTTPServer) -> None:
+    start = _chain(httpserver, 3)
+    assert len(fetch(make_settings(max_redirects=3), start).redirects) == 3
+    httpserver.clear_log()
+    assert fetch_error(make_settings(max_redirects=2), start).reason == Reason.TOO_MANY_REDIRECTS
+    assert paths(httpserver) == ["/hop0", "/hop1", "/hop2"]  # the hop beyond the cap is never requested
+    assert fetch_error(make_settings(max_redirects=0), start).reason == Reason.TOO_MANY_REDIRECTS
+
+
+def test_redirect_loop_is_detected(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/x").respond_with_data("", status=302, headers={"Location": "/y"})
+    httpserver.expect_request("/y").respond_with_data("", status=302, headers={"Location": "/x#again"})
+    err = fetch_error(make_settings(max_redirects=10, retries=2), httpserver.url_for("/x"))
+    assert err.reason == Reason.REDIRECT_LOOP
+    assert paths(httpserver) == ["/x", "/y"]  # permanent: not retried
+
+
+def test_redirect_to_other_scheme_or_without_location(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/ftp").respond_with_data("", status=302, headers={"Location": "ftp://x/y"})
+    httpserver.expect_request("/noloc").respond_with_data("", status=302)
+    assert fetch_error(make_settings(), httpserver.url_for("/ftp")).reason == Reason.UNSUPPORTED_SCHEME
+    assert fetch_error(make_settings(), httpserver.url_for("/noloc")).reason == Reason.UNEXPECTED_STATUS
+
+
+@pytest.fixture
+def test_server_counts_as_public(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Treat exactly 127.0.0.1 (where the test servers listen) as public; everything else keeps the
+    real policy, so 'public first hop, private later hop' can be exercised locally."""
+    real = netguard.is_blocked_address
+    monkeypatch.setattr(netguard, "is_blocked_address", lambda ip: str(ip) != "127.0.0.1" and real(ip))
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://127.0.0.2:{port}/admin",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://2130706434:{port}/",  # decimal 127.0.0.2
+        "http://[::1]:{port}/",
+        "http://10.0.0.5/",
+    ],
+)
+def test_redirect_to_private_address_is_refused(
+    httpserver: HTTPServer, test_server_counts_as_public: None, target: str
+) -> None:
+    httpserver.expect_request("/ok").respond_with_data("<rss/>", content_type="text/xml")
+    httpserver.expect_request("/go").respond_with_data(
+        "", status=302, headers={"Location": target.format(port=httpserver.port)}
+    )
+    guarded = make_settings(allow_private_networks=False, retries=2)
+    err = fetch_error(guarded, httpserver.url_for("/go"))
+    assert err.reason == Reason.BLOCKED_ADDRESS  # not a timeout/connect error: refused before connecting
+    assert paths(httpserver) == ["/go"]
+    # control: the same first hop is fine when it redirects somewhere public (the exempted server)
+    httpserver.expect_request("/go-ok").respond_with_data(
+        "", status=302, headers={"Location": f"http://127.0.0.1:{httpserver.port}/ok"}
+    )
+    assert fetch(guarded, httpserver.url_for("/go-ok")).body == b"<rss/>"
+
+
+def test_loopback_first_hop_is_refused_without_contacting_it(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/feed").respond_with_data("<rss/>", content_type="text/xml")
+    err = fetch_error(make_settings(allow_private_networks=False), httpserver.url_for("/feed"))
+    assert err.reason == Reason.BLOCKED_ADDRESS
+    assert paths(httpserver) == []
+
+
+def test_connection_goes_to_the_checked_address(
+    httpserver: HTTPServer, test_server_counts_as_public: None
+) -> None:
+    """The connect uses our resolver's (checked) answer, not a second, unchecked system lookup."""
+    httpserver.expect_request("/feed").respond_with_data("<rss/>", content_type="text/xml")
+    lookups: list[str] = []
+
+    async def resolver(host: str, port: int) -> Sequence[str]:
+        lookups.append(host)
+        return {"news.invalid": ["127.0.0.1"]}[host]
+
+    async def run() -> FetchResult:
+        async with Fetcher(make_settings(allow_private_networks=False), resolver=resolver) as f:
+            return await f.fetch(f"http://news.invalid:{httpserver.port}/feed", kind="feed")
+
+    assert asyncio.run(run()).body == b"<rss/>"
+    assert lookups == ["news.invalid"]  # hop check and connect share one (cached) answer
+
+
+def test_connect_time_guard_refuses_rebound_names() -> None:
+    """If a name resolves to a private address by the time we connect, the connect is refused."""
+
+    async def resolver(host: str, port: int) -> Sequence[str]:
+        return ["93.184.216.34", "127.0.0.1"]
+
+    async def run() -> None:
+        backend = _GuardedBackend(allow_private=False, resolver=resolver)
+        await backend.connect_tcp("rebind.invalid", 80, timeout=1)
+
+    with pytest.raises(PipelineError) as info:
+        asyncio.run(run())
+    assert info.value.reason == Reason.BLOCKED_ADDRESS
+
+
+# ---------------------------------------------------------------- size caps
+
+
+def test_content_length_over_cap_is_refused_up_front(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/big").respond_with_data(b"x" * 5000, content_type="text/xml")
+    err = fetch_error(make_settings(max_feed_bytes=4096), httpserver.url_for("/big"))
+    assert err.reason == Reason.TOO_LARGE and "Content-Length" in err.message
+    assert fetch(make_settings(max_feed_bytes=5000), httpserver.url_for("/big")).body == b"x" * 5000
+
+
+def test_unbounded_body_is_cut_off_while_streaming() -> None:
+    sent = {"bytes": 0}
+
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n")
+        chunk = b"<p>" + b"a" * 65533
+        for _ in range(2000):  # up to ~128 MB if nobody stops reading
+            writer.write(chunk)
+            await writer.drain()
+            sent["bytes"] += len(chunk)
+
+    with RawServer(endless) as server:
+        err = fetch_error(make_settings(max_page_bytes=256 * 1024), server.url("/page"), kind="page")
+    assert err.reason == Reason.TOO_LARGE
+    assert sent["bytes"] < 20 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def gzip_bomb() -> bytes:
+    """~200 KB of gzip that inflates to 200 MB of zeros."""
+    comp = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1 << 20)
+    data = b"".join(comp.compress(block) for _ in range(200)) + comp.flush()
+    assert len(data) < 400 * 1024
+    return data
+
+
+def test_gzip_bomb_stops_at_cap_with_small_memory(httpserver: HTTPServer, gzip_bomb: bytes) -> None:
+    httpserver.expect_request("/bomb").respond_with_data(
+        gzip_bomb, content_type="application/rss+xml", headers={"Content-Encoding": "gzip"}
+    )
+    settings = make_settings(max_feed_bytes=1024 * 1024)
+    tracemalloc.start()
+    try:
+        started = time.monotonic()
+        err = fetch_error(settings, httpserver.url_for("/bomb"))
+        elapsed = time.monotonic() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert err.reason == Reason.TOO_LARGE and "decoded" in err.message
+    print(f"gzip bomb peak traced memory: {peak / 1e6:.1f} MB")
+    assert peak < 12 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+    assert elapsed < 5
+
+
+# ---------------------------------------------------------------- deadlines and connection failures
+
+
+async def _stall(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await read_request(reader)
+    await asyncio.sleep(60)
+
+
+async def _drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await read_request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: 100000\r\n\r\n")
+    for _ in range(10_000):
+        writer.write(b"<")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("handler", [_stall, _drip], ids=["stall", "slow-drip"])
+def test_whole_request_deadline(handler: Handler) -> None:
+    with RawServer(handler) as server:
+        started = time.monotonic()
+        err = fetch_error(make_settings(feed_timeout=0.6), server.url("/feed"))
+        elapsed = time.monotonic() - started
+    assert err.reason == Reason.TIMEOUT and err.transient
+    assert 0.5 < elapsed < 1.6
+
+
+def test_timeouts_are_retried_within_bounds() -> None:
+    with RawServer(_stall) as server:
+        started = time.monotonic()
+        err = fetch_error(make_settings(feed_timeout=0.3, retries=1, retry_backoff=0.05), server.url("/f"))
+        elapsed = time.monotonic() - started
+        assert server.connections == 2
+    assert err.reason == Reason.TIMEOUT
+    assert elapsed < 1.5
+
+
+async def _reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await read_request(reader)
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+async def _hangup(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await read_request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
+    await writer.drain()
+
+
+@pytest.mark.parametrize("handler", [_reset, _hangup], ids=["rst", "truncated-body"])
+def test_resets_are_transient_and_retried(handler: Handler) -> None:
+    with RawServer(handler) as server:
+        err = fetch_error(make_settings(retries=2), server.url("/feed"))
+        assert server.connections == 3
+    assert err.reason == Reason.CONNECTION_RESET and err.transient
+
+
+def test_connection_refused_is_connect_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    err = fetch_error(make_settings(), f"http://127.0.0.1:{port}/feed")
+    assert err.reason == Reason.CONNECT_ERROR and err.transient
+
+
+# ---------------------------------------------------------------- statuses and retries
+
+
+def test_server_error_is_retried_then_succeeds(httpserver: HTTPServer) -> None:
+    httpserver.expect_oneshot_request("/flaky").respond_with_data("boom", status=500)
+    httpserver.expect_oneshot_request("/flaky").respond_with_data("boom", status=502)
+    httpserver.expect_request("/flaky").respond_with_data("<rss/>", content_type="text/xml")
+    result = fetch(make_settings(retries=2, retry_backoff=0.01), httpserver.url_for("/flaky"))
+    assert result.body == b"<rss/>"
+    assert paths(httpserver) == ["/flaky"] * 3
+
+
+def test_server_error_gives_up_after_retries(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/down").respond_with_data("boom", status=503)
+    err = fetch_error(make_settings(retries=2, retry_backoff=0.01), httpserver.url_for("/down"))
+    assert err.reason == Reason.SERVER_ERROR and err.retry_after is None
+    assert len(httpserver.log) == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(404, Reason.NOT_FOUND), (410, Reason.GONE), (403, Reason.CLIENT_ERROR), (400, Reason.CLIENT_ERROR)],
+)
+def test_client_errors_are_not_retried(httpserver: HTTPServer, status: int, reason: Reason) -> None:
+    httpserver.expect_request("/gone").respond_with_data("no", status=status)
+    err = fetch_error(make_settings(retries=3, retry_backoff=0.01), httpserver.url_for("/gone"))
+    assert err.reason == reason and not err.transient
+    assert len(httpserver.log) == 1
+
+
+def test_rate_limit_with_long_retry_after_is_returned_not_waited(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/rl").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "120"}
+    )
+    started = time.monotonic()
+    err = fetch_error(make_settings(retries=3), httpserver.url_for("/rl"))
+    assert err.reason == Reason.RATE_LIMITED and err.retry_after == 120.0
+    assert len(httpserver.log) == 1 and time.monotonic() - started < 1
+
+
+def test_retry_after_http_date_is_parsed(httpserver: HTTPServer) -> None:
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)
+    httpserver.expect_request("/rl").respond_with_data("", status=503, headers={"Retry-After": when})
+    err = fetch_error(make_settings(retries=2), httpserver.url_for("/rl"))
+    assert err.reason == Reason.SERVER_ERROR
+    assert err.retry_after is not None and 85 <= err.retry_after <= 91
+    assert len(httpserver.log) == 1
+
+
+def test_short_retry_after_is_honoured_in_run(httpserver: HTTPServer) -> None:
+    httpserver.expect_oneshot_request("/rl").respond_with_data("", status=429, headers={"Retry-After": "1"})
+    httpserver.expect_request("/rl").respond_with_data("<rss/>", content_type="text/xml")
+    started = time.monotonic()
+    result = fetch(make_settings(retries=1, retry_backoff=0.01), httpserver.url_for("/rl"))
+    assert result.body == b"<rss/>" and len(httpserver.log) == 2
+    assert time.monotonic() - started >= 1.0  # waited as asked, not just the 0.01 s backoff
+
+
+def test_parse_retry_after() -> None:
+    now = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("30") == 30.0
+    assert parse_retry_after(" 0 ") == 0.0
+    assert parse_retry_after("Mon, 01 Jan 2024 12:02:00 GMT", now=now) == 120.0
+    assert parse_retry_after("Mon, 01 Jan 2024 11:00:00 GMT", now=now) == 0.0  # in the past
+    for bad in (None, "", "soon", "-5", "1.5e3"):
+        assert parse_retry_after(bad) is None
+
+
+# ---------------------------------------------------------------- content types
+
+
+def _untyped(body: bytes) -> Response:
+    response = Response(body)
+    del response.headers["Content-Type"]
+    return response
+
+
+@pytest.mark.parametrize(
+    ("kind", "ctype", "body", "ok"),
+    [
+        ("page", "text/html; charset=utf-8", b"<html></html>", True),
+        ("page", "application/xhtml+xml", b"<html></html>", True),
+        ("page", "application/pdf", b"%PDF-1.4", False),
+        ("page", "image/jpeg", b"\xff\xd8", False),
+        ("page", "application/rss+xml", b"<rss/>", False),
+        ("page", None, b"\n  <!DOCTYPE html><html><p>hi</p></html>", True),
+        ("page", None, b"\x89PNG\r\n\x1a\n\x00\x00", False),
+        ("feed", "application/rss+xml", b"<rss/>", True),
+        ("feed", "application/atom+xml", b"<feed/>", True),
+        ("feed", "application/x-rss+xml", b"<rss/>", True),
+        ("feed", "text/xml", b"<rss/>", True),
+        ("feed", "text/plain", b"<rss/>", True),
+        ("feed", "text/html", b"<html>not a feed</html>", True),  # the feed parser decides
+        ("feed", "application/octet-stream", b"<rss/>", True),
+        ("feed", None, b"<rss/>", True),
+        ("feed", "image/png", b"\x89PNG", False),
+        ("feed", "video/mp4", b"\x00", False),
+    ],
+)
+def test_content_type_policy(
+    httpserver: HTTPServer, kind: str, ctype: str | None, body: bytes, ok: bool
+) -> None:
+    if ctype is None:
+        httpserver.expect_request("/doc").respond_with_response(_untyped(body))
+    else:
+        httpserver.expect_request("/doc").respond_with_data(body, content_type=ctype)
+    settings = make_settings(retries=2)
+    if ok:
+        assert fetch(settings, httpserver.url_for("/doc"), kind=kind).body == body
+    else:
+        assert fetch_error(settings, httpserver.url_for("/doc"), kind=kind).reason == Reason.BAD_CONTENT_TYPE
+        assert len(httpserver.log) == 1
+
+
+# ---------------------------------------------------------------- robots.txt
+
+
+def test_robots_disallow_is_enforced_for_pages_only_and_fetched_once(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt", headers={"User-Agent": DEFAULT_USER_AGENT}).respond_with_data(
+        "User-agent: *\nDisallow: /private/\n", content_type="text/plain"
+    )
+    for path in ("/news/1", "/news/2", "/news/3", "/private/feed.xml"):
+        httpserver.expect_request(path).respond_with_data("<html><p>x</p></html>", content_type="text/html")
+
+    async def run() -> list[object]:
+        async with Fetcher(make_settings(respect_robots=True)) as f:
+            pages = [f.fetch(httpserver.url_for(p), kind="page") for p in ("/news/1", "/news/2", "/news/3")]
+            blocked = f.fetch(httpserver.url_for("/private/secret"), kind="page")
+            feed = f.fetch(httpserver.url_for("/private/feed.xml"), kind="feed")
+            return await asyncio.gather(*pages, blocked, feed, return_exceptions=True)
+
+    *pages, blocked, feed = asyncio.run(run())
+    assert all(isinstance(p, FetchResult) for p in pages)
+    assert isinstance(blocked, PipelineError) and blocked.reason == Reason.ROBOTS_DISALLOWED
+    assert isinstance(feed, FetchResult)  # feeds are not subject to robots.txt
+    requested = paths(httpserver)
+    assert requested.count("/robots.txt") == 1
+    assert "/private/secret" not in requested
+
+
+def test_robots_checked_on_redirect_target(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /members/\n")
+    httpserver.expect_request("/story").respond_with_data(
+        "", status=302, headers={"Location": "/members/story"}
+    )
+    err = fetch_error(make_settings(respect_robots=True), httpserver.url_for("/story"), kind="page")
+    assert err.reason == Reason.ROBOTS_DISALLOWED
+    assert "/members/story" not in paths(httpserver)
+
+
+@pytest.mark.parametrize("status", [404, 410, 500, 503])
+def test_unavailable_robots_allows(httpserver: HTTPServer, status: int) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /\n", status=status)
+    httpserver.expect_request("/page").respond_with_data("<html><p>x</p></html>", content_type="text/html")
+    result = fetch(make_settings(respect_robots=True, retries=0), httpserver.url_for("/page"), kind="page")
+    assert result.status == 200
+
+
+def test_robots_not_fetched_when_disabled(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /\n")
+    httpserver.expect_request("/page").respond_with_data("<html><p>x</p></html>", content_type="text/html")
+    assert fetch(make_settings(respect_robots=False), httpserver.url_for("/page"), kind="page").status == 200
+    assert paths(httpserver) == ["/page"]
+
+
+# ---------------------------------------------------------------- politeness
+
+
+class Recorder:
+    """Raw-server handler that records request starts per Host and answers after a per-host delay."""
+
+    def __init__(self, delays: dict[str, float] | None = None) -> None:
+        self.delays = delays or {}
+        self.starts: dict[str, list[float]] = {}
+        self.inflight: dict[str, int] = {}
+        self.max_inflight: dict[str, int] = {}
+
+    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        headers = await read_request(reader)
+        host = headers["host"].rsplit(":", 1)[0]
+        self.starts.setdefault(host, []).append(time.monotonic())
+        self.inflight[host] = self.inflight.get(host, 0) + 1
+        self.max_inflight[host] = max(self.max_inflight.get(host, 0), self.inflight[host])
+        try:
+            await asyncio.sleep(self.delays.get(host, 0))
+            await respond(writer, b"<rss/>", "text/xml")
+        finally:
+            self.inflight[host] -= 1
+
+
+def _gather(settings: Settings, urls: list[str]) -> tuple[list[FetchResult], dict[str, float]]:
+    finished: dict[str, float] = {}
+
+    async def one(f: Fetcher, url: str) -> FetchResult:
+        result = await f.fetch(url, kind="feed")
+        finished[url] = time.monotonic()
+        return result
+
+    async def run() -> list[FetchResult]:
+        async with Fetcher(settings) as f:
+            return list(await asyncio.gather(*(one(f, u) for u in urls)))
+
+    return asyncio.run(run()), finished
+
+
+def test_per_host_delay_spaces_one_host_but_not_another() -> None:
+    recorder = Recorder()
+    with RawServer(recorder) as server:
+        urls = [server.url(f"/a{i}", host="127.0.0.1") for i in range(3)]
+        urls += [server.url(f"/b{i}", host="localhost") for i in range(3)]
+        started = time.monotonic()
+        _gather(make_settings(per_host_delay=0.3, per_host_concurrency=4), urls)
+    a, b = recorder.starts["127.0.0.1"], recorder.starts["localhost"]
+    assert len(a) == len(b) == 3
+    for starts in (a, b):
+        gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+        assert all(gap >= 0.28 for gap in gaps), gaps
+    assert abs(b[0] - a[0]) < 0.2  # the second host is not queued behind the first one's gaps
+    assert a[0] - started < 0.5
+
+
+def test_slow_host_does_not_hold_back_other_hosts() -> None:
+    recorder = Recorder(delays={"127.0.0.1": 0.8})
+    with RawServer(recorder) as server:
+        slow = [server.url(f"/s{i}", host="127.0.0.1") for i in range(2)]
+        fast = server.url("/fast", host="localhost")
+        started = time.monotonic()
+        # 2 global slots, 1 per host: queued slow requests must not occupy the second global slot.
+        settings = make_settings(global_concurrency=2, per_host_concurrency=1, feed_timeout=5)
+        results, finished = _gather(settings, [*slow, fast])
+    assert all(r.status == 200 for r in results)
+    assert finished[fast] - started < 0.5
+    assert max(finished[u] for u in slow) - started >= 1.6  # the slow host really was serialized
+    assert recorder.max_inflight["127.0.0.1"] == 1
+
+
+def test_queueing_for_politeness_does_not_eat_the_deadline() -> None:
+    recorder = Recorder()
+    with RawServer(recorder) as server:
+        urls = [server.url(f"/q{i}") for i in range(3)]
+        # the third request waits ~0.8 s for its turn, far beyond the 0.3 s request deadline
+        results, _ = _gather(make_settings(per_host_delay=0.4, feed_timeout=0.3), urls)
+    assert [r.status for r in results] == [200, 200, 200]
+    starts = recorder.starts["127.0.0.1"]
+    assert starts[-1] - starts[0] >= 0.75
+
+
+def test_per_host_and_global_concurrency_limits() -> None:
+    recorder = Recorder(delays={"127.0.0.1": 0.1, "localhost": 0.1})
+    with RawServer(recorder) as server:
+        urls = [server.url(f"/c{i}", host=h) for i in range(3) for h in ("127.0.0.1", "localhost")]
+        _gather(make_settings(per_host_concurrency=2, global_concurrency=32), urls)
+        assert recorder.max_inflight == {"127.0.0.1": 2, "localhost": 2}
+        recorder.max_inflight.clear()
+        _gather(make_settings(per_host_concurrency=2, global_concurrency=1), urls)
+        assert recorder.max_inflight == {"127.0.0.1": 1, "localhost": 1}

@@ -1,0 +1,1 @@
+"""Shared test helpers: one HTTP server, one CLI runner, record factories, the evaluation scorer."""

@@ -21,7 +21,13 @@ from extractors.normalize.dates import normalize_date
 from extractors.sources.archives import ArchiveProblem, ArchiveRecord, discover, iter_records, record_url
 from flows.jobs import JobResult, PageJob, run_job
 from flows.pool import map_ordered
-from flows.shared import new_run_id, raw_page_from_archive, run_load
+from flows.shared import (
+    merge_exact_duplicates,
+    new_run_id,
+    prepare_warehouse,
+    raw_page_from_archive,
+    run_load,
+)
 from schemas.failures import Reason
 from schemas.records import Article, RawPage, Reject, RunRecord, utcnow
 from schemas.settings import Settings, load_settings
@@ -58,7 +64,7 @@ class BackfillSummary:
 ProgressFn = Callable[[BackfillSummary], None]
 
 
-def _job_for(rec: ArchiveRecord, run_id: str, source: str | None, settings: Settings) -> PageJob:
+def _job_for(rec: ArchiveRecord, run_id: str, outlet: str | None, settings: Settings) -> PageJob:
     text = rec.text
     if text is not None and rec.title and not text.lstrip().startswith(rec.title.strip()):
         text = f"{rec.title.strip()}\n\n{text}"
@@ -73,7 +79,7 @@ def _job_for(rec: ArchiveRecord, run_id: str, source: str | None, settings: Sett
         fetched_at=rec.fetched_at,
         archive_path=rec.path,
         archive_record=rec.record_id,
-        source=source or rec.source,
+        record_outlet=rec.outlet or outlet,  # the record's own outlet wins; --outlet fills the rest
         title_hint=rec.title,
         published_hint=normalize_date(rec.published_at or rec.published_at_raw,
                                       tolerance_hours=settings.future_tolerance_hours) if rec.kind == "jsonl" else None,
@@ -98,7 +104,7 @@ def run_backfill(
     settings: Settings,
     *,
     run_id: str,
-    source: str | None = None,
+    outlet: str | None = None,
     force: bool = False,
     progress: ProgressFn | None = None,
     load_fn: Callable[[Batch, Settings], Any] | None = None,
@@ -141,7 +147,7 @@ def run_backfill(
                     continue
                 seen_here.add(rec.record_id)
                 pending[rec.record_id] = rec
-                yield _job_for(rec, run_id, source, settings)
+                yield _job_for(rec, run_id, outlet, settings)
 
     articles: list[Article] = []
     raws: list[RawPage] = []
@@ -153,6 +159,9 @@ def run_backfill(
             return
         batch = Batch(run=None, articles=articles, links=[], raw_pages=raws, rejects=rejects,
                       feed_states=[], archive_records=rows, replace=force)
+        copies = merge_exact_duplicates(batch, settings)
+        summary.loaded -= len(copies)
+        summary.duplicates += len(copies)
         res = loader(batch, settings)
         summary.batches += 1
         if getattr(res, "status", "loaded") == "staged":
@@ -205,15 +214,16 @@ progress_hook: ProgressFn | None = None
 
 
 @flow(name="backfill", timeout_seconds=24 * 3600)
-def backfill(paths: list[str], db: str | None = None, source: str | None = None,
+def backfill(paths: list[str], db: str | None = None, outlet: str | None = None,
              force: bool = False) -> dict[str, Any]:
     """Backfill archives into the warehouse; returns counts (read, loaded, skipped, rejected)."""
     settings = load_settings(db=Path(db) if db else None)
     logger = get_run_logger()
     run_id = new_run_id()
     started = utcnow()
+    prepare_warehouse(settings)
     load_staged(settings.db, settings.staging_path)
-    summary = run_backfill(paths, settings, run_id=run_id, source=source, force=force,
+    summary = run_backfill(paths, settings, run_id=run_id, outlet=outlet, force=force,
                            progress=progress_hook)
     # rejects by reason are counted from what went to the rejects table
     run = RunRecord(run_id=run_id, flow="backfill", started_at=started, finished_at=utcnow(), status="completed",

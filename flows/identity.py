@@ -24,8 +24,10 @@ from schemas.records import Article, FeedEntry
 __all__ = [
     "TITLE_WINDOW",
     "KnownTitle",
-    "entry_fingerprint",
     "entry_changed",
+    "entry_changed_since",
+    "entry_fingerprint",
+    "follow",
     "resolve_exact_duplicates",
 ]
 
@@ -47,7 +49,12 @@ def entry_fingerprint(entry: FeedEntry) -> str:
 def entry_changed(previous: str | None, entry: FeedEntry) -> bool:
     """True when a known feed item must be fetched again. An item stored before fingerprints
     existed (``previous is None``) is not: its fingerprint is recorded and compared next time."""
-    return previous is not None and previous != entry_fingerprint(entry)
+    return entry_changed_since(previous, entry_fingerprint(entry))
+
+
+def entry_changed_since(previous: str | None, current: str | None) -> bool:
+    """``entry_changed`` on fingerprints already computed."""
+    return previous is not None and current is not None and previous != current
 
 
 @dataclass(frozen=True)

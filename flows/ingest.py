@@ -37,7 +37,7 @@ from flows.decisions import (
 from flows.jobs import JobResult, PageJob, run_job
 from flows.pool import executor_for
 from flows.report import IngestSummary, publish_artifacts
-from flows.shared import new_run_id, run_load
+from flows.shared import merge_exact_duplicates, new_run_id, prepare_warehouse, run_load
 from schemas.failures import PipelineError, Reason
 from schemas.records import (
     FeedSpec,
@@ -48,7 +48,13 @@ from schemas.records import (
 from schemas.settings import Settings, load_settings
 from warehouse.batch import Batch
 from warehouse.load import load_staged, upsert_run
-from warehouse.queries import known_article_ids, linked_articles, read_feed_states
+from warehouse.queries import (
+    known_article_ids,
+    link_fingerprints,
+    linked_articles,
+    page_validators,
+    read_feed_states,
+)
 from warehouse.runlock import run_lock
 
 # --------------------------------------------------------------------------- tasks
@@ -97,7 +103,8 @@ def fetch_pages(
     async def one(fetcher: Fetcher, c: Candidate) -> tuple[str, FetchResult | PipelineError]:
         res: FetchResult | PipelineError
         try:
-            res = await fetcher.fetch(c.url, kind="page")
+            etag, modified = c.validators
+            res = await fetcher.fetch(c.url, kind="page", etag=etag, last_modified=modified)
         except PipelineError as exc:
             res = exc
         except Exception as exc:
@@ -170,6 +177,7 @@ def hourly_ingest(feeds_file: str | None = None, db: str | None = None) -> dict[
 def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     run_id = new_run_id()
     started = utcnow()
+    prepare_warehouse(settings)
     staged_loaded = load_staged(settings.db, settings.staging_path)
     specs = load_feed_list(settings.feeds_file)
     states = read_feed_states(settings.db, [s.url for s in specs])
@@ -181,7 +189,12 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     cands, rejects = collect_candidates(outcomes, run_id)
     seen_links = linked_articles(settings.db, feed_item_keys(cands))
     seen_ids = known_article_ids(settings.db, list(cands))
-    to_fetch, links, new_by_feed = resolve_known(cands, seen_links, seen_ids, run_id, now)
+    fingerprints = link_fingerprints(settings.db, [k for k in feed_item_keys(cands) if k in seen_links])
+    to_fetch, links, new_by_feed = resolve_known(cands, seen_links, seen_ids, run_id, now, fingerprints)
+    refetch = [c for c in to_fetch if c.refetch]
+    validators = page_validators(settings.db, [c.article_id for c in refetch])
+    for c in refetch:
+        c.validators = validators.get(c.article_id, (None, None))
     for o in outcomes:
         o.new_items = new_by_feed.get(o.spec.url, 0)
 
@@ -204,17 +217,21 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     rejects += result_rejects
 
     feed_states = [next_state(o, p.state, settings, now) for o, p in zip(outcomes, polls, strict=True)]
-    summary = IngestSummary.build(run_id=run_id, outcomes=outcomes, articles=articles, rejects=rejects,
+    batch = Batch(run=None, articles=articles, links=links, raw_pages=raw_pages, rejects=rejects,
+                  feed_states=feed_states, archive_records=[])
+    duplicates = merge_exact_duplicates(batch, settings)
+    summary = IngestSummary.build(run_id=run_id, outcomes=outcomes, articles=batch.articles, rejects=rejects,
                                   pages_fetched=sum(isinstance(v, FetchResult) for v in pages.values()))
     run = RunRecord(
         run_id=run_id, flow="hourly_ingest", started_at=started, finished_at=utcnow(), status="completed",
         feeds_total=len(specs), feeds_ok=summary.feeds_ok, feeds_not_modified=summary.feeds_unchanged,
         feeds_failed=summary.feeds_failed, entries_seen=sum(o.entries for o in outcomes),
-        pages_fetched=summary.pages_fetched, articles_new=len(articles), links_new=len(links),
-        rejects=len(rejects), details_json=json.dumps({"staged_batches_loaded": len(staged_loaded)}),
+        pages_fetched=summary.pages_fetched, articles_new=len(batch.articles), links_new=len(batch.links),
+        rejects=len(rejects),
+        details_json=json.dumps({"staged_batches_loaded": len(staged_loaded), "exact_duplicates": len(duplicates),
+                                 "refetched": len(refetch)}),
     )
-    batch = Batch(run=run, articles=articles, links=links, raw_pages=raw_pages, rejects=rejects,
-                  feed_states=feed_states, archive_records=[])
+    batch.run = run
     try:
         result = run_load(batch, settings)
     except Exception:

@@ -10,6 +10,7 @@ import gzip
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from extractors.content.language import detect_language
 from extractors.normalize.article import build_article
 from schemas.failures import PipelineError, Reason
 from schemas.records import Article, ExtractedDoc, FeedEntry, Origin, Stage, TextSource
@@ -30,7 +31,11 @@ class PageJob:
     fetched_at: datetime | None = None
     archive_path: str | None = None
     archive_record: str | None = None
-    source: str | None = None
+    feed_outlet: str | None = None  # the feed list's outlet for this story
+    record_outlet: str | None = None  # the archive record's (or --outlet's) outlet
+    feed_language: str | None = None  # the feed's declared language: fallback when detection fails
+    page_failure: Reason | None = None  # why the page could not be fetched (the feed's text stands in)
+    page_failure_message: str = ""
     title_hint: str | None = None
     published_hint: datetime | None = None
     compress_raw: bool = False
@@ -72,6 +77,14 @@ def _extract(job: PageJob) -> tuple[ExtractedDoc | None, TextSource]:
     return None, "feed"
 
 
+def _declared_language(value: str | None) -> str | None:
+    """A feed's ``<language>`` (``en-us``, ``EN``) as an ISO 639-1 code, or None."""
+    if not value:
+        return None
+    code = value.strip().split("-")[0].split("_")[0].lower()
+    return code if len(code) == 2 and code.isalpha() else None
+
+
 def run_job(job: PageJob) -> JobResult:
     """Extract and normalise one document; every failure comes back classified, never raised."""
     result = JobResult(key=job.key)
@@ -106,8 +119,11 @@ def run_job(job: PageJob) -> JobResult:
         if result.reason is None:
             result.reason, result.message = Reason.NO_TEXT, "nothing to extract"
         return result
+    fallback_reason: str | None = None
     if doc is None:
         text_source = "feed"  # page unusable: fall back to the feed entry's own text
+        why = job.page_failure or result.reason
+        fallback_reason = why.value if why is not None else "no_page"
     try:
         result.article = build_article(
             url=job.url,
@@ -120,9 +136,15 @@ def run_job(job: PageJob) -> JobResult:
             fetched_at=job.fetched_at,
             archive_path=job.archive_path,
             archive_record=job.archive_record,
-            source=job.source,
+            feed_outlet=job.feed_outlet,
+            record_outlet=job.record_outlet,
+            text_source_reason=fallback_reason,
             tolerance_hours=job.tolerance_hours,
         )
+        if result.article.language is None:
+            language = detect_language(result.article.text) or _declared_language(job.feed_language)
+            if language:
+                result.article = result.article.model_copy(update={"language": language})
     except PipelineError as exc:
         if result.reason is None:
             result.stage = "normalize"

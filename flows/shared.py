@@ -7,6 +7,7 @@ for both origins, so a fetched page and an archive record are stored the same wa
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -20,11 +21,14 @@ from prefect.utilities.annotations import quote
 
 from extractors.net.fetcher import FetchResult
 from extractors.sources.archives import ArchiveRecord, record_url
+from flows.identity import KnownTitle, follow, resolve_exact_duplicates
 from flows.jobs import RAW_GZIP_LEVEL
 from schemas.records import RawPage, utcnow
 from schemas.settings import Settings
 from warehouse.batch import Batch
+from warehouse.db import DatabaseLocked, connect_write
 from warehouse.load import LoadResult, load_batch
+from warehouse.queries import titles_near
 
 # Tasks move bodies and batches in memory; Prefect's default cache policy would hash every
 # input (megabytes of HTML per call) for a cache nobody reads, so caching is off.
@@ -95,3 +99,44 @@ def raw_page_from_archive(
         fetched_at=getattr(rec, "fetched_at", None) or utcnow(),
         run_id=run_id,
     )
+
+
+def prepare_warehouse(settings: Settings) -> None:
+    """Bring the database's schema up to date before the flow reads it (a locked file is left
+    as it is: reads then see what is there, and the load stages)."""
+    with contextlib.suppress(DatabaseLocked):
+        connect_write(settings.db).close()
+
+
+def merge_exact_duplicates(
+    batch: Batch, settings: Settings
+) -> dict[str, str]:
+    """Fold exact duplicates (same outlet, same normalised title within a week) into the story
+    already stored or first in the batch: the copy is not stored; its feed links, raw page and
+    archive record point at the kept article. Returns the redirect map (copy id → kept id)."""
+    keys = [(a.outlet, a.title_key) for a in batch.articles if a.title_key]
+    if not keys:
+        return {}
+    known = [KnownTitle(article_id=aid, outlet=o, title_key=k, when=w) for aid, o, k, w in titles_near(settings.db, keys)]
+    keep, redirect = resolve_exact_duplicates(batch.articles, known)
+    if not redirect:
+        return {}
+    batch.articles = keep
+
+    def moved(aid: str | None) -> str | None:
+        return follow(redirect, aid) if aid else aid
+
+    batch.links = [
+        ln if ln.article_id not in redirect else ln.model_copy(update={"article_id": moved(ln.article_id)})
+        for ln in batch.links
+    ]
+    batch.raw_pages = [
+        p if p.article_id not in redirect else p.model_copy(update={"article_id": moved(p.article_id)})
+        for p in batch.raw_pages
+    ]
+    batch.archive_records = [
+        r if r.article_id not in redirect else r.model_copy(update={"article_id": moved(r.article_id)})
+        for r in batch.archive_records
+    ]
+    return redirect
+

@@ -97,7 +97,7 @@ def _fmt_cell(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, datetime):
-        return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if v.tzinfo else v.isoformat(sep=" ")
+        return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if v.tzinfo else v.isoformat(sep=" ")
     if isinstance(v, list):
         return ", ".join(_fmt_cell(x) for x in v)
     if isinstance(v, bytes):
@@ -176,7 +176,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     bf.progress_hook = bar.update
     try:
         summary = _run_flow(bf.backfill, args.verbose, paths=[str(p) for p in args.paths], db=str(settings.db),
-                            source=args.source, force=args.force)
+                            outlet=args.outlet, force=args.force)
     finally:
         bar.close()
         bf.progress_hook = None
@@ -350,7 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("backfill", help="load archives (txt, html, jsonl, warc; files or directories)")
     sp.add_argument("paths", nargs="+", metavar="PATH")
-    sp.add_argument("--source", help="source name for records that carry none")
+    sp.add_argument("--outlet", "--source", dest="outlet",
+                    help="outlet name for records that carry none (a JSONL 'outlet' field wins)")
     sp.add_argument("--force", action="store_true", help="re-extract and replace records already loaded")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     dbopt(sp)

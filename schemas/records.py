@@ -45,7 +45,13 @@ class FeedSpec(Strict):
 
     url: str = Field(min_length=1)
     name: str | None = None
+    outlet: str | None = None  # groups several feeds under one outlet name (else ``name`` is the outlet)
     tags: list[str] = Field(default_factory=list)
+
+    @property
+    def outlet_name(self) -> str | None:
+        """The outlet the feed's stories are counted under."""
+        return self.outlet or self.name
 
 
 class FeedEntry(Strict):

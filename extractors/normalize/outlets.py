@@ -3,7 +3,8 @@
 ``registrable_domain`` uses the Public Suffix List snapshot bundled with ``tldextract`` (never a
 download: the list URLs are empty and there is no cache directory), including the list's private
 section, so ``a.blogspot.com`` and ``b.blogspot.com`` are two outlets. An address without a
-registrable part (an IP literal, ``localhost``) is its own domain.
+registrable part (an IP literal, ``localhost``) is its own domain; under a top-level label the
+list does not know, the last two labels are the domain.
 
 ``resolve_outlet`` is the precedence an analyst can predict:
 feed list ``outlet:``/``name`` → the archive record's own outlet → the page's site name →
@@ -67,7 +68,10 @@ def registrable_domain(url_or_host: str | None) -> str | None:
     parts = _EXTRACT.extract_str(host)
     if parts.domain and parts.suffix:
         return f"{parts.domain}.{parts.suffix}"
-    return host
+    labels = host.split(".")
+    # a top-level label the list does not know (.example, .test, an intranet name) is read as a
+    # one-label suffix, so www./m. hosts of the same site still share a domain
+    return ".".join(labels[-2:]) if len(labels) >= 2 else host
 
 
 def _clean(value: str | None) -> str | None:

@@ -76,7 +76,7 @@ def test_every_archive_kind_loads_through_the_same_path(archive: dict[str, Any],
     # the WARC's request record and its PNG response are counted, not loaded
     assert summary["not_articles"] == {"warc_non_html": 1, "warc_request": 1}
     rows = _rows(db_path, "SELECT url, title, text, origin, text_source, archive_path, archive_record, "
-                          "published_at, published_at_source, source FROM articles")
+                          "published_at, published_at_source, outlet, domain, site_name FROM articles")
     by_title = {r[1]: r for r in rows}
     stories = archive["stories"]
     for s in stories:
@@ -91,6 +91,10 @@ def test_every_archive_kind_loads_through_the_same_path(archive: dict[str, Any],
     assert by_title[stories[0]["title"]][0] == f"https://herald.example.org/{stories[0]['slug']}"
     jl = by_title[stories[2]["title"]]
     assert jl[0] == f"https://herald.example.org/{stories[2]['slug']}" and jl[9] == "Harbour Herald"
+    assert jl[10] == "example.org"  # registrable domain of herald.example.org
+    # a record with no outlet of its own is counted under its page's site name, else its domain
+    wire = by_title[stories[3]["title"]]
+    assert (wire[9], wire[10]) == ("example.net", "example.net")
     assert (jl[7], jl[8]) == (datetime(2026, 11, 18, 11, 0, tzinfo=UTC), "archive")  # the record's own date
     assert by_title[stories[4]["title"]][0] == f"https://news.example.com/{stories[4]['slug']}"
     # the plain-text dump: title from line 1, its URL a stable archive urn

@@ -19,6 +19,11 @@ def test_addresses_without_registrable_part_are_their_own_domain():
     assert registrable_domain("localhost:8000") == "localhost"
 
 
+def test_unknown_top_level_labels_still_group_a_sites_hosts():
+    assert registrable_domain("https://www.harbour.example/a") == "harbour.example"
+    assert registrable_domain("https://m.news.harbour.example/a") == "harbour.example"
+
+
 def test_non_urls_have_no_domain():
     assert registrable_domain("urn:newsflow:archive:0123abcd") is None
     assert registrable_domain("") is None

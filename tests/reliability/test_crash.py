@@ -142,7 +142,7 @@ HOOKED_CLI = textwrap.dedent(
     import sys
     from newsflow import cli
     cli._prefect_env(False)
-    import flows.ingest as fi
+    import flows.shared as fi
     real = fi.load_batch
     def announcing(*args, **kwargs):
         result = real(*args, **kwargs)

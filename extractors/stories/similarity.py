@@ -36,7 +36,7 @@ class Thresholds:
 
 # Chosen on the tuning half of the labelled pairs (tests/extractors/stories/pairs.py,
 # ``python -m tests.extractors.stories.pairs``); see README "Stories and duplicates".
-THRESHOLDS = Thresholds(jaccard_min=0.5, containment_min=0.8, lead_min=0.6)
+THRESHOLDS = Thresholds(jaccard_min=0.45, containment_min=0.6, lead_min=0.3)
 
 
 @dataclass(frozen=True)

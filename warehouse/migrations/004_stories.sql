@@ -1,0 +1,54 @@
+-- Story (near-duplicate) index of issue 9. Migration 003 adds articles.dup_group_id and
+-- articles.dup_similarity; the two ALTERs below are no-ops after it and keep this migration
+-- whole on its own.
+ALTER TABLE articles ADD COLUMN IF NOT EXISTS dup_group_id VARCHAR;
+ALTER TABLE articles ADD COLUMN IF NOT EXISTS dup_similarity DOUBLE;
+
+-- One row per sketched article: its MinHash signatures (little-endian uint32 BLOBs), the shingle
+-- counts containment is estimated from, its band keys, and its current group. The group here is
+-- what the detector works from; articles.dup_group_id / dup_similarity are the analysts' copy.
+CREATE TABLE story_sketches (
+    article_id     VARCHAR PRIMARY KEY,
+    first_seen     TIMESTAMPTZ NOT NULL,
+    version        INTEGER NOT NULL,
+    tokens         INTEGER NOT NULL,
+    shingles       INTEGER NOT NULL,
+    lead_shingles  INTEGER NOT NULL,
+    signature      BLOB NOT NULL,
+    lead_signature BLOB NOT NULL,
+    band_keys      BIGINT[] NOT NULL,
+    dup_group_id   VARCHAR NOT NULL,
+    dup_similarity DOUBLE NOT NULL,
+    indexed_at     TIMESTAMPTZ NOT NULL
+);
+
+-- The LSH lookup: one row per (band key, article) of the articles in the recent window.
+-- Candidates of a batch are one join of its keys against this table; rows of articles older than
+-- the window are pruned (their sketches and groups stay).
+CREATE TABLE story_bands (
+    band_key   BIGINT NOT NULL,
+    article_id VARCHAR NOT NULL
+);
+
+-- One row per story: the group's first member names it.
+CREATE VIEW v_stories AS
+WITH members AS (
+    SELECT
+        dup_group_id,
+        article_id,
+        title,
+        source,
+        coalesce(published_at, ingested_at) AS seen
+    FROM articles
+    WHERE dup_group_id IS NOT NULL
+)
+SELECT
+    m.dup_group_id AS story_id,
+    min(m.seen) AS first_seen,
+    max(m.seen) AS last_seen,
+    arg_min(m.title, (m.seen, m.article_id)) AS title,
+    count(*) AS members,
+    count(DISTINCT m.source) AS outlet_count,
+    list(DISTINCT m.source ORDER BY m.source) AS outlets
+FROM members AS m
+GROUP BY m.dup_group_id;

@@ -132,8 +132,11 @@ def apply_assignments(conn: duckdb.DuckDBPyConnection, sketches: Sequence[StoryS
         "dup_similarity": [a.dup_similarity for a in assignments],
     }, schema=_ASSIGN_SCHEMA)
     with _Registered(conn, _story_new=sketch_table, _story_new_bands=bands, _story_assign=assign):
-        conn.execute("DELETE FROM story_bands WHERE article_id IN (SELECT article_id FROM _story_new)")
-        conn.execute("DELETE FROM story_sketches WHERE article_id IN (SELECT article_id FROM _story_new)")
+        # Articles sketched before (reprocess): their old sketch and band keys go first. The band
+        # table is only scanned when there are such articles.
+        if _count(conn, "SELECT count(*) FROM story_sketches WHERE article_id IN (SELECT article_id FROM _story_new)"):
+            conn.execute("DELETE FROM story_bands WHERE article_id IN (SELECT article_id FROM _story_new)")
+            conn.execute("DELETE FROM story_sketches WHERE article_id IN (SELECT article_id FROM _story_new)")
         conn.execute(f"INSERT INTO story_sketches ({_ALL}) SELECT {_ALL} FROM _story_new")
         conn.execute("INSERT INTO story_bands (band_key, article_id) SELECT band_key, article_id FROM _story_new_bands")
         moved = _count(conn, """

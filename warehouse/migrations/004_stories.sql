@@ -24,11 +24,14 @@ CREATE TABLE story_sketches (
 
 -- The LSH lookup: one row per (band key, article) of the articles in the recent window.
 -- Candidates of a batch are one join of its keys against this table; rows of articles older than
--- the window are pruned (their sketches and groups stay).
+-- the window are pruned (their sketches and groups stay). The ART index makes the join an index
+-- lookup for small batches (a quiet hour); a big batch is a hash join either way. Measured cost
+-- of the index: about 1 µs per row inserted, ~50 µs per article (bench/dedup.py).
 CREATE TABLE story_bands (
     band_key   BIGINT NOT NULL,
     article_id VARCHAR NOT NULL
 );
+CREATE INDEX story_bands_key ON story_bands (band_key);
 
 -- One row per story: the group's first member names it.
 CREATE VIEW v_stories AS

@@ -97,10 +97,12 @@ def find_candidates(conn: duckdb.DuckDBPyConnection, sketches: Sequence[StorySke
 
 
 def apply_assignments(conn: duckdb.DuckDBPyConnection, sketches: Sequence[StorySketch],
-                      assignments: Sequence[GroupAssignment], *, now: datetime | None = None) -> dict[str, int]:
+                      assignments: Sequence[GroupAssignment], *, now: datetime | None = None,
+                      indexed: set[str] | None = None) -> dict[str, int]:
     """Write a batch's decision in bulk: the new sketches (replacing earlier sketches of the same
     articles) with their band keys, the group of every assigned article in ``story_sketches``, and
-    the same in ``articles.dup_group_id`` / ``dup_similarity``. Runs in the caller's transaction."""
+    the same in ``articles.dup_group_id`` / ``dup_similarity``. Runs in the caller's transaction.
+    ``indexed``: the sketched articles already in the index, when the caller knows (None: look)."""
     now = now or datetime.now(UTC)
     by_id = {a.article_id: a for a in assignments}
     missing = [s.article_id for s in sketches if s.article_id not in by_id]
@@ -134,12 +136,17 @@ def apply_assignments(conn: duckdb.DuckDBPyConnection, sketches: Sequence[StoryS
     with _Registered(conn, _story_new=sketch_table, _story_new_bands=bands, _story_assign=assign):
         # Articles sketched before (reprocess): their old sketch and band keys go first. The band
         # table is only scanned when there are such articles.
-        if _count(conn, "SELECT count(*) FROM story_sketches WHERE article_id IN (SELECT article_id FROM _story_new)"):
+        if indexed is None:
+            again = _count(conn, "SELECT count(*) FROM story_sketches WHERE article_id IN "
+                                 "(SELECT article_id FROM _story_new)")
+        else:
+            again = len(indexed & latest.keys())
+        if again:
             conn.execute("DELETE FROM story_bands WHERE article_id IN (SELECT article_id FROM _story_new)")
             conn.execute("DELETE FROM story_sketches WHERE article_id IN (SELECT article_id FROM _story_new)")
         conn.execute(f"INSERT INTO story_sketches ({_ALL}) SELECT {_ALL} FROM _story_new")
         conn.execute("INSERT INTO story_bands (band_key, article_id) SELECT band_key, article_id FROM _story_new_bands")
-        moved = _count(conn, """
+        moved = 0 if all(a.new for a in assignments) else _count(conn, """
             UPDATE story_sketches AS s SET dup_group_id = a.dup_group_id, dup_similarity = a.dup_similarity
             FROM _story_assign AS a
             WHERE s.article_id = a.article_id
@@ -166,7 +173,8 @@ def update_story_index(conn: duckdb.DuckDBPyConnection, sketches: Sequence[Story
     try:
         candidates = find_candidates(conn, sketches)
         assignments = decide(list(sketches), candidates)
-        apply_assignments(conn, sketches, assignments, now=now)
+        apply_assignments(conn, sketches, assignments, now=now,
+                          indexed={m.sketch.article_id for m in candidates})
         if transaction:
             conn.commit()
     except BaseException:
@@ -198,5 +206,5 @@ def prune_story_bands(conn: duckdb.DuckDBPyConnection, *, before: datetime) -> i
 
 
 def _count(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:
-    row = conn.execute(sql, params or []).fetchone()
-    return int(row[0]) if row else 0
+    rows = conn.execute(sql, params or []).fetchall()  # fetch all: leaves no open result behind
+    return int(rows[0][0]) if rows else 0

@@ -65,7 +65,15 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
 
 def words(text: str) -> list[str]:
     """Case-folded word tokens: punctuation, whitespace and layout never matter."""
-    return _WORD_RE.findall(unicodedata.normalize("NFKC", text).casefold())
+    if not text.isascii():  # ASCII is already in NFKC
+        text = unicodedata.normalize("NFKC", text)
+    return _WORD_RE.findall(text.casefold())
+
+
+def _word_hashes(tokens: list[str]) -> np.ndarray:
+    """CRC-32 of each token, computed once per distinct word."""
+    table = {w: zlib.crc32(w.encode("utf-8")) for w in set(tokens)}
+    return np.array([table[t] for t in tokens], dtype=np.uint64)
 
 
 def shingle_hashes(tokens: list[str], k: int = SHINGLE) -> np.ndarray:
@@ -73,7 +81,7 @@ def shingle_hashes(tokens: list[str], k: int = SHINGLE) -> np.ndarray:
     if not tokens:
         return np.empty(0, dtype=np.uint32)
     with np.errstate(over="ignore"):
-        wh = np.fromiter((zlib.crc32(t.encode("utf-8")) for t in tokens), dtype=np.uint64, count=len(tokens))
+        wh = _word_hashes(tokens)
         n = max(1, len(tokens) - k + 1)
         h = np.full(n, _GOLD, dtype=np.uint64)
         for j in range(min(k, len(tokens))):
@@ -85,7 +93,7 @@ def minhash(hashes: np.ndarray, permutations: np.ndarray) -> np.ndarray:
     """datasketch MinHash (affine32) of precomputed 32-bit shingle hashes."""
     m = MinHash(num_perm=len(permutations[0]), hashfunc=_identity, permutations=permutations,
                 scheme="affine32")
-    m.update_batch(hashes)
+    m.update_batch(hashes.tolist())  # plain ints: datasketch calls the hash function per value
     return np.asarray(m.hashvalues, dtype=np.uint32)
 
 

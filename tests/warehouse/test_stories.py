@@ -162,3 +162,31 @@ def test_sync_copies_groups_to_articles_loaded_after_their_sketches(conn: duckdb
     assert sync_article_groups(conn) == 5
     assert _partition(_groups(conn)) == {frozenset({"original", "wire", "excerpt", "reprint"}),
                                          frozenset({"related"})}
+
+
+def test_migration_004_keeps_the_columns_migration_003_adds(tmp_path: Path) -> None:
+    """On main, 003 adds articles.dup_group_id / dup_similarity before 004 runs: 004 must not
+    fail or change them then."""
+    from warehouse.migrate import available_migrations
+
+    c = duckdb.connect(str(tmp_path / "m.duckdb"))
+    try:
+        for m in available_migrations():
+            if m.version == 4:
+                c.execute("ALTER TABLE articles ADD COLUMN dup_group_id VARCHAR")  # what 003 does
+                c.execute("ALTER TABLE articles ADD COLUMN dup_similarity DOUBLE")
+            c.execute(m.sql)
+        cols = [r[0] for r in c.execute("DESCRIBE articles").fetchall()]
+        assert cols.count("dup_group_id") == 1 and cols.count("dup_similarity") == 1
+        assert c.execute("SELECT count(*) FROM v_stories").fetchall() == [(0,)]
+    finally:
+        c.close()
+
+
+def test_a_sketch_without_an_assignment_is_refused(conn: duckdb.DuckDBPyConnection) -> None:
+    from warehouse.stories import apply_assignments
+
+    sketches = [_sketch(s) for s in copies()[:2]]
+    with pytest.raises(ValueError, match="no group assignment"):
+        apply_assignments(conn, sketches, assign_groups(sketches[:1], []))
+    assert conn.execute("SELECT count(*) FROM story_sketches").fetchall() == [(0,)]

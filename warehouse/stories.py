@@ -71,28 +71,37 @@ def _member(row: tuple[Any, ...]) -> StoryMember:
 def find_candidates(conn: duckdb.DuckDBPyConnection, sketches: Sequence[StorySketch]) -> list[StoryMember]:
     """Index members that may share a story with ``sketches``: every article sharing a band key with
     one of them, plus all other members of those articles' groups and of the groups the sketched
-    articles themselves are already in (an article sketched again). One join for the whole batch."""
+    articles themselves are already in (an article sketched again). One join of the batch's keys
+    against ``story_bands``; the group expansion only runs when something was found."""
     if not sketches:
         return []
     keys = pa.table({"band_key": pa.array(sorted({k for s in sketches for k in s.band_keys}), pa.int64())},
                     schema=_KEYS_SCHEMA)
     ids = pa.table({"article_id": pa.array(sorted({s.article_id for s in sketches}), pa.string())},
                    schema=_IDS_SCHEMA)
-    cols = ", ".join(f"s.{c}" for c in _SKETCH_COLUMNS)
-    sql = f"""
-        WITH hits AS (
+    with _Registered(conn, _story_keys=keys, _story_ids=ids):
+        hits = conn.execute("""
             SELECT DISTINCT b.article_id FROM story_bands AS b JOIN _story_keys AS k USING (band_key)
             UNION
-            SELECT article_id FROM _story_ids
-        ),
-        groups AS (
-            SELECT DISTINCT s.dup_group_id FROM story_sketches AS s JOIN hits USING (article_id)
-        )
-        SELECT {cols} FROM story_sketches AS s JOIN groups USING (dup_group_id)
-        ORDER BY s.article_id
-    """
-    with _Registered(conn, _story_keys=keys, _story_ids=ids):
-        rows = conn.execute(sql).fetchall()
+            SELECT article_id FROM story_sketches WHERE article_id IN (SELECT article_id FROM _story_ids)
+        """).fetchall()
+    if not hits:
+        return []
+    found = pa.table({"article_id": pa.array(sorted(h[0] for h in hits), pa.string())}, schema=_IDS_SCHEMA)
+    with _Registered(conn, _story_hits=found):
+        members = conn.execute("""
+            SELECT article_id FROM story_sketches WHERE dup_group_id IN (
+                SELECT dup_group_id FROM story_sketches WHERE article_id IN (SELECT article_id FROM _story_hits)
+            )
+        """).fetchall()
+    # Two steps: the group scan reads one column; whole rows (signatures) by primary key only.
+    wanted = pa.table({"article_id": pa.array(sorted(m[0] for m in members), pa.string())}, schema=_IDS_SCHEMA)
+    cols = ", ".join(_SKETCH_COLUMNS)
+    with _Registered(conn, _story_members=wanted):
+        rows = conn.execute(f"""
+            SELECT {cols} FROM story_sketches WHERE article_id IN (SELECT article_id FROM _story_members)
+            ORDER BY article_id
+        """).fetchall()
     return [_member(r) for r in rows]
 
 

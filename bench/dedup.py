@@ -141,6 +141,9 @@ def run(*, workdir: Path, corpus: Path = DEFAULT_CORPUS, index: int = 100_000, p
     db = workdir / "dedup.duckdb"
     db.unlink(missing_ok=True)
     conn = connect_write(db)
+    # Stand-in for migration 003 (adds these two columns; a no-op once it is applied).
+    conn.execute("ALTER TABLE articles ADD COLUMN IF NOT EXISTS dup_group_id VARCHAR")
+    conn.execute("ALTER TABLE articles ADD COLUMN IF NOT EXISTS dup_similarity DOUBLE")
     try:
         filler = _Filler([t for _n, t in texts])
         rng = random.Random(11)

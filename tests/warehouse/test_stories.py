@@ -36,6 +36,14 @@ def _insert_article(conn: duckdb.DuckDBPyConnection, story: Story) -> None:
     )
 
 
+def with_003_columns(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Stand-in for migration 003 (the lead's; it adds these two columns to ``articles``): a
+    no-op once 003 is applied."""
+    conn.execute("ALTER TABLE articles ADD COLUMN IF NOT EXISTS dup_group_id VARCHAR")
+    conn.execute("ALTER TABLE articles ADD COLUMN IF NOT EXISTS dup_similarity DOUBLE")
+    return conn
+
+
 def _sketch(story: Story) -> StorySketch:
     return sketch_text(story.name, story.text, story.first_seen)
 
@@ -59,7 +67,7 @@ def _partition(groups: dict[str, str]) -> set[frozenset[str]]:
 
 @pytest.fixture
 def conn(db_path: Path):
-    c = connect_write(db_path)
+    c = with_003_columns(connect_write(db_path))
     yield c
     c.close()
 
@@ -68,7 +76,7 @@ def test_every_load_order_gives_the_same_groups_in_the_warehouse(tmp_path: Path)
     stories = copies()
     expected = {frozenset({"original", "wire", "excerpt", "reprint"}), frozenset({"related"})}
     for n, order in enumerate(itertools.permutations(stories[:4])):
-        c = connect_write(tmp_path / f"o{n}.duckdb")
+        c = with_003_columns(connect_write(tmp_path / f"o{n}.duckdb"))
         try:
             _load(c, [stories[4]])
             for story in order:
@@ -164,23 +172,20 @@ def test_sync_copies_groups_to_articles_loaded_after_their_sketches(conn: duckdb
                                          frozenset({"related"})}
 
 
-def test_migration_004_keeps_the_columns_migration_003_adds(tmp_path: Path) -> None:
-    """On main, 003 adds articles.dup_group_id / dup_similarity before 004 runs: 004 must not
-    fail or change them then."""
+def test_migration_004_runs_before_and_after_the_columns_of_003(tmp_path: Path) -> None:
+    """004 must not depend on 003's articles.dup_group_id / dup_similarity, nor clash with them."""
     from warehouse.migrate import available_migrations
 
-    c = duckdb.connect(str(tmp_path / "m.duckdb"))
-    try:
-        for m in available_migrations():
-            if m.version == 4:
-                c.execute("ALTER TABLE articles ADD COLUMN dup_group_id VARCHAR")  # what 003 does
-                c.execute("ALTER TABLE articles ADD COLUMN dup_similarity DOUBLE")
-            c.execute(m.sql)
-        cols = [r[0] for r in c.execute("DESCRIBE articles").fetchall()]
-        assert cols.count("dup_group_id") == 1 and cols.count("dup_similarity") == 1
-        assert c.execute("SELECT count(*) FROM v_stories").fetchall() == [(0,)]
-    finally:
-        c.close()
+    for with_003 in (False, True):
+        c = duckdb.connect(str(tmp_path / f"m{with_003}.duckdb"))
+        try:
+            for m in available_migrations():
+                if m.version == 4 and with_003:
+                    with_003_columns(c)
+                c.execute(m.sql)
+            assert c.execute("SELECT count(*) FROM v_stories").fetchall() == [(0,)]
+        finally:
+            c.close()
 
 
 def test_a_sketch_without_an_assignment_is_refused(conn: duckdb.DuckDBPyConnection) -> None:

@@ -1,8 +1,7 @@
 -- Story (near-duplicate) index of issue 9. Migration 003 adds articles.dup_group_id and
--- articles.dup_similarity; the two ALTERs below are no-ops after it and keep this migration
--- whole on its own.
-ALTER TABLE articles ADD COLUMN IF NOT EXISTS dup_group_id VARCHAR;
-ALTER TABLE articles ADD COLUMN IF NOT EXISTS dup_similarity DOUBLE;
+-- articles.dup_similarity (the analysts' copy of each article's group, written by
+-- warehouse/stories.py); nothing here depends on them, so v_stories is right even for articles
+-- whose copy has not been written yet.
 
 -- One row per sketched article: its MinHash signatures (little-endian uint32 BLOBs), the shingle
 -- counts containment is estimated from, its band keys, and its current group. The group here is
@@ -33,17 +32,18 @@ CREATE TABLE story_bands (
 );
 CREATE INDEX story_bands_key ON story_bands (band_key);
 
--- One row per story: the group's first member names it.
+-- One row per story: the group's first member names it. Groups come from the index, titles,
+-- outlets and dates from articles (sketched articles not loaded yet are left out).
 CREATE VIEW v_stories AS
 WITH members AS (
     SELECT
-        dup_group_id,
-        article_id,
-        title,
-        source,
-        coalesce(published_at, ingested_at) AS seen
-    FROM articles
-    WHERE dup_group_id IS NOT NULL
+        s.dup_group_id,
+        a.article_id,
+        a.title,
+        a.source,
+        coalesce(a.published_at, a.ingested_at) AS seen
+    FROM story_sketches AS s
+    JOIN articles AS a USING (article_id)
 )
 SELECT
     m.dup_group_id AS story_id,

@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-ALL = ("extraction", "warehouse", "backfill", "memory", "busy_hour", "quiet_hour")
+ALL = ("extraction", "warehouse", "backfill", "memory", "busy_hour", "quiet_hour", "dedup")
 NEEDS_PREFECT = frozenset({"backfill", "memory", "busy_hour", "quiet_hour"})
 
 # flag → (type, default); the env var is BENCH_<FLAG upper-cased, dashes as underscores>
@@ -37,6 +37,9 @@ SIZES: dict[str, tuple[Callable[[str], Any], Any, str]] = {
     "quiet-hosts": (int, 100, "hosts the quiet-hour feeds are spread over"),
     "upsert-rows": (int, 100_000, "articles bulk-upserted through load_batch"),
     "query-rows": (int, 1_000_000, "articles in the warehouse the queries run on"),
+    "dedup-index": (int, 100_000, "articles in the story index for the dedup benchmark"),
+    "dedup-pages": (int, 500, "real pages extracted and deduplicated against that index"),
+    "dedup-batch": (int, 500, "new articles per story-index update (one load batch, = batch_size)"),
 }
 
 
@@ -142,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
                                             items=args.quiet_items, hosts=args.quiet_hosts,
                                             per_host_delay=args.per_host_delay, cli=not args.no_cli,
                                             profile=args.profile, results_dir=results_dir)
+            elif name == "dedup":
+                from bench import dedup
+
+                kw = {"corpus": args.corpus} if args.corpus else {}
+                done[name] = dedup.run(workdir=work / "dedup", index=args.dedup_index, pages=args.dedup_pages,
+                                       batch=args.dedup_batch, results_dir=results_dir, **kw)
+                shutil.rmtree(work / "dedup", ignore_errors=True)
             say(f"bench: {name} took {time.perf_counter() - t0:.0f}s")
     total = time.perf_counter() - t_all
     say(f"bench: all done in {total / 60:.1f} min")

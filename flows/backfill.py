@@ -22,6 +22,7 @@ from extractors.sources.archives import ArchiveProblem, ArchiveRecord, discover,
 from flows.jobs import JobResult, PageJob, run_job
 from flows.pool import map_ordered
 from flows.shared import (
+    load_pending,
     merge_exact_duplicates,
     new_run_id,
     prepare_warehouse,
@@ -31,8 +32,8 @@ from flows.shared import (
 from schemas.failures import Reason
 from schemas.records import Article, RawPage, Reject, RunRecord, utcnow
 from schemas.settings import Settings, load_settings
+from schemas.stories import StorySketch
 from warehouse.batch import ArchiveRecordRow, Batch
-from warehouse.load import load_staged
 from warehouse.queries import known_record_ids
 
 
@@ -152,13 +153,14 @@ def run_backfill(
     articles: list[Article] = []
     raws: list[RawPage] = []
     rows: list[ArchiveRecordRow] = []
+    sketches: list[StorySketch] = []
 
     def flush() -> None:
-        nonlocal articles, raws, rows, rejects
+        nonlocal articles, raws, rows, rejects, sketches
         if not (articles or raws or rows or rejects):
             return
         batch = Batch(run=None, articles=articles, links=[], raw_pages=raws, rejects=rejects,
-                      feed_states=[], archive_records=rows, replace=force)
+                      feed_states=[], archive_records=rows, replace=force, sketches=sketches)
         copies = merge_exact_duplicates(batch, settings)
         summary.loaded -= len(copies)
         summary.duplicates += len(copies)
@@ -166,12 +168,14 @@ def run_backfill(
         summary.batches += 1
         if getattr(res, "status", "loaded") == "staged":
             summary.staged_batches += 1
-        articles, raws, rows, rejects = [], [], [], []
+        articles, raws, rows, rejects, sketches = [], [], [], [], []
 
     count_in_batch = 0
     for r in map_ordered(run_job, jobs(), workers=settings.workers, chunksize=4, window=8 * settings.workers):
         rec = pending.pop(r.key)
         _collect(r, rec, run_id, summary, articles, raws, rows, rejects)
+        if r.article is not None and r.sketch is not None:
+            sketches.append(r.sketch)
         count_in_batch += 1
         if count_in_batch >= settings.batch_size:
             flush()
@@ -222,7 +226,7 @@ def backfill(paths: list[str], db: str | None = None, outlet: str | None = None,
     run_id = new_run_id()
     started = utcnow()
     prepare_warehouse(settings)
-    load_staged(settings.db, settings.staging_path)
+    load_pending(settings)
     summary = run_backfill(paths, settings, run_id=run_id, outlet=outlet, force=force,
                            progress=progress_hook)
     # rejects by reason are counted from what went to the rejects table

@@ -34,10 +34,10 @@ from flows.decisions import (
     page_job,
     resolve_known,
 )
-from flows.jobs import JobResult, PageJob, run_job
+from flows.jobs import JobResult, PageJob, batch_sketches, run_job
 from flows.pool import executor_for
 from flows.report import IngestSummary, publish_artifacts
-from flows.shared import merge_exact_duplicates, new_run_id, prepare_warehouse, run_load
+from flows.shared import load_pending, merge_exact_duplicates, new_run_id, prepare_warehouse, run_load
 from schemas.failures import PipelineError, Reason
 from schemas.records import (
     FeedSpec,
@@ -47,7 +47,7 @@ from schemas.records import (
 )
 from schemas.settings import Settings, load_settings
 from warehouse.batch import Batch
-from warehouse.load import load_staged, upsert_run
+from warehouse.load import upsert_run
 from warehouse.queries import (
     known_article_ids,
     link_fingerprints,
@@ -178,7 +178,7 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     run_id = new_run_id()
     started = utcnow()
     prepare_warehouse(settings)
-    staged_loaded = load_staged(settings.db, settings.staging_path)
+    staged_loaded = load_pending(settings)
     specs = load_feed_list(settings.feeds_file)
     states = read_feed_states(settings.db, [s.url for s in specs])
 
@@ -218,7 +218,7 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
 
     feed_states = [next_state(o, p.state, settings, now) for o, p in zip(outcomes, polls, strict=True)]
     batch = Batch(run=None, articles=articles, links=links, raw_pages=raw_pages, rejects=rejects,
-                  feed_states=feed_states, archive_records=[])
+                  feed_states=feed_states, archive_records=[], sketches=batch_sketches(articles, results))
     duplicates = merge_exact_duplicates(batch, settings)
     summary = IngestSummary.build(run_id=run_id, outcomes=outcomes, articles=batch.articles, rejects=rejects,
                                   pages_fetched=sum(isinstance(v, FetchResult) for v in pages.values()))

@@ -12,8 +12,10 @@ from datetime import datetime
 
 from extractors.content.language import detect_language
 from extractors.normalize.article import build_article
+from extractors.stories import sketch_text
 from schemas.failures import PipelineError, Reason
 from schemas.records import Article, ExtractedDoc, FeedEntry, Origin, Stage, TextSource
+from schemas.stories import StorySketch
 
 
 @dataclass
@@ -51,6 +53,7 @@ class JobResult:
     blocked: bool = False
     notes: list[str] = field(default_factory=list)
     raw_gz: bytes | None = None  # the original document, compressed in the worker (off the main process)
+    sketch: StorySketch | None = None  # the article's story sketch (near-duplicate index), made in the worker
 
 
 RAW_GZIP_LEVEL = 4  # most of level 9's ratio on HTML at a fraction of its CPU
@@ -75,6 +78,12 @@ def _extract(job: PageJob) -> tuple[ExtractedDoc | None, TextSource]:
 
         return extract_text_dump(job.text, tolerance_hours=job.tolerance_hours), "archive"
     return None, "feed"
+
+
+def sketch_for(article: Article, *, article_id: str | None = None, first_seen: datetime | None = None) -> StorySketch:
+    """The story sketch of an article (or of its text stored under another id / first-seen time)."""
+    return sketch_text(article_id or article.article_id, article.text,
+                       first_seen or article.published_at or article.fetched_at or article.ingested_at)
 
 
 def _declared_language(value: str | None) -> str | None:
@@ -145,6 +154,7 @@ def run_job(job: PageJob) -> JobResult:
             language = detect_language(result.article.text) or _declared_language(job.feed_language)
             if language:
                 result.article = result.article.model_copy(update={"language": language})
+        result.sketch = sketch_for(result.article)
     except PipelineError as exc:
         if result.reason is None:
             result.stage = "normalize"
@@ -155,3 +165,10 @@ def run_job(job: PageJob) -> JobResult:
         result.stage = "normalize"
         result.reason, result.message = Reason.INVALID_RECORD, f"{type(exc).__name__}: {exc}"[:500]
     return result
+
+
+def batch_sketches(articles: list[Article], results: list[JobResult]) -> list[StorySketch]:
+    """The story sketch of each article kept, from its worker when the id still matches (an
+    article stored under another id, e.g. a re-fetch or a reprocess, is sketched again here)."""
+    made = {r.sketch.article_id: r.sketch for r in results if r.sketch is not None}
+    return [made.get(a.article_id) or sketch_for(a) for a in articles]

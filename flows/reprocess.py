@@ -22,6 +22,7 @@ from flows.shared import new_run_id, prepare_warehouse, run_load
 from schemas.failures import Reason
 from schemas.records import Article, FeedEntry, RawPage, Reject, RunRecord, utcnow
 from schemas.settings import Settings, load_settings
+from schemas.stories import StorySketch
 from warehouse.batch import Batch
 from warehouse.queries import articles_by_id, raw_pages_since
 
@@ -83,6 +84,7 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
         chunk = pages[start : start + settings.batch_size]
         jobs = [_job(p, olds.get(p.article_id or ""), run_id, settings, feed_outlets) for p in chunk]
         articles: list[Article] = []
+        sketches: list[StorySketch] = []  # every re-extracted article is (re-)indexed, changed or not
         rejects: list[Reject] = []
         for page, r in zip(chunk, map_ordered(run_job, jobs, workers=settings.workers), strict=True):
             old = olds.get(page.article_id or "")
@@ -92,6 +94,9 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
                                            message=r.message, source=page.url, url=page.final_url))
                 continue
             a = r.article
+            if r.sketch is not None:
+                sid = old.article_id if old is not None else a.article_id
+                sketches.append(r.sketch.model_copy(update={"article_id": sid}))
             if old is not None:
                 a = a.model_copy(update={"article_id": old.article_id, "url": old.url, "ingested_at": old.ingested_at,
                                          "dup_group_id": old.dup_group_id, "dup_similarity": old.dup_similarity,
@@ -103,7 +108,7 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
             counts["updated"] += 1
             articles.append(a)
         run_load(Batch(run=None, articles=articles, links=[], raw_pages=[], rejects=rejects, feed_states=[],
-                   archive_records=[], replace=True), settings)
+                   archive_records=[], replace=True, sketches=sketches), settings)
         counts["batches"] += 1
     return counts
 

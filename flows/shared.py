@@ -21,13 +21,14 @@ from prefect.utilities.annotations import quote
 
 from extractors.net.fetcher import FetchResult
 from extractors.sources.archives import ArchiveRecord, record_url
+from extractors.stories import assign_groups
 from flows.identity import KnownTitle, follow, resolve_exact_duplicates
 from flows.jobs import RAW_GZIP_LEVEL
 from schemas.records import RawPage, utcnow
 from schemas.settings import Settings
 from warehouse.batch import Batch
 from warehouse.db import DatabaseLocked, connect_write
-from warehouse.load import LoadResult, load_batch
+from warehouse.load import LoadResult, load_batch, load_staged
 from warehouse.queries import titles_near
 
 # Tasks move bodies and batches in memory; Prefect's default cache policy would hash every
@@ -37,7 +38,12 @@ from warehouse.queries import titles_near
 @task(name="load", timeout_seconds=1800, cache_policy=NO_CACHE)
 def load(batch: Batch, settings: Settings) -> LoadResult:
     """The only step that opens the write connection; stages to Parquet if the file is locked."""
-    return load_batch(settings.db, batch, staging_dir=settings.staging_path)
+    return load_batch(settings.db, batch, staging_dir=settings.staging_path, stories=assign_groups)
+
+
+def load_pending(settings: Settings) -> list[LoadResult]:
+    """Load batches staged while the database was locked (their story sketches included)."""
+    return load_staged(settings.db, settings.staging_path, stories=assign_groups)
 
 
 def run_load(batch: Batch, settings: Settings) -> LoadResult:
@@ -134,6 +140,7 @@ def merge_exact_duplicates(
         p if p.article_id not in redirect else p.model_copy(update={"article_id": moved(p.article_id)})
         for p in batch.raw_pages
     ]
+    batch.sketches = [s for s in batch.sketches if s.article_id not in redirect]
     batch.archive_records = [
         r if r.article_id not in redirect else r.model_copy(update={"article_id": moved(r.article_id)})
         for r in batch.archive_records

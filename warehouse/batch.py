@@ -28,6 +28,7 @@ from schemas.records import (
     UTCDateTime,
     utcnow,
 )
+from schemas.stories import StorySketch
 
 
 class ArchiveRecordRow(Strict):
@@ -233,6 +234,32 @@ def _new_batch_id() -> str:
     return uuid.uuid4().hex
 
 
+# Story sketches travel with a batch (and are staged with it) but are not a table of their own:
+# the load hands them to the story index (warehouse/stories.py), which decides their groups.
+SKETCH_QUEUE = "_story_sketches"
+SKETCH_SCHEMA = pa.schema([
+    pa.field("article_id", _STR, nullable=False),
+    pa.field("first_seen", _TS, nullable=False),
+    pa.field("version", _I32, nullable=False),
+    pa.field("tokens", _I32, nullable=False),
+    pa.field("shingles", _I32, nullable=False),
+    pa.field("lead_shingles", _I32, nullable=False),
+    pa.field("signature", pa.binary(), nullable=False),
+    pa.field("lead_signature", pa.binary(), nullable=False),
+    pa.field("band_keys", pa.list_(pa.int64()), nullable=False),
+])
+
+
+def sketches_to_arrow(sketches: Sequence[StorySketch]) -> pa.Table:
+    return pa.table({name: pa.array([getattr(s, name) for s in sketches], type=SKETCH_SCHEMA.field(name).type)
+                     for name in SKETCH_SCHEMA.names}, schema=SKETCH_SCHEMA)
+
+
+def sketches_from_arrow(table: pa.Table) -> list[StorySketch]:
+    table = table.select(SKETCH_SCHEMA.names).cast(SKETCH_SCHEMA)
+    return [StorySketch.model_validate(row) for row in table.to_pylist()]
+
+
 @dataclass
 class Batch:
     """Everything one flow step wants to write, loaded in one transaction.
@@ -248,12 +275,13 @@ class Batch:
     rejects: list[Reject] = field(default_factory=list)
     feed_states: list[FeedState] = field(default_factory=list)
     archive_records: list[ArchiveRecordRow] = field(default_factory=list)
+    sketches: list[StorySketch] = field(default_factory=list)  # for the story index, applied in the load
     replace: bool = False
     batch_id: str = field(default_factory=_new_batch_id)
     created_at: datetime = field(default_factory=utcnow)
 
     def is_empty(self) -> bool:
-        return self.run is None and not any(getattr(self, attr) for attr in _ATTRS.values())
+        return self.run is None and not self.sketches and not any(getattr(self, attr) for attr in _ATTRS.values())
 
     def counts(self) -> dict[str, int]:
         out = {table: len(getattr(self, attr)) for table, attr in _ATTRS.items()}
@@ -265,5 +293,7 @@ class Batch:
         tables = {"runs": models_to_arrow("runs", [self.run] if self.run is not None else [])}
         for table, attr in _ATTRS.items():
             tables[table] = models_to_arrow(table, getattr(self, attr))
+        if self.sketches:
+            tables[SKETCH_QUEUE] = sketches_to_arrow(self.sketches)
         return tables
 

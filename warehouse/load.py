@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas.records import RunRecord
-from warehouse.batch import KEYS, SCHEMAS, Batch, conform
+from warehouse.batch import KEYS, SCHEMAS, SKETCH_QUEUE, Batch, conform, sketches_from_arrow
 from warehouse.db import DatabaseLocked, connect_write
 from warehouse.queries import known_article_ids, known_record_ids, read_feed_states
 from warehouse.staging import (
@@ -30,6 +30,7 @@ from warehouse.staging import (
     remove_staged,
     stage_batch,
 )
+from warehouse.stories import Decide, sync_article_groups, update_story_index
 
 log = logging.getLogger("newsflow.warehouse")
 
@@ -57,7 +58,8 @@ class LoadResult:
     path: Path | None = None
     articles_new: int = 0
     articles_replaced: int = 0
-    articles_updated: int = 0  # stored articles whose text changed: earlier text kept in article_versions
+    articles_updated: int = 0
+    stories_indexed: int = 0  # stored articles whose text changed: earlier text kept in article_versions
     links_new: int = 0
     rejects_new: int = 0
     pages_new: int = 0
@@ -234,16 +236,25 @@ def _prepare(tables: dict[str, pa.Table], replace: bool) -> dict[str, pa.Table]:
 
 
 def apply_tables(
-    conn: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], *, replace: bool = False
+    conn: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], *, replace: bool = False,
+    stories: Decide | None = None,
 ) -> dict[str, int]:
-    """Upsert prepared Arrow tables in ONE transaction; return per-table counts of rows written."""
+    """Upsert prepared Arrow tables in ONE transaction; return per-table counts of rows written.
+
+    Story sketches riding with the batch go to the story index in the same transaction, after the
+    articles, grouped by ``stories`` (the flows pass ``extractors.stories.assign_groups``); without
+    it they are left out (the articles keep no group until a reprocess).
+    """
+    tables = dict(tables)
+    sketch_table = tables.pop(SKETCH_QUEUE, None)
+    sketches = sketches_from_arrow(sketch_table) if sketch_table is not None and stories is not None else []
     ready = _prepare(tables, replace)
     counts = dict.fromkeys(
         ("articles_new", "articles_replaced", "articles_updated", "links_new", "rejects_new", "pages_new",
-         "feeds_updated", "records_new", "runs_written"),
+         "feeds_updated", "records_new", "runs_written", "stories_indexed"),
         0,
     )
-    if not ready:
+    if not ready and not sketches:
         return counts
     sources = {table: f"_batch_{table}" for table in ready}
     for table, data in ready.items():
@@ -279,6 +290,11 @@ def apply_tables(
                 else:
                     key = {"article_feeds": "links_new", "raw_pages": "pages_new", "rejects": "rejects_new"}
                     counts[key[table]] = _count(conn, _insert_new_sql(table, src))
+            if sketches and stories is not None:
+                update_story_index(conn, sketches, stories, transaction=False)
+                counts["stories_indexed"] = len(sketches)
+                if replace:
+                    sync_article_groups(conn)  # rewritten rows came back without their group
             conn.commit()
         except BaseException:
             conn.rollback()
@@ -293,7 +309,8 @@ def _default_staging(db_path: Path, staging_dir: str | Path | None) -> Path:
     return Path(staging_dir) if staging_dir is not None else Path(db_path).parent / "staging"
 
 
-def load_batch(db_path: str | Path, batch: Batch, *, staging_dir: str | Path | None = None) -> LoadResult:
+def load_batch(db_path: str | Path, batch: Batch, *, staging_dir: str | Path | None = None,
+               stories: Decide | None = None) -> LoadResult:
     """Load one batch in one transaction; stage it to Parquet if another process holds the file.
 
     Any other error propagates: a load that fails must fail the flow.
@@ -314,7 +331,7 @@ def load_batch(db_path: str | Path, batch: Batch, *, staging_dir: str | Path | N
         log.warning("%s; batch %s staged at %s", exc, batch.batch_id, path)
         return LoadResult(status="staged", batch_id=batch.batch_id, path=path, error=str(exc))
     try:
-        counts = apply_tables(conn, tables, replace=batch.replace)
+        counts = apply_tables(conn, tables, replace=batch.replace, stories=stories)
     finally:
         conn.close()
     return LoadResult.loaded(batch.batch_id, counts)
@@ -325,7 +342,8 @@ def upsert_run(db_path: str | Path, run: RunRecord, *, staging_dir: str | Path |
     return load_batch(db_path, Batch(run=run), staging_dir=staging_dir)
 
 
-def load_staged(db_path: str | Path, staging_dir: str | Path | None = None) -> list[LoadResult]:
+def load_staged(db_path: str | Path, staging_dir: str | Path | None = None, *,
+                stories: Decide | None = None) -> list[LoadResult]:
     """Load every staged batch, oldest first, each in its own transaction.
 
     A batch's directory is deleted only after its transaction committed. If the database is
@@ -344,7 +362,7 @@ def load_staged(db_path: str | Path, staging_dir: str | Path | None = None) -> l
     results: list[LoadResult] = []
     try:
         for path in pending:
-            results.append(_load_one_staged(conn, path))
+            results.append(_load_one_staged(conn, path, stories))
     finally:
         conn.close()
     return results
@@ -354,13 +372,15 @@ def _batch_id_of(path: Path) -> str:
     return path.name.split("_", 1)[-1]
 
 
-def _load_one_staged(conn: duckdb.DuckDBPyConnection, path: Path) -> LoadResult:
+def _load_one_staged(conn: duckdb.DuckDBPyConnection, path: Path, stories: Decide | None = None) -> LoadResult:
     batch_id = _batch_id_of(path)
     try:
         manifest = read_manifest(path)
         batch_id = str(manifest.get("batch_id") or batch_id)
         tables = read_staged(path)
         for table in list(tables):
+            if table == SKETCH_QUEUE:
+                continue
             if table not in SCHEMAS:
                 raise StagingCorrupt(f"{path}: unknown table {table}")
             tables[table] = conform(table, tables[table])
@@ -369,7 +389,7 @@ def _load_one_staged(conn: duckdb.DuckDBPyConnection, path: Path) -> LoadResult:
         log.error("staged batch %s is unreadable, set aside at %s: %s", batch_id, failed, exc)
         return LoadResult(status="failed", batch_id=batch_id, path=failed, error=f"corrupt: {exc}")
     try:
-        counts = apply_tables(conn, tables, replace=bool(manifest.get("replace", False)))
+        counts = apply_tables(conn, tables, replace=bool(manifest.get("replace", False)), stories=stories)
     except duckdb.Error as exc:
         log.error("staged batch %s failed to load, kept at %s: %s", batch_id, path, exc)
         return LoadResult(status="failed", batch_id=batch_id, path=path, error=str(exc))

@@ -160,6 +160,11 @@ def test_seed_archive_end_to_end(db_path: Path) -> None:
             assert junk not in text, f"{junk!r} left in {path}"
     dated = {Path(r[0]).name: r[3] for r in rows if r[3] is not None}
     assert len(dated) == 2, dated
+    # five different stories (they share quotes and background, not their story): five groups
+    assert _rows(db_path, "SELECT count(DISTINCT dup_group_id), count(dup_group_id) FROM articles") == [(5, 5)]
+    # undated stories are on no day (never on the day of the backfill), and are counted per outlet
+    assert _rows(db_path, "SELECT sum(articles) FROM v_daily_counts") == [(2,)]
+    assert _rows(db_path, "SELECT sum(undated) FROM v_outlets") == [(3,)]
     assert all(r[4] == "text" for r in rows if r[3] is not None)
 
 

@@ -135,3 +135,41 @@ def test_same_outlet_same_headline_at_two_urls_is_one_article(
     # the next hour brings nothing new: both items are known
     _run(feeds, db_path)
     assert _rows(db_path, "SELECT count(*) FROM articles") == [(1,)]
+
+
+def _story_page(story: dict[str, Any], site_name: str) -> str:
+    return article_page(story).replace("Harbour Herald", site_name)
+
+
+@pytest.mark.parametrize("excerpt_first", [True, False])
+def test_wire_copies_and_an_excerpt_are_one_story_in_either_order(
+    site: Site, tmp_path: Path, db_path: Path, quick: None, excerpt_first: bool
+) -> None:
+    stories = load_stories()
+    wire = stories[2]
+    # a longer wire story: several outlets run it; one runs only its first part
+    full = dict(wire, paragraphs=[*wire["paragraphs"], *stories[3]["paragraphs"]])
+    excerpt = dict(full, slug=full["slug"] + "-short", paragraphs=full["paragraphs"][:3])
+    unrelated = stories[4]
+    pages = {"/a/wire": _story_page(full, "Alpha Daily"), "/b/wire": _story_page(full, "Beta Post"),
+             "/c/short": _story_page(excerpt, "Gamma News"), "/a/other": _story_page(unrelated, "Alpha Daily")}
+    for path, body in pages.items():
+        site.static(path, body, "text/html; charset=utf-8")
+    # one feed per outlet; the excerpt's outlet publishes before (or after) the wire copies
+    feed_items = {"alpha": [("/a/wire", full), ("/a/other", unrelated)], "beta": [("/b/wire", full)],
+                  "gamma": [("/c/short", excerpt)]}
+    feeds = _feeds(tmp_path, [{"url": f"{site.base}/{o}.xml", "outlet": o.title()} for o in feed_items])
+    first = {"gamma"} if excerpt_first else {"alpha", "beta"}
+    for rnd in (1, 2):
+        for outlet, items in feed_items.items():
+            shown = items if (outlet in first or rnd == 2) else []
+            site.static(f"/{outlet}.xml", _channel([_item(st, site.base + p, p) for p, st in shown]),
+                        "application/rss+xml")
+        _run(feeds, db_path)
+    groups = dict(_rows(db_path, "SELECT url, dup_group_id FROM articles"))
+    assert len(groups) == 4
+    copies = {groups[site.base + p] for p in ("/a/wire", "/b/wire", "/c/short")}
+    assert len(copies) == 1 and None not in copies
+    assert groups[site.base + "/a/other"] not in copies
+    stories_view = _rows(db_path, "SELECT members, outlet_count FROM v_stories ORDER BY members DESC")
+    assert stories_view[0] == (3, 3)  # the three copies, counted once, under three page outlets

@@ -87,8 +87,13 @@ def entries(path: Path):
 
 
 def undated(codes):
+    """The code without a date restriction; for a country, also its current open-ended code
+    ("[IRQ >20060520]"). Dated person and office codes are stale and skipped."""
     for code, rest in codes:
         if not rest.strip():
+            return code
+    for code, rest in codes:
+        if len(code) == 3 and rest.strip().startswith(">"):
             return code
     return None
 
@@ -114,7 +119,7 @@ def main(argv: list[str]) -> int:
     src = Path(argv[1]) if len(argv) > 1 else DEFAULT_DIR
     countries_file = src / "Phoenix.Countries.actors.txt"
     countries = {c for _, codes in entries(countries_file) for c, rest in codes
-                 if len(c) == 3 and not rest.strip()}
+                 if len(c) == 3 and (not rest.strip() or rest.strip().startswith(">"))}
     rows: dict[str, tuple[str, ...]] = {}
     for fname in ("Phoenix.Countries.actors.txt", "Phoenix.International.actors.txt",
                   "Phoenix.MilNonState.actors.txt"):

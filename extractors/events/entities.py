@@ -87,6 +87,7 @@ class ArticleEntities:
         self.mentions: list[Mention] = []
         self.surnames: dict[str, str] = {}  # name part → person key
         self.last_person: str | None = None
+        self.country_counts: dict[str, int] = {}
 
     # -- registry ---------------------------------------------------------------------------
     def _entity_for(self, entry: Entry, surface: str) -> Entity:
@@ -124,6 +125,9 @@ class ArticleEntities:
         """Find mentions in one sentence, register them, and return its actor phrases."""
         matches = self._with_people(text, self.gaz.find(text))
         actors = self._chunk(text, matches)
+        for m in matches:
+            if m.entry.kind == "country" and m.entry.country:
+                self.country_counts[m.entry.country] = self.country_counts.get(m.entry.country, 0) + 1
         for actor in actors:
             keys = []
             for m in actor.members:
@@ -136,6 +140,10 @@ class ArticleEntities:
                 ent = self.entities[key]
                 if ent.country is None and actor.country:
                     ent.country = actor.country
+                if ent.country is None and ent.sector in (None, "GOV", "MIL", "COP", "JUD", "LEG", "OPP"):
+                    # an unknown office holder ("President Yoweri Museveni") belongs to the country the
+                    # article is about, when one country dominates its mentions so far
+                    ent.country = self._dominant_country()
                 if ent.sector is None and actor.sector:
                     ent.sector = actor.sector
                 actor.country = actor.country or ent.country
@@ -145,6 +153,13 @@ class ArticleEntities:
             elif keys:
                 actor.entity_key = keys[0]
         return actors
+
+    def _dominant_country(self) -> str | None:
+        total = sum(self.country_counts.values())
+        if not total:
+            return None
+        code, n = max(self.country_counts.items(), key=lambda kv: (kv[1], kv[0]))
+        return code if n * 2 > total else None
 
     def pronoun_actor(self, text: str, start: int, end: int) -> Actor | None:
         if self.last_person is None:
@@ -219,7 +234,13 @@ class ArticleEntities:
                 gap = text[current[-1].end:m.start]
                 both_places = current[-1].entry.kind == "country" and m.entry.kind == "country"
                 from_body = (current[-1].entry.kind == "agent" and m.entry.kind == "country"
-                             and re.match(r"^\s+from\s+(?:the\s+)?$", gap) is not None)  # "delegations from Sweden"
+                             and re.match(r"^\s+(?:from|in)\s+(?:the\s+)?$", gap) is not None)  # "delegations from Sweden"
+                # "Algeria's leading human rights activist": lower-case modifiers before a role word
+                modified = (m.entry.kind == "agent" and current[-1].entry.kind in ("country", "org", "group", "igo")
+                            and re.match(r"^(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,3}\s+$", gap) is not None
+                            and not re.search(r"\b(?:and|or|but|the|a|an|of|in|on|to|with|for|from|by|said|says|"
+                                              r"is|are|was|were|has|have|had|will|would)\b", gap))
+                from_body = from_body or modified
                 if (GAP_MERGE.match(gap) or from_body) and not both_places and not _two_heads(current, m):
                     current.append(m)
                     continue

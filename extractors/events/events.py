@@ -18,6 +18,7 @@ For each trigger (``data/triggers.tsv``):
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -26,6 +27,9 @@ from extractors.events.lexicon import Lexicon, TriggerMatch, plover_types
 from extractors.events.sentences import Token
 
 MIN_CONFIDENCE = 0.6
+INTENT_RULES = frozenset({"agree.pledge", "agree.willing", "agree.commit", "agree.intent"})
+CONFLICT_TYPES = frozenset({"PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT"})
+INTENT_COOPERATION = frozenset({"SUPPORT", "COOPERATE", "AID", "RETREAT", "CONCEDE", "CONSULT"})
 INTENT_TYPES = frozenset({"AGREE", "REQUEST", "THREATEN", "REJECT"})
 PREPOSITIONS = frozenset({"of", "in", "on", "at", "to", "for", "from", "with", "by", "against", "about",
                           "over", "into", "near", "between", "among", "including", "toward", "towards",
@@ -73,8 +77,8 @@ def _select(matches: list[TriggerMatch]) -> list[TriggerMatch]:
     return sorted(chosen, key=lambda m: m.first)
 
 
-def _governed(m: TriggerMatch, chosen: list[TriggerMatch], lows: list[str]) -> bool:
-    """True when ``m`` sits in the to-/that-complement of an earlier intent trigger."""
+def _governor(m: TriggerMatch, chosen: list[TriggerMatch], lows: list[str]) -> TriggerMatch | None:
+    """The earlier intent trigger whose to-/that-complement ``m`` sits in, if any."""
     for c in chosen:
         if c.last >= m.first or c.rule.event_type not in INTENT_TYPES:
             continue
@@ -82,8 +86,8 @@ def _governed(m: TriggerMatch, chosen: list[TriggerMatch], lows: list[str]) -> b
         if len(between) > 8 or any(w in (";", ".", "but", "while", "said") for w in between):
             continue
         if "to" in between or "that" in between or lows[c.last] in ("to", "that") or not between:
-            return True
-    return False
+            return c
+    return None
 
 
 def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Lexicon,
@@ -92,8 +96,22 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
     chosen = _select(lexicon.match(toks))
     types = plover_types()
     events: list[CodedEvent] = []
+    # an intent wrapper takes its colour from what is intended: "vowed to retaliate" is a threat
+    retype: dict[int, str] = {}
+    governed: set[int] = set()
     for m in chosen:
-        if _governed(m, chosen, lows):
+        gov = _governor(m, chosen, lows)
+        if gov is None:
+            continue
+        governed.add(m.first)
+        if gov.rule.rule_id in INTENT_RULES and m.rule.event_type in CONFLICT_TYPES:
+            retype[gov.first] = "THREATEN"
+    must = _must_request(text, toks, lows, actors)
+    if must is not None:
+        events.append(must)
+        governed |= {m.first for m in chosen if m.first > toks_index_of(toks, must.trigger_start)}
+    for m in chosen:
+        if m.first in governed:
             continue
         if m.first > 0 and lows[m.first - 1] == "to" and not lows[m.first].endswith("ing"):
             continue  # a purpose or complement infinitive ("invited … to visit") is not an event yet
@@ -123,11 +141,58 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             conf *= 0.9
         if conf < MIN_CONFIDENCE:
             continue
-        ptype = types[rule.event_type]
-        events.append(CodedEvent(rule.rule_id, rule.event_type, ptype.quad_class, ptype.intensity,
+        event_type, rule_id = rule.event_type, rule.rule_id
+        if m.first in retype:
+            event_type, rule_id = retype[m.first], rule_id + "+conflict"
+        elif modality == "future" or (modality == "hypothetical" and _conditional(lows, m)):
+            # PLOVER codes a stated intention as AGREE (to cooperate) or THREATEN (to harm)
+            if event_type in INTENT_COOPERATION and not (event_type == "RETREAT" and _conditional(lows, m)):
+                event_type, rule_id = "AGREE", rule_id + "+intent"
+            elif event_type in CONFLICT_TYPES or (event_type == "RETREAT" and _conditional(lows, m)):
+                event_type, rule_id = "THREATEN", rule_id + "+intent"  # "will withdraw … unless"
+        ptype = types[event_type]
+        events.append(CodedEvent(rule_id, event_type, ptype.quad_class, ptype.intensity,
                                  tstart, tend, text[tstart:tend], source, recipients, location, modality,
                                  round(conf, 3)))
     return events
+
+
+def toks_index_of(toks: list[Token], char: int) -> int:
+    return _tok_index(toks, char)
+
+
+MUST_CUES = frozenset({"said", "says", "insisted", "insists", "reiterated", "concluded", "stressed", "demanded",
+                       "told", "warned", "declared", "stated"})
+
+
+def _must_request(text, toks, lows, actors) -> CodedEvent | None:
+    """"<speaker> said (that) <actor> must <do>" is a demand: REQUEST from speaker to actor."""
+    if "must" not in lows:
+        return None
+    k_must = lows.index("must")
+    cues = [k for k in range(k_must) if lows[k] in MUST_CUES]
+    if not cues:
+        return None
+    k = cues[-1]
+    speaker = [a for a in actors if a.end <= toks[k].start]
+    target = [a for a in actors if toks[k].end <= a.start and a.end <= toks[k_must].start]
+    if not speaker or not target:
+        return None
+    sp = speaker[-1]
+    gap = [w for w in lows[_tok_index(toks, sp.end):k] if re.match(r"\w", w)]
+    tgap = [w for w in lows[_tok_index(toks, target[-1].end):k_must] if re.match(r"\w", w)]
+    if len(gap) > 4 or len(tgap) > 3 or any(w in (";", ".") for w in lows[k:k_must]):
+        return None
+    source = _group(actors, sp)
+    recipients = [a for a in _group(actors, target[0]) if a.start >= target[0].start]
+    ptype = plover_types()["REQUEST"]
+    return CodedEvent("request.must", "REQUEST", ptype.quad_class, ptype.intensity, toks[k_must].start,
+                      toks[k_must].end, text[toks[k_must].start:toks[k_must].end], source, recipients, None,
+                      "asserted", 0.8)
+
+
+def _conditional(lows: list[str], m: TriggerMatch) -> bool:
+    return any(w in ("if", "unless") for w in lows) or "may" in lows[max(0, m.first - 3):m.first]
 
 
 def _bare_form(word: str, rule) -> bool:
@@ -183,13 +248,33 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
             break
         return _group(actors, actor), 1.0
     # a pronoun subject right before the trigger: "he said", "she agreed"
-    for j in range(m.first - 1, max(-1, m.first - 4), -1):
+    for j in range(m.first - 1, max(-1, m.first - 5), -1):
+        if lows[j] in ("it", "they", "he", "she") and j > 0:
+            # "Switzerland said today it had expelled …": the pronoun is the speaker
+            speaker = _speaker_before(toks, lows, actors, j)
+            if speaker:
+                return speaker, 0.9
         if lows[j] in ("he", "she"):
             resolved = registry.pronoun_actor(text, toks[j].start, toks[j].end)
             return ([resolved], 0.85) if resolved else ([], 1.0)
         if lows[j] in SUBJECT_BLOCK or lows[j] == ",":
             break
     return [], 1.0
+
+
+def _speaker_before(toks, lows, actors, j: int) -> list[Actor]:
+    cues = [k for k in range(j) if lows[k] in SPEECH_CUES and k >= j - 6]
+    if not cues:
+        return []
+    k = cues[-1]
+    before = [a for a in actors if a.end <= toks[k].start]
+    if not before:
+        return []
+    last = before[-1]
+    gap = [w for w in lows[_tok_index(toks, last.end):k] if re.match(r"\w", w)]
+    if len(gap) > 4:
+        return []
+    return [dataclasses.replace(a, resolved=True) for a in _group(actors, last)]
 
 
 def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[Actor], Actor | None]:

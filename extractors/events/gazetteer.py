@@ -114,7 +114,8 @@ class Gazetteer:
             end = end_idx + 1
             if start > 0 and (low[start - 1].isalnum() or low[start - 1] in "-"):
                 continue
-            stem = any(v.stem for v in values)
+            # stems inflect ("Russian" → "Russians"); demonyms and group names take a plural "s"
+            stem = any(v.stem or v.kind in ("country", "group") for v in values)
             if end < n and low[end].isalnum():
                 if not stem:
                     continue

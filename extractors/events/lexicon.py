@@ -127,8 +127,8 @@ class Lexicon:
         out: list[TriggerMatch] = []
         for i, word in enumerate(lows):
             for rule in self.index.get(word, ()):
-                if word in rule.elements[0].verbal and _noun_use(lows, i):
-                    continue
+                if word in rule.elements[0].verbal and (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())):
+                    continue  # a noun use, or a name ("the Canadian Press")
                 last = _match_rest(rule.elements, 1, lows, i + 1)
                 if last is not None:
                     out.append(TriggerMatch(rule, i, last))

@@ -19,7 +19,7 @@ rev hon amb gov't ft mt
 """.split())
 
 _END = re.compile(r"""[.!?…]+['"’”)\]]*(?=\s+['"“‘(\[]?[A-Z0-9])""")
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*(?:\.(?=[A-Za-z]\.))?(?:[A-Za-z]\.)*|[^\sA-Za-z0-9]")
+_WORD = re.compile(r"\d+(?:[.,]\d+)+|[A-Za-z0-9][A-Za-z0-9'’\-]*(?:\.(?=[A-Za-z]\.))?(?:[A-Za-z]\.)*|[^\sA-Za-z0-9]")
 
 
 @dataclass(frozen=True, slots=True)

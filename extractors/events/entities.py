@@ -239,7 +239,7 @@ class ArticleEntities:
                 modified = (m.entry.kind == "agent" and current[-1].entry.kind in ("country", "org", "group", "igo")
                             and re.match(r"^(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,3}\s+$", gap) is not None
                             and not re.search(r"\b(?:and|or|but|the|a|an|of|in|on|to|with|for|from|by|said|says|"
-                                              r"is|are|was|were|has|have|had|will|would)\b", gap))
+                                              r"is|are|was|were|has|have|had|will|would)\b|[a-z]ed\b", gap))
                 from_body = from_body or modified
                 if (GAP_MERGE.match(gap) or from_body) and not both_places and not _two_heads(current, m):
                     current.append(m)

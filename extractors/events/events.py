@@ -27,6 +27,8 @@ from extractors.events.lexicon import Lexicon, TriggerMatch, plover_types
 from extractors.events.sentences import Token
 
 MIN_CONFIDENCE = 0.6
+ASPECTUAL = frozenset({"continue", "continued", "continues", "began", "begin", "begins", "started", "start", "starts",
+                       "resumed", "resume", "resumes", "tried", "try", "tries", "attempted", "attempts", "sought"})
 INTENT_RULES = frozenset({"agree.pledge", "agree.willing", "agree.commit", "agree.intent"})
 CONFLICT_TYPES = frozenset({"PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT"})
 INTENT_COOPERATION = frozenset({"SUPPORT", "COOPERATE", "AID", "RETREAT", "CONCEDE", "CONSULT"})
@@ -113,12 +115,14 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
     for m in chosen:
         if m.first in governed:
             continue
-        if m.first > 0 and lows[m.first - 1] == "to" and not lows[m.first].endswith("ing"):
+        if (m.first > 0 and lows[m.first - 1] == "to" and not lows[m.first].endswith("ing")
+                and (m.first < 2 or lows[m.first - 2] not in ASPECTUAL)):
             continue  # a purpose or complement infinitive ("invited … to visit") is not an event yet
         rule = m.rule
         tstart, tend = toks[m.first].start, toks[m.last].end
         passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
-            and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX
+            and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
+            and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to" is not passive
         source, penalty = _source(text, toks, lows, actors, m, registry)
         recipients, location = _recipients(text, toks, lows, actors, m, rule.preps or types[rule.event_type].preps)
         if passive:
@@ -240,6 +244,9 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
             # an appositive or time phrase between commas: "Moscow, mindful of …, has deployed"
             tail = between[len(between) - between[::-1].index(","):]
             if between.count(",") % 2 == 1 and between[0] != ",":
+                appos = _appositive_subject(toks, lows, actors, m)
+                if appos:
+                    return appos, 0.9
                 break
             if len([w for w in tail if re.match(r"\w", w)]) > 4:
                 break
@@ -260,6 +267,20 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
         if lows[j] in SUBJECT_BLOCK or lows[j] == ",":
             break
     return [], 1.0
+
+
+def _appositive_subject(toks, lows, actors, m) -> list[Actor]:
+    """"Pakistan, a key U.S. ally in the war against terrorism, has refused": the actor before the
+    first of two commas whose second comma closes right before the verb."""
+    for actor in reversed([a for a in actors if a.end <= toks[m.first].start]):
+        i = _tok_index(toks, actor.end)
+        between = lows[i:m.first]
+        if not between or between[0] != "," or between.count(",") != 2 or len(between) > 16:
+            continue
+        tail = between[len(between) - between[::-1].index(","):]
+        if len(tail) <= 3 and not any(w in SUBJECT_BLOCK for w in between):
+            return _group(actors, actor)
+    return []
 
 
 def _speaker_before(toks, lows, actors, j: int) -> list[Actor]:

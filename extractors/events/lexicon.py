@@ -164,7 +164,7 @@ def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) 
         return j - 1
     el = elements[k]
     if el.gap:
-        for skip in range(0, 5):
+        for skip in range(0, 6):
             if skip and (j + skip - 1 >= len(lows) or lows[j + skip - 1] in BREAKS):
                 break
             got = _match_rest(elements, k + 1, lows, j + skip)

@@ -157,6 +157,19 @@ def resolve(expr: DateExpr, pub: date, *, future: bool = False) -> tuple[date, s
     return None
 
 
+_CLAUSE_BREAK = re.compile(r"\b(?:where|which|who|when|after|before|since|following|until)\b|;", re.I)
+
+
+def _other_clause(sentence: str, expr: DateExpr, trigger_start: int) -> bool:
+    """A date in another clause dates something else: "promised …, where bin Laden plotted the
+    Sept. 11, 2001, attacks"; "withdrew … after the collapse on Sunday"."""
+    lo, hi = (expr.end, trigger_start) if expr.end <= trigger_start else (trigger_start, expr.start)
+    between = sentence[lo:hi]
+    if expr.start > trigger_start:
+        return _CLAUSE_BREAK.search(between) is not None
+    return False
+
+
 def event_date(sentence: str, trigger_start: int, published_at: datetime | date | None, *,
                future: bool = False) -> tuple[date | None, str | None, str | None]:
     """Date of an event whose trigger starts at ``trigger_start`` in ``sentence``.
@@ -166,7 +179,7 @@ def event_date(sentence: str, trigger_start: int, published_at: datetime | date 
     pub = pub_day(published_at)
     if pub is None:
         return None, None, None
-    exprs = find_dates(sentence)
+    exprs = [e for e in find_dates(sentence) if not _other_clause(sentence, e, trigger_start)]
     if exprs:
         best = min(exprs, key=lambda e: min(abs(e.start - trigger_start), abs(e.end - trigger_start)))
         resolved = resolve(best, pub, future=future)

@@ -21,12 +21,12 @@ CUES = (r"said|says|say|stated|added|adds|add|stressed|stresses|noted|warned|war
 DIRECT_CUES = CUES + r"|asked|urged"
 NOT_SPEAKERS = frozenset("and but or when as while if so then now also yet".split())
 _OPEN_CLOSE = {"“": "”", '"': '"', "«": "»", "„": "“"}
-_QUOTE = re.compile(r"“[^“”\n]+”|\"[^\"\n]+\"|«[^«»\n]+»|„[^„“\n]+“")
+_QUOTE = re.compile(r"[“\"][^“”\"\n]+[”\"]|«[^«»\n]+»|„[^„“\n]+“")
 _AFTER_WHO_CUE = re.compile(rf"^\s*[,.!?…]?\s*(?P<who>[^,.;:“”\"\n]{{1,60}}?)\s+(?P<cue>{DIRECT_CUES})\b", re.I)
 _AFTER_CUE_WHO = re.compile(rf"^\s*[,.!?…]?\s*(?P<cue>{DIRECT_CUES})\s+(?P<who>[^,.;:“”\"\n]{{1,60}})", re.I)
-_EARLIER_CUE = re.compile(rf"(?P<who>[^,.;:“”\"\n]{{1,60}}?)\s+(?P<cue>{CUES})\b(?:\s+(?P<pro>he|she)\b)?", re.I)
+_EARLIER_CUE = re.compile(rf"(?P<who>[^,.;:“”\"\n]{{1,60}}?)\s*,?\s+(?P<cue>{CUES})\b(?:\s+(?P<pro>he|she)\b)?", re.I)
 _EARLIER_ACC = re.compile(r"[Aa]ccording to\s+(?P<who>[^,.;:“”\"\n]{1,60}?)\s*,")
-_BEFORE = re.compile(rf"(?P<who>[^,.;:“”\"\n]{{1,60}}?)\s+(?P<cue>{CUES})(?:\s+\w+)?\s*[,:]?\s*$", re.I)
+_BEFORE = re.compile(rf"(?P<who>[^,.;:“”\"\n]{{1,60}}?)\s*,?\s+(?P<cue>{CUES})(?:\s+\w+)?\s*[,:]?\s*$", re.I)
 _ACCORDING = re.compile(r"[Aa]ccording to\s+(?P<who>[^,.;:“”\"\n]{1,60}?)\s*,\s*$")
 _INDIRECT = re.compile(rf"(?P<who>[^,;:“”\"\n]{{1,80}}?)\s+(?P<cue>{CUES})"
                        r"(?:\s+(?:in\s+a\s+statement|late\s+on\s+\w+|early\s+on\s+\w+|on\s+\w+|yesterday|today|"

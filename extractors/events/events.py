@@ -41,7 +41,7 @@ SUBJECT_BLOCK = frozenset({";", ":", "that", "which", "who", "whom", "whose", "s
                            "(", ")", "after", "before", "since", "than"})
 OBJECT_BLOCK = frozenset({";", ":", ".", "and", "or", "but", "while", "which", "who", "whom", "that", "said",
                           "says", "“", "”", '"', "(", ")", ",", "after", "before", "because", "since",
-                          "although", "when", "than", "as"})
+                          "although", "when", "as"})
 NEGATION = frozenset({"not", "n't", "never", "cannot", "can't", "won't", "didn't", "doesn't", "don't",
                       "hasn't", "haven't", "wasn't", "weren't", "isn't", "aren't", "refused", "failed"})
 HYPOTHETICAL = frozenset({"could", "might", "may", "should", "would", "if", "unless", "whether", "can"})
@@ -101,11 +101,19 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
     # an intent wrapper takes its colour from what is intended: "vowed to retaliate" is a threat
     retype: dict[int, str] = {}
     governed: set[int] = set()
+    extra_preps: dict[int, frozenset[str]] = {}
+    firsts = {c.first for c in chosen}
     for m in chosen:
+        if m.first - 1 in firsts:
+            governed.add(m.first)  # "host talks": the noun object of another trigger
+            continue
         gov = _governor(m, chosen, lows)
         if gov is None:
             continue
         governed.add(m.first)
+        # "threatened to impose sanctions on Moldova": the complement's recipient is the wrapper's
+        extra_preps[gov.first] = extra_preps.get(gov.first, frozenset()) | (
+            m.rule.preps or types[m.rule.event_type].preps)
         if gov.rule.rule_id in INTENT_RULES and m.rule.event_type in CONFLICT_TYPES:
             retype[gov.first] = "THREATEN"
     must = _must_request(text, toks, lows, actors)
@@ -124,7 +132,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
             and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to" is not passive
         source, penalty = _source(text, toks, lows, actors, m, registry)
-        recipients, location = _recipients(text, toks, lows, actors, m, rule.preps or types[rule.event_type].preps)
+        preps = (rule.preps or types[rule.event_type].preps) | extra_preps.get(m.first, frozenset())
+        recipients, location = _recipients(text, toks, lows, actors, m, preps)
         if passive:
             agent = _by_agent(toks, lows, actors, m)
             if agent:

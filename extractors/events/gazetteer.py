@@ -127,7 +127,8 @@ class Gazetteer:
                 if low[end:extra] not in ("s", "es", "n", "ns"):
                     continue
                 end = extra
-            keep = tuple(v for v in values if v.kind == "agent" or text[start].isupper() or text[start].isdigit())
+            keep = tuple(v for v in values if v.kind == "agent" or text[start].isupper() or text[start].isdigit()
+                         or v.phrase[:1].islower())  # "al-Qaeda" is written lower-case
             if not keep:
                 continue
             surface = text[start:start + length]

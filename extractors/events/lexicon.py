@@ -183,6 +183,9 @@ def load_lexicon() -> Lexicon:
         elements = tuple(_parse_element(e) for e in r["pattern"].split())
         preps = None if r["preps"] in ("-", "") else frozenset(p for p in r["preps"].split(",") if p != "0")
         rules.append(Rule(r["rule_id"], r["event_type"], elements, preps, float(r["conf"]), r["pattern"]))
+    ids = [r.rule_id for r in rules]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"triggers.tsv repeats rule ids: {sorted({i for i in ids if ids.count(i) > 1})}")
     types = plover_types()
     unknown = {r.event_type for r in rules} - set(types)
     if unknown:

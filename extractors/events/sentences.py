@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 ABBREVIATIONS = frozenset("""
 mr mrs ms dr prof gen lt col maj capt cmdr adm sgt cpl pvt rep sen gov pres st sr jr messrs mme
-no nos vol fig dept univ inc ltd corp co bros est approx vs etc al jan feb mar apr jun jul aug sep
+vol fig dept univ inc ltd corp co bros est approx vs etc al jan feb mar apr jun jul aug sep
 sept oct nov dec mon tue tues wed thu thur thurs fri sat sun u.s u.k u.n e.u d.c a.m p.m i.e e.g
 rev hon amb gov't ft mt
 """.split())

@@ -133,3 +133,16 @@ class Enrichment(_Strict):
     mentions: list[Mention] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     quotes: list[Quote] = Field(default_factory=list)
+
+    def table_rows(self) -> dict[str, list[dict]]:
+        """Plain rows for the warehouse tables of migration 005 (``warehouse.events``)."""
+        version = self.coder_version
+        return {
+            "entities": [e.model_dump() | {"coder_version": version} for e in self.entities],
+            "mentions": [{"article_id": m.article_id, "start_offset": m.start, "end_offset": m.end,
+                          "entity_id": m.entity_id, "text": m.text, "sentence_index": m.sentence_index}
+                         for m in self.mentions],
+            "events": [e.model_dump() for e in self.events],
+            "quotes": [{**q.model_dump(exclude={"start", "end"}), "start_offset": q.start, "end_offset": q.end,
+                        "coder_version": version} for q in self.quotes],
+        }

@@ -170,11 +170,16 @@ class ArticleEntities:
     def _with_people(self, text: str, matches: list[Match]) -> list[Match]:
         covered = [(m.start, m.end) for m in matches]
         found: list[Match] = []
-        for run in re.finditer(r"[A-Z][\w'’.\-]*(?:\s+[A-Z][\w'’.\-]*){0,3}", text):
+        self._is_headline = _headline(text)
+        for run in re.finditer(r"[A-Z][\w'’.\-]*(?:\s+[A-Z][\w'’.\-]*){0,7}", text):
             words = [(w.start() + run.start(), w.end() + run.start(), w.group())
                      for w in re.finditer(r"\S+", run.group())]
-            # strip possessives and trailing punctuation, then drop non-name words at either end
+            # strip possessives and trailing punctuation
             words = [(s, e - (len(w) - len(_clean(w))), _clean(w)) for s, e, w in words]
+            # keep what follows the last gazetteer match: "Iranian Foreign Minister | Abbas Araghchi"
+            hit = [i for i, (s, e, _) in enumerate(words) if any(s < ce and cs < e for cs, ce in covered)]
+            if hit:
+                words = words[hit[-1] + 1:]
             while words and (words[0][2].lower() in NOT_NAMES or not NAME_TOKEN.match(words[0][2])):
                 words.pop(0)
             cut = next((i for i, (_, _, w) in enumerate(words)
@@ -183,14 +188,6 @@ class ArticleEntities:
             if not words:
                 continue
             start, end = words[0][0], words[-1][1]
-            if any(s < end and start < e for s, e in covered):
-                # the run overlaps a gazetteer match: keep only the part after it
-                after = [w for w in words if all(not (w[0] < e and s < w[1]) for s, e in covered)]
-                after = [w for w in after if w[0] >= max((e for s, e in covered if s < end), default=0)]
-                if not after:
-                    continue
-                words = after
-                start, end = words[0][0], words[-1][1]
             name = " ".join(w for _, _, w in words)
             key = self._person_key(text, matches, start, end, name, len(words))
             if key is None:
@@ -206,13 +203,13 @@ class ArticleEntities:
         known = self.surnames.get(name.lower()) if nwords == 1 else None
         if known:
             return known.split(":", 1)[1]
-        if _headline(text):
+        if self._is_headline:
             return None  # Title Case headlines make every word look like a name
         before = [m for m in matches if m.end <= start and text[m.end:start].strip() == ""]
         title = (bool(before) and before[-1].entry.kind == "agent") or re.search(
             r"\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|Mullah|Sheikh|Gen|General)\.?\s+$", text[max(0, start - 8):start]) is not None
         after = text[end:end + 60]
-        appositive = re.match(r"\s*,\s*(?:the|a)?\s*[A-Z]?[\w’'.\- ]{0,40}?(?:minister|secretary|president|"
+        appositive = after.lstrip().startswith(",") and re.match(r"\s*,\s*(?:the|a)?\s*[A-Z]?[\w’'.\- ]{0,40}?(?:minister|secretary|president|"
                               r"spokes\w+|ambassador|envoy|leader|chief|official|diplomat|general)\b", after, re.I)
         speech = re.match(r"\s*(?:[’']s\s+)?(\w+)", after)
         speaks = bool(speech and speech.group(1).lower() in SPEECH)

@@ -24,14 +24,13 @@ _OPEN_CLOSE = {"“": "”", '"': '"', "«": "»", "„": "“"}
 _QUOTE = re.compile(r"[“\"][^“”\"\n]+[”\"]|«[^«»\n]+»|„[^„“\n]+“")
 _AFTER_WHO_CUE = re.compile(rf"^\s*[,.!?…]?\s*(?P<who>[^,.;:“”\"\n]{{1,60}}?)\s+(?P<cue>{DIRECT_CUES})\b", re.I)
 _AFTER_CUE_WHO = re.compile(rf"^\s*[,.!?…]?\s*(?P<cue>{DIRECT_CUES})\s+(?P<who>[^,.;:“”\"\n]{{1,60}})", re.I)
-_EARLIER_CUE = re.compile(rf"(?P<who>[^,.;:“”\"\n]{{1,60}}?)\s*,?\s+(?P<cue>{CUES})\b(?:\s+(?P<pro>he|she)\b)?", re.I)
 _EARLIER_ACC = re.compile(r"[Aa]ccording to\s+(?P<who>[^,.;:“”\"\n]{1,60}?)\s*,")
-_BEFORE = re.compile(rf"(?P<who>[^,.;:“”\"\n]{{1,60}}?)\s*,?\s+(?P<cue>{CUES})(?:\s+\w+)?\s*[,:]?\s*$", re.I)
 _ACCORDING = re.compile(r"[Aa]ccording to\s+(?P<who>[^,.;:“”\"\n]{1,60}?)\s*,\s*$")
-_INDIRECT = re.compile(rf"(?P<who>[^,;:“”\"\n]{{1,80}}?)\s+(?P<cue>{CUES})"
-                       r"(?:\s+(?:in\s+a\s+statement|late\s+on\s+\w+|early\s+on\s+\w+|on\s+\w+|yesterday|today|"
-                       r"on\s+Twitter|in\s+an\s+interview))*"
-                       r"\s*,?\s+(?:that\s+)?(?P<clause>[^“”\"\n]{12,})$", re.I)
+_CUE = re.compile(rf"\b(?:{CUES})\b", re.I)
+_CLAUSE = re.compile(r"(?:\s+(?:in\s+a\s+statement|late\s+on\s+\w+|early\s+on\s+\w+|on\s+\w+|yesterday|today|"
+                     r"on\s+Twitter|in\s+an\s+interview))*"
+                     r"\s*,?\s+(?:that\s+)?(?P<clause>[^“”\"\n]{12,})$", re.I)
+_SEP = re.compile(r"[,;:“”\"\n.]")
 _ACC_INDIRECT = re.compile(r"^[Aa]ccording to\s+(?P<who>[^,;“”\"\n]{1,60}?)\s*,\s*(?P<clause>[^“”\"\n]{12,})$")
 
 
@@ -61,6 +60,33 @@ def _speaker(who_start: int, who_end: int, who: str, actors: list[tuple[int, Act
     if people:
         return people[-1]
     return hits[-1] if hits else None
+
+
+def _who_before(text: str, end: int, limit: int = 80) -> tuple[int, int] | None:
+    """The words before a cue at ``end``, back to the previous separator: (start, end) or None."""
+    lo = max(0, end - limit)
+    stop = end
+    while stop > lo and (text[stop - 1].isspace() or text[stop - 1] == ","):
+        stop -= 1  # "Lavrov, the Russian Foreign Minister, said"
+    seps = [m.end() for m in _SEP.finditer(text, lo, stop)]
+    start = seps[-1] if seps else lo
+    while start < stop and text[start].isspace():
+        start += 1
+    return (start, stop) if stop > start else None
+
+
+def _indirect(sentence: str) -> tuple[int, int, int, str, str] | None:
+    """"<who> said (that) <clause>" without quotation marks: (who start, who end, clause start,
+    clause, cue) for the first cue that has both."""
+    for cue in _CUE.finditer(sentence):
+        who = _who_before(sentence, cue.start())
+        if who is None:
+            continue
+        tail = _CLAUSE.match(sentence, cue.end())
+        if tail is None:
+            continue
+        return who[0], who[1], tail.start("clause"), tail.group("clause"), cue.group(0)
+    return None
 
 
 def _abs_end(actor: Actor, actors: list[tuple[int, Actor]]) -> int:
@@ -99,12 +125,18 @@ def find_quotes(text: str, sentences, actors: list[tuple[int, Actor]], registry:
                 break
         if who is None:
             base = m.start() - len(before)
-            for pattern in (_BEFORE, _ACCORDING):
-                hit = pattern.search(before)
+            cues = list(_CUE.finditer(before))
+            last = cues[-1] if cues else None
+            if last is not None and re.fullmatch(r"(?:\s+\w+)?\s*[,:]?\s*", before[last.end():]):
+                span = _who_before(before, last.start(), 60)
+                if span is not None:
+                    who, cue = before[span[0]:span[1]], last.group(0)
+                    who_span = (base + span[0], base + span[1])
+            if who is None:
+                hit = _ACCORDING.search(before)
                 if hit:
-                    who, cue = hit.group("who"), hit.groupdict().get("cue") or "according to"
+                    who, cue = hit.group("who"), "according to"
                     who_span = (base + hit.start("who"), base + hit.end("who"))
-                    break
         if who is not None and who.strip().split()[0].lower() in NOT_SPEAKERS:
             who = cue = None
         if who is None:
@@ -113,16 +145,22 @@ def find_quotes(text: str, sentences, actors: list[tuple[int, Actor]], registry:
             region = text[sent_start:m.start()]
             region = region[max(region.rfind(". "), region.rfind("”"), -1) + 1:]
             base = m.start() - len(region)
-            hits = [h for h in _EARLIER_CUE.finditer(region)] + [h for h in _EARLIER_ACC.finditer(region)]
-            for hit in sorted(hits, key=lambda h: -h.start()):
-                if hit.groupdict().get("pro"):
-                    who, cue = hit.group("pro"), hit.group("cue")
-                    who_span = (base + hit.start("pro"), base + hit.end("pro"))
-                    break
-                first = hit.group("who").strip().split()
-                if first and first[-1].lower() not in NOT_SPEAKERS:
-                    who, cue = hit.group("who"), hit.groupdict().get("cue") or "according to"
-                    who_span = (base + hit.start("who"), base + hit.end("who"))
+            found: list[tuple[int, int, int, str]] = []  # (position, who start, who end, cue)
+            for c in _CUE.finditer(region):
+                pro = re.match(r"\s+(he|she)\b", region[c.end():], re.I)
+                if pro:
+                    found.append((c.start(), c.end() + pro.start(1), c.end() + pro.end(1), c.group(0)))
+                    continue
+                span = _who_before(region, c.start(), 60)
+                if span is not None:
+                    found.append((c.start(), span[0], span[1], c.group(0)))
+            for acc in _EARLIER_ACC.finditer(region):
+                found.append((acc.start(), acc.start("who"), acc.end("who"), "according to"))
+            for _, ws, we, c in sorted(found, reverse=True):
+                words = region[ws:we].strip().split()
+                if words and (words[-1].lower() not in NOT_SPEAKERS or words[-1].lower() in ("he", "she")):
+                    who, cue = region[ws:we], c
+                    who_span = (base + ws, base + we)
                     break
         speaker = None
         if who is not None:
@@ -134,19 +172,25 @@ def find_quotes(text: str, sentences, actors: list[tuple[int, Actor]], registry:
     for s in sentences:
         if s.index in direct_sentences or "“" in s.text or '"' in s.text:
             continue
-        hit = _ACC_INDIRECT.match(s.text) or _INDIRECT.search(s.text)
-        if not hit:
-            continue
-        ws, we = s.start + hit.start("who"), s.start + hit.end("who")
-        speaker = _speaker(ws, we, hit.group("who"), actors, registry, last_person_at(ws))
-        if speaker is not None and hit.groupdict().get("cue"):
+        hit = _ACC_INDIRECT.match(s.text)
+        if hit:
+            who_s, who_e, clause_s, clause, cue = (hit.start("who"), hit.end("who"), hit.start("clause"),
+                                                   hit.group("clause"), "according to")
+        else:
+            found = _indirect(s.text)
+            if found is None:
+                continue
+            who_s, who_e, clause_s, clause, cue = found
+        ws, we = s.start + who_s, s.start + who_e
+        speaker = _speaker(ws, we, s.text[who_s:who_e], actors, registry, last_person_at(ws))
+        if speaker is not None and cue != "according to":
             tail = text[_abs_end(speaker, actors):we]
             if not re.fullmatch(r"(?:[’']s)?\s*(?:has|have|had|was|were|also|is)?\s*", tail):
                 continue
         if speaker is None:
             continue  # indirect speech needs a known speaker: "the report said" is not coded
-        cs = s.start + hit.start("clause")
-        clause = hit.group("clause").rstrip(" .")
-        out.append(FoundQuote("indirect", cs, cs + len(clause), clause, hit.group("who").strip(), speaker,
-                              (hit.groupdict().get("cue") or "according to").lower(), s.index))
+        cs = s.start + clause_s
+        clause = clause.rstrip(" .")
+        out.append(FoundQuote("indirect", cs, cs + len(clause), clause, s.text[who_s:who_e].strip(), speaker,
+                              cue.lower(), s.index))
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -50,7 +50,7 @@ def pub_day(published_at: datetime | date | None) -> date | None:
     if isinstance(published_at, datetime):
         if published_at.tzinfo is None:
             raise ValueError("published_at must be timezone-aware")
-        return published_at.astimezone(timezone.utc).date()
+        return published_at.astimezone(UTC).date()
     return published_at
 
 
@@ -89,7 +89,7 @@ def _shift_month(d: date, months: int) -> date:
 
 def resolve(expr: DateExpr, pub: date, *, future: bool = False) -> tuple[date, str] | None:
     """Resolve one expression against the publication day: (start date, precision) or None."""
-    g = expr.groups
+    g = tuple(x or "" for x in expr.groups)
     try:
         if expr.kind == "dmy":
             return date(int(g[2]), _month(g[1]), int(g[0])), "day"

@@ -60,7 +60,7 @@ def enrich(text: str, *, article_id: str, published_at: datetime | date | None) 
             when, precision, when_text = event_date(sent.text, ev.trigger_start, pub,
                                                     future=ev.modality == "future")
             start = sent.start + ev.trigger_start
-            events.append(Event(
+            events.append(Event.model_validate(dict(
                 event_id=_digest(article_id, sent.index, start, ev.event_type, ev.rule_id),
                 article_id=article_id, sentence_index=sent.index, sentence=sent.text,
                 trigger=ev.trigger, trigger_start=start, trigger_end=sent.start + ev.trigger_end,
@@ -71,7 +71,7 @@ def enrich(text: str, *, article_id: str, published_at: datetime | date | None) 
                 location_text=ev.location.text if ev.location else None,
                 location_country=ev.location.country if ev.location else None,
                 modality=ev.modality, confidence=ev.confidence, rule_id=ev.rule_id,
-                coder_version=CODER_VERSION))
+                coder_version=CODER_VERSION)))
 
     marks = [o for o, _ in person_marks]
 
@@ -85,13 +85,14 @@ def enrich(text: str, *, article_id: str, published_at: datetime | date | None) 
     quotes = []
     for q in find_quotes(text, sentences, all_actors, registry, last_person_at):
         sp = q.speaker
-        quotes.append(Quote(
+        quotes.append(Quote.model_validate(dict(
             quote_id=_digest(article_id, q.kind, q.start, q.end), article_id=article_id, kind=q.kind,
             text=q.text, start=q.start, end=q.end, speaker_text=q.speaker_text,
             speaker_entity_id=sp.entity_key if sp else None, speaker_country=sp.country if sp else None,
-            cue=q.cue, sentence_index=q.sentence_index))
-    entities = [Entity(article_id=article_id, entity_id=e.key, kind=e.kind, name=e.name, code=e.code,
-                       country=e.country, sector=e.sector, mention_count=e.count, first_offset=e.first_offset)
+            cue=q.cue, sentence_index=q.sentence_index)))
+    entities = [Entity.model_validate(dict(article_id=article_id, entity_id=e.key, kind=e.kind, name=e.name, code=e.code,
+                       country=e.country, sector=e.sector, mention_count=e.count,
+                                               first_offset=e.first_offset))
                 for e in registry.entities.values() if e.count > 0]
     mentions = [Mention(article_id=article_id, entity_id=m.entity_key, text=m.text, start=m.start, end=m.end,
                         sentence_index=m.sentence_index) for m in registry.mentions]

@@ -18,20 +18,8 @@ from dataclasses import dataclass, field
 
 from extractors.events.gazetteer import Entry, Gazetteer, Match
 
-NOT_NAMES = frozenset("""
-the a an in on at of for to from by with and or but if as so no not this that these those there here
-it its he she they we i you his her their our my your who whom whose which what when where why how
-last next this both however since while according after before during under over about into last
-monday tuesday wednesday thursday friday saturday sunday january february march april may june july
-august september october november december today yesterday tomorrow mr mrs ms dr sir lord also
-meanwhile earlier later then now new eastern western northern southern central global international
-national federal general security council foreign ministry minister president secretary prime
-spokesman spokesperson spokeswoman government state republic kingdom union court parliament party
-army police forces military related editor news picture twitter subscribe sources chats newsfeed
-""".split())
-SPEECH = frozenset("said says say stated states told tells added adds noted notes stressed stresses "
-                   "warned warns declared declares announced announces insisted insists explained "
-                   "wrote writes tweeted underlined underlines argued argues claimed claims".split())
+NOT_NAMES = frozenset(["the", "a", "an", "in", "on", "at", "of", "for", "to", "from", "by", "with", "and", "or", "but", "if", "as", "so", "no", "not", "this", "that", "these", "those", "there", "here", "it", "its", "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "my", "your", "who", "whom", "whose", "which", "what", "when", "where", "why", "how", "last", "next", "this", "both", "however", "since", "while", "according", "after", "before", "during", "under", "over", "about", "into", "last", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "yesterday", "tomorrow", "mr", "mrs", "ms", "dr", "sir", "lord", "also", "meanwhile", "earlier", "later", "then", "now", "new", "eastern", "western", "northern", "southern", "central", "global", "international", "national", "federal", "general", "security", "council", "foreign", "ministry", "minister", "president", "secretary", "prime", "spokesman", "spokesperson", "spokeswoman", "government", "state", "republic", "kingdom", "union", "court", "parliament", "party", "army", "police", "forces", "military", "related", "editor", "news", "picture", "twitter", "subscribe", "sources", "chats", "newsfeed"])
+SPEECH = frozenset(["said", "says", "say", "stated", "states", "told", "tells", "added", "adds", "noted", "notes", "stressed", "stresses", "warned", "warns", "declared", "declares", "announced", "announces", "insisted", "insists", "explained", "wrote", "writes", "tweeted", "underlined", "underlines", "argued", "argues", "claimed", "claims"])
 NAME_TOKEN = re.compile(r"^(?:[A-Z][a-z]+(?:[-'’][A-Za-z]+)*|[A-Z]\.|Al|al|bin|van|von|de)$")
 GAP_MERGE = re.compile(
     r"^(?:\s+|\s*['’]s?\s+|\s+of\s+(?:the\s+)?|\s*-\s*|"

@@ -19,7 +19,7 @@ CUES = (r"said|says|say|stated|added|adds|add|stressed|stresses|noted|warned|war
         r"announced|announces|insisted|insists|explained|explains|wrote|writes|tweeted|told|tells|"
         r"underlined|argued|claimed|replied|continued|concluded|recalled|emphasized|emphasised")
 DIRECT_CUES = CUES + r"|asked|urged"
-NOT_SPEAKERS = frozenset("and but or when as while if so then now also yet".split())
+NOT_SPEAKERS = frozenset(["and", "but", "or", "when", "as", "while", "if", "so", "then", "now", "also", "yet"])
 _OPEN_CLOSE = {"“": "”", '"': '"', "«": "»", "„": "“"}
 _QUOTE = re.compile(r"[“\"][^“”\"\n]+[”\"]|«[^«»\n]+»|„[^„“\n]+“")
 _AFTER_WHO_CUE = re.compile(rf"^\s*[,.!?…]?\s*(?P<who>[^,.;:“”\"\n]{{1,60}}?)\s+(?P<cue>{DIRECT_CUES})\b", re.I)
@@ -145,21 +145,21 @@ def find_quotes(text: str, sentences, actors: list[tuple[int, Actor]], registry:
             region = text[sent_start:m.start()]
             region = region[max(region.rfind(". "), region.rfind("”"), -1) + 1:]
             base = m.start() - len(region)
-            found: list[tuple[int, int, int, str]] = []  # (position, who start, who end, cue)
+            earlier: list[tuple[int, int, int, str]] = []  # (position, who start, who end, cue)
             for c in _CUE.finditer(region):
                 pro = re.match(r"\s+(he|she)\b", region[c.end():], re.I)
                 if pro:
-                    found.append((c.start(), c.end() + pro.start(1), c.end() + pro.end(1), c.group(0)))
+                    earlier.append((c.start(), c.end() + pro.start(1), c.end() + pro.end(1), c.group(0)))
                     continue
                 span = _who_before(region, c.start(), 60)
                 if span is not None:
-                    found.append((c.start(), span[0], span[1], c.group(0)))
-            for acc in _EARLIER_ACC.finditer(region):
-                found.append((acc.start(), acc.start("who"), acc.end("who"), "according to"))
-            for _, ws, we, c in sorted(found, reverse=True):
+                    earlier.append((c.start(), span[0], span[1], c.group(0)))
+            for ea in _EARLIER_ACC.finditer(region):
+                earlier.append((ea.start(), ea.start("who"), ea.end("who"), "according to"))
+            for _, ws, we, cue_word in sorted(earlier, reverse=True):
                 words = region[ws:we].strip().split()
                 if words and (words[-1].lower() not in NOT_SPEAKERS or words[-1].lower() in ("he", "she")):
-                    who, cue = region[ws:we], c
+                    who, cue = region[ws:we], cue_word
                     who_span = (base + ws, base + we)
                     break
         speaker = None
@@ -172,15 +172,15 @@ def find_quotes(text: str, sentences, actors: list[tuple[int, Actor]], registry:
     for s in sentences:
         if s.index in direct_sentences or "“" in s.text or '"' in s.text:
             continue
-        hit = _ACC_INDIRECT.match(s.text)
-        if hit:
-            who_s, who_e, clause_s, clause, cue = (hit.start("who"), hit.end("who"), hit.start("clause"),
-                                                   hit.group("clause"), "according to")
+        acc = _ACC_INDIRECT.match(s.text)
+        if acc:
+            who_s, who_e, clause_s, clause, cue = (acc.start("who"), acc.end("who"), acc.start("clause"),
+                                                   acc.group("clause"), "according to")
         else:
-            found = _indirect(s.text)
-            if found is None:
+            indirect = _indirect(s.text)
+            if indirect is None:
                 continue
-            who_s, who_e, clause_s, clause, cue = found
+            who_s, who_e, clause_s, clause, cue = indirect
         ws, we = s.start + who_s, s.start + who_e
         speaker = _speaker(ws, we, s.text[who_s:who_e], actors, registry, last_person_at(ws))
         if speaker is not None and cue != "according to":

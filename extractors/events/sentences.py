@@ -11,12 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ABBREVIATIONS = frozenset("""
-mr mrs ms dr prof gen lt col maj capt cmdr adm sgt cpl pvt rep sen gov pres st sr jr messrs mme
-vol fig dept univ inc ltd corp co bros est approx vs etc al jan feb mar apr jun jul aug sep
-sept oct nov dec mon tue tues wed thu thur thurs fri sat sun u.s u.k u.n e.u d.c a.m p.m i.e e.g
-rev hon amb gov't ft mt
-""".split())
+ABBREVIATIONS = frozenset(["mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "cmdr", "adm", "sgt", "cpl", "pvt", "rep", "sen", "gov", "pres", "st", "sr", "jr", "messrs", "mme", "vol", "fig", "dept", "univ", "inc", "ltd", "corp", "co", "bros", "est", "approx", "vs", "etc", "al", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "u.s", "u.k", "u.n", "e.u", "d.c", "a.m", "p.m", "i.e", "e.g", "rev", "hon", "amb", "gov't", "ft", "mt"])
 
 _END = re.compile(r"""[.!?…]+['"’”)\]]*(?=\s+['"“‘(\[]?[A-Z0-9])""")
 _WORD = re.compile(r"\d+(?:[.,]\d+)+|[A-Za-z0-9][A-Za-z0-9'’\-]*(?:\.(?=[A-Za-z]\.))?(?:[A-Za-z]\.)*|[^\sA-Za-z0-9]")

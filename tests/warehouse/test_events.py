@@ -96,5 +96,5 @@ def test_check_constraints_guard_the_vocabularies(db: Path) -> None:
     aid = article(1).article_id
     rows = _rows(aid)
     rows["events"][0]["event_type"] = "HUG"
-    with pytest.raises(Exception, match="(?i)constraint"):
+    with pytest.raises(Exception, match=r"(?i)constraint"):
         load_enrichment(db, [aid], rows)

@@ -36,7 +36,7 @@ def test_role_phrase_gives_person_country_and_sector_and_surname_resolves_later(
 
 
 def test_unknown_person_recognised_by_title_and_appositive() -> None:
-    reg, out = actors("Turkish presidential spokesperson Ibrahim Kalin spoke.",
+    _reg, out = actors("Turkish presidential spokesperson Ibrahim Kalin spoke.",
                       "Jane Doerty, the Canadian foreign minister, arrived.", "Doerty left.")
     assert out[0][0].country == "TUR" and out[0][0].kind == "person"
     jane = out[1][0]

@@ -116,6 +116,10 @@ class ArticleEntities:
         for m in matches:
             if m.entry.kind == "country" and m.entry.country:
                 self.country_counts[m.entry.country] = self.country_counts.get(m.entry.country, 0) + 1
+        self._register(actors, offset, index)
+        return actors
+
+    def _register(self, actors: list[Actor], offset: int, index: int) -> None:
         for actor in actors:
             keys = []
             for m in actor.members:
@@ -140,7 +144,6 @@ class ArticleEntities:
                 self.last_person = key
             elif keys:
                 actor.entity_key = keys[0]
-        return actors
 
     def _dominant_country(self) -> str | None:
         total = sum(self.country_counts.values())

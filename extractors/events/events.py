@@ -140,6 +140,9 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
                 source, recipients, penalty = agent, source, 1.0
             elif source:
                 source, recipients, penalty = [], source, penalty
+        if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
+            # "The US would prohibit aid … and would deny entry": the second verb shares the subject
+            source, penalty = events[-1].actors, 0.9
         if not source:
             continue
         if _bare_form(lows[m.first], rule) and not _adjacent(toks, lows, source, m):
@@ -204,6 +207,18 @@ def _must_request(text, toks, lows, actors) -> CodedEvent | None:
                       "asserted", 0.8)
 
 
+VP_GLUE = frozenset({"would", "will", "has", "have", "had", "also", "then", "later", "was", "is", "were",
+                     "are", "could", "should", "may", "might"})
+
+
+def _shares_subject(between: list[str]) -> bool:
+    """"… and would deny", "… and has urged": a coordinated verb right after "and"."""
+    if "and" not in between:
+        return False
+    tail = between[len(between) - between[::-1].index("and"):]
+    return len(tail) <= 2 and all(w in VP_GLUE for w in tail)
+
+
 def _conditional(lows: list[str], m: TriggerMatch) -> bool:
     return any(w in ("if", "unless") for w in lows) or "may" in lows[max(0, m.first - 3):m.first]
 
@@ -247,7 +262,7 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
             prev = lows[first - 2]
         if any(w in SUBJECT_BLOCK for w in between):
             break
-        if prev in PREPOSITIONS and len(words) > 2:
+        if prev in PREPOSITIONS and (len(words) > 2 or "and" in between):
             continue  # "the foreign ministers of the P5 … on Wednesday met": P5 is not the subject
         if "," in between:
             # an appositive or time phrase between commas: "Moscow, mindful of …, has deployed"

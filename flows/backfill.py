@@ -19,7 +19,7 @@ from prefect import flow, get_run_logger
 
 from extractors.normalize.dates import normalize_date
 from extractors.sources.archives import ArchiveProblem, ArchiveRecord, discover, iter_records, record_url
-from flows.jobs import JobResult, PageJob, run_job
+from flows.jobs import JobResult, PageJob, batch_enrichment, run_job
 from flows.pool import map_ordered
 from flows.shared import (
     load_pending,
@@ -154,13 +154,15 @@ def run_backfill(
     raws: list[RawPage] = []
     rows: list[ArchiveRecordRow] = []
     sketches: list[StorySketch] = []
+    done: list[JobResult] = []
 
     def flush() -> None:
-        nonlocal articles, raws, rows, rejects, sketches
+        nonlocal articles, raws, rows, rejects, sketches, done
         if not (articles or raws or rows or rejects):
             return
         batch = Batch(run=None, articles=articles, links=[], raw_pages=raws, rejects=rejects,
                       feed_states=[], archive_records=rows, replace=force, sketches=sketches)
+        batch.enriched_ids, batch.enrichment = batch_enrichment(articles, done)
         copies = merge_exact_duplicates(batch, settings)
         summary.loaded -= len(copies)
         summary.duplicates += len(copies)
@@ -168,7 +170,7 @@ def run_backfill(
         summary.batches += 1
         if getattr(res, "status", "loaded") == "staged":
             summary.staged_batches += 1
-        articles, raws, rows, rejects, sketches = [], [], [], [], []
+        articles, raws, rows, rejects, sketches, done = [], [], [], [], [], []
 
     count_in_batch = 0
     for r in map_ordered(run_job, jobs(), workers=settings.workers, chunksize=4, window=8 * settings.workers):
@@ -176,6 +178,8 @@ def run_backfill(
         _collect(r, rec, run_id, summary, articles, raws, rows, rejects)
         if r.article is not None and r.sketch is not None:
             sketches.append(r.sketch)
+        if r.article is not None:
+            done.append(r)
         count_in_batch += 1
         if count_in_batch >= settings.batch_size:
             flush()

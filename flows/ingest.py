@@ -34,7 +34,7 @@ from flows.decisions import (
     page_job,
     resolve_known,
 )
-from flows.jobs import JobResult, PageJob, batch_sketches, run_job
+from flows.jobs import JobResult, PageJob, batch_enrichment, batch_sketches, run_job
 from flows.pool import executor_for
 from flows.report import IngestSummary, publish_artifacts
 from flows.shared import load_pending, merge_exact_duplicates, new_run_id, prepare_warehouse, run_load
@@ -219,6 +219,7 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     feed_states = [next_state(o, p.state, settings, now) for o, p in zip(outcomes, polls, strict=True)]
     batch = Batch(run=None, articles=articles, links=links, raw_pages=raw_pages, rejects=rejects,
                   feed_states=feed_states, archive_records=[], sketches=batch_sketches(articles, results))
+    batch.enriched_ids, batch.enrichment = batch_enrichment(articles, results)
     duplicates = merge_exact_duplicates(batch, settings)
     summary = IngestSummary.build(run_id=run_id, outcomes=outcomes, articles=batch.articles, rejects=rejects,
                                   pages_fetched=sum(isinstance(v, FetchResult) for v in pages.values()))

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from extractors.content.language import detect_language
+from extractors.events import enrich
 from extractors.normalize.article import build_article
 from extractors.stories import sketch_text
+from schemas.events import Enrichment
 from schemas.failures import PipelineError, Reason
 from schemas.records import Article, ExtractedDoc, FeedEntry, Origin, Stage, TextSource
 from schemas.stories import StorySketch
@@ -54,6 +56,7 @@ class JobResult:
     notes: list[str] = field(default_factory=list)
     raw_gz: bytes | None = None  # the original document, compressed in the worker (off the main process)
     sketch: StorySketch | None = None  # the article's story sketch (near-duplicate index), made in the worker
+    enrichment: Enrichment | None = None  # entities, coded events and quotes of the article's text
 
 
 RAW_GZIP_LEVEL = 4  # most of level 9's ratio on HTML at a fraction of its CPU
@@ -84,6 +87,15 @@ def sketch_for(article: Article, *, article_id: str | None = None, first_seen: d
     """The story sketch of an article (or of its text stored under another id / first-seen time)."""
     return sketch_text(article_id or article.article_id, article.text,
                        first_seen or article.published_at or article.fetched_at or article.ingested_at)
+
+
+def enrich_article(article: Article, *, article_id: str | None = None) -> Enrichment | None:
+    """Entities, events and quotes of an article's stored text (offsets point into ``text``).
+    A coder failure costs the article its events, never the article."""
+    try:
+        return enrich(article.text, article_id=article_id or article.article_id, published_at=article.published_at)
+    except Exception:
+        return None
 
 
 def _declared_language(value: str | None) -> str | None:
@@ -155,6 +167,7 @@ def run_job(job: PageJob) -> JobResult:
             if language:
                 result.article = result.article.model_copy(update={"language": language})
         result.sketch = sketch_for(result.article)
+        result.enrichment = enrich_article(result.article)
     except PipelineError as exc:
         if result.reason is None:
             result.stage = "normalize"
@@ -172,3 +185,26 @@ def batch_sketches(articles: list[Article], results: list[JobResult]) -> list[St
     article stored under another id, e.g. a re-fetch or a reprocess, is sketched again here)."""
     made = {r.sketch.article_id: r.sketch for r in results if r.sketch is not None}
     return [made.get(a.article_id) or sketch_for(a) for a in articles]
+
+
+def batch_enrichment(articles: list[Article], results: list[JobResult]) -> tuple[list[str], dict[str, list[dict]]]:
+    """(article ids, rows per table) of the coder's output for the articles kept: the worker's when
+    the id still matches, else coded again here under the stored id."""
+    made = {r.enrichment.article_id: r.enrichment for r in results if r.enrichment is not None}
+    rows: dict[str, list[dict]] = {}
+    for a in articles:
+        e = made.get(a.article_id) or enrich_article(a)
+        if e is None:
+            continue
+        for table, items in e.table_rows().items():
+            rows.setdefault(table, []).extend(items)
+    return [a.article_id for a in articles], rows
+
+
+def enrich_stored(item: tuple[str, str, datetime | None]) -> Enrichment | None:
+    """Enrichment of a stored article's (id, text, published_at): ``reprocess --enrich``'s job."""
+    article_id, text, published_at = item
+    try:
+        return enrich(text, article_id=article_id, published_at=published_at)
+    except Exception:
+        return None

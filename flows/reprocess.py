@@ -16,7 +16,7 @@ from typing import Any
 from prefect import flow
 
 from extractors.sources.feedlist import load_feed_list
-from flows.jobs import PageJob, run_job
+from flows.jobs import JobResult, PageJob, batch_enrichment, enrich_stored, run_job
 from flows.pool import map_ordered
 from flows.shared import new_run_id, prepare_warehouse, run_load
 from schemas.failures import Reason
@@ -24,7 +24,7 @@ from schemas.records import Article, FeedEntry, RawPage, Reject, RunRecord, utcn
 from schemas.settings import Settings, load_settings
 from schemas.stories import StorySketch
 from warehouse.batch import Batch
-from warehouse.queries import articles_by_id, raw_pages_since
+from warehouse.queries import articles_by_id, iter_article_texts, raw_pages_since
 
 
 def _feed_outlets(settings: Settings) -> dict[str, str]:
@@ -84,7 +84,9 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
         chunk = pages[start : start + settings.batch_size]
         jobs = [_job(p, olds.get(p.article_id or ""), run_id, settings, feed_outlets) for p in chunk]
         articles: list[Article] = []
-        sketches: list[StorySketch] = []  # every re-extracted article is (re-)indexed, changed or not
+        sketches: list[StorySketch] = []  # every re-extracted article is (re-)indexed and re-coded
+        final: list[Article] = []
+        done: list[JobResult] = []
         rejects: list[Reject] = []
         for page, r in zip(chunk, map_ordered(run_job, jobs, workers=settings.workers), strict=True):
             old = olds.get(page.article_id or "")
@@ -101,26 +103,57 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
                 a = a.model_copy(update={"article_id": old.article_id, "url": old.url, "ingested_at": old.ingested_at,
                                          "dup_group_id": old.dup_group_id, "dup_similarity": old.dup_similarity,
                                          "version": old.version})
+            final.append(a)
+            done.append(r)
+            if old is not None:
                 same = ("content_hash", "title", "outlet", "domain", "site_name", "language")
                 if all(getattr(old, f) == getattr(a, f) for f in same):
                     counts["unchanged"] += 1
                     continue
             counts["updated"] += 1
             articles.append(a)
-        run_load(Batch(run=None, articles=articles, links=[], raw_pages=[], rejects=rejects, feed_states=[],
-                   archive_records=[], replace=True, sketches=sketches), settings)
+        batch = Batch(run=None, articles=articles, links=[], raw_pages=[], rejects=rejects, feed_states=[],
+                      archive_records=[], replace=True, sketches=sketches)
+        batch.enriched_ids, batch.enrichment = batch_enrichment(final, done)
+        run_load(batch, settings)
+        counts["batches"] += 1
+    return counts
+
+
+def run_enrich(settings: Settings, *, since: datetime | None) -> dict[str, Any]:
+    """Re-run the event coder over stored articles (no re-extraction): their entities, events and
+    quotes are replaced, chunk by chunk, each chunk in one load."""
+    counts = {"articles": 0, "events": 0, "failed": 0, "batches": 0}
+    for chunk in iter_article_texts(settings.db, since=since, chunk=settings.batch_size):
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for e in map_ordered(enrich_stored, chunk, workers=settings.workers):
+            counts["articles"] += 1
+            if e is None:
+                counts["failed"] += 1
+                continue
+            for table, items in e.table_rows().items():
+                rows.setdefault(table, []).extend(items)
+            counts["events"] += len(e.events)
+        ok_ids = [item[0] for item in chunk]
+        run_load(Batch(enriched_ids=ok_ids, enrichment=rows), settings)
         counts["batches"] += 1
     return counts
 
 
 @flow(name="reprocess")
-def reprocess(since: str | None = None, db: str | None = None) -> dict[str, Any]:
-    """Re-extract stored pages fetched since ``since`` (ISO date; all when None)."""
+def reprocess(since: str | None = None, db: str | None = None, enrich_only: bool = False) -> dict[str, Any]:
+    """Re-extract stored pages fetched since ``since`` (ISO date; all when None); with
+    ``enrich_only``, re-run only the event coder over stored articles ingested since then."""
     settings = load_settings(db=Path(db) if db else None)
     prepare_warehouse(settings)
     run_id = new_run_id()
     started = utcnow()
-    counts = run_reprocess(settings, since=datetime.fromisoformat(since) if since else None, run_id=run_id)
+    when = datetime.fromisoformat(since) if since else None
+    if enrich_only:
+        counts = run_enrich(settings, since=when)
+        counts.update(updated=0, rejected=0)
+    else:
+        counts = run_reprocess(settings, since=when, run_id=run_id)
     run = RunRecord(run_id=run_id, flow="reprocess", started_at=started, finished_at=utcnow(), status="completed",
                     pages_fetched=0, articles_updated=counts["updated"], rejects=counts["rejected"],
                     details_json=json.dumps(counts))

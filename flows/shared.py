@@ -141,6 +141,8 @@ def merge_exact_duplicates(
         for p in batch.raw_pages
     ]
     batch.sketches = [s for s in batch.sketches if s.article_id not in redirect]
+    batch.enriched_ids = [i for i in batch.enriched_ids if i not in redirect]
+    batch.enrichment = {t: [r for r in rows if r["article_id"] not in redirect] for t, rows in batch.enrichment.items()}
     batch.archive_records = [
         r if r.article_id not in redirect else r.model_copy(update={"article_id": moved(r.article_id)})
         for r in batch.archive_records

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 from pydantic import BaseModel
@@ -29,6 +29,8 @@ from schemas.records import (
     utcnow,
 )
 from schemas.stories import StorySketch
+from warehouse.events import TABLES as EVENT_TABLES
+from warehouse.events import to_arrow as events_to_arrow
 
 
 class ArchiveRecordRow(Strict):
@@ -250,6 +252,16 @@ SKETCH_SCHEMA = pa.schema([
 ])
 
 
+# The event coder's rows travel the same way (warehouse/events.py owns their schemas).
+ENRICHED_IDS = "_enriched_ids"
+ENRICHMENT_PREFIX = "_enrichment_"
+
+
+def is_side_table(name: str) -> bool:
+    """A batch table that is not a warehouse table of its own (sketches, enrichment)."""
+    return name in (SKETCH_QUEUE, ENRICHED_IDS) or name.startswith(ENRICHMENT_PREFIX)
+
+
 def sketches_to_arrow(sketches: Sequence[StorySketch]) -> pa.Table:
     return pa.table({name: pa.array([getattr(s, name) for s in sketches], type=SKETCH_SCHEMA.field(name).type)
                      for name in SKETCH_SCHEMA.names}, schema=SKETCH_SCHEMA)
@@ -276,12 +288,17 @@ class Batch:
     feed_states: list[FeedState] = field(default_factory=list)
     archive_records: list[ArchiveRecordRow] = field(default_factory=list)
     sketches: list[StorySketch] = field(default_factory=list)  # for the story index, applied in the load
+    # entities/mentions/events/quotes rows (plain dicts, migration 005 columns) of the articles in
+    # ``enriched_ids``; those articles' old rows are replaced in the load's transaction
+    enrichment: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    enriched_ids: list[str] = field(default_factory=list)
     replace: bool = False
     batch_id: str = field(default_factory=_new_batch_id)
     created_at: datetime = field(default_factory=utcnow)
 
     def is_empty(self) -> bool:
-        return self.run is None and not self.sketches and not any(getattr(self, attr) for attr in _ATTRS.values())
+        return (self.run is None and not self.sketches and not self.enriched_ids
+                and not any(getattr(self, attr) for attr in _ATTRS.values()))
 
     def counts(self) -> dict[str, int]:
         out = {table: len(getattr(self, attr)) for table, attr in _ATTRS.items()}
@@ -295,5 +312,9 @@ class Batch:
             tables[table] = models_to_arrow(table, getattr(self, attr))
         if self.sketches:
             tables[SKETCH_QUEUE] = sketches_to_arrow(self.sketches)
+        if self.enriched_ids:
+            tables[ENRICHED_IDS] = pa.table({"article_id": pa.array(sorted(set(self.enriched_ids)), _STR)})
+            for name in EVENT_TABLES:
+                tables[ENRICHMENT_PREFIX + name] = events_to_arrow(name, self.enrichment.get(name, []))
         return tables
 

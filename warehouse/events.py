@@ -76,12 +76,14 @@ def _dedupe(table: str, data: pa.Table) -> pa.Table:
 
 
 def replace_enrichment(conn: duckdb.DuckDBPyConnection, article_ids: Sequence[str],
-                       tables: Mapping[str, pa.Table | Iterable[Mapping[str, Any]]]) -> dict[str, int]:
+                       tables: Mapping[str, pa.Table | Iterable[Mapping[str, Any]]], *,
+                       transaction: bool = True) -> dict[str, int]:
     """Replace the rows of ``article_ids`` in the four tables, inside the caller's connection.
 
     Every article in ``article_ids`` loses its old rows, also when ``tables`` has none for it (an
     article that no longer yields events). Rows of articles not listed are refused. Returns rows
-    inserted per table. Runs in one transaction.
+    inserted per table. Runs in one transaction (``transaction=False``: inside the caller's, e.g.
+    the load's).
     """
     ids = sorted(set(article_ids))
     data = {t: _dedupe(t, to_arrow(t, tables.get(t, []))) for t in TABLES}
@@ -92,7 +94,8 @@ def replace_enrichment(conn: duckdb.DuckDBPyConnection, article_ids: Sequence[st
             raise ValueError(f"{t}: rows for articles not being replaced: {sorted(stray)[:3]}")
     id_table = pa.table({"article_id": pa.array(ids, pa.string())})
     counts: dict[str, int] = {}
-    conn.begin()
+    if transaction:
+        conn.begin()
     try:
         conn.register("_enrich_ids", id_table)
         for t in TABLES:
@@ -104,9 +107,11 @@ def replace_enrichment(conn: duckdb.DuckDBPyConnection, article_ids: Sequence[st
             conn.unregister(src)
             counts[t] = data[t].num_rows
         conn.unregister("_enrich_ids")
-        conn.commit()
+        if transaction:
+            conn.commit()
     except Exception:
-        conn.rollback()
+        if transaction:
+            conn.rollback()
         raise
     return counts
 

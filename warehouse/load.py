@@ -18,8 +18,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas.records import RunRecord
-from warehouse.batch import KEYS, SCHEMAS, SKETCH_QUEUE, Batch, conform, sketches_from_arrow
+from warehouse.batch import (
+    ENRICHED_IDS,
+    ENRICHMENT_PREFIX,
+    KEYS,
+    SCHEMAS,
+    SKETCH_QUEUE,
+    Batch,
+    conform,
+    is_side_table,
+    sketches_from_arrow,
+)
 from warehouse.db import DatabaseLocked, connect_write
+from warehouse.events import replace_enrichment
 from warehouse.queries import known_article_ids, known_record_ids, read_feed_states
 from warehouse.staging import (
     StagingCorrupt,
@@ -59,7 +70,8 @@ class LoadResult:
     articles_new: int = 0
     articles_replaced: int = 0
     articles_updated: int = 0
-    stories_indexed: int = 0  # stored articles whose text changed: earlier text kept in article_versions
+    stories_indexed: int = 0
+    events_new: int = 0  # stored articles whose text changed: earlier text kept in article_versions
     links_new: int = 0
     rejects_new: int = 0
     pages_new: int = 0
@@ -246,15 +258,18 @@ def apply_tables(
     it they are left out (the articles keep no group until a reprocess).
     """
     tables = dict(tables)
+    enriched = tables.pop(ENRICHED_IDS, None)
+    enrichment = {name[len(ENRICHMENT_PREFIX):]: tables.pop(name) for name in list(tables)
+                  if name.startswith(ENRICHMENT_PREFIX)}
     sketch_table = tables.pop(SKETCH_QUEUE, None)
     sketches = sketches_from_arrow(sketch_table) if sketch_table is not None and stories is not None else []
     ready = _prepare(tables, replace)
     counts = dict.fromkeys(
         ("articles_new", "articles_replaced", "articles_updated", "links_new", "rejects_new", "pages_new",
-         "feeds_updated", "records_new", "runs_written", "stories_indexed"),
+         "feeds_updated", "records_new", "runs_written", "stories_indexed", "events_new"),
         0,
     )
-    if not ready and not sketches:
+    if not ready and not sketches and enriched is None:
         return counts
     sources = {table: f"_batch_{table}" for table in ready}
     for table, data in ready.items():
@@ -290,6 +305,10 @@ def apply_tables(
                 else:
                     key = {"article_feeds": "links_new", "raw_pages": "pages_new", "rejects": "rejects_new"}
                     counts[key[table]] = _count(conn, _insert_new_sql(table, src))
+            if enriched is not None and enriched.num_rows:
+                done = replace_enrichment(conn, enriched.column("article_id").to_pylist(), enrichment,
+                                          transaction=False)
+                counts["events_new"] = done.get("events", 0)
             if sketches and stories is not None:
                 update_story_index(conn, sketches, stories, transaction=False)
                 counts["stories_indexed"] = len(sketches)
@@ -379,7 +398,7 @@ def _load_one_staged(conn: duckdb.DuckDBPyConnection, path: Path, stories: Decid
         batch_id = str(manifest.get("batch_id") or batch_id)
         tables = read_staged(path)
         for table in list(tables):
-            if table == SKETCH_QUEUE:
+            if is_side_table(table):
                 continue
             if table not in SCHEMAS:
                 raise StagingCorrupt(f"{path}: unknown table {table}")

@@ -299,3 +299,24 @@ def titles_near(
             "FROM articles AS t SEMI JOIN _want AS w ON t.outlet = w.outlet AND t.title_key = w.title_key",
         )
     return list(zip(*(table.column(i).to_pylist() for i in range(4)), strict=True))
+
+
+def iter_article_texts(
+    db_path: str | Path, *, since: datetime | None = None, chunk: int = 500
+) -> Iterator[list[tuple[str, str, datetime | None]]]:
+    """(article_id, text, published_at) of stored articles ingested since ``since``, in chunks
+    (for re-running enrichment over what is stored). The id list is read first, each chunk's
+    texts then, so memory follows the chunk, not the table."""
+    with _reader(db_path, True) as conn:
+        assert conn is not None
+        where, params = ("WHERE ingested_at >= ?", [since]) if since is not None else ("", [])
+        ids = arrow_query(conn, f"SELECT article_id FROM articles {where} ORDER BY article_id", params)
+    all_ids = ids.column(0).to_pylist() if ids.num_columns else []
+    for start in range(0, len(all_ids), chunk):
+        part = all_ids[start : start + chunk]
+        with _reader(db_path, True) as conn:
+            assert conn is not None
+            conn.register("_want", pa.table({"id": pa.array(part, pa.string())}))
+            table = arrow_query(conn, "SELECT t.article_id, t.text, t.published_at FROM articles AS t "
+                                      "SEMI JOIN _want AS w ON t.article_id = w.id ORDER BY t.article_id")
+        yield list(zip(*(table.column(i).to_pylist() for i in range(3)), strict=True))

@@ -165,6 +165,18 @@ def test_seed_archive_end_to_end(db_path: Path) -> None:
     # undated stories are on no day (never on the day of the backfill), and are counted per outlet
     assert _rows(db_path, "SELECT sum(articles) FROM v_daily_counts") == [(2,)]
     assert _rows(db_path, "SELECT sum(undated) FROM v_outlets") == [(3,)]
+    # every article is enriched in the same load: the sample archive's example events are there
+    coded = _rows(db_path, "SELECT event_type, actor_code, recipient_code, modality, date_precision, "
+                           "location_text FROM v_events_dyadic")
+    kinds = {r[0] for r in coded}
+    assert {"REQUEST", "CONSULT", "AGREE", "REJECT", "SUPPORT"} <= kinds, kinds
+    assert ("REQUEST", "GBRGOV", "RUS", "future") in {r[:4] for r in coded} or \
+        ("REQUEST", "GBRGOV", "RUSGOV", "future") in {r[:4] for r in coded}, coded
+    # the Anhui conference is in an undated article: "last week" cannot be resolved, so no date
+    assert any(r[0] == "CONSULT" and r[5] == "Anhui" and r[4] is None for r in coded), coded
+    assert all(r[4] is not None for r in coded if r[0] == "REQUEST" and r[1] == "GBRGOV")  # dated article
+    assert _rows(db_path, "SELECT count(DISTINCT article_id) FROM entities") == [(5,)]
+    assert _rows(db_path, "SELECT count(*) > 0 FROM quotes WHERE speaker_entity_id IS NOT NULL") == [(True,)]
     assert all(r[4] == "text" for r in rows if r[3] is not None)
 
 

@@ -186,7 +186,7 @@ def test_a_failed_load_fails_the_run(site: Site, news: dict[str, Any], tmp_path:
                                      db_path: Path) -> None:
     import flows.shared as shared_mod
 
-    def broken_load(db: Any, batch: Any, *, staging_dir: Any) -> Any:
+    def broken_load(db: Any, batch: Any, **_: Any) -> Any:
         raise OSError("disk full while writing the batch")
 
     monkeypatch.setattr(shared_mod, "load_batch", broken_load)

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from extractors.events import enrich
-from tests.warehouse.factories import article, run_record
+from tests.support.factories import article, run_record
 from warehouse.batch import Batch
 from warehouse.db import connect_read
 from warehouse.events import load_enrichment, to_arrow

@@ -76,7 +76,7 @@ CREATE VIEW v_events_dyadic AS
 SELECT
     e.event_id,
     e.article_id,
-    a.source,
+    a.outlet,
     a.url,
     a.published_at,
     e.event_date,

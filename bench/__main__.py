@@ -17,12 +17,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-ALL = ("extraction", "warehouse", "search", "backfill", "memory", "busy_hour", "quiet_hour")
+ALL = ("extraction", "events", "dedup", "warehouse", "search", "backfill", "memory", "busy_hour", "quiet_hour")
 NEEDS_PREFECT = frozenset({"backfill", "memory", "busy_hour", "quiet_hour"})
 
 # flag → (type, default); the env var is BENCH_<FLAG upper-cased, dashes as underscores>
 SIZES: dict[str, tuple[Callable[[str], Any], Any, str]] = {
     "eval-pages": (int, 500, "real pages for the extraction benchmark (0 = all)"),
+    "events-pages": (int, 300, "real pages for the event-enrichment benchmark (0 = all)"),
     "pages": (int, 5000, "generated pages for the backfill benchmark"),
     "raw-sample": (int, 300, "pages timed with raw trafilatura for the backfill limit"),
     "memory-pages": (int, 20000, "pages of the big backfill in the memory benchmark"),
@@ -38,6 +39,9 @@ SIZES: dict[str, tuple[Callable[[str], Any], Any, str]] = {
     "upsert-rows": (int, 100_000, "articles bulk-upserted through load_batch"),
     "query-rows": (int, 1_000_000, "articles in the warehouse the queries run on"),
     "search-rows": (int, 1_000_000, "articles indexed for the full-text search benchmark"),
+    "dedup-index": (int, 100_000, "articles in the story index for the dedup benchmark"),
+    "dedup-pages": (int, 500, "real pages extracted and deduplicated against that index"),
+    "dedup-batch": (int, 500, "new articles per story-index update (one load batch, = batch_size)"),
 }
 
 
@@ -105,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
                 kw: dict[str, Any] = {"corpus": args.corpus} if args.corpus else {}
                 done[name] = extraction.run(limit=args.eval_pages or None, profile=args.profile,
                                             results_dir=results_dir, **kw)
+            elif name == "events":
+                from bench import events
+
+                kw = {"corpus": args.corpus} if args.corpus else {}
+                done[name] = events.run(limit=args.events_pages or None, results_dir=results_dir, **kw)
             elif name == "warehouse":
                 from bench import warehouse
 
@@ -148,6 +157,13 @@ def main(argv: list[str] | None = None) -> int:
                                             items=args.quiet_items, hosts=args.quiet_hosts,
                                             per_host_delay=args.per_host_delay, cli=not args.no_cli,
                                             profile=args.profile, results_dir=results_dir)
+            elif name == "dedup":
+                from bench import dedup
+
+                kw = {"corpus": args.corpus} if args.corpus else {}
+                done[name] = dedup.run(workdir=work / "dedup", index=args.dedup_index, pages=args.dedup_pages,
+                                       batch=args.dedup_batch, results_dir=results_dir, **kw)
+                shutil.rmtree(work / "dedup", ignore_errors=True)
             say(f"bench: {name} took {time.perf_counter() - t0:.0f}s")
     total = time.perf_counter() - t_all
     say(f"bench: all done in {total / 60:.1f} min")

@@ -39,7 +39,7 @@ def synthetic_articles(n: int, *, run_id: str = "bench-upsert") -> list[Any]:
         src = f"outlet{i % SOURCES}.example"
         url = f"https://www.{src}/news/{i}"
         out.append(Article(
-            article_id=hashlib.sha256(url.encode()).hexdigest()[:32], url=url, source=src,
+            article_id=hashlib.sha256(url.encode()).hexdigest()[:32], url=url, outlet=src,
             feed_url=f"https://www.{src}/rss.xml", title=headline(random.Random(i)),
             authors=[f"Reporter {i % 97}"], published_at=BASE - timedelta(minutes=7 * i),
             published_at_source="feed", language="en", text=body, summary=body[:200],
@@ -102,10 +102,10 @@ def build_big(db: Path, rows: int) -> float:
         np_ = len(paras)
         picks = ", ".join(f"ps[(hash(i, {k}) % {np_})::INTEGER + 1]" for k in range(6))
         conn.execute(f"""
-            INSERT INTO articles
+            INSERT INTO articles BY NAME
             SELECT md5(i::VARCHAR)[:32] AS article_id,
                    'https://www.outlet' || (i % {SOURCES}) || '.example/news/' || i AS url,
-                   'outlet' || (i % {SOURCES}) || '.example' AS source,
+                   'outlet' || (i % {SOURCES}) || '.example' AS outlet,
                    'https://www.outlet' || (i % {SOURCES}) || '.example/rss.xml' AS feed_url,
                    'Headline number ' || i AS title,
                    ['Reporter ' || (i % 97)] AS authors,
@@ -137,12 +137,12 @@ def build_big(db: Path, rows: int) -> float:
 ID = object()  # placeholder: the id of an article picked from the database
 
 QUERIES: dict[str, tuple[str, list[Any]]] = {
-    "daily counts per source (v_daily_counts, last 30 days)": (
-        "SELECT day, source, articles FROM v_daily_counts WHERE day >= ?::DATE - 30 ORDER BY day DESC, articles DESC",
+    "daily counts per outlet (v_daily_counts, last 30 days)": (
+        "SELECT day, outlet, articles FROM v_daily_counts WHERE day >= ?::DATE - 30 ORDER BY day DESC, articles DESC",
         [BASE.date()],
     ),
-    "daily counts per source (v_daily_counts, all)": (
-        "SELECT day, source, articles FROM v_daily_counts ORDER BY day, source", [],
+    "daily counts per outlet (v_daily_counts, all)": (
+        "SELECT day, outlet, articles FROM v_daily_counts ORDER BY day, outlet", [],
     ),
     "keyword filter (text ILIKE, newest 100)": (
         "SELECT article_id, source, title, published_at FROM articles WHERE text ILIKE ? "

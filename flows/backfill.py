@@ -19,15 +19,23 @@ from prefect import flow, get_run_logger
 
 from extractors.normalize.dates import normalize_date
 from extractors.sources.archives import ArchiveProblem, ArchiveRecord, discover, iter_records, record_url
-from flows.jobs import JobResult, PageJob, run_job
+from flows.jobs import JobResult, PageJob, batch_enrichment, run_job
 from flows.pool import map_ordered
 from flows.report import publish_run_artifact
-from flows.shared import flush_index, new_run_id, raw_page_from_archive, run_load
+from flows.shared import (
+    flush_index,
+    load_pending,
+    merge_exact_duplicates,
+    new_run_id,
+    prepare_warehouse,
+    raw_page_from_archive,
+    run_load,
+)
 from schemas.failures import Reason
 from schemas.records import Article, RawPage, Reject, RunRecord, utcnow
 from schemas.settings import Settings, load_settings
+from schemas.stories import StorySketch
 from warehouse.batch import ArchiveRecordRow, Batch
-from warehouse.load import load_staged
 from warehouse.queries import known_record_ids
 
 
@@ -60,7 +68,7 @@ class BackfillSummary:
 ProgressFn = Callable[[BackfillSummary], None]
 
 
-def _job_for(rec: ArchiveRecord, run_id: str, source: str | None, settings: Settings) -> PageJob:
+def _job_for(rec: ArchiveRecord, run_id: str, outlet: str | None, settings: Settings) -> PageJob:
     text = rec.text
     if text is not None and rec.title and not text.lstrip().startswith(rec.title.strip()):
         text = f"{rec.title.strip()}\n\n{text}"
@@ -75,7 +83,7 @@ def _job_for(rec: ArchiveRecord, run_id: str, source: str | None, settings: Sett
         fetched_at=rec.fetched_at,
         archive_path=rec.path,
         archive_record=rec.record_id,
-        source=source or rec.source,
+        record_outlet=rec.outlet or outlet,  # the record's own outlet wins; --outlet fills the rest
         title_hint=rec.title,
         published_hint=normalize_date(rec.published_at or rec.published_at_raw,
                                       tolerance_hours=settings.future_tolerance_hours) if rec.kind == "jsonl" else None,
@@ -100,7 +108,7 @@ def run_backfill(
     settings: Settings,
     *,
     run_id: str,
-    source: str | None = None,
+    outlet: str | None = None,
     force: bool = False,
     progress: ProgressFn | None = None,
     load_fn: Callable[[Batch, Settings], Any] | None = None,
@@ -143,29 +151,39 @@ def run_backfill(
                     continue
                 seen_here.add(rec.record_id)
                 pending[rec.record_id] = rec
-                yield _job_for(rec, run_id, source, settings)
+                yield _job_for(rec, run_id, outlet, settings)
 
     articles: list[Article] = []
     raws: list[RawPage] = []
     rows: list[ArchiveRecordRow] = []
+    sketches: list[StorySketch] = []
+    done: list[JobResult] = []
 
     def flush() -> None:
-        nonlocal articles, raws, rows, rejects
+        nonlocal articles, raws, rows, rejects, sketches, done
         if not (articles or raws or rows or rejects):
             return
         batch = Batch(run=None, articles=articles, links=[], raw_pages=raws, rejects=rejects,
-                      feed_states=[], archive_records=rows, replace=force)
+                      feed_states=[], archive_records=rows, replace=force, sketches=sketches)
+        batch.enriched_ids, batch.enrichment = batch_enrichment(articles, done)
+        copies = merge_exact_duplicates(batch, settings)
+        summary.loaded -= len(copies)
+        summary.duplicates += len(copies)
         res = loader(batch, settings)
         summary.batches += 1
         if getattr(res, "status", "loaded") == "staged":
             summary.staged_batches += 1
-        articles, raws, rows, rejects = [], [], [], []
+        articles, raws, rows, rejects, sketches, done = [], [], [], [], [], []
 
     count_in_batch = 0
     for r in map_ordered(run_job, jobs(), workers=settings.workers, chunksize=4, window=8 * settings.workers):
         rec = pending.pop(r.key)
         summary.path = rec.path
         _collect(r, rec, run_id, summary, articles, raws, rows, rejects)
+        if r.article is not None and r.sketch is not None:
+            sketches.append(r.sketch)
+        if r.article is not None:
+            done.append(r)
         count_in_batch += 1
         if count_in_batch >= settings.batch_size:
             flush()
@@ -208,16 +226,17 @@ progress_hook: ProgressFn | None = None
 
 
 @flow(name="backfill", timeout_seconds=24 * 3600)
-def backfill(paths: list[str], db: str | None = None, source: str | None = None,
+def backfill(paths: list[str], db: str | None = None, outlet: str | None = None,
              force: bool = False) -> dict[str, Any]:
     """Backfill archives into the warehouse; returns counts (read, loaded, skipped, rejected)."""
     settings = load_settings(db=Path(db) if db else None)
     logger = get_run_logger()
     run_id = new_run_id()
     started = utcnow()
-    load_staged(settings.db, settings.staging_path)
+    prepare_warehouse(settings)
+    load_pending(settings)
     try:
-        summary = run_backfill(paths, settings, run_id=run_id, source=source, force=force,
+        summary = run_backfill(paths, settings, run_id=run_id, outlet=outlet, force=force,
                                progress=progress_hook)
     finally:
         flush_index(settings)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from extractors.net.fetcher import FetchResult
 from extractors.normalize.urls import article_id_for, canonicalize_url
 from extractors.sources.feeds import body_hash, parse_feed
+from flows.identity import entry_changed_since, entry_fingerprint
 from flows.jobs import JobResult, PageJob
 from flows.shared import raw_page_from_fetch
 from schemas.failures import PipelineError, Reason
@@ -73,6 +74,11 @@ class Candidate:
     url: str
     entry: FeedEntry
     links: list[tuple[str, str, str]] = field(default_factory=list)  # (feed_url, guid, entry_url)
+    outlet: str | None = None  # the feed list's outlet for the first feed carrying it
+    language: str | None = None  # that feed's declared language
+    fingerprints: dict[tuple[str, str], str] = field(default_factory=dict)  # (feed_url, guid) → entry fingerprint
+    refetch: bool = False  # a known story whose feed item changed: fetched again, conditionally
+    validators: tuple[str | None, str | None] = (None, None)  # (ETag, Last-Modified) of the stored page
 
 
 def is_backing_off(state: FeedState, now: datetime) -> bool:
@@ -145,8 +151,11 @@ def collect_candidates(outcomes: list[FeedOutcome], run_id: str) -> tuple[dict[s
                                            payload=json.dumps({"guid": entry.guid, "title": entry.title})))
                 continue
             aid = article_id_for(link)
-            c = cands.setdefault(aid, Candidate(aid, link, entry))
-            c.links.append((o.spec.url, guid_for(entry, link), entry.link or link))
+            c = cands.setdefault(aid, Candidate(aid, link, entry, outlet=o.spec.outlet_name,
+                                                language=o.parsed.language))
+            guid = guid_for(entry, link)
+            c.links.append((o.spec.url, guid, entry.link or link))
+            c.fingerprints[(o.spec.url, guid)] = entry_fingerprint(entry)
     return cands, rejects
 
 
@@ -157,27 +166,40 @@ def feed_item_keys(cands: Mapping[str, Candidate]) -> list[tuple[str, str]]:
 
 def resolve_known(
     cands: Mapping[str, Candidate], seen_links: Mapping[tuple[str, str], str], seen_ids: set[str],
-    run_id: str, now: datetime,
+    run_id: str, now: datetime, fingerprints: Mapping[tuple[str, str], str | None] | None = None,
 ) -> tuple[list[Candidate], list[ArticleFeedLink], dict[str, int]]:
     """(stories to fetch, links of known stories to record, new items per feed).
 
     A story is known by its id, or through a feed item already linked to it (its page may have
-    declared another canonical URL, so the stored id can differ from the link's).
+    declared another canonical URL, so the stored id can differ from the link's). A known story
+    whose feed item came back changed (``fingerprints`` holds what each item looked like when
+    last seen) is fetched again with ``refetch`` set; a known item whose stored fingerprint differs
+    (or predates fingerprints) gets a link row carrying the current one, for the next comparison.
     """
+    fingerprints = fingerprints or {}
     links: list[ArticleFeedLink] = []
     to_fetch: list[Candidate] = []
     new_by_feed: dict[str, int] = {}
     for c in cands.values():
-        fresh = [(f, g, u) for f, g, u in c.links if (f, g) not in seen_links]
         stored_id = c.article_id if c.article_id in seen_ids else next(
             (seen_links[(f, g)] for f, g, _ in c.links if (f, g) in seen_links), None)
         if stored_id is None:
             to_fetch.append(c)
             for f, _, _ in c.links:
                 new_by_feed[f] = new_by_feed.get(f, 0) + 1
-        else:
-            links += [ArticleFeedLink(article_id=stored_id, feed_url=f, guid=g, entry_url=u,
-                                      first_seen_at=now, run_id=run_id) for f, g, u in fresh]
+            continue
+        changed = any(
+            (f, g) in seen_links and entry_changed_since(fingerprints.get((f, g)), c.fingerprints.get((f, g)))
+            for f, g, _ in c.links
+        )
+        if changed:
+            c.article_id, c.refetch = stored_id, True
+            to_fetch.append(c)
+        # new feed items get a link row; known ones only when their fingerprint must be recorded
+        links += [ArticleFeedLink(article_id=stored_id, feed_url=f, guid=g, entry_url=u, first_seen_at=now,
+                                  run_id=run_id, entry_fingerprint=c.fingerprints.get((f, g)))
+                  for f, g, u in c.links
+                  if (f, g) not in seen_links or fingerprints.get((f, g)) != c.fingerprints.get((f, g))]
     return to_fetch, links, new_by_feed
 
 
@@ -186,19 +208,29 @@ def page_job(
 ) -> tuple[PageJob | None, Reject | None]:
     """The extraction job for a fetched (or failed) page, and the reject a failed fetch leaves.
 
-    A failed page still gets a job (the feed entry's own text stands in) unless the guard
-    refused its target: that is not a story, not even from the feed's text.
+    A failed page still gets a job (the feed entry's own text stands in, and the article says
+    why in ``text_source_reason``) unless the guard refused its target: that is not a story, not
+    even from the feed's text. A re-fetch of a known story that fails or answers 304 changes
+    nothing.
     """
     job = PageJob(key=c.article_id, url=c.url, origin="rss", run_id=run_id, entry=c.entry,
-                  feed_url=c.links[0][0], tolerance_hours=tolerance_hours)
+                  feed_url=c.links[0][0], tolerance_hours=tolerance_hours, feed_outlet=c.outlet,
+                  feed_language=c.language)
     if isinstance(res, FetchResult):
+        if res.not_modified:
+            return None, None  # a known story's page did not change
         job.html, job.content_type, job.fetched_at = res.body, res.content_type, now
         job.url = res.final_url or c.url
         job.compress_raw = True
         return job, None
-    reject = Reject.make(run_id=run_id, stage="fetch", reason=res.reason, message=res.message,
-                         source=c.links[0][0], url=c.url)
-    return (None if res.reason in REFUSED_TARGETS else job), reject
+    if c.refetch:
+        return None, None  # the stored version stands; a failed re-fetch loses nothing
+    if res.reason in REFUSED_TARGETS:
+        reject = Reject.make(run_id=run_id, stage="fetch", reason=res.reason, message=res.message,
+                             source=c.links[0][0], url=c.url)
+        return None, reject  # a refused target is not a story, not even from the feed's text
+    job.page_failure, job.page_failure_message = res.reason, res.message
+    return job, None  # the feed entry's own text stands in; a reject only if that fails too
 
 
 def collect_results(
@@ -207,9 +239,10 @@ def collect_results(
 ) -> tuple[list[Article], list[ArticleFeedLink], list[RawPage], list[Reject]]:
     """Job results → (articles, their feed links, raw pages kept, rejects).
 
-    Every fetched page is kept raw; a page that was fetched but gave no article is a reject at
-    its stage; a failed fetch was already rejected, so only a normalisation failure of its
-    feed-text fallback adds one.
+    Every fetched page is kept raw. ``rejects`` holds only items that did not become an article:
+    a story stored from its feed's text is degraded, not lost (it says why in
+    ``text_source_reason``). A re-fetched known story replaces the stored one only with its
+    page's own text, never with the feed's.
     """
     articles: list[Article] = []
     links: list[ArticleFeedLink] = []
@@ -218,21 +251,26 @@ def collect_results(
     for r in results:
         c = by_key[r.key]
         fetched = pages.get(r.key)
-        if isinstance(fetched, FetchResult):
-            raw_pages.append(raw_page_from_fetch(r.article.article_id if r.article else c.article_id, fetched,
-                                                 run_id, now, r.raw_gz))
-            if r.reason is not None:
-                rejects.append(Reject.make(run_id=run_id, stage=r.stage, reason=r.reason, message=r.message,
-                                           source=c.links[0][0], url=c.url))
-        if r.article is None:
-            if r.reason is not None and not isinstance(fetched, FetchResult) and r.stage == "normalize":
-                rejects.append(Reject.make(run_id=run_id, stage=r.stage, reason=r.reason, message=r.message,
-                                           source=c.links[0][0], url=c.url))
-            continue
         a = r.article
+        if a is not None and c.refetch:
+            a = None if a.text_source == "feed" else a.model_copy(update={"article_id": c.article_id})
+            if a is None:
+                continue
+        if isinstance(fetched, FetchResult):
+            raw_pages.append(raw_page_from_fetch(a.article_id if a else c.article_id, fetched, run_id, now, r.raw_gz))
+        if a is None:
+            if isinstance(fetched, PipelineError):
+                message = fetched.message + (f"; feed text unusable: {r.message}" if r.message else "")
+                rejects.append(Reject.make(run_id=run_id, stage="fetch", reason=fetched.reason, message=message,
+                                           source=c.links[0][0], url=c.url))
+            else:
+                rejects.append(Reject.make(run_id=run_id, stage=r.stage, reason=r.reason or Reason.NO_TEXT,
+                                           message=r.message, source=c.links[0][0], url=c.url))
+            continue
         articles.append(a)
-        links += [ArticleFeedLink(article_id=a.article_id, feed_url=f, guid=g, entry_url=u,
-                                  first_seen_at=now, run_id=run_id) for f, g, u in c.links]
+        links += [ArticleFeedLink(article_id=a.article_id, feed_url=f, guid=g, entry_url=u, first_seen_at=now,
+                                  run_id=run_id, entry_fingerprint=c.fingerprints.get((f, g)))
+                  for f, g, u in c.links]
     return articles, links, raw_pages, rejects
 
 

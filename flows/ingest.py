@@ -35,11 +35,18 @@ from flows.decisions import (
     page_job,
     resolve_known,
 )
-from flows.jobs import JobResult, PageJob, run_job
+from flows.jobs import JobResult, PageJob, batch_enrichment, batch_sketches, run_job
 from flows.pool import executor_for
 from flows.report import IngestSummary, publish_artifacts
 from flows.report_site import publish_report
-from flows.shared import flush_index, new_run_id, run_load
+from flows.shared import (
+    flush_index,
+    load_pending,
+    merge_exact_duplicates,
+    new_run_id,
+    prepare_warehouse,
+    run_load,
+)
 from schemas.failures import PipelineError, Reason
 from schemas.records import (
     FeedSpec,
@@ -49,8 +56,14 @@ from schemas.records import (
 )
 from schemas.settings import Settings, load_settings
 from warehouse.batch import Batch
-from warehouse.load import load_staged, upsert_run
-from warehouse.queries import known_article_ids, linked_articles, read_feed_states
+from warehouse.load import upsert_run
+from warehouse.queries import (
+    known_article_ids,
+    link_fingerprints,
+    linked_articles,
+    page_validators,
+    read_feed_states,
+)
 from warehouse.runlock import run_lock
 
 # The CLI sets this to draw live progress: hook(stage, advance, total) with stage one of
@@ -114,7 +127,8 @@ def fetch_pages(
     async def one(fetcher: Fetcher, c: Candidate) -> tuple[str, FetchResult | PipelineError]:
         res: FetchResult | PipelineError
         try:
-            res = await fetcher.fetch(c.url, kind="page")
+            etag, modified = c.validators
+            res = await fetcher.fetch(c.url, kind="page", etag=etag, last_modified=modified)
         except PipelineError as exc:
             res = exc
         except Exception as exc:
@@ -195,7 +209,8 @@ def hourly_ingest(feeds_file: str | None = None, db: str | None = None) -> dict[
 def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     run_id = new_run_id()
     started = utcnow()
-    staged_loaded = load_staged(settings.db, settings.staging_path)
+    prepare_warehouse(settings)
+    staged_loaded = load_pending(settings)
     specs = load_feed_list(settings.feeds_file)
     states = read_feed_states(settings.db, [s.url for s in specs])
 
@@ -206,7 +221,12 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     cands, rejects = collect_candidates(outcomes, run_id)
     seen_links = linked_articles(settings.db, feed_item_keys(cands))
     seen_ids = known_article_ids(settings.db, list(cands))
-    to_fetch, links, new_by_feed = resolve_known(cands, seen_links, seen_ids, run_id, now)
+    fingerprints = link_fingerprints(settings.db, [k for k in feed_item_keys(cands) if k in seen_links])
+    to_fetch, links, new_by_feed = resolve_known(cands, seen_links, seen_ids, run_id, now, fingerprints)
+    refetch = [c for c in to_fetch if c.refetch]
+    validators = page_validators(settings.db, [c.article_id for c in refetch])
+    for c in refetch:
+        c.validators = validators.get(c.article_id, (None, None))
     for o in outcomes:
         o.new_items = new_by_feed.get(o.spec.url, 0)
     _tick("fetch", 0, total=len(to_fetch))
@@ -231,22 +251,27 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     rejects += result_rejects
 
     feed_states = [next_state(o, p.state, settings, now) for o, p in zip(outcomes, polls, strict=True)]
-    summary = IngestSummary.build(run_id=run_id, outcomes=outcomes, articles=articles, rejects=rejects,
+    batch = Batch(run=None, articles=articles, links=links, raw_pages=raw_pages, rejects=rejects,
+                  feed_states=feed_states, archive_records=[], sketches=batch_sketches(articles, results))
+    batch.enriched_ids, batch.enrichment = batch_enrichment(articles, results)
+    duplicates = merge_exact_duplicates(batch, settings)
+    summary = IngestSummary.build(run_id=run_id, outcomes=outcomes, articles=batch.articles, rejects=rejects,
                                   pages_fetched=sum(isinstance(v, FetchResult) for v in pages.values()))
     run = RunRecord(
         run_id=run_id, flow="hourly_ingest", started_at=started, finished_at=utcnow(), status="completed",
         feeds_total=len(specs), feeds_ok=summary.feeds_ok, feeds_not_modified=summary.feeds_unchanged,
         feeds_failed=summary.feeds_failed, entries_seen=sum(o.entries for o in outcomes),
-        pages_fetched=summary.pages_fetched, articles_new=len(articles), links_new=len(links),
-        rejects=len(rejects), details_json=json.dumps({"staged_batches_loaded": len(staged_loaded)}),
+        pages_fetched=summary.pages_fetched, articles_new=len(batch.articles), links_new=len(batch.links),
+        rejects=len(rejects),
+        details_json=json.dumps({"staged_batches_loaded": len(staged_loaded), "exact_duplicates": len(duplicates),
+                                 "refetched": len(refetch)}),
     )
-    batch = Batch(run=run, articles=articles, links=links, raw_pages=raw_pages, rejects=rejects,
-                  feed_states=feed_states, archive_records=[])
+    batch.run = run
     for o in outcomes:  # in the flow's log (the Prefect UI), not only in the artifact
         if o.status == "failed":
             logger.warning("feed failed: %s (%s): %s: %s", o.spec.name or o.spec.url, o.spec.url, o.reason,
                            (o.message or "")[:300])
-    _tick("load", 0, total=len(articles))
+    _tick("load", 0, total=len(batch.articles))
     try:
         result = run_load(batch, settings)
     except Exception:
@@ -258,7 +283,7 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
             logger.error("could not record the failed run %s", run_id)
         raise
     summary.apply_load(result, staged_loaded)
-    _tick("load", len(articles))
+    _tick("load", len(batch.articles))
     logger.info("ingest %s: load %s; feeds %d ok, %d unchanged, %d failed, %d backing off; pages %d; "
                 "new articles %d (+%d from %d staged batch(es)); rejects %d", run_id, summary.load_status,
                 summary.feeds_ok, summary.feeds_unchanged, summary.feeds_failed, summary.feeds_backoff,

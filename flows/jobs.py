@@ -10,9 +10,14 @@ import gzip
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from extractors.content.language import detect_language
+from extractors.events import enrich
 from extractors.normalize.article import build_article
+from extractors.stories import sketch_text
+from schemas.events import Enrichment
 from schemas.failures import PipelineError, Reason
 from schemas.records import Article, ExtractedDoc, FeedEntry, Origin, Stage, TextSource
+from schemas.stories import StorySketch
 
 
 @dataclass
@@ -30,7 +35,11 @@ class PageJob:
     fetched_at: datetime | None = None
     archive_path: str | None = None
     archive_record: str | None = None
-    source: str | None = None
+    feed_outlet: str | None = None  # the feed list's outlet for this story
+    record_outlet: str | None = None  # the archive record's (or --outlet's) outlet
+    feed_language: str | None = None  # the feed's declared language: fallback when detection fails
+    page_failure: Reason | None = None  # why the page could not be fetched (the feed's text stands in)
+    page_failure_message: str = ""
     title_hint: str | None = None
     published_hint: datetime | None = None
     compress_raw: bool = False
@@ -46,6 +55,8 @@ class JobResult:
     blocked: bool = False
     notes: list[str] = field(default_factory=list)
     raw_gz: bytes | None = None  # the original document, compressed in the worker (off the main process)
+    sketch: StorySketch | None = None  # the article's story sketch (near-duplicate index), made in the worker
+    enrichment: Enrichment | None = None  # entities, coded events and quotes of the article's text
 
 
 RAW_GZIP_LEVEL = 4  # most of level 9's ratio on HTML at a fraction of its CPU
@@ -70,6 +81,29 @@ def _extract(job: PageJob) -> tuple[ExtractedDoc | None, TextSource]:
 
         return extract_text_dump(job.text, tolerance_hours=job.tolerance_hours), "archive"
     return None, "feed"
+
+
+def sketch_for(article: Article, *, article_id: str | None = None, first_seen: datetime | None = None) -> StorySketch:
+    """The story sketch of an article (or of its text stored under another id / first-seen time)."""
+    return sketch_text(article_id or article.article_id, article.text,
+                       first_seen or article.published_at or article.fetched_at or article.ingested_at)
+
+
+def enrich_article(article: Article, *, article_id: str | None = None) -> Enrichment | None:
+    """Entities, events and quotes of an article's stored text (offsets point into ``text``).
+    A coder failure costs the article its events, never the article."""
+    try:
+        return enrich(article.text, article_id=article_id or article.article_id, published_at=article.published_at)
+    except Exception:
+        return None
+
+
+def _declared_language(value: str | None) -> str | None:
+    """A feed's ``<language>`` (``en-us``, ``EN``) as an ISO 639-1 code, or None."""
+    if not value:
+        return None
+    code = value.strip().split("-")[0].split("_")[0].lower()
+    return code if len(code) == 2 and code.isalpha() else None
 
 
 def run_job(job: PageJob) -> JobResult:
@@ -106,8 +140,11 @@ def run_job(job: PageJob) -> JobResult:
         if result.reason is None:
             result.reason, result.message = Reason.NO_TEXT, "nothing to extract"
         return result
+    fallback_reason: str | None = None
     if doc is None:
         text_source = "feed"  # page unusable: fall back to the feed entry's own text
+        why = job.page_failure or result.reason
+        fallback_reason = why.value if why is not None else "no_page"
     try:
         result.article = build_article(
             url=job.url,
@@ -120,9 +157,17 @@ def run_job(job: PageJob) -> JobResult:
             fetched_at=job.fetched_at,
             archive_path=job.archive_path,
             archive_record=job.archive_record,
-            source=job.source,
+            feed_outlet=job.feed_outlet,
+            record_outlet=job.record_outlet,
+            text_source_reason=fallback_reason,
             tolerance_hours=job.tolerance_hours,
         )
+        if result.article.language is None:
+            language = detect_language(result.article.text) or _declared_language(job.feed_language)
+            if language:
+                result.article = result.article.model_copy(update={"language": language})
+        result.sketch = sketch_for(result.article)
+        result.enrichment = enrich_article(result.article)
     except PipelineError as exc:
         if result.reason is None:
             result.stage = "normalize"
@@ -133,3 +178,33 @@ def run_job(job: PageJob) -> JobResult:
         result.stage = "normalize"
         result.reason, result.message = Reason.INVALID_RECORD, f"{type(exc).__name__}: {exc}"[:500]
     return result
+
+
+def batch_sketches(articles: list[Article], results: list[JobResult]) -> list[StorySketch]:
+    """The story sketch of each article kept, from its worker when the id still matches (an
+    article stored under another id, e.g. a re-fetch or a reprocess, is sketched again here)."""
+    made = {r.sketch.article_id: r.sketch for r in results if r.sketch is not None}
+    return [made.get(a.article_id) or sketch_for(a) for a in articles]
+
+
+def batch_enrichment(articles: list[Article], results: list[JobResult]) -> tuple[list[str], dict[str, list[dict]]]:
+    """(article ids, rows per table) of the coder's output for the articles kept: the worker's when
+    the id still matches, else coded again here under the stored id."""
+    made = {r.enrichment.article_id: r.enrichment for r in results if r.enrichment is not None}
+    rows: dict[str, list[dict]] = {}
+    for a in articles:
+        e = made.get(a.article_id) or enrich_article(a)
+        if e is None:
+            continue
+        for table, items in e.table_rows().items():
+            rows.setdefault(table, []).extend(items)
+    return [a.article_id for a in articles], rows
+
+
+def enrich_stored(item: tuple[str, str, datetime | None]) -> Enrichment | None:
+    """Enrichment of a stored article's (id, text, published_at): ``reprocess --enrich``'s job."""
+    article_id, text, published_at = item
+    try:
+        return enrich(text, article_id=article_id, published_at=published_at)
+    except Exception:
+        return None

@@ -17,18 +17,30 @@ from typing import Any
 
 from prefect import flow
 
-from flows.jobs import PageJob, run_job
+from extractors.sources.feedlist import load_feed_list
+from flows.jobs import JobResult, PageJob, batch_enrichment, enrich_stored, run_job
 from flows.pool import map_ordered
 from flows.report import publish_run_artifact
-from flows.shared import flush_index, new_run_id, run_load
+from flows.shared import flush_index, new_run_id, prepare_warehouse, run_load
 from schemas.failures import Reason
 from schemas.records import Article, FeedEntry, RawPage, Reject, RunRecord, utcnow
 from schemas.settings import Settings, load_settings
+from schemas.stories import StorySketch
 from warehouse.batch import Batch
-from warehouse.queries import articles_by_id, raw_pages_since
+from warehouse.queries import articles_by_id, iter_article_texts, raw_pages_since
 
 
-def _job(page: RawPage, old: Article | None, run_id: str, settings: Settings) -> PageJob:
+def _feed_outlets(settings: Settings) -> dict[str, str]:
+    """feed URL → outlet name from the feed list (an unreadable list only loses the names)."""
+    try:
+        specs = load_feed_list(settings.feeds_file)
+    except Exception:
+        return {}
+    return {s.url: s.outlet_name for s in specs if s.outlet_name}
+
+
+def _job(page: RawPage, old: Article | None, run_id: str, settings: Settings,
+         feed_outlets: dict[str, str] | None = None) -> PageJob:
     body = gzip.decompress(page.body_gz)
     headers = json.loads(page.headers_json or "{}")
     archive_meta = json.loads(headers.get("x-newsflow-archive", "null") or "null")
@@ -54,7 +66,11 @@ def _job(page: RawPage, old: Article | None, run_id: str, settings: Settings) ->
         fetched_at=page.fetched_at,
         archive_path=(archive_meta or {}).get("archive_path") if archive_meta else (old.archive_path if old else None),
         archive_record=page.page_id if page.origin == "archive" else None,
-        source=old.source if old else None,
+        # the feed list names the outlet; an archive record's own outlet (one that is not just the
+        # page's site name) is kept
+        feed_outlet=(feed_outlets or {}).get(old.feed_url or "") if old else None,
+        record_outlet=old.outlet if old is not None and old.origin == "archive" and old.outlet != old.site_name
+        else None,
         title_hint=(archive_meta or {}).get("title") if archive_meta else None,
         published_hint=old.published_at if old and old.published_at_source == "archive" else None,
         tolerance_hours=settings.future_tolerance_hours,
@@ -72,10 +88,14 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
     pages = list(raw_pages_since(settings.db, since))
     counts["pages"] = len(pages)
     olds = articles_by_id(settings.db, [p.article_id for p in pages if p.article_id])
+    feed_outlets = _feed_outlets(settings)
     for start in range(0, len(pages), settings.batch_size):
         chunk = pages[start : start + settings.batch_size]
-        jobs = [_job(p, olds.get(p.article_id or ""), run_id, settings) for p in chunk]
+        jobs = [_job(p, olds.get(p.article_id or ""), run_id, settings, feed_outlets) for p in chunk]
         articles: list[Article] = []
+        sketches: list[StorySketch] = []  # every re-extracted article is (re-)indexed and re-coded
+        final: list[Article] = []
+        done: list[JobResult] = []
         rejects: list[Reject] = []
         for page, r in zip(chunk, map_ordered(run_job, jobs, workers=settings.workers), strict=True):
             done += 1
@@ -88,27 +108,65 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
                                            message=r.message, source=page.url, url=page.final_url))
                 continue
             a = r.article
+            if r.sketch is not None:
+                sid = old.article_id if old is not None else a.article_id
+                sketches.append(r.sketch.model_copy(update={"article_id": sid}))
             if old is not None:
-                a = a.model_copy(update={"article_id": old.article_id, "url": old.url, "ingested_at": old.ingested_at})
-                if old.content_hash == a.content_hash and old.title == a.title:
+                a = a.model_copy(update={"article_id": old.article_id, "url": old.url, "ingested_at": old.ingested_at,
+                                         "dup_group_id": old.dup_group_id, "dup_similarity": old.dup_similarity,
+                                         "version": old.version})
+            final.append(a)
+            done.append(r)
+            if old is not None:
+                same = ("content_hash", "title", "outlet", "domain", "site_name", "language")
+                if all(getattr(old, f) == getattr(a, f) for f in same):
                     counts["unchanged"] += 1
                     continue
             counts["updated"] += 1
             articles.append(a)
-        run_load(Batch(run=None, articles=articles, links=[], raw_pages=[], rejects=rejects, feed_states=[],
-                   archive_records=[], replace=True), settings)
+        batch = Batch(run=None, articles=articles, links=[], raw_pages=[], rejects=rejects, feed_states=[],
+                      archive_records=[], replace=True, sketches=sketches)
+        batch.enriched_ids, batch.enrichment = batch_enrichment(final, done)
+        run_load(batch, settings)
+        counts["batches"] += 1
+    return counts
+
+
+def run_enrich(settings: Settings, *, since: datetime | None) -> dict[str, Any]:
+    """Re-run the event coder over stored articles (no re-extraction): their entities, events and
+    quotes are replaced, chunk by chunk, each chunk in one load."""
+    counts = {"articles": 0, "events": 0, "failed": 0, "batches": 0}
+    for chunk in iter_article_texts(settings.db, since=since, chunk=settings.batch_size):
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for e in map_ordered(enrich_stored, chunk, workers=settings.workers):
+            counts["articles"] += 1
+            if e is None:
+                counts["failed"] += 1
+                continue
+            for table, items in e.table_rows().items():
+                rows.setdefault(table, []).extend(items)
+            counts["events"] += len(e.events)
+        ok_ids = [item[0] for item in chunk]
+        run_load(Batch(enriched_ids=ok_ids, enrichment=rows), settings)
         counts["batches"] += 1
     return counts
 
 
 @flow(name="reprocess")
-def reprocess(since: str | None = None, db: str | None = None) -> dict[str, Any]:
-    """Re-extract stored pages fetched since ``since`` (ISO date; all when None)."""
+def reprocess(since: str | None = None, db: str | None = None, enrich_only: bool = False) -> dict[str, Any]:
+    """Re-extract stored pages fetched since ``since`` (ISO date; all when None); with
+    ``enrich_only``, re-run only the event coder over stored articles ingested since then."""
     settings = load_settings(db=Path(db) if db else None)
+    prepare_warehouse(settings)
     run_id = new_run_id()
     started = utcnow()
+    when = datetime.fromisoformat(since) if since else None
     try:
-        counts = run_reprocess(settings, since=datetime.fromisoformat(since) if since else None, run_id=run_id)
+        if enrich_only:
+            counts = run_enrich(settings, since=when)
+            counts.update(updated=0, rejected=0)
+        else:
+            counts = run_reprocess(settings, since=when, run_id=run_id)
     finally:
         flush_index(settings)
     run = RunRecord(run_id=run_id, flow="reprocess", started_at=started, finished_at=utcnow(), status="completed",

@@ -24,11 +24,15 @@ from prefect.utilities.annotations import quote
 
 from extractors.net.fetcher import FetchResult
 from extractors.sources.archives import ArchiveRecord, record_url
+from extractors.stories import assign_groups
+from flows.identity import KnownTitle, follow, resolve_exact_duplicates
 from flows.jobs import RAW_GZIP_LEVEL
 from schemas.records import Article, RawPage, utcnow
 from schemas.settings import Settings
 from warehouse.batch import Batch
-from warehouse.load import LoadResult, load_batch
+from warehouse.db import DatabaseLocked, connect_write
+from warehouse.load import LoadResult, load_batch, load_staged
+from warehouse.queries import titles_near
 
 # Tasks move bodies and batches in memory; Prefect's default cache policy would hash every
 # input (megabytes of HTML per call) for a cache nobody reads, so caching is off.
@@ -37,7 +41,12 @@ from warehouse.load import LoadResult, load_batch
 @task(name="load", timeout_seconds=1800, cache_policy=NO_CACHE)
 def load(batch: Batch, settings: Settings) -> LoadResult:
     """The only step that opens the write connection; stages to Parquet if the file is locked."""
-    return load_batch(settings.db, batch, staging_dir=settings.staging_path)
+    return load_batch(settings.db, batch, staging_dir=settings.staging_path, stories=assign_groups)
+
+
+def load_pending(settings: Settings) -> list[LoadResult]:
+    """Load batches staged while the database was locked (their story sketches included)."""
+    return load_staged(settings.db, settings.staging_path, stories=assign_groups)
 
 
 def run_load(batch: Batch, settings: Settings) -> LoadResult:
@@ -142,3 +151,47 @@ def raw_page_from_archive(
         fetched_at=getattr(rec, "fetched_at", None) or utcnow(),
         run_id=run_id,
     )
+
+
+def prepare_warehouse(settings: Settings) -> None:
+    """Bring the database's schema up to date before the flow reads it (a locked file is left
+    as it is: reads then see what is there, and the load stages)."""
+    with contextlib.suppress(DatabaseLocked):
+        connect_write(settings.db).close()
+
+
+def merge_exact_duplicates(
+    batch: Batch, settings: Settings
+) -> dict[str, str]:
+    """Fold exact duplicates (same outlet, same normalised title within a week) into the story
+    already stored or first in the batch: the copy is not stored; its feed links, raw page and
+    archive record point at the kept article. Returns the redirect map (copy id → kept id)."""
+    keys = [(a.outlet, a.title_key) for a in batch.articles if a.title_key]
+    if not keys:
+        return {}
+    known = [KnownTitle(article_id=aid, outlet=o, title_key=k, when=w) for aid, o, k, w in titles_near(settings.db, keys)]
+    keep, redirect = resolve_exact_duplicates(batch.articles, known)
+    if not redirect:
+        return {}
+    batch.articles = keep
+
+    def moved(aid: str | None) -> str | None:
+        return follow(redirect, aid) if aid else aid
+
+    batch.links = [
+        ln if ln.article_id not in redirect else ln.model_copy(update={"article_id": moved(ln.article_id)})
+        for ln in batch.links
+    ]
+    batch.raw_pages = [
+        p if p.article_id not in redirect else p.model_copy(update={"article_id": moved(p.article_id)})
+        for p in batch.raw_pages
+    ]
+    batch.sketches = [s for s in batch.sketches if s.article_id not in redirect]
+    batch.enriched_ids = [i for i in batch.enriched_ids if i not in redirect]
+    batch.enrichment = {t: [r for r in rows if r["article_id"] not in redirect] for t, rows in batch.enrichment.items()}
+    batch.archive_records = [
+        r if r.article_id not in redirect else r.model_copy(update={"article_id": moved(r.article_id)})
+        for r in batch.archive_records
+    ]
+    return redirect
+

@@ -302,7 +302,7 @@ def _print_ingest(summary: dict[str, Any], settings: Settings, wide: bool) -> No
 def backfill(ctx: typer.Context,
              paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="txt, html, jsonl, warc; files or "
                                                         "directories")],
-             source: Annotated[str | None, typer.Option(help="source name for records that carry none")] = None,
+             outlet: Annotated[str | None, typer.Option("--outlet", "--source", help="outlet name for records that carry none (a JSONL 'outlet' field wins)")] = None,
              force: Annotated[bool, typer.Option("--force", help="re-extract and replace records already loaded")]
              = False,
              quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no progress bar")] = False,
@@ -322,7 +322,7 @@ def backfill(ctx: typer.Context,
         bf.progress_hook = bar.backfill
         try:
             summary = _run_flow(bf.backfill, o.verbose, paths=[str(p) for p in paths], db=str(settings.db),
-                                source=source, force=force)
+                                outlet=outlet, force=force)
         finally:
             bf.progress_hook = None
     reasons = ", ".join(f"{k} {v}" for k, v in summary["rejects_by_reason"].items()) or "none"
@@ -343,8 +343,10 @@ def backfill(ctx: typer.Context,
 def reprocess(ctx: typer.Context,
               since: Annotated[str | None, typer.Option(help="only pages fetched since this ISO date")] = None,
               quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no progress bar")] = False,
+              enrich: Annotated[bool, typer.Option("--enrich", help="only re-run the event coder (entities, "
+                                                   "events, quotes) over stored articles")] = False,
               db: DbOpt = None, verbose: VerboseOpt = False, wide: WideOpt = False) -> int:
-    """Re-run extraction and cleaning over stored raw pages."""
+    """Re-run extraction and cleaning over stored raw pages (or, with --enrich, only the event coder)."""
     o = _opts(ctx, db, verbose, wide)
     settings = _settings(o)
     since_dt = _parse_since(since)
@@ -357,11 +359,43 @@ def reprocess(ctx: typer.Context,
         rp.progress_hook = bar.reprocess
         try:
             summary = _run_flow(rp.reprocess, o.verbose, since=since_dt.isoformat() if since_dt else None,
-                                db=str(settings.db))
+                                db=str(settings.db), enrich_only=enrich)
         finally:
             rp.progress_hook = None
+    if enrich:
+        print(f"reprocess --enrich: articles {summary['articles']}, events {summary['events']}, "
+              f"coder failures {summary['failed']}")
+        return 0
     print(f"reprocess: pages {summary['pages']}, articles updated {summary['updated']}, "
           f"unchanged {summary['unchanged']}, rejected {summary['rejected']}")
+    return 0
+
+
+@app.command()
+def events(path: Annotated[str, typer.Argument(help="a plain-text document, or - for standard input")] = "-",
+           date: Annotated[str | None, typer.Option("--date", help="its publication date, YYYY-MM-DD (UTC)")] = None
+           ) -> int:
+    """Code one plain-text document: one JSON object per event (the fields of the events table)."""
+    import json as _json
+    from datetime import date as _date
+
+    from extractors.events import code_document
+
+    if path == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"cannot read {path}: {exc}") from None
+    published = None
+    if date:
+        try:
+            published = _date.fromisoformat(date)
+        except ValueError:
+            raise CliError(f"--date must be YYYY-MM-DD, got {date!r}", EXIT_CONFIG) from None
+    for event in code_document(text, published):
+        print(_json.dumps(event, ensure_ascii=False, default=str))
     return 0
 
 

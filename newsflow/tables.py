@@ -21,7 +21,7 @@ def fmt_cell(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, datetime):
-        return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if v.tzinfo else v.isoformat(sep=" ")
+        return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if v.tzinfo else v.isoformat(sep=" ")
     if isinstance(v, list):
         return ", ".join(fmt_cell(x) for x in v)
     if isinstance(v, bytes):

@@ -45,8 +45,14 @@ class FeedSpec(Strict):
 
     url: str = Field(min_length=1)
     name: str | None = None
+    outlet: str | None = None  # groups several feeds under one outlet name (else ``name`` is the outlet)
     tags: list[str] = Field(default_factory=list)
     enabled: bool = True  # `disabled: true` in feeds.yaml: kept in the list, skipped by ingest
+
+    @property
+    def outlet_name(self) -> str | None:
+        """The outlet the feed's stories are counted under."""
+        return self.outlet or self.name
 
 
 class FeedEntry(Strict):
@@ -95,9 +101,12 @@ class Article(Strict):
 
     article_id: str = Field(min_length=16, max_length=64)
     url: str
-    source: str
+    outlet: str  # the one name the outlet is counted under (extractors outlets.resolve_outlet)
+    domain: str | None = None  # registrable domain of the URL (public suffix list)
+    site_name: str | None = None  # what the page itself called its site
     feed_url: str | None = None
     title: str | None = None
+    title_key: str | None = None  # normalised headline, for exact duplicates per outlet
     authors: list[str] = Field(default_factory=list)
     published_at: UTCDateTime | None = None
     published_at_source: DateSource | None = None
@@ -108,7 +117,11 @@ class Article(Strict):
     content_hash: str
     origin: Origin
     text_source: TextSource
+    text_source_reason: str | None = None  # why the page's own text was not used (text_source="feed")
     tags: list[str] = Field(default_factory=list)
+    dup_group_id: str | None = None
+    dup_similarity: float | None = None
+    version: int = Field(default=1, ge=1)
     archive_path: str | None = None
     archive_record: str | None = None
     fetched_at: UTCDateTime | None = None
@@ -125,6 +138,7 @@ class ArticleFeedLink(Strict):
     entry_url: str | None = None
     first_seen_at: UTCDateTime
     run_id: str
+    entry_fingerprint: str | None = None  # flows.identity.entry_fingerprint of the item when last seen
 
 
 class RawPage(Strict):

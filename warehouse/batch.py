@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 from pydantic import BaseModel
@@ -28,6 +28,9 @@ from schemas.records import (
     UTCDateTime,
     utcnow,
 )
+from schemas.stories import StorySketch
+from warehouse.events import TABLES as EVENT_TABLES
+from warehouse.events import to_arrow as events_to_arrow
 
 
 class ArchiveRecordRow(Strict):
@@ -75,7 +78,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "articles": _schema(
         ("article_id", _STR, False),
         ("url", _STR, False),
-        ("source", _STR, False),
+        ("outlet", _STR, False),
         ("feed_url", _STR, True),
         ("title", _STR, True),
         ("authors", _LIST, False),
@@ -94,6 +97,13 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("fetched_at", _TS, True),
         ("ingested_at", _TS, False),
         ("run_id", _STR, False),
+        ("domain", _STR, True),
+        ("site_name", _STR, True),
+        ("text_source_reason", _STR, True),
+        ("title_key", _STR, True),
+        ("dup_group_id", _STR, True),
+        ("dup_similarity", pa.float64(), True),
+        ("version", _I32, False),
     ),
     "article_feeds": _schema(
         ("article_id", _STR, False),
@@ -102,6 +112,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("entry_url", _STR, True),
         ("first_seen_at", _TS, False),
         ("run_id", _STR, False),
+        ("entry_fingerprint", _STR, True),
     ),
     "raw_pages": _schema(
         ("page_id", _STR, False),
@@ -225,6 +236,42 @@ def _new_batch_id() -> str:
     return uuid.uuid4().hex
 
 
+# Story sketches travel with a batch (and are staged with it) but are not a table of their own:
+# the load hands them to the story index (warehouse/stories.py), which decides their groups.
+SKETCH_QUEUE = "_story_sketches"
+SKETCH_SCHEMA = pa.schema([
+    pa.field("article_id", _STR, nullable=False),
+    pa.field("first_seen", _TS, nullable=False),
+    pa.field("version", _I32, nullable=False),
+    pa.field("tokens", _I32, nullable=False),
+    pa.field("shingles", _I32, nullable=False),
+    pa.field("lead_shingles", _I32, nullable=False),
+    pa.field("signature", pa.binary(), nullable=False),
+    pa.field("lead_signature", pa.binary(), nullable=False),
+    pa.field("band_keys", pa.list_(pa.int64()), nullable=False),
+])
+
+
+# The event coder's rows travel the same way (warehouse/events.py owns their schemas).
+ENRICHED_IDS = "_enriched_ids"
+ENRICHMENT_PREFIX = "_enrichment_"
+
+
+def is_side_table(name: str) -> bool:
+    """A batch table that is not a warehouse table of its own (sketches, enrichment)."""
+    return name in (SKETCH_QUEUE, ENRICHED_IDS) or name.startswith(ENRICHMENT_PREFIX)
+
+
+def sketches_to_arrow(sketches: Sequence[StorySketch]) -> pa.Table:
+    return pa.table({name: pa.array([getattr(s, name) for s in sketches], type=SKETCH_SCHEMA.field(name).type)
+                     for name in SKETCH_SCHEMA.names}, schema=SKETCH_SCHEMA)
+
+
+def sketches_from_arrow(table: pa.Table) -> list[StorySketch]:
+    table = table.select(SKETCH_SCHEMA.names).cast(SKETCH_SCHEMA)
+    return [StorySketch.model_validate(row) for row in table.to_pylist()]
+
+
 @dataclass
 class Batch:
     """Everything one flow step wants to write, loaded in one transaction.
@@ -240,12 +287,18 @@ class Batch:
     rejects: list[Reject] = field(default_factory=list)
     feed_states: list[FeedState] = field(default_factory=list)
     archive_records: list[ArchiveRecordRow] = field(default_factory=list)
+    sketches: list[StorySketch] = field(default_factory=list)  # for the story index, applied in the load
+    # entities/mentions/events/quotes rows (plain dicts, migration 005 columns) of the articles in
+    # ``enriched_ids``; those articles' old rows are replaced in the load's transaction
+    enrichment: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    enriched_ids: list[str] = field(default_factory=list)
     replace: bool = False
     batch_id: str = field(default_factory=_new_batch_id)
     created_at: datetime = field(default_factory=utcnow)
 
     def is_empty(self) -> bool:
-        return self.run is None and not any(getattr(self, attr) for attr in _ATTRS.values())
+        return (self.run is None and not self.sketches and not self.enriched_ids
+                and not any(getattr(self, attr) for attr in _ATTRS.values()))
 
     def counts(self) -> dict[str, int]:
         out = {table: len(getattr(self, attr)) for table, attr in _ATTRS.items()}
@@ -257,5 +310,11 @@ class Batch:
         tables = {"runs": models_to_arrow("runs", [self.run] if self.run is not None else [])}
         for table, attr in _ATTRS.items():
             tables[table] = models_to_arrow(table, getattr(self, attr))
+        if self.sketches:
+            tables[SKETCH_QUEUE] = sketches_to_arrow(self.sketches)
+        if self.enriched_ids:
+            tables[ENRICHED_IDS] = pa.table({"article_id": pa.array(sorted(set(self.enriched_ids)), _STR)})
+            for name in EVENT_TABLES:
+                tables[ENRICHMENT_PREFIX + name] = events_to_arrow(name, self.enrichment.get(name, []))
         return tables
 

@@ -18,8 +18,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas.records import RunRecord
-from warehouse.batch import KEYS, SCHEMAS, Batch, conform
+from warehouse.batch import (
+    ENRICHED_IDS,
+    ENRICHMENT_PREFIX,
+    KEYS,
+    SCHEMAS,
+    SKETCH_QUEUE,
+    Batch,
+    conform,
+    is_side_table,
+    sketches_from_arrow,
+)
 from warehouse.db import DatabaseLocked, connect_write
+from warehouse.events import replace_enrichment
 from warehouse.queries import known_article_ids, known_record_ids, read_feed_states
 from warehouse.staging import (
     StagingCorrupt,
@@ -30,6 +41,7 @@ from warehouse.staging import (
     remove_staged,
     stage_batch,
 )
+from warehouse.stories import Decide, sync_article_groups, update_story_index
 
 log = logging.getLogger("newsflow.warehouse")
 
@@ -57,6 +69,9 @@ class LoadResult:
     path: Path | None = None
     articles_new: int = 0
     articles_replaced: int = 0
+    articles_updated: int = 0
+    stories_indexed: int = 0
+    events_new: int = 0  # stored articles whose text changed: earlier text kept in article_versions
     links_new: int = 0
     rejects_new: int = 0
     pages_new: int = 0
@@ -83,7 +98,7 @@ class LoadResult:
 
 # Columns that do not count as "a change" when deciding whether an existing row must be updated.
 _IGNORED_IN_DIFF: dict[str, frozenset[str]] = {
-    "articles": frozenset({"ingested_at", "run_id"}),
+    "articles": frozenset({"ingested_at", "run_id", "version"}),
     "archive_records": frozenset({"run_id", "loaded_at"}),
 }
 
@@ -140,6 +155,62 @@ def _count(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(rows[0][0]) if rows else 0
 
 
+# --- versions ---------------------------------------------------------------------------------
+
+# A stored article whose incoming copy has other text and was fetched later is an update: the
+# stored row moves to article_versions (keyed by its version number) and the new one replaces it
+# with the next number. Same text, or an older fetch (a late staged batch), changes nothing.
+_CHANGED_IDS = """
+CREATE OR REPLACE TEMP TABLE _versioned AS
+SELECT a.article_id, a.version AS old_version
+FROM articles AS a JOIN {src} AS b USING (article_id)
+WHERE a.content_hash IS DISTINCT FROM b.content_hash
+  AND b.fetched_at IS NOT NULL AND (a.fetched_at IS NULL OR b.fetched_at > a.fetched_at)
+"""
+_ARCHIVE_VERSIONS = """
+INSERT INTO article_versions
+SELECT a.article_id, coalesce(a.version, 1), a.content_hash, a.title, a.text, a.word_count,
+       a.published_at, a.fetched_at, a.ingested_at, now(), b.run_id
+FROM articles AS a JOIN {src} AS b USING (article_id)
+WHERE a.article_id IN (SELECT article_id FROM _versioned)
+ON CONFLICT DO NOTHING
+"""
+_DELETE_VERSIONED = "DELETE FROM articles WHERE article_id IN (SELECT article_id FROM _versioned)"
+_UPDATE_FINGERPRINTS = """
+UPDATE article_feeds AS a SET entry_fingerprint = b.entry_fingerprint FROM {src} AS b
+WHERE a.article_id = b.article_id AND a.feed_url = b.feed_url AND a.guid = b.guid
+  AND b.entry_fingerprint IS NOT NULL AND a.entry_fingerprint IS DISTINCT FROM b.entry_fingerprint
+"""
+
+
+def _archive_changed_versions(conn: duckdb.DuckDBPyConnection, src: str) -> int:
+    """Move the stored rows the batch updates to article_versions; return how many."""
+    conn.execute(_CHANGED_IDS.format(src=_q(src)))
+    n = _count(conn, "SELECT count(*) FROM _versioned")
+    if n:
+        conn.execute(_ARCHIVE_VERSIONS.format(src=_q(src)))
+        conn.execute(_DELETE_VERSIONED)
+    return n
+
+
+def _replace_articles(conn: duckdb.DuckDBPyConnection, src: str) -> int:
+    """A replace batch (re-extraction) rewrites changed rows but keeps their version number."""
+    conn.execute(
+        f"CREATE OR REPLACE TEMP TABLE _versioned AS SELECT a.article_id, a.version AS old_version "
+        f"FROM articles AS a JOIN {_q(src)} AS b USING (article_id)"
+    )
+    return _count(conn, _delete_changed_sql("articles", src))
+
+
+def _restore_versions(conn: duckdb.DuckDBPyConnection, *, bump: bool = False) -> None:
+    step = "+ 1" if bump else ""
+    conn.execute(
+        f"UPDATE articles AS a SET version = coalesce(v.old_version, 1) {step} FROM _versioned AS v "
+        "WHERE a.article_id = v.article_id AND a.version IS DISTINCT FROM coalesce(v.old_version, 1) " + step
+    )
+    conn.execute("DROP TABLE IF EXISTS _versioned")
+
+
 # --- in-batch deduplication ---------------------------------------------------------------------
 
 
@@ -177,16 +248,28 @@ def _prepare(tables: dict[str, pa.Table], replace: bool) -> dict[str, pa.Table]:
 
 
 def apply_tables(
-    conn: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], *, replace: bool = False
+    conn: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], *, replace: bool = False,
+    stories: Decide | None = None,
 ) -> dict[str, int]:
-    """Upsert prepared Arrow tables in ONE transaction; return per-table counts of rows written."""
+    """Upsert prepared Arrow tables in ONE transaction; return per-table counts of rows written.
+
+    Story sketches riding with the batch go to the story index in the same transaction, after the
+    articles, grouped by ``stories`` (the flows pass ``extractors.stories.assign_groups``); without
+    it they are left out (the articles keep no group until a reprocess).
+    """
+    tables = dict(tables)
+    enriched = tables.pop(ENRICHED_IDS, None)
+    enrichment = {name[len(ENRICHMENT_PREFIX):]: tables.pop(name) for name in list(tables)
+                  if name.startswith(ENRICHMENT_PREFIX)}
+    sketch_table = tables.pop(SKETCH_QUEUE, None)
+    sketches = sketches_from_arrow(sketch_table) if sketch_table is not None and stories is not None else []
     ready = _prepare(tables, replace)
     counts = dict.fromkeys(
-        ("articles_new", "articles_replaced", "links_new", "rejects_new", "pages_new",
-         "feeds_updated", "records_new", "runs_written"),
+        ("articles_new", "articles_replaced", "articles_updated", "links_new", "rejects_new", "pages_new",
+         "feeds_updated", "records_new", "runs_written", "stories_indexed", "events_new"),
         0,
     )
-    if not ready:
+    if not ready and not sketches and enriched is None:
         return counts
     sources = {table: f"_batch_{table}" for table in ready}
     for table, data in ready.items():
@@ -197,9 +280,19 @@ def apply_tables(
             for table in ready:
                 src = sources[table]
                 if table == "articles":
-                    replaced = _count(conn, _delete_changed_sql(table, src)) if replace else 0
-                    counts["articles_replaced"] = replaced
-                    counts["articles_new"] = _count(conn, _insert_new_sql(table, src)) - replaced
+                    if replace:
+                        replaced = _replace_articles(conn, src)
+                        counts["articles_replaced"] = replaced
+                        counts["articles_new"] = _count(conn, _insert_new_sql(table, src)) - replaced
+                        _restore_versions(conn)
+                    else:
+                        updated = _archive_changed_versions(conn, src)
+                        counts["articles_updated"] = updated
+                        counts["articles_new"] = _count(conn, _insert_new_sql(table, src)) - updated
+                        _restore_versions(conn, bump=True)
+                elif table == "article_feeds":
+                    counts["links_new"] = _count(conn, _insert_new_sql(table, src))
+                    _count(conn, _UPDATE_FINGERPRINTS.format(src=_q(src)))
                 elif table in ("feeds", "runs"):
                     updated = _count(conn, _update_changed_sql(table, src))
                     inserted = _count(conn, _insert_new_sql(table, src))
@@ -212,6 +305,15 @@ def apply_tables(
                 else:
                     key = {"article_feeds": "links_new", "raw_pages": "pages_new", "rejects": "rejects_new"}
                     counts[key[table]] = _count(conn, _insert_new_sql(table, src))
+            if enriched is not None and enriched.num_rows:
+                done = replace_enrichment(conn, enriched.column("article_id").to_pylist(), enrichment,
+                                          transaction=False)
+                counts["events_new"] = done.get("events", 0)
+            if sketches and stories is not None:
+                update_story_index(conn, sketches, stories, transaction=False)
+                counts["stories_indexed"] = len(sketches)
+                if replace:
+                    sync_article_groups(conn)  # rewritten rows came back without their group
             conn.commit()
         except BaseException:
             conn.rollback()
@@ -226,7 +328,8 @@ def _default_staging(db_path: Path, staging_dir: str | Path | None) -> Path:
     return Path(staging_dir) if staging_dir is not None else Path(db_path).parent / "staging"
 
 
-def load_batch(db_path: str | Path, batch: Batch, *, staging_dir: str | Path | None = None) -> LoadResult:
+def load_batch(db_path: str | Path, batch: Batch, *, staging_dir: str | Path | None = None,
+               stories: Decide | None = None) -> LoadResult:
     """Load one batch in one transaction; stage it to Parquet if another process holds the file.
 
     Any other error propagates: a load that fails must fail the flow.
@@ -247,7 +350,7 @@ def load_batch(db_path: str | Path, batch: Batch, *, staging_dir: str | Path | N
         log.warning("%s; batch %s staged at %s", exc, batch.batch_id, path)
         return LoadResult(status="staged", batch_id=batch.batch_id, path=path, error=str(exc))
     try:
-        counts = apply_tables(conn, tables, replace=batch.replace)
+        counts = apply_tables(conn, tables, replace=batch.replace, stories=stories)
     finally:
         conn.close()
     return LoadResult.loaded(batch.batch_id, counts)
@@ -258,7 +361,8 @@ def upsert_run(db_path: str | Path, run: RunRecord, *, staging_dir: str | Path |
     return load_batch(db_path, Batch(run=run), staging_dir=staging_dir)
 
 
-def load_staged(db_path: str | Path, staging_dir: str | Path | None = None) -> list[LoadResult]:
+def load_staged(db_path: str | Path, staging_dir: str | Path | None = None, *,
+                stories: Decide | None = None) -> list[LoadResult]:
     """Load every staged batch, oldest first, each in its own transaction.
 
     A batch's directory is deleted only after its transaction committed. If the database is
@@ -277,7 +381,7 @@ def load_staged(db_path: str | Path, staging_dir: str | Path | None = None) -> l
     results: list[LoadResult] = []
     try:
         for path in pending:
-            results.append(_load_one_staged(conn, path))
+            results.append(_load_one_staged(conn, path, stories))
     finally:
         conn.close()
     return results
@@ -287,13 +391,15 @@ def _batch_id_of(path: Path) -> str:
     return path.name.split("_", 1)[-1]
 
 
-def _load_one_staged(conn: duckdb.DuckDBPyConnection, path: Path) -> LoadResult:
+def _load_one_staged(conn: duckdb.DuckDBPyConnection, path: Path, stories: Decide | None = None) -> LoadResult:
     batch_id = _batch_id_of(path)
     try:
         manifest = read_manifest(path)
         batch_id = str(manifest.get("batch_id") or batch_id)
         tables = read_staged(path)
         for table in list(tables):
+            if is_side_table(table):
+                continue
             if table not in SCHEMAS:
                 raise StagingCorrupt(f"{path}: unknown table {table}")
             tables[table] = conform(table, tables[table])
@@ -302,7 +408,7 @@ def _load_one_staged(conn: duckdb.DuckDBPyConnection, path: Path) -> LoadResult:
         log.error("staged batch %s is unreadable, set aside at %s: %s", batch_id, failed, exc)
         return LoadResult(status="failed", batch_id=batch_id, path=failed, error=f"corrupt: {exc}")
     try:
-        counts = apply_tables(conn, tables, replace=bool(manifest.get("replace", False)))
+        counts = apply_tables(conn, tables, replace=bool(manifest.get("replace", False)), stories=stories)
     except duckdb.Error as exc:
         log.error("staged batch %s failed to load, kept at %s: %s", batch_id, path, exc)
         return LoadResult(status="failed", batch_id=batch_id, path=path, error=str(exc))

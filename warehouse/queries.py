@@ -230,3 +230,93 @@ def stats(db_path: str | Path, *, strict: bool = False) -> dict[str, Any]:
         "tables": counts,
         "latest_run": latest[0] if latest else None,
     }
+
+
+def _pairs_table(pairs: Sequence[tuple[str, str]], names: tuple[str, str]) -> pa.Table:
+    return pa.table({
+        names[0]: pa.array([p[0] for p in pairs], pa.string()),
+        names[1]: pa.array([p[1] for p in pairs], pa.string()),
+    })
+
+
+def link_fingerprints(
+    db_path: str | Path, pairs: Iterable[tuple[str, str]], *, strict: bool = False
+) -> dict[tuple[str, str], str | None]:
+    """(feed_url, guid) → the fingerprint the item had when last seen (None: stored before
+    fingerprints existed)."""
+    wanted = list(pairs)
+    if not wanted:
+        return {}
+    with _reader(db_path, strict) as conn:
+        if conn is None:
+            return {}
+        conn.register("_want", _pairs_table(wanted, ("feed_url", "guid")))
+        table = arrow_query(
+            conn,
+            "SELECT t.feed_url, t.guid, max(t.entry_fingerprint) FROM article_feeds AS t "
+            "SEMI JOIN _want AS w ON t.feed_url = w.feed_url AND t.guid = w.guid GROUP BY 1, 2",
+        )
+    cols = [table.column(i).to_pylist() for i in range(3)]
+    return {(f, g): fp for f, g, fp in zip(*cols, strict=True)}
+
+
+def page_validators(
+    db_path: str | Path, article_ids: Iterable[str], *, strict: bool = False
+) -> dict[str, tuple[str | None, str | None]]:
+    """article_id → (ETag, Last-Modified) of its most recently fetched page, for a conditional re-fetch."""
+    wanted = list(article_ids)
+    if not wanted:
+        return {}
+    with _reader(db_path, strict) as conn:
+        if conn is None:
+            return {}
+        conn.register("_want", pa.table({"id": pa.array(wanted, pa.string())}))
+        table = arrow_query(
+            conn,
+            "SELECT t.article_id, arg_max(json_extract_string(t.headers_json, '$.etag'), t.fetched_at), "
+            "arg_max(json_extract_string(t.headers_json, '$.\"last-modified\"'), t.fetched_at) "
+            "FROM raw_pages AS t SEMI JOIN _want AS w ON t.article_id = w.id GROUP BY 1",
+        )
+    cols = [table.column(i).to_pylist() for i in range(3)]
+    return {a: (e, m) for a, e, m in zip(*cols, strict=True)}
+
+
+def titles_near(
+    db_path: str | Path, keys: Iterable[tuple[str, str]], *, strict: bool = False
+) -> list[tuple[str, str, str, datetime]]:
+    """Stored articles sharing an (outlet, title_key) with ``keys``:
+    ``(article_id, outlet, title_key, published_at or ingested_at)``. The caller applies the window."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return []
+    with _reader(db_path, strict) as conn:
+        if conn is None:
+            return []
+        conn.register("_want", _pairs_table(wanted, ("outlet", "title_key")))
+        table = arrow_query(
+            conn,
+            "SELECT t.article_id, t.outlet, t.title_key, coalesce(t.published_at, t.fetched_at, t.ingested_at) "
+            "FROM articles AS t SEMI JOIN _want AS w ON t.outlet = w.outlet AND t.title_key = w.title_key",
+        )
+    return list(zip(*(table.column(i).to_pylist() for i in range(4)), strict=True))
+
+
+def iter_article_texts(
+    db_path: str | Path, *, since: datetime | None = None, chunk: int = 500
+) -> Iterator[list[tuple[str, str, datetime | None]]]:
+    """(article_id, text, published_at) of stored articles ingested since ``since``, in chunks
+    (for re-running enrichment over what is stored). The id list is read first, each chunk's
+    texts then, so memory follows the chunk, not the table."""
+    with _reader(db_path, True) as conn:
+        assert conn is not None
+        where, params = ("WHERE ingested_at >= ?", [since]) if since is not None else ("", [])
+        ids = arrow_query(conn, f"SELECT article_id FROM articles {where} ORDER BY article_id", params)
+    all_ids = ids.column(0).to_pylist() if ids.num_columns else []
+    for start in range(0, len(all_ids), chunk):
+        part = all_ids[start : start + chunk]
+        with _reader(db_path, True) as conn:
+            assert conn is not None
+            conn.register("_want", pa.table({"id": pa.array(part, pa.string())}))
+            table = arrow_query(conn, "SELECT t.article_id, t.text, t.published_at FROM articles AS t "
+                                      "SEMI JOIN _want AS w ON t.article_id = w.id ORDER BY t.article_id")
+        yield list(zip(*(table.column(i).to_pylist() for i in range(3)), strict=True))

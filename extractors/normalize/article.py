@@ -10,7 +10,9 @@ Precedence rules, chosen so the same story gives the same record whatever path i
 * **Date**: the feed's date (publisher metadata meant for machines), else the page's HTML
   metadata date, else a date stated in the text; every candidate goes through the date policy.
 * **Title/authors/summary**: the page's values, else the feed's.
-* **Source**: explicit argument, else the page's site name, else the URL's site key.
+* **Outlet** (``outlets.resolve_outlet``): the feed list's ``outlet``/``name``, else the archive
+  record's own outlet, else the page's site name, else the registrable domain. ``site_name`` keeps
+  what the page said; ``domain`` is the URL's registrable domain (public suffix list).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from extractors.normalize.dates import normalize_date
+from extractors.normalize.outlets import registrable_domain, resolve_outlet, title_key
 from extractors.normalize.text import plain_text, strip_controls, unique_casefold
 from extractors.normalize.urls import article_id_for, canonicalize_url, is_pseudo_url, same_site, site_key
 from schemas.failures import PipelineError, Reason
@@ -139,7 +142,9 @@ def build_article(
     fetched_at: datetime | None = None,
     archive_path: str | None = None,
     archive_record: str | None = None,
-    source: str | None = None,
+    feed_outlet: str | None = None,
+    record_outlet: str | None = None,
+    text_source_reason: str | None = None,
     tolerance_hours: float,
 ) -> Article:
     """One validated ``Article`` or ``PipelineError`` (INVALID_URL, BLOCK_PAGE, NO_TEXT, INVALID_RECORD)."""
@@ -161,20 +166,21 @@ def build_article(
     summary = truncate(" ".join(raw_summary.split())) if raw_summary else None
     tags = _dedupe([*(doc.tags if doc else []), *(entry.tags if entry else [])])
     published_at, published_source = _choose_date(entry, doc, tolerance_hours)
-    site = (
-        _line(source)
-        or (_line(doc.site_name) if doc else None)
-        or site_key(canonical)
-        or site_key(feed_url or (entry.feed_url if entry else None))
-        or "unknown"
-    )
+    feed_url = feed_url or (entry.feed_url if entry else None)
+    site_name = _line(doc.site_name) if doc else None
+    domain = registrable_domain(canonical) or registrable_domain(feed_url)
+    outlet = resolve_outlet(feed_outlet=_line(feed_outlet), record_outlet=_line(record_outlet),
+                            site_name=site_name, domain=domain or site_key(canonical) or None)
     try:
         return Article(
             article_id=article_id_for(canonical),
             url=canonical,
-            source=site,
-            feed_url=feed_url or (entry.feed_url if entry else None),
+            outlet=outlet,
+            domain=domain,
+            site_name=site_name,
+            feed_url=feed_url,
             title=title,
+            title_key=title_key(title, site_name=site_name),
             authors=authors,
             published_at=published_at,
             published_at_source=published_source,
@@ -185,6 +191,7 @@ def build_article(
             content_hash=content_hash(text),
             origin=origin,
             text_source=text_source,
+            text_source_reason=text_source_reason if text_source == "feed" else None,
             tags=tags,
             archive_path=archive_path,
             archive_record=archive_record,

@@ -79,7 +79,7 @@ class ArchiveRecord:
     title: str | None = None
     published_at: datetime | None = None
     published_at_raw: str | None = None
-    source: str | None = None
+    outlet: str | None = None  # the record's own outlet name (JSONL ``outlet``, or ``source``)
     content_type: str | None = None
     http_headers: dict[str, str] = field(default_factory=dict, hash=False)
     fetched_at: datetime | None = None
@@ -429,7 +429,7 @@ def _jsonl_record(where: str, lineno: int, line: bytes) -> ArchiveRecord | Archi
     if not isinstance(url, str) or not url.strip():
         return problem("object has no 'url' string")
     fields: dict[str, str | None] = {}
-    for name in ("html", "text", "title", "source"):
+    for name in ("html", "text", "title", "outlet", "source"):
         value = obj.get(name)
         if value is not None and not isinstance(value, str):
             return problem(f"field {name!r} must be a string, got {type(value).__name__}")
@@ -455,7 +455,7 @@ def _jsonl_record(where: str, lineno: int, line: bytes) -> ArchiveRecord | Archi
         title=fields["title"],
         published_at=parse_date(raw_date, epoch=True),
         published_at_raw=None if raw_date is None else str(raw_date),
-        source=fields["source"],
+        outlet=fields["outlet"] or fields["source"],
         # the HTML was a JSON string and is now UTF-8 whatever its <meta charset> says
         content_type="text/html; charset=utf-8" if html_bytes else None,
     )

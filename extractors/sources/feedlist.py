@@ -32,7 +32,7 @@ def _opt_text(value: object) -> str | None:
 
 
 
-_FEED_KEYS = frozenset({"url", "name", "tags", "disabled"})
+_FEED_KEYS = frozenset({"url", "name", "outlet", "tags", "disabled"})
 
 
 def feed_key(url: str) -> str:
@@ -70,16 +70,18 @@ def _spec_from_entry(entry: object, where: str) -> FeedSpec:
         )
     unknown = sorted(str(k) for k in entry if k not in _FEED_KEYS)
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: disabled, name, tags, url)")
-    name = entry.get("name")
-    if name is not None and not isinstance(name, str | int | float):
-        raise ConfigError(f"{where}: 'name' must be a string")
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: disabled, name, outlet, tags, url)")
+    name, outlet = entry.get("name"), entry.get("outlet")
+    for key, value in (("name", name), ("outlet", outlet)):
+        if value is not None and not isinstance(value, str | int | float):
+            raise ConfigError(f"{where}: '{key}' must be a string")
     disabled = entry.get("disabled", False)
     if not isinstance(disabled, bool):
         raise ConfigError(f"{where}: 'disabled' must be true or false")
     return FeedSpec(
         url=_feed_url(entry.get("url"), where),
         name=_opt_text(name) if name is not None else None,
+        outlet=_opt_text(outlet) if outlet is not None else None,
         tags=_tags(entry.get("tags"), where),
         enabled=not disabled,
     )
@@ -112,7 +114,8 @@ def _dedupe_specs(specs: Iterable[FeedSpec]) -> list[FeedSpec]:
             by_key[key] = spec
         else:
             by_key[key] = prior.model_copy(
-                update={"name": prior.name or spec.name, "tags": unique_casefold([*prior.tags, *spec.tags])}
+                update={"name": prior.name or spec.name, "outlet": prior.outlet or spec.outlet,
+                        "tags": unique_casefold([*prior.tags, *spec.tags])}
             )
     return list(by_key.values())
 
@@ -164,6 +167,8 @@ def save_feed_list(path: str | os.PathLike[str], specs: Iterable[FeedSpec]) -> N
         row: dict[str, Any] = {"url": spec.url}
         if spec.name:
             row["name"] = spec.name
+        if spec.outlet:
+            row["outlet"] = spec.outlet
         if spec.tags:
             row["tags"] = list(spec.tags)
         if not spec.enabled:

@@ -76,7 +76,7 @@ def test_every_archive_kind_loads_through_the_same_path(archive: dict[str, Any],
     # the WARC's request record and its PNG response are counted, not loaded
     assert summary["not_articles"] == {"warc_non_html": 1, "warc_request": 1}
     rows = _rows(db_path, "SELECT url, title, text, origin, text_source, archive_path, archive_record, "
-                          "published_at, published_at_source, source FROM articles")
+                          "published_at, published_at_source, outlet, domain, site_name FROM articles")
     by_title = {r[1]: r for r in rows}
     stories = archive["stories"]
     for s in stories:
@@ -91,6 +91,10 @@ def test_every_archive_kind_loads_through_the_same_path(archive: dict[str, Any],
     assert by_title[stories[0]["title"]][0] == f"https://herald.example.org/{stories[0]['slug']}"
     jl = by_title[stories[2]["title"]]
     assert jl[0] == f"https://herald.example.org/{stories[2]['slug']}" and jl[9] == "Harbour Herald"
+    assert jl[10] == "example.org"  # registrable domain of herald.example.org
+    # a record with no outlet of its own is counted under its page's site name, else its domain
+    wire = by_title[stories[3]["title"]]
+    assert (wire[9], wire[10]) == ("example.net", "example.net")
     assert (jl[7], jl[8]) == (datetime(2026, 11, 18, 11, 0, tzinfo=UTC), "archive")  # the record's own date
     assert by_title[stories[4]["title"]][0] == f"https://news.example.com/{stories[4]['slug']}"
     # the plain-text dump: title from line 1, its URL a stable archive urn
@@ -156,6 +160,23 @@ def test_seed_archive_end_to_end(db_path: Path) -> None:
             assert junk not in text, f"{junk!r} left in {path}"
     dated = {Path(r[0]).name: r[3] for r in rows if r[3] is not None}
     assert len(dated) == 2, dated
+    # five different stories (they share quotes and background, not their story): five groups
+    assert _rows(db_path, "SELECT count(DISTINCT dup_group_id), count(dup_group_id) FROM articles") == [(5, 5)]
+    # undated stories are on no day (never on the day of the backfill), and are counted per outlet
+    assert _rows(db_path, "SELECT sum(articles) FROM v_daily_counts") == [(2,)]
+    assert _rows(db_path, "SELECT sum(undated) FROM v_outlets") == [(3,)]
+    # every article is enriched in the same load: the sample archive's example events are there
+    coded = _rows(db_path, "SELECT event_type, actor_code, recipient_code, modality, date_precision, "
+                           "location_text FROM v_events_dyadic")
+    kinds = {r[0] for r in coded}
+    assert {"REQUEST", "CONSULT", "AGREE", "REJECT", "SUPPORT"} <= kinds, kinds
+    assert ("REQUEST", "GBRGOV", "RUS", "future") in {r[:4] for r in coded} or \
+        ("REQUEST", "GBRGOV", "RUSGOV", "future") in {r[:4] for r in coded}, coded
+    # the Anhui conference is in an undated article: "last week" cannot be resolved, so no date
+    assert any(r[0] == "CONSULT" and r[5] == "Anhui" and r[4] is None for r in coded), coded
+    assert all(r[4] is not None for r in coded if r[0] == "REQUEST" and r[1] == "GBRGOV")  # dated article
+    assert _rows(db_path, "SELECT count(DISTINCT article_id) FROM entities") == [(5,)]
+    assert _rows(db_path, "SELECT count(*) > 0 FROM quotes WHERE speaker_entity_id IS NOT NULL") == [(True,)]
     assert all(r[4] == "text" for r in rows if r[3] is not None)
 
 

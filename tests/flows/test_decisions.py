@@ -158,14 +158,30 @@ def test_page_job_for_fetched_failed_and_refused_pages() -> None:
 
     job, reject = page_job(c, PipelineError(Reason.TIMEOUT, "slow"), run_id="r", now=NOW, tolerance_hours=24.0)
     assert job is not None and job.html is None and job.entry is c.entry  # the feed text stands in
-    assert reject is not None and (reject.stage, reject.reason, reject.url) == ("fetch", Reason.TIMEOUT, c.url)
+    assert reject is None and (job.page_failure, job.page_failure_message) == (Reason.TIMEOUT, "slow")
 
     job, reject = page_job(c, PipelineError(Reason.BLOCKED_ADDRESS, "private"), run_id="r", now=NOW,
                            tolerance_hours=24.0)
     assert job is None and reject is not None and reject.reason == Reason.BLOCKED_ADDRESS
 
 
-def test_collect_results_keeps_raw_pages_and_books_rejects_once() -> None:
+def test_page_job_carries_the_feeds_outlet_and_language() -> None:
+    c = Candidate("a1", "https://harbour.example/ferry", _entry("https://harbour.example/ferry"),
+                  [(FEED, "g1", "https://harbour.example/ferry")], outlet="Harbour Herald", language="en-gb")
+    job, _ = page_job(c, _fetch(b"<html></html>"), run_id="r", now=NOW, tolerance_hours=24.0)
+    assert job is not None and (job.feed_outlet, job.feed_language) == ("Harbour Herald", "en-gb")
+
+
+def test_a_refetch_that_fails_or_is_unchanged_changes_nothing() -> None:
+    c = Candidate("a1", "https://harbour.example/ferry", _entry("https://harbour.example/ferry"),
+                  [(FEED, "g1", "https://harbour.example/ferry")], refetch=True)
+    assert page_job(c, PipelineError(Reason.SERVER_ERROR, "down"), run_id="r", now=NOW, tolerance_hours=24.0) == (
+        None, None)
+    assert page_job(c, _fetch(not_modified=True, status=304), run_id="r", now=NOW, tolerance_hours=24.0) == (
+        None, None)
+
+
+def test_collect_results_keeps_raw_pages_and_rejects_only_what_was_lost() -> None:
     urls = [f"https://harbour.example/{n}" for n in ("ok", "empty", "down", "badfeed")]
     by_key = {u: Candidate(u, u, _entry(u), [(FEED, u, u)]) for u in urls}
     pages = {urls[0]: _fetch(b"a", url=urls[0]), urls[1]: _fetch(b"b", url=urls[1]),
@@ -173,7 +189,8 @@ def test_collect_results_keeps_raw_pages_and_books_rejects_once() -> None:
     results = [
         JobResult(key=urls[0], article=article(0, url=urls[0], article_id=article_id_for(urls[0]))),
         JobResult(key=urls[1], reason=Reason.NO_TEXT, message="empty"),
-        JobResult(key=urls[2], article=article(2, url=urls[2], article_id=article_id_for(urls[2])), reason=Reason.NO_TEXT),  # feed text stood in
+        JobResult(key=urls[2], article=article(2, url=urls[2], article_id=article_id_for(urls[2]),
+                                               text_source="feed", text_source_reason="timeout")),
         JobResult(key=urls[3], stage="normalize", reason=Reason.INVALID_RECORD, message="bad"),
     ]
     articles, links, raws, rejects = collect_results(results, by_key, pages, run_id="r", now=NOW)
@@ -181,10 +198,27 @@ def test_collect_results_keeps_raw_pages_and_books_rejects_once() -> None:
     assert [(ln.article_id, ln.guid) for ln in links] == [(article_id_for(urls[0]), urls[0]),
                                                           (article_id_for(urls[2]), urls[2])]
     assert [(p.url, p.article_id) for p in raws] == [(urls[0], article_id_for(urls[0])), (urls[1], urls[1])]
+    # the story stored from its feed's text is degraded, not lost: no reject for it
     assert [(r.url, r.stage, r.reason) for r in rejects] == [
         (urls[1], "extract", Reason.NO_TEXT),
-        (urls[3], "normalize", Reason.INVALID_RECORD),
+        (urls[3], "fetch", Reason.TIMEOUT),
     ]
+    assert "feed text unusable: bad" in rejects[1].message
+
+
+def test_collect_results_never_replaces_a_stored_story_with_feed_text() -> None:
+    url = "https://harbour.example/updated"
+    page_text = Candidate("stored-id-1", url, _entry(url), [(FEED, "g", url)], refetch=True)
+    feed_text = Candidate("stored-id-2", url + "2", _entry(url + "2"), [(FEED, "g2", url + "2")], refetch=True)
+    results = [
+        JobResult(key="stored-id-1", article=article(1, url=url, article_id=article_id_for(url))),
+        JobResult(key="stored-id-2", article=article(2, url=url + "2", text_source="feed")),
+    ]
+    pages = {"stored-id-1": _fetch(b"new", url=url), "stored-id-2": PipelineError(Reason.TIMEOUT, "slow")}
+    articles, _, raws, rejects = collect_results(results, {"stored-id-1": page_text, "stored-id-2": feed_text},
+                                                 pages, run_id="r", now=NOW)
+    assert [a.article_id for a in articles] == ["stored-id-1"]  # kept under the stored id
+    assert [p.article_id for p in raws] == ["stored-id-1"] and rejects == []
 
 
 # ------------------------------------------------------------------ feed state

@@ -56,7 +56,7 @@ def test_first_run_loads_every_story_clean(site: Site, news: dict[str, Any], tmp
     feeds = _feeds_file(tmp_path, [f"{site.base}/rss.xml", f"{site.base}/atom.xml", f"{site.base}/rdf.xml"])
     summary = _run(feeds, db_path)
     assert summary["load_status"] == "loaded"
-    rows = _rows(db_path, "SELECT url, title, text, authors, published_at, published_at_source, source, origin, "
+    rows = _rows(db_path, "SELECT url, title, text, authors, published_at, published_at_source, outlet, origin, "
                           "text_source, word_count, language, feed_url FROM articles ORDER BY url")
     assert len(rows) == 5
     by_title = {r[1]: r for r in rows}
@@ -72,6 +72,11 @@ def test_first_run_loads_every_story_clean(site: Site, news: dict[str, Any], tmp
         assert (r[4], r[5]) == (datetime.fromisoformat(s["date"]).astimezone(UTC), "feed")
         assert r[7] == "rss" and r[8] == "page" and r[10] == "en"
         assert r[9] == len(" ".join(s["paragraphs"]).split()) or abs(r[9] - len(" ".join(s["paragraphs"]).split())) <= 3
+    # every story is counted under the name its feed has in the feed list, not the page's site name
+    feed_of = {**dict.fromkeys([0, 1], "rss.xml"), **dict.fromkeys([2, 3], "atom.xml"), 4: "rdf.xml"}
+    assert {by_title[s["title"]][6] for s in news["stories"]} == set(feed_of.values())
+    for i, s in enumerate(news["stories"]):
+        assert by_title[s["title"]][6] == feed_of[i]
     runs = _rows(db_path, "SELECT flow, status, articles_new, feeds_ok FROM runs")
     assert runs == [("hourly_ingest", "completed", 5, 3)]
     raw = _rows(db_path, "SELECT count(*) FROM raw_pages")
@@ -139,13 +144,13 @@ def test_bad_feeds_and_pages_become_rejects_while_the_rest_load(site: Site, news
     reasons = {(r[1], r[2]) for r in rejects}
     assert ("connect_error", dead) in reasons
     assert ("not_a_feed", f"{site.base}/not-a-feed") in reasons
-    assert ("http_404", f"{site.base}/news/missing") in reasons
-    assert ("timeout", f"{site.base}/news/slow") in reasons
-    arts = dict(_rows(db_path, "SELECT url, text_source FROM articles"))
-    assert arts[link[stories[0]["slug"]]] == "page"
-    # the two broken pages fall back to the feed's own summary, and say so
-    assert arts[f"{site.base}/news/missing"] == "feed"
-    assert arts[f"{site.base}/news/slow"] == "feed"
+    arts = {r[0]: r[1:] for r in _rows(db_path, "SELECT url, text_source, text_source_reason, language FROM articles")}
+    assert arts[link[stories[0]["slug"]]] == ("page", None, "en")
+    # the two broken pages fall back to the feed's own summary and say why; they are stored,
+    # so they are not rejects (rejects hold only what was lost)
+    assert arts[f"{site.base}/news/missing"] == ("feed", "http_404", "en")
+    assert arts[f"{site.base}/news/slow"] == ("feed", "timeout", "en")
+    assert not any(url in (f"{site.base}/news/missing", f"{site.base}/news/slow") for _, url in reasons)
     health = dict(_rows(db_path, "SELECT feed_url, last_status FROM v_feed_health"))
     assert health[dead] == "failed" and health[f"{site.base}/mixed.xml"] == "ok"
 
@@ -181,7 +186,7 @@ def test_a_failed_load_fails_the_run(site: Site, news: dict[str, Any], tmp_path:
                                      db_path: Path) -> None:
     import flows.shared as shared_mod
 
-    def broken_load(db: Any, batch: Any, *, staging_dir: Any) -> Any:
+    def broken_load(db: Any, batch: Any, **_: Any) -> Any:
         raise OSError("disk full while writing the batch")
 
     monkeypatch.setattr(shared_mod, "load_batch", broken_load)

@@ -118,7 +118,7 @@ def _write_archive(root: Path, n_html: int, n_jsonl: int) -> list[str]:
     for i in range(n_html):
         base = stories[i % len(stories)]
         url = f"https://archive.example.org/html/{i}"
-        story = dict(base, slug=f"h{i}", title=f"{base['title']} — file {i}",
+        story = dict(base, slug=f"h{i}", title=f"File {i}: {base['title']}",
                      paragraphs=[f"Archive file {i} opens with its own lead paragraph about item {i}.",
                                  *base["paragraphs"]])
         (html_dir / f"page{i:04d}.html").write_text(article_page(story, canonical=url), encoding="utf-8")
@@ -127,7 +127,7 @@ def _write_archive(root: Path, n_html: int, n_jsonl: int) -> list[str]:
         for i in range(n_jsonl):
             base = stories[i % len(stories)]
             url = f"https://archive.example.org/jsonl/{i}"
-            story = dict(base, slug=f"j{i}", title=f"{base['title']} — line {i}",
+            story = dict(base, slug=f"j{i}", title=f"Line {i}: {base['title']}",
                          paragraphs=[f"Line record {i} reports on event {i} in its own words.", *base["paragraphs"]])
             fh.write(json.dumps({"url": url, "title": story["title"], "html": article_page(story),
                                  "published_at": f"2025-06-{1 + i % 28:02d}T10:00:00Z"}) + "\n")

@@ -71,7 +71,7 @@ def _assert_stored(doc: ExtractedDoc) -> None:
                             text_source="page", run_id="fuzz", tolerance_hours=24.0)
     except PipelineError:
         return
-    for what in ("title", "text", "summary", "source"):
+    for what in ("title", "text", "summary", "outlet", "site_name"):
         _assert_clean(getattr(art, what), f"stored {what}")
     for name in [*art.authors, *art.tags]:
         _assert_clean(name, "stored author/tag")

@@ -77,7 +77,7 @@ class HostileRun:
 
     def articles(self) -> dict[str, dict[str, Any]]:
         cols = ["url", "title", "text", "summary", "authors", "published_at", "published_at_source",
-                "text_source", "source", "tags"]
+                "text_source", "outlet", "site_name", "tags"]
         return {r[0]: dict(zip(cols, r, strict=True)) for r in rows(self.db, f"SELECT {', '.join(cols)} FROM articles")}
 
     def rejects(self, run: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -222,7 +222,7 @@ def test_stored_text_is_clean(hostile: HostileRun) -> None:
     arts = hostile.articles()
     assert len(arts) >= 20
     for url, a in arts.items():
-        for col in ("title", "text", "summary", "source"):
+        for col in ("title", "text", "summary", "outlet", "site_name"):
             problems = text_problems(a[col])
             assert not problems, f"{url} {col}: {problems}"
             assert "r1-xss" not in (a[col] or ""), f"{url} {col} kept script content: {a[col]!r}"
@@ -311,13 +311,14 @@ def test_misdeclared_charsets_store_the_true_text(hostile: HostileRun, path: str
 def test_huge_single_line_documents_are_cut_at_the_cap(hostile: HostileRun) -> None:
     rejects = {(r[0], r[2]): r[1] for r in hostile.rejects(hostile.first)}
     assert rejects[("poll", hostile.url("/feeds/huge.xml"))] == "too_large"
-    for path in ("/pages/huge-chunked", "/pages/huge-declared"):
-        assert rejects[("fetch", hostile.url(path))] == "too_large", path
     biggest = rows(hostile.db, "SELECT max(body_bytes) FROM raw_pages")[0][0]
     assert biggest <= MAX_PAGE
     arts = hostile.articles()
-    for path in ("/pages/huge-chunked", "/pages/huge-declared"):  # the feed's own text is kept
+    reasons = dict(rows(hostile.db, "SELECT url, text_source_reason FROM articles"))
+    for path in ("/pages/huge-chunked", "/pages/huge-declared"):  # the feed's own text is kept, and says why
         assert arts[hostile.url(path)]["text_source"] == "feed"
+        assert reasons[hostile.url(path)] == "too_large", path
+        assert ("fetch", hostile.url(path)) not in rejects, path  # stored, so not a reject
     large = arts.get(hostile.url("/pages/large-single-line"))
     large_reject = rejects.get(("extract", hostile.url("/pages/large-single-line")))
     outcome = f"article of {len(large['text'])} chars" if large else large_reject

@@ -37,16 +37,16 @@ def build(db: Path, *, days: int = 21) -> dict[str, int]:
                 lang = "de" if k == 4 and j % 2 else ("fr" if k == 3 and j == 0 else "en")
                 text = (f"Report {i} from {outlet} on {topic}. Local officials described the situation on day "
                         f"{day} and promised an update. " + "Further details were not released. " * (3 + j))
-                arts.append(article(i, source=outlet, text=text, title=f"{topic.capitalize()} (report {i})",
+                arts.append(article(i, outlet=outlet, text=text, title=f"{topic.capitalize()} (report {i})",
                                     url=f"https://{outlet}/news/{i}", feed_url=f"https://{outlet}/rss",
                                     published=BASE + timedelta(days=day, hours=j * 2 + k), language=lang))
                 i += 1
-    undated = [article(i + n, source=OUTLETS[n % 2], published=None, url=f"https://{OUTLETS[n % 2]}/undated/{n}",
+    undated = [article(i + n, outlet=OUTLETS[n % 2], published=None, url=f"https://{OUTLETS[n % 2]}/undated/{n}",
                        text=f"An undated notice number {n} about opening hours of the town library.")
                for n in range(6)]
     i += len(undated)
     shared_hash = hashlib.sha256(SHARED_TEXT.encode()).hexdigest()
-    copies = [article(i + n, source=OUTLETS[n], text=SHARED_TEXT, title="Village evacuated as dyke breaks",
+    copies = [article(i + n, outlet=OUTLETS[n], text=SHARED_TEXT, title="Village evacuated as dyke breaks",
                       url=f"https://{OUTLETS[n]}/wire/marrow-fen", content_hash=shared_hash,
                       published=BASE + timedelta(days=days - 2, hours=n)) for n in range(4)]
     all_arts = [*arts, *undated, *copies]

@@ -17,14 +17,14 @@ def hid(*parts: object) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
 
 
-def article(i: int, *, run_id: str = "run-1", source: str | None = None, text: str | None = None,
+def article(i: int, *, run_id: str = "run-1", outlet: str | None = None, text: str | None = None,
             published: datetime | bool | None = True, **overrides: object) -> Article:
     body = text if text is not None else f"Story number {i}. " + "Paragraph of reporting. " * (5 + i % 7)
     pub = BASE + timedelta(hours=i) if published is True else (published or None)
     fields: dict[str, object] = {
         "article_id": hid("article", i),
         "url": f"https://news{i % 5}.example.com/story/{i}",
-        "source": source or f"news{i % 5}.example.com",
+        "outlet": outlet or f"news{i % 5}.example.com",
         "feed_url": f"https://news{i % 5}.example.com/rss.xml",
         "title": f"Headline {i}",
         "authors": [f"Reporter {i % 3}"] if i % 4 else [],

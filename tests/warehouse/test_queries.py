@@ -120,7 +120,7 @@ def test_sandboxed_read_connection_cannot_write_or_touch_files(db_path: Path, tm
         finally:
             conn.close()
 
-    assert query("SELECT count(*) AS n FROM v_articles WHERE source LIKE ?", ["news%"]) == [(1,)]
+    assert query("SELECT count(*) AS n FROM v_articles WHERE outlet LIKE ?", ["news%"]) == [(1,)]
     with pytest.raises(duckdb.Error, match="read-only"):
         query("DELETE FROM articles")
     with pytest.raises(duckdb.Error):

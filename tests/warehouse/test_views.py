@@ -21,10 +21,10 @@ def rows(db: Path, sql: str) -> list[tuple]:
 
 def _load_world(db: Path) -> dict[str, str]:
     late_night = datetime(2024, 3, 1, 23, 30, tzinfo=UTC)
-    a = article(1, source="alpha.example", published=late_night)
-    b = article(2, source="alpha.example", published=late_night + timedelta(hours=1))  # next UTC day
-    c = article(3, source="beta.example", published=late_night)
-    d = article(4, source="beta.example", published=None, ingested_at=datetime(2024, 3, 5, 6, 0, tzinfo=UTC))
+    a = article(1, outlet="Alpha News", published=late_night)
+    b = article(2, outlet="Alpha News", published=late_night + timedelta(hours=1))  # next UTC day
+    c = article(3, outlet="Beta Times", published=late_night)
+    d = article(4, outlet="Beta Times", published=None, ingested_at=datetime(2024, 3, 5, 6, 0, tzinfo=UTC))
     feed1, feed2, dead = "https://alpha.example/rss", "https://beta.example/rss", "https://dead.example/rss"
     load_batch(db, Batch(
         articles=[a, b, c, d],
@@ -48,15 +48,30 @@ def test_v_articles_counts_feeds_and_has_no_raw_html(db_path: Path) -> None:
     assert len(feeds) == 4
 
 
-def test_v_daily_counts_uses_utc_day_and_falls_back_to_ingestion(db_path: Path) -> None:
+def test_v_daily_counts_uses_utc_day_and_never_counts_undated_on_ingest_day(db_path: Path) -> None:
     _load_world(db_path)
-    got = rows(db_path, "SELECT day, source, articles FROM v_daily_counts ORDER BY day, source")
+    got = rows(db_path, "SELECT day, outlet, articles, stories FROM v_daily_counts ORDER BY day, outlet")
     assert got == [
-        (date(2024, 3, 1), "alpha.example", 1),
-        (date(2024, 3, 1), "beta.example", 1),
-        (date(2024, 3, 2), "alpha.example", 1),
-        (date(2024, 3, 5), "beta.example", 1),
-    ]
+        (date(2024, 3, 1), "Alpha News", 1, 1),
+        (date(2024, 3, 1), "Beta Times", 1, 1),
+        (date(2024, 3, 2), "Alpha News", 1, 1),
+    ]  # the undated Beta Times story (ingested 2024-03-05) is on no day
+
+
+def test_v_outlets_says_how_many_are_undated(db_path: Path) -> None:
+    _load_world(db_path)
+    got = rows(db_path, "SELECT outlet, articles, undated, first_published_at IS NOT NULL FROM v_outlets ORDER BY 1")
+    assert got == [("Alpha News", 2, 0, True), ("Beta Times", 2, 1, True)]
+
+
+def test_v_daily_counts_counts_a_story_group_once(db_path: Path) -> None:
+    when = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+    copies = [article(10 + i, outlet="Alpha News", published=when, dup_group_id="g-1", dup_similarity=0.9)
+              for i in range(3)]
+    other = article(20, outlet="Alpha News", published=when)
+    load_batch(db_path, Batch(articles=[*copies, other]))
+    assert rows(db_path, "SELECT day, outlet, articles, stories FROM v_daily_counts") == [
+        (date(2024, 3, 1), "Alpha News", 4, 2)]
 
 
 def test_v_daily_counts_does_not_depend_on_session_time_zone(db_path: Path) -> None:
@@ -67,7 +82,7 @@ def test_v_daily_counts_does_not_depend_on_session_time_zone(db_path: Path) -> N
         got = conn.execute("SELECT day, count(*) FROM v_daily_counts GROUP BY day ORDER BY day").fetchall()
     finally:
         conn.close()
-    assert [d for d, _ in got] == [date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 5)]
+    assert [d for d, _ in got] == [date(2024, 3, 1), date(2024, 3, 2)]
 
 
 def test_v_feed_health(db_path: Path) -> None:

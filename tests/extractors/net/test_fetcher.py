@@ -1,5 +1,6 @@
-"""The fetcher against real servers on 127.0.0.1: pytest-httpserver for ordinary HTTP, and a raw
-asyncio TCP server (in a thread) for what well-behaved servers never do: stall, drip, reset."""
+"""The fetcher against real servers on 127.0.0.1: pytest-httpserver for ordinary HTTP, and the
+suite's raw-socket server (tests/support/http_server.py) for what well-behaved servers never do:
+stall, drip, reset."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ import asyncio
 import gzip
 import itertools
 import socket
-import struct
-import threading
 import time
 import tracemalloc
 import zlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -25,8 +24,7 @@ from extractors.net import netguard
 from extractors.net.fetcher import Fetcher, FetchResult, _GuardedBackend, parse_retry_after
 from schemas.failures import PipelineError, Reason
 from schemas.settings import DEFAULT_USER_AGENT, Settings
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+from tests.support.http_server import Conn, Hit, RawServer
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -60,72 +58,6 @@ def fetch_error(settings: Settings, url: str, *, kind: str = "feed", **kwargs: A
 
 def paths(server: HTTPServer) -> list[str]:
     return [req.path for req, _ in server.log]
-
-
-# ---------------------------------------------------------------- raw server
-
-
-class RawServer:
-    """An asyncio TCP server on 127.0.0.1 running in its own thread and loop."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.connections = 0
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", 0))
-        self.port = self._server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            await self.handler(reader, writer)
-        except (ConnectionError, asyncio.CancelledError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
-
-    def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
-
-    def __enter__(self) -> RawServer:
-        self._thread.start()
-        assert self._ready.wait(5)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        async def shutdown() -> None:
-            self._server.close()
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
-
-        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(5)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-
-
-async def read_request(reader: asyncio.StreamReader) -> dict[str, str]:
-    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-    lines = head.split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
-    headers[":path"] = lines[0].split(" ")[1]
-    return headers
-
-
-async def respond(writer: asyncio.StreamWriter, body: bytes = b"ok", ctype: str = "text/html") -> None:
-    writer.write(
-        b"HTTP/1.1 200 OK\r\nContent-Type: " + ctype.encode() + b"\r\nConnection: close\r\n"
-        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-    )
-    await writer.drain()
 
 
 # ---------------------------------------------------------------- basics
@@ -231,14 +163,10 @@ def test_relative_redirects_are_followed_and_recorded(httpserver: HTTPServer) ->
 
 
 def test_malformed_location_is_invalid_url() -> None:
-    async def bad_location(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b"HTTP/1.1 302 Found\r\nLocation: http://[::1/x\r\nContent-Length: 0\r\n\r\n")
-        await writer.drain()
-
-    with RawServer(bad_location) as server:
+    with RawServer() as server:
+        server.routes["/r"] = lambda c: c.send(b"HTTP/1.1 302 Found\r\nLocation: http://[::1/x\r\nContent-Length: 0\r\n\r\n")
         assert fetch_error(make_settings(retries=2), server.url("/r")).reason == Reason.INVALID_URL
-        assert server.connections == 1
+        assert len(server.hits) == 1
 
 
 def test_location_with_space_is_followed(httpserver: HTTPServer) -> None:
@@ -368,21 +296,11 @@ def test_content_length_over_cap_is_refused_up_front(httpserver: HTTPServer) -> 
 
 
 def test_unbounded_body_is_cut_off_while_streaming() -> None:
-    sent = {"bytes": 0}
-
-    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n")
-        chunk = b"<p>" + b"a" * 65533
-        for _ in range(2000):  # up to ~128 MB if nobody stops reading
-            writer.write(chunk)
-            await writer.drain()
-            sent["bytes"] += len(chunk)
-
-    with RawServer(endless) as server:
+    with RawServer() as server:
+        server.endless("/page", "text/html", limit=128 * 1024 * 1024)  # ~128 MB if nobody stops reading
         err = fetch_error(make_settings(max_page_bytes=256 * 1024), server.url("/page"), kind="page")
     assert err.reason == Reason.TOO_LARGE
-    assert sent["bytes"] < 20 * 1024 * 1024
+    assert server.hits_to("/page")[0].bytes_sent < 20 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
@@ -417,23 +335,18 @@ def test_gzip_bomb_stops_at_cap_with_small_memory(httpserver: HTTPServer, gzip_b
 # ---------------------------------------------------------------- deadlines and connection failures
 
 
-async def _stall(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    await read_request(reader)
-    await asyncio.sleep(60)
+def _stall(server: RawServer, path: str) -> None:
+    server.routes[path] = lambda c: c.hold()  # read the request, then say nothing
 
 
-async def _drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    await read_request(reader)
-    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: 100000\r\n\r\n")
-    for _ in range(10_000):
-        writer.write(b"<")
-        await writer.drain()
-        await asyncio.sleep(0.05)
+def _drip(server: RawServer, path: str) -> None:
+    server.drip(path, interval=0.05)
 
 
 @pytest.mark.parametrize("handler", [_stall, _drip], ids=["stall", "slow-drip"])
-def test_whole_request_deadline(handler: Handler) -> None:
-    with RawServer(handler) as server:
+def test_whole_request_deadline(handler: Callable[[RawServer, str], None]) -> None:
+    with RawServer() as server:
+        handler(server, "/feed")
         started = time.monotonic()
         err = fetch_error(make_settings(feed_timeout=0.6), server.url("/feed"))
         elapsed = time.monotonic() - started
@@ -442,33 +355,30 @@ def test_whole_request_deadline(handler: Handler) -> None:
 
 
 def test_timeouts_are_retried_within_bounds() -> None:
-    with RawServer(_stall) as server:
+    with RawServer() as server:
+        _stall(server, "/f")
         started = time.monotonic()
         err = fetch_error(make_settings(feed_timeout=0.3, retries=1, retry_backoff=0.05), server.url("/f"))
         elapsed = time.monotonic() - started
-        assert server.connections == 2
+        assert len(server.hits) == 2
     assert err.reason == Reason.TIMEOUT
     assert elapsed < 1.5
 
 
-async def _reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    await read_request(reader)
-    sock = writer.get_extra_info("socket")
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    writer.transport.abort()
+def _reset(server: RawServer, path: str) -> None:
+    server.reset(path)  # TCP RST right after the request
 
 
-async def _hangup(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    await read_request(reader)
-    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
-    await writer.drain()
+def _hangup(server: RawServer, path: str) -> None:
+    server.routes[path] = lambda c: c.send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
 
 
 @pytest.mark.parametrize("handler", [_reset, _hangup], ids=["rst", "truncated-body"])
-def test_resets_are_transient_and_retried(handler: Handler) -> None:
-    with RawServer(handler) as server:
+def test_resets_are_transient_and_retried(handler: Callable[[RawServer, str], None]) -> None:
+    with RawServer() as server:
+        handler(server, "/feed")
         err = fetch_error(make_settings(retries=2), server.url("/feed"))
-        assert server.connections == 3
+        assert len(server.hits) == 3
     assert err.reason == Reason.CONNECTION_RESET and err.transient
 
 
@@ -648,26 +558,41 @@ def test_robots_not_fetched_when_disabled(httpserver: HTTPServer) -> None:
 # ---------------------------------------------------------------- politeness
 
 
-class Recorder:
-    """Raw-server handler that records request starts per Host and answers after a per-host delay."""
+def _host(hit: Hit) -> str:
+    return hit.headers["host"].rsplit(":", 1)[0]
 
-    def __init__(self, delays: dict[str, float] | None = None) -> None:
-        self.delays = delays or {}
-        self.starts: dict[str, list[float]] = {}
-        self.inflight: dict[str, int] = {}
-        self.max_inflight: dict[str, int] = {}
 
-    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        headers = await read_request(reader)
-        host = headers["host"].rsplit(":", 1)[0]
-        self.starts.setdefault(host, []).append(time.monotonic())
-        self.inflight[host] = self.inflight.get(host, 0) + 1
-        self.max_inflight[host] = max(self.max_inflight.get(host, 0), self.inflight[host])
-        try:
-            await asyncio.sleep(self.delays.get(host, 0))
-            await respond(writer, b"<rss/>", "text/xml")
-        finally:
-            self.inflight[host] -= 1
+def _record(server: RawServer, paths: Sequence[str], delays: dict[str, float] | None = None) -> None:
+    """Answer ``paths`` with a small feed after a per-Host delay; the server logs every start."""
+
+    def route(c: Conn) -> None:
+        time.sleep((delays or {}).get(_host(c.hit), 0))
+        c.respond(200, b"<rss/>", {"Content-Type": "text/xml"})
+
+    for path in paths:
+        server.routes[path] = route
+
+
+def _starts(server: RawServer, host: str) -> list[float]:
+    return [h.started for h in server.hits if _host(h) == host]
+
+
+def _max_inflight(hits: Sequence[Hit]) -> dict[str, int]:
+    """Most requests of each Host the server was answering at one time."""
+    out: dict[str, int] = {}
+    for host in {_host(h) for h in hits}:
+        events = sorted(e for h in hits if _host(h) == host
+                        for e in ((h.started, 1), (h.ended if h.ended is not None else float("inf"), -1)))
+        now = top = 0
+        for _, step in events:
+            now += step
+            top = max(top, now)
+        out[host] = top
+    return out
+
+
+def _url(server: RawServer, path: str, host: str = "127.0.0.1") -> str:
+    return f"http://{host}:{server.port}{path}"
 
 
 def _gather(settings: Settings, urls: list[str]) -> tuple[list[FetchResult], dict[str, float]]:
@@ -686,13 +611,13 @@ def _gather(settings: Settings, urls: list[str]) -> tuple[list[FetchResult], dic
 
 
 def test_per_host_delay_spaces_one_host_but_not_another() -> None:
-    recorder = Recorder()
-    with RawServer(recorder) as server:
-        urls = [server.url(f"/a{i}", host="127.0.0.1") for i in range(3)]
-        urls += [server.url(f"/b{i}", host="localhost") for i in range(3)]
+    with RawServer() as server:
+        _record(server, [f"/{x}{i}" for x in "ab" for i in range(3)])
+        urls = [_url(server, f"/a{i}", host="127.0.0.1") for i in range(3)]
+        urls += [_url(server, f"/b{i}", host="localhost") for i in range(3)]
         started = time.monotonic()
         _gather(make_settings(per_host_delay=0.3, per_host_concurrency=4), urls)
-    a, b = recorder.starts["127.0.0.1"], recorder.starts["localhost"]
+    a, b = _starts(server, "127.0.0.1"), _starts(server, "localhost")
     assert len(a) == len(b) == 3
     for starts in (a, b):
         gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
@@ -702,10 +627,10 @@ def test_per_host_delay_spaces_one_host_but_not_another() -> None:
 
 
 def test_slow_host_does_not_hold_back_other_hosts() -> None:
-    recorder = Recorder(delays={"127.0.0.1": 0.8})
-    with RawServer(recorder) as server:
-        slow = [server.url(f"/s{i}", host="127.0.0.1") for i in range(2)]
-        fast = server.url("/fast", host="localhost")
+    with RawServer() as server:
+        _record(server, ["/s0", "/s1", "/fast"], delays={"127.0.0.1": 0.8})
+        slow = [_url(server, f"/s{i}", host="127.0.0.1") for i in range(2)]
+        fast = _url(server, "/fast", host="localhost")
         started = time.monotonic()
         # 2 global slots, 1 per host: queued slow requests must not occupy the second global slot.
         settings = make_settings(global_concurrency=2, per_host_concurrency=1, feed_timeout=5)
@@ -713,26 +638,26 @@ def test_slow_host_does_not_hold_back_other_hosts() -> None:
     assert all(r.status == 200 for r in results)
     assert finished[fast] - started < 0.5
     assert max(finished[u] for u in slow) - started >= 1.6  # the slow host really was serialized
-    assert recorder.max_inflight["127.0.0.1"] == 1
+    assert _max_inflight(server.hits)["127.0.0.1"] == 1
 
 
 def test_queueing_for_politeness_does_not_eat_the_deadline() -> None:
-    recorder = Recorder()
-    with RawServer(recorder) as server:
-        urls = [server.url(f"/q{i}") for i in range(3)]
+    with RawServer() as server:
+        _record(server, [f"/q{i}" for i in range(3)])
+        urls = [_url(server, f"/q{i}") for i in range(3)]
         # the third request waits ~0.8 s for its turn, far beyond the 0.3 s request deadline
         results, _ = _gather(make_settings(per_host_delay=0.4, feed_timeout=0.3), urls)
     assert [r.status for r in results] == [200, 200, 200]
-    starts = recorder.starts["127.0.0.1"]
+    starts = _starts(server, "127.0.0.1")
     assert starts[-1] - starts[0] >= 0.75
 
 
 def test_per_host_and_global_concurrency_limits() -> None:
-    recorder = Recorder(delays={"127.0.0.1": 0.1, "localhost": 0.1})
-    with RawServer(recorder) as server:
-        urls = [server.url(f"/c{i}", host=h) for i in range(3) for h in ("127.0.0.1", "localhost")]
+    with RawServer() as server:
+        _record(server, [f"/c{i}" for i in range(3)], delays={"127.0.0.1": 0.1, "localhost": 0.1})
+        urls = [_url(server, f"/c{i}", host=h) for i in range(3) for h in ("127.0.0.1", "localhost")]
         _gather(make_settings(per_host_concurrency=2, global_concurrency=32), urls)
-        assert recorder.max_inflight == {"127.0.0.1": 2, "localhost": 2}
-        recorder.max_inflight.clear()
+        assert _max_inflight(server.hits) == {"127.0.0.1": 2, "localhost": 2}
+        first = len(server.hits)
         _gather(make_settings(per_host_concurrency=2, global_concurrency=1), urls)
-        assert recorder.max_inflight == {"127.0.0.1": 1, "localhost": 1}
+        assert _max_inflight(server.hits[first:]) == {"127.0.0.1": 1, "localhost": 1}

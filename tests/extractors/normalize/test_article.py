@@ -1,4 +1,4 @@
-"""build_article: URL identity, text/title/date/source precedence and failure reasons."""
+"""build_article: URL identity, text/title/date/outlet precedence and failure reasons."""
 
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ def test_page_article_identity_and_fields() -> None:
     assert article.text == BODY
     assert article.text_source == "page"
     assert article.title == "Ferry timetable approved"
-    assert article.source == "Harbourside Gazette"
+    assert article.outlet == article.site_name == "Harbourside Gazette"
+    assert article.domain == "harbourside-gazette.example"
     assert article.language == "en"
     assert article.word_count == 15
     assert article.content_hash == hashlib.sha256(" ".join(BODY.split()).encode()).hexdigest()
@@ -100,7 +101,7 @@ def test_archive_pseudo_url_is_kept_and_other_schemes_refused() -> None:
         url=urn,
         origin="archive",
         text_source="archive",
-        source="seed archive",
+        record_outlet="seed archive",
         archive_path="/data/a.jsonl",
         archive_record="0f3a9c",
     )
@@ -182,11 +183,22 @@ def test_dates_pass_through_the_policy_with_the_given_tolerance() -> None:
     assert build(entry=entry(published_at=old)).published_at is None
 
 
-def test_source_precedence() -> None:
-    assert build(source="Gazette", doc=doc(site_name="Site")).source == "Gazette"
-    assert build(doc=doc(site_name="Site")).source == "Site"
-    assert build().source == "harbourside-gazette.example"
-    assert build(url="urn:newsflow:archive:1", feed_url="https://m.feeds.example/x").source == "feeds.example"
+def test_outlet_precedence() -> None:
+    site = doc(site_name="Site")
+    assert build(feed_outlet="Feed Outlet", record_outlet="Record", doc=site).outlet == "Feed Outlet"
+    assert build(record_outlet="Gazette", doc=site).outlet == "Gazette"
+    assert build(doc=site).outlet == "Site"
+    assert build(doc=site).site_name == "Site"  # the page's own name is kept beside the outlet
+    assert build(feed_outlet="Feed Outlet", doc=site).site_name == "Site"
+    assert build().outlet == "harbourside-gazette.example"
+    archived = build(url="urn:newsflow:archive:1", feed_url="https://m.feeds.example/x")
+    assert (archived.outlet, archived.domain) == ("feeds.example", "feeds.example")
+
+
+def test_title_key_and_feed_text_reason() -> None:
+    a = build(doc=doc(site_name="Site", title="Ferry timetable approved | Site"))
+    assert a.title_key == "ferry timetable approved"
+    assert build(text_source_reason="http_404").text_source_reason is None  # the page's text was used
 
 
 def test_feed_url_comes_from_argument_or_entry() -> None:

@@ -249,7 +249,7 @@ def test_jsonl_good_and_bad_lines(tmp_path: Path) -> None:
     one, four, eight = recs
     assert one.kind == "jsonl" and one.url == "https://a.example/1"
     assert one.html == page("One") and one.text is None
-    assert one.title == "One" and one.source == "A Example"
+    assert one.title == "One" and one.outlet == "A Example"
     assert one.published_at == datetime(2021, 4, 7, 8, 30, tzinfo=UTC)
     assert one.published_at_raw == "2021-04-07T10:30:00+02:00"
     assert one.content_type == "text/html; charset=utf-8"

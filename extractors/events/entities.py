@@ -1,0 +1,306 @@
+"""Entity mentions and actor phrases in a sentence, resolved within one article.
+
+Mentions come from the gazetteer (countries, organisations, groups, agent words, known people)
+and from a small person recogniser for names the gazetteer does not know: a run of capitalised
+words right after a role title ("Foreign Minister Sergei Lavrov", "spokesperson Ibrahim Kalin"),
+before an appositive role (", the Chinese Foreign Minister,") or before a speech verb ("Borrell
+said"). A later bare surname resolves to the same person ("Lavrov").
+
+Adjacent mentions form one *actor*: "Russian Foreign Minister Sergei Lavrov" is one actor with
+country RUS (from the demonym), sector GOV (from the role) and entity "Sergei Lavrov". Actors
+joined by "and" or commas form a coordinated group ("Russia and China").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extractors.events.gazetteer import Entry, Gazetteer, Match
+
+NOT_NAMES = frozenset(["the", "a", "an", "in", "on", "at", "of", "for", "to", "from", "by", "with", "and", "or", "but", "if", "as", "so", "no", "not", "this", "that", "these", "those", "there", "here", "it", "its", "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "my", "your", "who", "whom", "whose", "which", "what", "when", "where", "why", "how", "last", "next", "this", "both", "however", "since", "while", "according", "after", "before", "during", "under", "over", "about", "into", "last", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "yesterday", "tomorrow", "mr", "mrs", "ms", "dr", "sir", "lord", "also", "meanwhile", "earlier", "later", "then", "now", "new", "eastern", "western", "northern", "southern", "central", "global", "international", "national", "federal", "general", "security", "council", "foreign", "ministry", "minister", "president", "secretary", "prime", "spokesman", "spokesperson", "spokeswoman", "government", "state", "republic", "kingdom", "union", "court", "parliament", "party", "army", "police", "forces", "military", "related", "editor", "news", "picture", "twitter", "subscribe", "sources", "chats", "newsfeed"])
+SPEECH = frozenset(["said", "says", "say", "stated", "states", "told", "tells", "added", "adds", "noted", "notes", "stressed", "stresses", "warned", "warns", "declared", "declares", "announced", "announces", "insisted", "insists", "explained", "wrote", "writes", "tweeted", "underlined", "underlines", "argued", "argues", "claimed", "claims"])
+NAME_TOKEN = re.compile(r"^(?:[A-Z][a-z]+(?:[-'’][A-Za-z]+)*|[A-Z]\.|Al|al|bin|van|von|de)$")
+GAP_MERGE = re.compile(
+    r"^(?:\s+|\s*['’]s?\s+|\s+of\s+(?:the\s+)?|\s*-\s*|"
+    r"\s+(?:(?:senior|top|former|deputy|acting|then|newly[- ]minted|chief|foreign|defence|defense|"
+    r"presidential|interim|de[- ]facto)\s+){1,2})$", re.I)
+GAP_COORD = re.compile(r"^(?:\s*,\s*(?:and\s+)?|\s+and\s+(?:the\s+)?|\s*&\s*|\s+along\s+with\s+|\s+as\s+well\s+as\s+)$",
+                       re.I)
+APPOSITIVE = re.compile(r"^\s*,\s*(?:the|a|an)?\s*$", re.I)
+PRONOUNS = {"he": "person", "she": "person"}
+
+
+@dataclass
+class Entity:
+    key: str
+    kind: str
+    name: str
+    code: str
+    country: str | None
+    sector: str | None
+    count: int = 0
+    first_offset: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    start: int  # absolute offsets in the article text
+    end: int
+    text: str
+    sentence_index: int
+    entity_key: str
+
+
+@dataclass
+class Actor:
+    start: int  # offsets in the sentence
+    end: int
+    text: str
+    country: str | None
+    sector: str | None
+    entity_key: str | None
+    kind: str
+    group: int = 0
+    members: list[Match] = field(default_factory=list)
+    resolved: bool = False  # came from a pronoun
+
+
+class ArticleEntities:
+    """Entity registry for one article: entities, mentions and the people seen so far."""
+
+    def __init__(self, gazetteer: Gazetteer):
+        self.gaz = gazetteer
+        self.entities: dict[str, Entity] = {}
+        self.mentions: list[Mention] = []
+        self.surnames: dict[str, str] = {}  # name part → person key
+        self.last_person: str | None = None
+        self.country_counts: dict[str, int] = {}
+
+    # -- registry ---------------------------------------------------------------------------
+    def _entity_for(self, entry: Entry, surface: str) -> Entity:
+        if entry.kind == "person":
+            key = "person:" + entry.code
+            name = entry.name or entry.phrase
+        elif entry.kind == "country":
+            key, name = entry.code, self.gaz.countries.get(entry.code, entry.phrase).title()
+        else:
+            key, name = entry.code + ":" + entry.phrase.lower(), entry.phrase
+            if entry.kind in ("igo", "group"):
+                key = entry.code
+        ent = self.entities.get(key)
+        if ent is None:
+            ent = Entity(key, entry.kind, name, entry.code, entry.country, entry.sector)
+            self.entities[key] = ent
+            if entry.kind == "person":
+                parts = re.split(r"\s+", name)
+                # a later bare surname is the same person; Chinese names put the surname first
+                for part in (parts[-1], parts[0]) if entry.country == "CHN" else (parts[-1],):
+                    if len(part) > 2 and part[0].isupper():
+                        self.surnames.setdefault(part.lower(), key)
+        return ent
+
+    def _mention(self, entry: Entry, surface: str, start: int, end: int, sent_index: int) -> str:
+        ent = self._entity_for(entry, surface)
+        ent.count += 1
+        if ent.first_offset < 0:
+            ent.first_offset = start
+        self.mentions.append(Mention(start, end, surface, sent_index, ent.key))
+        return ent.key
+
+    # -- per sentence -----------------------------------------------------------------------
+    def sentence_actors(self, text: str, offset: int, index: int) -> list[Actor]:
+        """Find mentions in one sentence, register them, and return its actor phrases."""
+        matches = self._with_people(text, self.gaz.find(text))
+        actors = self._chunk(text, matches)
+        for m in matches:
+            if m.entry.kind == "country" and m.entry.country:
+                self.country_counts[m.entry.country] = self.country_counts.get(m.entry.country, 0) + 1
+        self._register(actors, offset, index)
+        return actors
+
+    def _register(self, actors: list[Actor], offset: int, index: int) -> None:
+        for actor in actors:
+            keys = []
+            for m in actor.members:
+                if m.entry.kind == "agent":
+                    continue
+                keys.append(self._mention(m.entry, m.text, offset + m.start, offset + m.end, index))
+            person = next((m for m in actor.members if m.entry.kind == "person"), None)
+            if person is not None:
+                key = "person:" + person.entry.code
+                ent = self.entities[key]
+                if ent.country is None and actor.country:
+                    ent.country = actor.country
+                if ent.country is None and ent.sector in (None, "GOV", "MIL", "COP", "JUD", "LEG", "OPP"):
+                    # an unknown office holder ("President Yoweri Museveni") belongs to the country the
+                    # article is about, when one country dominates its mentions so far
+                    ent.country = self._dominant_country()
+                if ent.sector is None and actor.sector:
+                    ent.sector = actor.sector
+                actor.country = actor.country or ent.country
+                actor.sector = actor.sector or ent.sector
+                actor.entity_key = key
+                self.last_person = key
+            elif keys:
+                actor.entity_key = keys[0]
+
+    def _dominant_country(self) -> str | None:
+        total = sum(self.country_counts.values())
+        if not total:
+            return None
+        code, n = max(self.country_counts.items(), key=lambda kv: (kv[1], kv[0]))
+        return code if n * 2 > total else None
+
+    def pronoun_actor(self, text: str, start: int, end: int) -> Actor | None:
+        if self.last_person is None:
+            return None
+        ent = self.entities[self.last_person]
+        return Actor(start, end, text[start:end], ent.country, ent.sector, ent.key, "person", resolved=True)
+
+    def _with_people(self, text: str, matches: list[Match]) -> list[Match]:
+        covered = [(m.start, m.end) for m in matches]
+        found: list[Match] = []
+        self._is_headline = _headline(text)
+        for run in re.finditer(r"[A-Z][\w'’.\-]*(?:\s+[A-Z][\w'’.\-]*){0,7}", text):
+            words = [(w.start() + run.start(), w.end() + run.start(), w.group())
+                     for w in re.finditer(r"\S+", run.group())]
+            # strip possessives and trailing punctuation
+            words = [(s, e - (len(w) - len(_clean(w))), _clean(w)) for s, e, w in words]
+            # keep what follows the last gazetteer match: "Iranian Foreign Minister | Abbas Araghchi"
+            hit = [i for i, (s, e, _) in enumerate(words) if any(s < ce and cs < e for cs, ce in covered)]
+            if hit:
+                words = words[hit[-1] + 1:]
+            while words and (words[0][2].lower() in NOT_NAMES or not NAME_TOKEN.match(words[0][2])):
+                words.pop(0)
+            cut = next((i for i, (_, _, w) in enumerate(words)
+                        if w.lower() in NOT_NAMES or not NAME_TOKEN.match(w)), len(words))
+            words = words[:cut]
+            if not words:
+                continue
+            start, end = words[0][0], words[-1][1]
+            name = " ".join(w for _, _, w in words)
+            key = self._person_key(text, matches, start, end, name, len(words))
+            if key is None:
+                continue
+            entry = Entry(name, key, None, None, "person", False, "recognised", name)
+            found.append(Match(start, end, text[start:end], entry))
+        if not found:
+            return matches
+        return sorted([*matches, *found], key=lambda m: m.start)
+
+    def _person_key(self, text: str, matches: list[Match], start: int, end: int,
+                    name: str, nwords: int) -> str | None:
+        known = self.surnames.get(name.lower()) if nwords == 1 else None
+        if known:
+            return known.split(":", 1)[1]
+        if self._is_headline:
+            return None  # Title Case headlines make every word look like a name
+        before = [m for m in matches if m.end <= start and text[m.end:start].strip() == ""]
+        title = (bool(before) and before[-1].entry.kind == "agent") or re.search(
+            r"\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|Mullah|Sheikh|Gen|General)\.?\s+$", text[max(0, start - 8):start]) is not None
+        after = text[end:end + 60]
+        appositive = after.lstrip().startswith(",") and re.match(r"\s*,\s*(?:the|a)?\s*[A-Z]?[\w’'.\- ]{0,40}?(?:minister|secretary|president|"
+                              r"spokes\w+|ambassador|envoy|leader|chief|official|diplomat|general)\b", after, re.I)
+        speech = re.match(r"\s*(?:[’']s\s+)?(\w+)", after)
+        speaks = bool(speech and speech.group(1).lower() in SPEECH)
+        if title or appositive or (speaks and nwords >= 2):
+            return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+        return None
+
+    def _chunk(self, text: str, matches: list[Match]) -> list[Actor]:
+        actors: list[Actor] = []
+        current: list[Match] = []
+
+        def close():
+            if current:
+                actors.append(_actor(text, list(current)))
+                current.clear()
+
+        for m in matches:
+            if current:
+                gap = text[current[-1].end:m.start]
+                both_places = current[-1].entry.kind == "country" and m.entry.kind == "country"
+                from_body = (current[-1].entry.kind == "agent" and m.entry.kind == "country"
+                             and re.match(r"^\s+(?:from|in)\s+(?:the\s+)?$", gap) is not None)  # "delegations from Sweden"
+                # "Algeria's leading human rights activist": lower-case modifiers before a role word
+                modified = (m.entry.kind == "agent" and current[-1].entry.kind in ("country", "org", "group", "igo")
+                            and re.match(r"^(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,3}\s+$", gap) is not None
+                            and not re.search(r"\b(?:and|or|but|the|a|an|of|in|on|to|with|for|from|by|said|says|"
+                                              r"is|are|was|were|has|have|had|will|would)\b|[a-z]ed\b", gap))
+                from_body = from_body or modified
+                if (GAP_MERGE.match(gap) or from_body) and not both_places and not _two_heads(current, m):
+                    current.append(m)
+                    continue
+                close()
+            current.append(m)
+        close()
+        # appositive: "Wang Yi, the Chinese Foreign Minister," → one actor
+        merged: list[Actor] = []
+        for actor in actors:
+            prev = merged[-1] if merged else None
+            if (prev is not None and prev.kind == "person" and actor.kind != "person"
+                    and any(m.entry.kind == "agent" for m in actor.members)
+                    and APPOSITIVE.match(text[prev.end:actor.start])):
+                prev.country = prev.country or actor.country
+                prev.sector = prev.sector or actor.sector
+                prev.members.extend(actor.members)
+                prev.end = actor.end
+                prev.text = text[prev.start:prev.end]
+                continue
+            merged.append(actor)
+        # coordination groups, sharing a head role: "Hungarian and Romanian officials"
+        group = 0
+        for i, actor in enumerate(merged):
+            if i and GAP_COORD.match(text[merged[i - 1].end:actor.start]):
+                actor.group = merged[i - 1].group
+            else:
+                group += 1
+                actor.group = group
+        for i in range(len(merged) - 2, -1, -1):
+            a, b = merged[i], merged[i + 1]
+            if a.group == b.group and a.sector is None and a.kind == "country" and b.sector:
+                a.sector = b.sector
+        return [a for a in merged if a.kind != "agent" or a.country]
+
+
+def _two_heads(current: list[Match], m: Match) -> bool:
+    """Two named heads do not merge ("Turkey NATO"), but a country before a person or body does."""
+    named = [x for x in current if x.entry.kind in ("person", "igo", "group", "org")]
+    return bool(named) and m.entry.kind in ("person", "igo", "group", "org", "country")
+
+
+def _headline(text: str) -> bool:
+    words = re.findall(r"[A-Za-z][\w'’]*", text)
+    if len(words) < 4:
+        return False
+    caps = sum(1 for w in words if w[0].isupper() or w.lower() in ("a", "an", "the", "of", "in", "on", "to",
+                                                                      "and", "with", "for", "as", "at"))
+    return caps / len(words) > 0.85 and not text.rstrip().endswith(".")
+
+
+def _clean(word: str) -> str:
+    word = re.sub(r"[’']s$", "", word)
+    return word.rstrip(",.;:!?”\"’)")
+
+
+def _actor(text: str, members: list[Match]) -> Actor:
+    start, end = members[0].start, members[-1].end
+    country = None
+    sector = None
+    kind = "agent"
+    for m in members:
+        e = m.entry
+        if e.kind != "agent" and kind in ("agent", "country"):
+            kind = e.kind if not (kind == "country" and e.kind == "country") else kind
+        if country is None and e.country:
+            country = e.country
+        if e.kind == "agent":
+            sector = e.sector
+    body = [m.entry for m in members if m.entry.kind in ("igo", "group", "org") and m.entry.sector]
+    if body:
+        sector = body[-1].sector  # "UN chief" is IGO, "Taliban leaders" keep the group's sector
+    if sector is None:
+        named = [m.entry for m in members if m.entry.kind in ("person", "org", "igo", "group") and m.entry.sector]
+        sector = named[-1].sector if named else None
+    return Actor(start, end, text[start:end], country, sector, None, kind, members=members)

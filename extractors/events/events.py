@@ -1,0 +1,387 @@
+"""Rules that turn trigger matches and actor phrases of one sentence into coded PLOVER events.
+
+For each trigger (``data/triggers.tsv``):
+  * overlapping triggers: the longer match wins, then the higher rule confidence;
+  * a trigger inside the infinitive or "that" complement of an intent trigger is not coded on its own
+    ("pledged to provide" is AGREE, not AID; "threatened to impose" is THREATEN);
+  * source: the nearest actor group before the trigger in the same clause (not inside a
+    prepositional phrase unless right before the trigger); "was attacked by X" swaps roles; "he"/"she"
+    resolve to the last person mentioned;
+  * recipients: the first actor group after the trigger reached with no clause break, introduced
+    by nothing (a direct object) or by a preposition the rule or type allows; "in/at/near <place>"
+    is the location instead;
+  * modality from the words before the trigger: negated, reported (inside a direct quote),
+    hypothetical, future, else asserted;
+  * confidence: rule confidence times penalties (pronoun source, distant source, no recipient,
+    negated/hypothetical); events under ``MIN_CONFIDENCE`` or without a source are dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from extractors.events.entities import Actor, ArticleEntities
+from extractors.events.lexicon import Lexicon, TriggerMatch, plover_types
+from extractors.events.sentences import Token
+
+MIN_CONFIDENCE = 0.6
+ASPECTUAL = frozenset({"continue", "continued", "continues", "began", "begin", "begins", "started", "start", "starts",
+                       "resumed", "resume", "resumes", "tried", "try", "tries", "attempted", "attempts", "sought"})
+INTENT_RULES = frozenset({"agree.pledge", "agree.willing", "agree.commit", "agree.intent"})
+CONFLICT_TYPES = frozenset({"PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT"})
+INTENT_COOPERATION = frozenset({"SUPPORT", "COOPERATE", "AID", "RETREAT", "CONCEDE", "CONSULT"})
+INTENT_TYPES = frozenset({"AGREE", "REQUEST", "THREATEN", "REJECT"})
+PREPOSITIONS = frozenset({"of", "in", "on", "at", "to", "for", "from", "with", "by", "against", "about",
+                          "over", "into", "near", "between", "among", "including", "toward", "towards",
+                          "upon", "under", "through", "across", "amid", "within", "without", "like"})
+SUBJECT_BLOCK = frozenset({";", ":", "that", "which", "who", "whom", "whose", "said", "says", "say", "told",
+                           "but", "while", "when", "because", "although", "if", "unless", "“", "”", '"',
+                           "(", ")", "after", "before", "since", "than"})
+OBJECT_BLOCK = frozenset({";", ":", ".", "and", "or", "but", "while", "which", "who", "whom", "that", "said",
+                          "says", "“", "”", '"', "(", ")", ",", "after", "before", "because", "since",
+                          "although", "when", "as"})
+NEGATION = frozenset({"not", "n't", "never", "cannot", "can't", "won't", "didn't", "doesn't", "don't",
+                      "hasn't", "haven't", "wasn't", "weren't", "isn't", "aren't", "refused", "failed"})
+HYPOTHETICAL = frozenset({"could", "might", "may", "should", "would", "if", "unless", "whether", "can"})
+FUTURE = frozenset({"will", "'ll", "shall", "going", "plans", "plan", "planned", "planning", "intends",
+                    "intend", "intended", "expected", "set", "due", "scheduled"})
+SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
+                         "announced", "according"})
+PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
+PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside"})
+
+
+@dataclass
+class CodedEvent:
+    rule_id: str
+    event_type: str
+    quad_class: str
+    intensity: float
+    trigger_start: int  # sentence offsets
+    trigger_end: int
+    trigger: str
+    actors: list[Actor]
+    recipients: list[Actor]
+    location: Actor | None
+    modality: str
+    confidence: float
+
+
+def _select(matches: list[TriggerMatch]) -> list[TriggerMatch]:
+    ranked = sorted(matches, key=lambda m: (-(m.last - m.first), -m.rule.confidence, m.first))
+    chosen: list[TriggerMatch] = []
+    for m in ranked:
+        if any(m.first <= c.last and c.first <= m.last for c in chosen):
+            continue
+        chosen.append(m)
+    return sorted(chosen, key=lambda m: m.first)
+
+
+def _governor(m: TriggerMatch, chosen: list[TriggerMatch], lows: list[str]) -> TriggerMatch | None:
+    """The earlier intent trigger whose to-/that-complement ``m`` sits in, if any."""
+    for c in chosen:
+        if c.last >= m.first or c.rule.event_type not in INTENT_TYPES:
+            continue
+        between = lows[c.last + 1:m.first]
+        if len(between) > 8 or any(w in (";", ".", "but", "while", "said") for w in between):
+            continue
+        if "to" in between or "that" in between or lows[c.last] in ("to", "that") or not between:
+            return c
+    return None
+
+
+def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Lexicon,
+                  registry: ArticleEntities, quoted: list[tuple[int, int]]) -> list[CodedEvent]:
+    lows = [t.lower for t in toks]
+    chosen = _select(lexicon.match(toks))
+    types = plover_types()
+    events: list[CodedEvent] = []
+    # an intent wrapper takes its colour from what is intended: "vowed to retaliate" is a threat
+    retype: dict[int, str] = {}
+    governed: set[int] = set()
+    extra_preps: dict[int, frozenset[str]] = {}
+    firsts = {c.first for c in chosen}
+    for m in chosen:
+        if m.first - 1 in firsts:
+            governed.add(m.first)  # "host talks": the noun object of another trigger
+            continue
+        gov = _governor(m, chosen, lows)
+        if gov is None:
+            continue
+        governed.add(m.first)
+        # "threatened to impose sanctions on Moldova": the complement's recipient is the wrapper's
+        extra_preps[gov.first] = extra_preps.get(gov.first, frozenset()) | (
+            m.rule.preps or types[m.rule.event_type].preps)
+        if gov.rule.rule_id in INTENT_RULES and m.rule.event_type in CONFLICT_TYPES:
+            retype[gov.first] = "THREATEN"
+    must = _must_request(text, toks, lows, actors)
+    if must is not None:
+        events.append(must)
+        governed |= {m.first for m in chosen if m.first > toks_index_of(toks, must.trigger_start)}
+    for m in chosen:
+        if m.first in governed:
+            continue
+        if (m.first > 0 and lows[m.first - 1] == "to" and not lows[m.first].endswith("ing")
+                and (m.first < 2 or lows[m.first - 2] not in ASPECTUAL)):
+            continue  # a purpose or complement infinitive ("invited … to visit") is not an event yet
+        rule = m.rule
+        tstart, tend = toks[m.first].start, toks[m.last].end
+        passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
+            and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
+            and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to" is not passive
+        source, penalty = _source(text, toks, lows, actors, m, registry)
+        preps = (rule.preps or types[rule.event_type].preps) | extra_preps.get(m.first, frozenset())
+        recipients, location = _recipients(text, toks, lows, actors, m, preps)
+        if passive:
+            agent = _by_agent(toks, lows, actors, m)
+            if agent:
+                source, recipients, penalty = agent, source, 1.0
+            elif source:
+                source, recipients, penalty = [], source, penalty
+        if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
+            # "The US would prohibit aid … and would deny entry": the second verb shares the subject
+            source, penalty = events[-1].actors, 0.9
+        if not source:
+            continue
+        if _bare_form(lows[m.first], rule) and not _adjacent(toks, lows, source, m):
+            continue  # "the Sept. 11 attacks", "first high-level visit": a noun, not a verb
+        skeys = {a.entity_key for a in source}
+        recipients = [r for r in recipients if r.entity_key not in skeys or r.entity_key is None]
+        modality = _modality(lows, toks, m, source, quoted)
+        conf = rule.confidence * penalty
+        if not recipients and rule.event_type not in ("PROTEST", "MOBILIZE", "RETREAT", "REJECT", "CONSULT"):
+            conf *= 0.95
+        if modality in ("negated", "hypothetical"):
+            conf *= 0.9
+        if conf < MIN_CONFIDENCE:
+            continue
+        event_type, rule_id = rule.event_type, rule.rule_id
+        if m.first in retype:
+            event_type, rule_id = retype[m.first], rule_id + "+conflict"
+        elif modality == "future" or (modality == "hypothetical" and _conditional(lows, m)):
+            # PLOVER codes a stated intention as AGREE (to cooperate) or THREATEN (to harm)
+            if event_type in INTENT_COOPERATION and not (event_type == "RETREAT" and _conditional(lows, m)):
+                event_type, rule_id = "AGREE", rule_id + "+intent"
+            elif event_type in CONFLICT_TYPES or (event_type == "RETREAT" and _conditional(lows, m)):
+                event_type, rule_id = "THREATEN", rule_id + "+intent"  # "will withdraw … unless"
+        ptype = types[event_type]
+        events.append(CodedEvent(rule_id, event_type, ptype.quad_class, ptype.intensity,
+                                 tstart, tend, text[tstart:tend], source, recipients, location, modality,
+                                 round(conf, 3)))
+    return events
+
+
+def toks_index_of(toks: list[Token], char: int) -> int:
+    return _tok_index(toks, char)
+
+
+MUST_CUES = frozenset({"said", "says", "insisted", "insists", "reiterated", "concluded", "stressed", "demanded",
+                       "told", "warned", "declared", "stated"})
+
+
+def _must_request(text, toks, lows, actors) -> CodedEvent | None:
+    """"<speaker> said (that) <actor> must <do>" is a demand: REQUEST from speaker to actor."""
+    if "must" not in lows:
+        return None
+    k_must = lows.index("must")
+    cues = [k for k in range(k_must) if lows[k] in MUST_CUES]
+    if not cues:
+        return None
+    k = cues[-1]
+    speaker = [a for a in actors if a.end <= toks[k].start]
+    target = [a for a in actors if toks[k].end <= a.start and a.end <= toks[k_must].start]
+    if not speaker or not target:
+        return None
+    sp = speaker[-1]
+    gap = [w for w in lows[_tok_index(toks, sp.end):k] if re.match(r"\w", w)]
+    tgap = [w for w in lows[_tok_index(toks, target[-1].end):k_must] if re.match(r"\w", w)]
+    if len(gap) > 4 or len(tgap) > 3 or any(w in (";", ".") for w in lows[k:k_must]):
+        return None
+    source = _group(actors, sp)
+    recipients = [a for a in _group(actors, target[0]) if a.start >= target[0].start]
+    ptype = plover_types()["REQUEST"]
+    return CodedEvent("request.must", "REQUEST", ptype.quad_class, ptype.intensity, toks[k_must].start,
+                      toks[k_must].end, text[toks[k_must].start:toks[k_must].end], source, recipients, None,
+                      "asserted", 0.8)
+
+
+VP_GLUE = frozenset({"would", "will", "has", "have", "had", "also", "then", "later", "was", "is", "were",
+                     "are", "could", "should", "may", "might"})
+
+
+def _shares_subject(between: list[str]) -> bool:
+    """"… and would deny", "… and has urged": a coordinated verb right after "and"."""
+    if "and" not in between:
+        return False
+    tail = between[len(between) - between[::-1].index("and"):]
+    return len(tail) <= 2 and all(w in VP_GLUE for w in tail)
+
+
+def _conditional(lows: list[str], m: TriggerMatch) -> bool:
+    return any(w in ("if", "unless") for w in lows) or "may" in lows[max(0, m.first - 3):m.first]
+
+
+def _bare_form(word: str, rule) -> bool:
+    """Base or -s forms of verbs that are also common nouns (attacks, talks, visit, support)."""
+    return not word.endswith(("ed", "ing")) and word in rule.elements[0].verbal and word not in (
+        "met", "held", "sent", "gave", "shot", "fought", "withdrew", "broke", "sought", "spoke", "took", "cut",
+        "set", "put", "struck", "told")
+
+
+def _adjacent(toks, lows, source: list[Actor], m) -> bool:
+    last = source[-1]
+    if last.resolved or last.end > toks[m.first].start:
+        return True
+    i = _tok_index(toks, last.end)
+    between = [w for w in lows[i:m.first]]
+    return len(between) <= 3 and "," not in between
+
+
+def _tok_index(toks: list[Token], char: int) -> int:
+    for i, t in enumerate(toks):
+        if t.start >= char:
+            return i
+    return len(toks)
+
+
+def _group(actors: list[Actor], actor: Actor) -> list[Actor]:
+    return [a for a in actors if a.group == actor.group]
+
+
+def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[Actor], float]:
+    before = [a for a in actors if a.end <= toks[m.first].start]
+    for actor in reversed(before):
+        i = _tok_index(toks, actor.end)
+        between = lows[i:m.first]
+        words = [w for w in between if re.match(r"\w", w)]
+        first = _tok_index(toks, actor.start)
+        prev = lows[first - 1] if first > 0 else ""
+        if prev == "the" and first > 1:
+            prev = lows[first - 2]
+        if any(w in SUBJECT_BLOCK for w in between):
+            break
+        if prev in PREPOSITIONS and (len(words) > 2 or "and" in between):
+            continue  # "the foreign ministers of the P5 … on Wednesday met": P5 is not the subject
+        if "," in between:
+            # an appositive or time phrase between commas: "Moscow, mindful of …, has deployed"
+            tail = between[len(between) - between[::-1].index(","):]
+            if between.count(",") % 2 == 1 and between[0] != ",":
+                appos = _appositive_subject(toks, lows, actors, m)
+                if appos:
+                    return appos, 0.9
+                break
+            if len([w for w in tail if re.match(r"\w", w)]) > 4:
+                break
+            return _group(actors, actor), 0.9
+        if len(words) > 6:
+            break
+        return _group(actors, actor), 1.0
+    # a pronoun subject right before the trigger: "he said", "she agreed"
+    for j in range(m.first - 1, max(-1, m.first - 5), -1):
+        if lows[j] in ("it", "they", "he", "she") and j > 0:
+            # "Switzerland said today it had expelled …": the pronoun is the speaker
+            speaker = _speaker_before(toks, lows, actors, j)
+            if speaker:
+                return speaker, 0.9
+        if lows[j] in ("he", "she"):
+            resolved = registry.pronoun_actor(text, toks[j].start, toks[j].end)
+            return ([resolved], 0.85) if resolved else ([], 1.0)
+        if lows[j] in SUBJECT_BLOCK or lows[j] == ",":
+            break
+    return [], 1.0
+
+
+def _appositive_subject(toks, lows, actors, m) -> list[Actor]:
+    """"Pakistan, a key U.S. ally in the war against terrorism, has refused": the actor before the
+    first of two commas whose second comma closes right before the verb."""
+    for actor in reversed([a for a in actors if a.end <= toks[m.first].start]):
+        i = _tok_index(toks, actor.end)
+        between = lows[i:m.first]
+        if not between or between[0] != "," or between.count(",") != 2 or len(between) > 16:
+            continue
+        tail = between[len(between) - between[::-1].index(","):]
+        if len(tail) <= 3 and not any(w in SUBJECT_BLOCK for w in between):
+            return _group(actors, actor)
+    return []
+
+
+def _speaker_before(toks, lows, actors, j: int) -> list[Actor]:
+    cues = [k for k in range(j) if lows[k] in SPEECH_CUES and k >= j - 6]
+    if not cues:
+        return []
+    k = cues[-1]
+    before = [a for a in actors if a.end <= toks[k].start]
+    if not before:
+        return []
+    last = before[-1]
+    gap = [w for w in lows[_tok_index(toks, last.end):k] if re.match(r"\w", w)]
+    if len(gap) > 4:
+        return []
+    return [dataclasses.replace(a, resolved=True) for a in _group(actors, last)]
+
+
+def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[Actor], Actor | None]:
+    # objects may sit inside a gapped pattern: "asking Russia and China to", "seeks Pakistan's support"
+    after = [a for a in actors if a.start >= toks[m.first].end]
+    location = None
+    recipients: list[Actor] = []
+    for actor in after:
+        i = _tok_index(toks, actor.start)
+        between = lows[m.first + 1:i]
+        prep = None
+        place = False
+        for k, w in enumerate(between):
+            if w == "to" and k + 1 < len(between) and between[k + 1] not in ("the", "a", "an"):
+                prep = None  # infinitive marker: "asking Russia to join", "to provide Afghanistan"
+                continue
+            if w in PREPOSITIONS:
+                prep = w
+                place = w in PLACE_PREPS or (place and w == "of")  # "in the province of Anhui"
+            elif w in OBJECT_BLOCK:
+                place = False
+        if place and actor.kind == "country":
+            if location is None and len(between) <= 12 and not any(w in (";", ".") for w in between):
+                location = actor
+            continue
+        if recipients:
+            continue
+        if any(w in OBJECT_BLOCK for w in between) or len([w for w in between if re.match(r"\w", w)]) > 6:
+            continue
+        if prep is None or prep in preps:
+            recipients = _group(actors, actor)
+            recipients = [a for a in recipients if a.start >= actor.start]
+    return recipients, location
+
+
+def _by_agent(toks, lows, actors, m) -> list[Actor]:
+    for actor in actors:
+        if actor.start < toks[m.last].end:
+            continue
+        i = _tok_index(toks, actor.start)
+        between = lows[m.last + 1:i]
+        if "by" in between and len(between) <= 4:
+            return _group(actors, actor)
+        break
+    return []
+
+
+def _modality(lows, toks, m: TriggerMatch, source: list[Actor], quoted) -> str:
+    start_tok = _tok_index(toks, source[-1].end) if source and source[-1].end <= toks[m.first].start else max(0, m.first - 5)
+    window = lows[max(start_tok, m.first - 6):m.first]
+    if any(w in NEGATION or w.endswith("n't") for w in window) or "yet to" in " ".join(window):
+        return "negated"
+    tstart = toks[m.first].start
+    if any(s <= tstart < e for s, e in quoted):
+        return "reported"
+    speech = [k for k, w in enumerate(lows[:m.first]) if w in SPEECH_CUES]
+    if speech and source and _tok_index(toks, source[0].start) > speech[0]:
+        return "reported"  # "the spokesman claimed China and Russia are supporting …"
+    if any(w in HYPOTHETICAL for w in window) or any(w in ("if", "whether", "unless") for w in lows[:m.first]):
+        if "would" in window and any(w in ("said", "says", "told") for w in lows[:m.first]):
+            return "future"
+        return "hypothetical"
+    if any(w in FUTURE for w in window) or "to be" in " ".join(window[-3:]):
+        return "future"
+    return "asserted"

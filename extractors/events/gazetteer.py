@@ -1,0 +1,156 @@
+"""Gazetteer: countries (ISO 3166 alpha-3), international organisations, armed and political
+groups, named institutions, agent words (sectors) and known people, matched in one Aho-Corasick pass.
+
+Data files (``extractors/events/data/``, tab-separated, ``#`` comments):
+  gazetteer_petrarch.tsv  derived from the PETRARCH2 Phoenix dictionaries (MIT, notice in the file)
+  gazetteer_hand.tsv      the project's corrections and additions (win over derived rows;
+                          kind ``drop`` removes a derived phrase)
+  agents_petrarch.tsv     agent words → sector, derived from Phoenix.agents.txt (MIT)
+  agents_hand.tsv         the project's additions (role words such as "foreign minister")
+  people.tsv              people in today's news with country, sector and role (hand-written)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import ahocorasick
+
+KINDS = ("country", "igo", "group", "org", "agent", "person")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    phrase: str
+    code: str  # canonical code: ISO3 for a country, CAMEO-style code otherwise, person key for people
+    country: str | None
+    sector: str | None
+    kind: str  # one of KINDS
+    stem: bool  # the phrase may take an inflection ("Russian" → "Russians")
+    source: str
+    name: str = ""  # canonical display name (people)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    start: int
+    end: int
+    text: str
+    entry: Entry
+
+
+def _rows(name: str):
+    text = resources.files("extractors.events").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    header: list[str] | None = None
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        if header is None:
+            header = cells
+            continue
+        yield dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True))
+
+
+def _norm(text: str) -> str:
+    return text.lower().replace("’", "'")
+
+
+@lru_cache(maxsize=1)
+def load() -> Gazetteer:
+    entries: dict[str, list[Entry]] = {}
+    dropped: set[str] = set()
+    for row in _rows("gazetteer_hand.tsv"):
+        if row["kind"] == "drop":
+            dropped.add(_norm(row["phrase"]))
+    for fname in ("gazetteer_hand.tsv", "gazetteer_petrarch.tsv"):
+        for row in _rows(fname):
+            key = _norm(row["phrase"])
+            if row["kind"] == "drop" or (fname != "gazetteer_hand.tsv" and (key in dropped or key in entries)):
+                continue
+            entries.setdefault(key, []).append(Entry(
+                row["phrase"], row["code"], row["country"] or None, row["sector"] or None, row["kind"],
+                row["match"] == "stem", fname))
+    for fname in ("agents_hand.tsv", "agents_petrarch.tsv"):
+        for row in _rows(fname):
+            key = _norm(row["phrase"])
+            if any(e.kind == "agent" for e in entries.get(key, ())):
+                continue
+            entries.setdefault(key, []).append(Entry(
+                row["phrase"], row["sector"], None, row["sector"], "agent", row["match"] == "stem", fname))
+    people: dict[str, Entry] = {}
+    for row in _rows("people.tsv"):
+        entry = Entry(row["name"], row["key"], row["country"] or None, row["sector"] or None, "person",
+                      False, "people.tsv", row["name"])
+        for alias in [row["name"], *[a for a in row["aliases"].split("|") if a]]:
+            entries.setdefault(_norm(alias), []).append(entry)
+            people[_norm(alias)] = entry
+    return Gazetteer(entries)
+
+
+class Gazetteer:
+    def __init__(self, entries: dict[str, list[Entry]]):
+        self.entries = entries
+        self.automaton = ahocorasick.Automaton()
+        for key, values in entries.items():
+            self.automaton.add_word(key, (len(key), tuple(values)))
+        self.automaton.make_automaton()
+        self.countries = {e.code: e.phrase for vals in entries.values() for e in vals
+                          if e.kind == "country" and e.code == e.country}
+
+    def find(self, text: str) -> list[Match]:
+        """Longest, leftmost, non-overlapping phrase matches at word boundaries.
+
+        Proper-noun entries (everything but agent words) must start with an upper-case letter in
+        the text, so "china" (porcelain) or "Us" in running text are not countries.
+        """
+        low = _norm(text)
+        n = len(low)
+        candidates: list[tuple[int, int, tuple[Entry, ...]]] = []
+        for end_idx, (length, values) in self.automaton.iter(low):
+            start = end_idx - length + 1
+            end = end_idx + 1
+            if start > 0 and (low[start - 1].isalnum() or low[start - 1] in "-"):
+                continue
+            # stems inflect ("Russian" → "Russians"); demonyms and group names take a plural "s"
+            stem = any(v.stem or v.kind in ("country", "group") for v in values)
+            if end < n and low[end].isalnum():
+                if not stem:
+                    continue
+                extra = end
+                while extra < n and low[extra].isalpha() and extra - end < 2:
+                    extra += 1
+                if extra < n and low[extra].isalnum():
+                    continue
+                if low[end:extra] not in ("s", "es", "n", "ns"):
+                    continue
+                end = extra
+            keep = tuple(v for v in values if v.kind == "agent" or text[start].isupper() or text[start].isdigit()
+                         or v.phrase[:1].islower())  # "al-Qaeda" is written lower-case
+            if not keep:
+                continue
+            surface = text[start:start + length]
+            if length <= 3 and not surface.replace(".", "").isupper():
+                keep = tuple(v for v in keep if v.kind == "agent")  # "Us", "Un" are not US, UN
+                if not keep:
+                    continue
+            candidates.append((start, end, keep))
+        candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
+        out: list[Match] = []
+        last = -1
+        for start, end, values in candidates:
+            if start < last:
+                continue
+            entry = _prefer(values)
+            out.append(Match(start, end, text[start:end], entry))
+            last = end
+        return out
+
+
+_ORDER = {"person": 0, "org": 1, "igo": 2, "group": 3, "country": 4, "agent": 5}
+
+
+def _prefer(values: tuple[Entry, ...]) -> Entry:
+    return min(values, key=lambda e: (_ORDER.get(e.kind, 9), e.source != "gazetteer_hand.tsv"))

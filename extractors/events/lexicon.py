@@ -1,0 +1,197 @@
+"""The trigger lexicon (``data/triggers.tsv``) and PLOVER types (``data/plover.tsv``): loading,
+verb inflection and matching over the words of one sentence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from extractors.events.sentences import Token
+
+IRREGULAR = {
+    "meet": ["met"], "hold": ["held"], "send": ["sent"], "seek": ["sought"], "give": ["gave", "given"],
+    "take": ["took", "taken"], "make": ["made"], "speak": ["spoke", "spoken"], "fight": ["fought"],
+    "shoot": ["shot"], "withdraw": ["withdrew", "withdrawn"], "break": ["broke", "broken"],
+    "freeze": ["froze", "frozen"], "cut": ["cut"], "set": ["set"], "put": ["put"], "lead": ["led"],
+    "deny": ["denied", "denies"], "defy": ["defied", "defies"], "rally": ["rallied", "rallies"],
+    "carry": ["carried", "carries"], "ally": ["allied"], "bow": ["bowed"], "free": ["freed", "frees"],
+    "forgive": ["forgave", "forgiven"], "sue": ["sued", "sues", "suing"], "step": ["stepped", "stepping"],
+    "slap": ["slapped", "slapping"], "commit": ["committed", "committing"], "ban": ["banned", "banning"],
+    "veto": ["vetoed", "vetoes", "vetoing"], "strike": ["struck"], "bring": ["brought"], "tell": ["told"],
+    "grant": ["granted"], "shell": ["shelled", "shelling"], "offer": ["offered", "offering"],
+    "label": ["labelled", "labeled"], "open": ["opened", "opening"], "visit": ["visited", "visiting"],
+    "host": ["hosted", "hosting"], "confer": ["conferred", "conferring"], "rebut": ["rebutted"],
+    "compel": ["compelled"], "patrol": ["patrolled"], "expel": ["expelled", "expelling"],
+    "travel": ["travelled", "traveled"], "cancel": ["cancelled", "canceled", "cancelling", "canceling"],
+    "kidnap": ["kidnapped", "kidnapping"], "mobilise": ["mobilised"], "airlift": ["airlifted"],
+}
+_VOWELS = "aeiou"
+
+
+def inflect(lemma: str) -> set[str]:
+    """Regular English verb forms plus the irregular table."""
+    forms = {lemma, *IRREGULAR.get(lemma, ())}
+    if lemma.endswith("e"):
+        forms |= {lemma + "s", lemma + "d", lemma[:-1] + "ing"}
+    elif lemma.endswith("y") and lemma[-2:-1] not in _VOWELS:
+        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied", lemma + "ing"}
+    elif lemma.endswith(("s", "sh", "ch", "x", "z")):
+        forms |= {lemma + "es", lemma + "ed", lemma + "ing"}
+    else:
+        forms |= {lemma + "s", lemma + "ed", lemma + "ing"}
+        if (len(lemma) >= 3 and lemma[-1] not in _VOWELS + "wxy" and lemma[-2] in _VOWELS
+                and lemma[-3] not in _VOWELS and len(lemma) <= 4):
+            forms |= {lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"}
+    return forms
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    words: frozenset[str]  # empty for a gap
+    verbal: frozenset[str]  # the forms that came from a verb* entry (noun uses are filtered)
+    gap: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    rule_id: str
+    event_type: str
+    elements: tuple[Element, ...]
+    preps: frozenset[str] | None  # None: the type's default
+    confidence: float
+    pattern: str
+
+
+@dataclass(frozen=True, slots=True)
+class PloverType:
+    event_type: str
+    quad_class: str
+    intensity: float
+    preps: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerMatch:
+    rule: Rule
+    first: int  # token index of the first matched word
+    last: int  # token index of the last matched word (inclusive)
+
+
+def _parse_element(text: str) -> Element:
+    if text == "~":
+        return Element(frozenset(), frozenset(), gap=True)
+    words: set[str] = set()
+    verbal: set[str] = set()
+    for alt in text.split("|"):
+        if alt.endswith("*"):
+            forms = inflect(alt[:-1])
+            words |= forms
+            verbal |= forms
+        else:
+            words.add(alt)
+    return Element(frozenset(words), frozenset(verbal))
+
+
+def _rows(name: str):
+    text = resources.files("extractors.events").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    header = None
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        if header is None:
+            header = cells
+            continue
+        yield dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True))
+
+
+@lru_cache(maxsize=1)
+def plover_types() -> dict[str, PloverType]:
+    return {r["event_type"]: PloverType(r["event_type"], r["quad_class"], float(r["intensity"]),
+                                        frozenset(p for p in r["recipient_preps"].split(",") if p))
+            for r in _rows("plover.tsv")}
+
+
+class Lexicon:
+    def __init__(self, rules: list[Rule]):
+        self.rules = rules
+        self.index: dict[str, list[Rule]] = {}
+        for rule in rules:
+            for word in rule.elements[0].words:
+                self.index.setdefault(word, []).append(rule)
+
+    def match(self, toks: list[Token]) -> list[TriggerMatch]:
+        lows = [t.lower for t in toks]
+        out: list[TriggerMatch] = []
+        for i, word in enumerate(lows):
+            for rule in self.index.get(word, ()):
+                if word in rule.elements[0].verbal and (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())):
+                    continue  # a noun use, or a name ("the Canadian Press")
+                last = _match_rest(rule.elements, 1, lows, i + 1)
+                if last is not None:
+                    out.append(TriggerMatch(rule, i, last))
+        return out
+
+
+BREAKS = frozenset({";", ":", ",", "(", ")", "—", "–", "“", "”", '"', "but", "while", "which", "who",
+                    "whom", "because", "although", "when", "after", "before", "said", "says", "."})
+DETERMINERS = frozenset({"a", "an", "the", "this", "these", "those", "its", "their", "his", "her", "our",
+                         "my", "your", "of", "for", "whose", "no", "any", "some", "each", "every", "such",
+                         "in", "on", "at", "by", "from", "against", "amid", "following", "after", "before",
+                         "during", "over", "and", "or", "with", "without", "new", "further"})
+
+
+def _noun_use(lows: list[str], i: int) -> bool:
+    """'the attack', 'words of support', "Washington's exit": the verb form is used as a noun.
+
+    Present participles after a preposition are gerunds and stay verbs ("by attacking")."""
+    if i == 0:
+        return False
+    prev = lows[i - 1]
+    if lows[i].endswith("ing") and prev in ("by", "after", "before", "for", "in", "on", "while", "without"):
+        return prev in ("for", "in", "on")  # "in engaging with" describes, "by attacking" acts
+    if lows[i].endswith("ed") and prev in ("and", "or", "on", "in", "at", "by", "after", "before"):
+        return False  # "and rejected", "on Tuesday rejected"
+    if prev in ("and", "or", "on", "in", "at", "by", "over", "after", "before", "following", "during"):
+        return not lows[i].endswith(("ed", "ing")) and prev not in ("and", "or")
+    return prev in DETERMINERS or prev.endswith("'s")
+
+
+def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) -> int | None:
+    if k == len(elements):
+        return j - 1
+    el = elements[k]
+    if el.gap:
+        for skip in range(0, 6):
+            if skip and (j + skip - 1 >= len(lows) or lows[j + skip - 1] in BREAKS):
+                break
+            got = _match_rest(elements, k + 1, lows, j + skip)
+            if got is not None:
+                return got
+        return None
+    if j < len(lows) and lows[j] in el.words:
+        return _match_rest(elements, k + 1, lows, j + 1)
+    return None
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    rules = []
+    for r in _rows("triggers.tsv"):
+        elements = tuple(_parse_element(e) for e in r["pattern"].split())
+        preps = None if r["preps"] in ("-", "") else frozenset(p for p in r["preps"].split(",") if p != "0")
+        rules.append(Rule(r["rule_id"], r["event_type"], elements, preps, float(r["conf"]), r["pattern"]))
+    ids = [r.rule_id for r in rules]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"triggers.tsv repeats rule ids: {sorted({i for i in ids if ids.count(i) > 1})}")
+    types = plover_types()
+    unknown = {r.event_type for r in rules} - set(types)
+    if unknown:
+        raise ValueError(f"triggers.tsv uses unknown event types: {sorted(unknown)}")
+    return Lexicon(rules)
+
+
+def normalise_word(word: str) -> str:
+    return re.sub(r"[’']", "'", word.lower())

@@ -1,0 +1,78 @@
+"""Fast sentence splitting and word tokens with character offsets (regex only, no models).
+
+A sentence ends at ``.``, ``!`` or ``?`` (optionally followed by closing quotes or brackets) before
+whitespace and an upper-case letter, digit or opening quote — unless the word before the full stop
+is a known abbreviation ("Mr.", "U.S.", "Gen.") or a single initial. Newlines always end a sentence:
+cleaned article text keeps one paragraph per line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ABBREVIATIONS = frozenset(["mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "cmdr", "adm", "sgt", "cpl", "pvt", "rep", "sen", "gov", "pres", "st", "sr", "jr", "messrs", "mme", "vol", "fig", "dept", "univ", "inc", "ltd", "corp", "co", "bros", "est", "approx", "vs", "etc", "al", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "u.s", "u.k", "u.n", "e.u", "d.c", "a.m", "p.m", "i.e", "e.g", "rev", "hon", "amb", "gov't", "ft", "mt"])
+
+_END = re.compile(r"""[.!?…]+['"’”)\]]*(?=\s+['"“‘(\[]?[A-Z0-9])""")
+_WORD = re.compile(r"\d+(?:[.,]\d+)+|[A-Za-z0-9][A-Za-z0-9'’\-]*(?:\.(?=[A-Za-z]\.))?(?:[A-Za-z]\.)*|[^\sA-Za-z0-9]")
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str
+    start: int  # offsets relative to the sentence
+    end: int
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower().replace("’", "'")
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    m = re.search(r"([A-Za-z][A-Za-z.]*)$", text[:dot])
+    if not m:
+        return False
+    word = m.group(1).lower().rstrip(".")
+    if len(word) == 1:
+        return True  # an initial: "George W. Bush"
+    return word in ABBREVIATIONS
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Split ``text`` into sentences with absolute character offsets."""
+    out: list[Sentence] = []
+    pos = 0
+    for line in re.finditer(r"[^\n]+", text):
+        lstart, ltext = line.start(), line.group()
+        cut = 0
+        for m in _END.finditer(ltext):
+            if ltext[m.start()] == "." and _is_abbreviation(ltext, m.start()):
+                continue
+            _add(out, text, lstart + cut, lstart + m.end())
+            cut = m.end()
+        _add(out, text, lstart + cut, lstart + len(ltext))
+        pos = line.end()
+    del pos
+    return out
+
+
+def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        out.append(Sentence(len(out), start, end, text[start:end]))
+
+
+def tokens(sentence: str) -> list[Token]:
+    """Words and single punctuation marks with offsets in ``sentence``."""
+    return [Token(m.group(), m.start(), m.end()) for m in _WORD.finditer(sentence)]

@@ -1,0 +1,55 @@
+from extractors.events.entities import ArticleEntities
+from extractors.events.gazetteer import load
+
+
+def actors(*sentences: str):
+    reg = ArticleEntities(load())
+    out = []
+    offset = 0
+    for i, s in enumerate(sentences):
+        out.append(reg.sentence_actors(s, offset, i))
+        offset += len(s) + 1
+    return reg, out
+
+
+def test_countries_from_names_demonyms_capitals_and_aliases() -> None:
+    found = load().find("Britain, the UK, Russians, Beijing and Kabul met the Americans; Us and china did not.")
+    assert [(m.text, m.entry.country) for m in found] == [
+        ("Britain", "GBR"), ("UK", "GBR"), ("Russians", "RUS"), ("Beijing", "CHN"), ("Kabul", "AFG"),
+        ("Americans", "USA")]
+
+
+def test_bodies_and_groups() -> None:
+    found = {m.text: m.entry for m in load().find("NATO, the SCO, the CSTO, the Taliban, ISKP and al-Qaeda")}
+    assert found["NATO"].kind == "igo" and found["SCO"].kind == "igo" and found["CSTO"].kind == "igo"
+    assert found["Taliban"].kind == "group" and found["Taliban"].country == "AFG"
+    assert found["ISKP"].code == "ISKP" and found["al-Qaeda"].kind == "group"
+
+
+def test_role_phrase_gives_person_country_and_sector_and_surname_resolves_later() -> None:
+    reg, out = actors("Russian Foreign Minister Sergei Lavrov arrived.", "Lavrov said little.")
+    first = out[0][0]
+    assert (first.text, first.country, first.sector, first.entity_key) == (
+        "Russian Foreign Minister Sergei Lavrov", "RUS", "GOV", "person:lavrov")
+    assert out[1][0].entity_key == "person:lavrov"
+    assert reg.entities["person:lavrov"].count == 2
+
+
+def test_unknown_person_recognised_by_title_and_appositive() -> None:
+    _reg, out = actors("Turkish presidential spokesperson Ibrahim Kalin spoke.",
+                      "Jane Doerty, the Canadian foreign minister, arrived.", "Doerty left.")
+    assert out[0][0].country == "TUR" and out[0][0].kind == "person"
+    jane = out[1][0]
+    assert jane.entity_key == "person:jane_doerty" and jane.country == "CAN" and jane.sector == "GOV"
+    assert out[2][0].entity_key == "person:jane_doerty"
+
+
+def test_coordination_shares_the_head_role() -> None:
+    _, out = actors("Senior Hungarian and Romanian officials agreed.")
+    assert [(a.country, a.sector) for a in out[0]] == [("HUN", "GOV"), ("ROU", "GOV")]
+    assert out[0][0].group == out[0][1].group
+
+
+def test_headline_capitals_are_not_people() -> None:
+    _, out = actors("UK Foreign Secretary Hopes Russia, China Will Act as One")
+    assert all(a.kind != "person" for a in out[0])

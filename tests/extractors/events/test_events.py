@@ -1,0 +1,148 @@
+"""Event rules on single sentences and the example events of issue 10 on the sample archive."""
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from extractors.events import code_document, enrich
+from extractors.events.lexicon import inflect, load_lexicon
+
+SEED = Path(__file__).resolve().parents[4] / "shared" / "seed_archive"
+PUB = datetime(2022, 4, 4, 9, 0, tzinfo=UTC)  # a Monday
+
+
+def one(sentence: str, pub=PUB) -> dict:
+    events = code_document(sentence, pub)
+    assert len(events) == 1, events
+    return events[0]
+
+
+def codes(actors: list[dict]) -> list[str | None]:
+    return [a["country"] for a in actors]
+
+
+def test_inflections() -> None:
+    assert {"meet", "meets", "met", "meeting"} <= inflect("meet")
+    assert {"deny", "denies", "denied", "denying"} <= inflect("deny")
+    assert {"host", "hosts", "hosted", "hosting"} <= inflect("host")
+    assert {"pledge", "pledges", "pledged", "pledging"} <= inflect("pledge")
+
+
+def test_every_rule_has_a_known_type_and_a_sane_confidence() -> None:
+    rules = load_lexicon().rules
+    assert len({r.rule_id for r in rules}) == len(rules)
+    assert all(0.5 <= r.confidence <= 1.0 for r in rules)
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor", "recipients"), [
+    ("Iran rejected the proposal on Tuesday.", "REJECT", "IRN", []),
+    ("Ukrainian officials accused Russian forces of shelling a hospital.", "ACCUSE", "UKR", ["RUS"]),
+    ("The European Union imposed new sanctions on Belarus.", "SANCTION", None, ["BLR"]),
+    ("France recalled its ambassador from Algeria.", "SANCTION", "FRA", ["DZA"]),
+    ("Israeli soldiers arrested more than 100 Palestinians on Saturday.", "COERCE", "ISR", ["PSE"]),
+    ("Brazil's President praised China's role in the talks.", "SUPPORT", "BRA", ["CHN"]),
+])
+def test_single_sentence_rules(sentence, etype, actor, recipients) -> None:
+    ev = one(sentence)
+    assert ev["event_type"] == etype
+    assert ev["actors"][0]["country"] == actor
+    assert codes(ev["recipients"]) == recipients
+    assert ev["rule_id"] and 0.6 <= ev["confidence"] <= 1.0
+
+
+def test_passive_voice_swaps_actor_and_recipient() -> None:
+    ev = one("A Kenyan convoy was attacked by Somali militants.")
+    assert ev["event_type"] == "ASSAULT"
+    assert codes(ev["actors"]) == ["SOM"] and codes(ev["recipients"]) == ["KEN"]
+
+
+def test_intent_takes_the_colour_of_what_is_intended() -> None:
+    assert one("Germany will send weapons to Ukraine.")["event_type"] == "AGREE"
+    threat = one("Russia threatened to impose sanctions on Moldova.")
+    assert threat["event_type"] == "THREATEN" and codes(threat["recipients"]) == ["MDA"]
+    vow = one("Iran vowed to attack Israel.")
+    assert vow["event_type"] == "THREATEN" and vow["rule_id"].endswith("+conflict")
+
+
+def test_modalities() -> None:
+    assert one("China did not recognize the Taliban government.")["modality"] == "negated"
+    assert one("Egypt could host talks with Israel.")["modality"] == "hypothetical"
+    assert one("Japan will meet with South Korea next week.")["modality"] == "future"
+    reported = one("The spokesman claimed China and Russia are supporting the Taliban.")
+    assert reported["modality"] == "reported"
+    assert code_document("“Russia rejected the offer,” Truss said.", PUB)[0]["modality"] == "reported"
+
+
+def test_nouns_and_infinitives_are_not_events() -> None:
+    assert code_document("The attack on Kabul was condemned.", PUB) == []
+    assert code_document("Moscow invited Taliban emissaries to visit Tianjin.", PUB) == []
+    assert code_document("The weather in Geneva was mild as delegates arrived.", PUB) == []
+
+
+def test_said_that_x_must_is_a_demand() -> None:
+    ev = one("Britain said on Friday that Sudan must reach an agreement.")
+    assert ev["event_type"] == "REQUEST" and codes(ev["actors"]) == ["GBR"] and codes(ev["recipients"]) == ["SDN"]
+
+
+def test_code_document_fields_and_dates() -> None:
+    ev = one("Indian Prime Minister Narendra Modi met Japanese Prime Minister Shigeru Ishiba in Tokyo on Friday.")
+    assert set(ev) >= {"event_type", "actors", "recipients", "event_date", "date_precision", "modality",
+                       "sentence", "trigger", "confidence", "rule_id"}
+    assert ev["event_type"] == "CONSULT" and ev["trigger"] == "met"
+    assert ev["actors"] == [{"text": "Indian Prime Minister Narendra Modi", "country": "IND", "sector": "GOV"}]
+    assert codes(ev["recipients"]) == ["JPN"]
+    assert (ev["event_date"], ev["date_precision"]) == ("2022-04-01", "day")
+    assert ev["location"] == {"text": "Tokyo", "country": "JPN"}
+    assert code_document("Iran rejected the proposal.", None)[0]["event_date"] is None
+
+
+def test_enrich_is_deterministic_and_ids_are_stable() -> None:
+    text = "Iran rejected the proposal. Japan met with China on Monday."
+    a = enrich(text, article_id="a1", published_at=PUB)
+    b = enrich(text, article_id="a1", published_at=PUB)
+    assert a == b
+    assert len({e.event_id for e in a.events}) == 2
+    assert {e.event_id for e in a.events}.isdisjoint(
+        {e.event_id for e in enrich(text, article_id="a2", published_at=PUB).events})
+
+
+# -- the example events of issue 10, from the sample archive ---------------------------------------
+
+def _events(name: str, pub: datetime):
+    path = SEED / name
+    if not path.is_file():
+        pytest.skip(f"sample archive not found at {SEED}")
+    return enrich(path.read_text(encoding="utf-8"), article_id=name, published_at=pub).events
+
+
+def _find(events, fragment: str, etype: str):
+    hits = [e for e in events if fragment in e.sentence and e.event_type == etype]
+    assert hits, f"no {etype} in “{fragment}”: {[(e.event_type, e.sentence[:60]) for e in events]}"
+    return hits[0]
+
+
+def test_sample_archive_truss_asks_russia_and_china() -> None:
+    events = _events("000_038f5bece8a68a20.txt", datetime(2021, 9, 22, 12, tzinfo=UTC))
+    ev = _find(events, "will be asking Russia and China", "REQUEST")
+    assert (ev.actors[0].country, ev.actors[0].sector) == ("GBR", "GOV")
+    assert ev.actors[0].code == "GBRGOV"
+    assert [r.country for r in ev.recipients] == ["RUS", "CHN"]
+    assert ev.modality == "future"
+    rejected = _find(events, "Russia vocally rejected the allegations", "REJECT")
+    assert rejected.actors[0].country == "RUS"
+    pledge = _find(events, "China pledged to provide Afghanistan", "AGREE")
+    assert pledge.actors[0].country == "CHN" and [r.country for r in pledge.recipients] == ["AFG"]
+    assert (pledge.event_date, pledge.date_precision) == (date(2021, 9, 1), "month")  # "earlier this month"
+    assert not [e for e in events if "China pledged" in e.sentence and e.event_type == "AID"]
+
+
+def test_sample_archive_anhui_conference_and_taliban_envoy() -> None:
+    events = _events("001_099a6c5a35363460.txt", PUB)
+    hosted = _find(events, "China last week hosted a conference", "CONSULT")
+    assert hosted.actors[0].country == "CHN"
+    assert (hosted.event_date, hosted.date_precision) == (date(2022, 3, 28), "week")
+    assert (hosted.location_text, hosted.location_country) == ("Anhui", "CHN")
+    envoy = _find(events, "accepting the accreditation of a Taliban envoy", "SUPPORT")
+    assert (envoy.actors[0].country, envoy.actors[0].sector) == ("RUS", "GOV")
+    assert [r.country for r in envoy.recipients] == ["AFG"]

@@ -1,0 +1,70 @@
+"""Quality gate of the event coder: the frozen held-out third of the PLOVER gold-standard records
+and the project's own hand-coded gold. Figures are printed (``pytest -rP``) and must stay above the
+floors pinned in ``quality_floors.json`` (floors may rise, never fall)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from tests.extractors.events.scoring import GOLD, gsr_path, load_gold, load_gsr, score_gold, score_gsr
+
+FLOORS = json.loads(Path(__file__).with_name("quality_floors.json").read_text(encoding="utf-8"))
+
+
+def _need_gsr() -> None:
+    if not gsr_path().is_file():
+        pytest.skip(f"PLOVER gold-standard records not found at {gsr_path()}")
+
+
+def test_heldout_split_is_the_documented_seeded_stratified_third() -> None:
+    _need_gsr()
+    frozen = json.loads((GOLD / "gsr_heldout.json").read_text(encoding="utf-8"))
+    records = json.loads(gsr_path().read_text(encoding="utf-8"))[1:]
+    by_event: dict[str, list[str]] = defaultdict(list)
+    for rec in records:
+        by_event[rec["event"]].append(rec["id"])
+    rng = random.Random(frozen["seed"])
+    again = []
+    for event in sorted(by_event):
+        ids = sorted(by_event[event])
+        rng.shuffle(ids)
+        again += ids[:round(len(ids) / 3)]
+    assert sorted(again) == frozen["held_out_ids"]
+    held = Counter(rec["event"] for rec in records if rec["id"] in set(frozen["held_out_ids"]))
+    for event, ids in by_event.items():
+        assert abs(held[event] - len(ids) / 3) <= 1
+    assert not set(frozen["held_out_ids"]) & {r["id"] for r in load_gsr("dev")}
+
+
+@pytest.mark.quality
+def test_gsr_heldout_figures_stay_above_floors() -> None:
+    _need_gsr()
+    got = score_gsr(load_gsr("heldout")).as_dict()
+    print("PLOVER GSR held-out third:", json.dumps(got))
+    for key, floor in FLOORS["gsr_heldout"].items():
+        assert got[key] >= floor, f"{key} {got[key]} fell below its floor {floor}"
+
+
+@pytest.mark.quality
+def test_own_gold_figures_stay_above_floors() -> None:
+    docs = load_gold()
+    got = score_gold(docs)
+    fresh = score_gold([d for d in docs if d["id"].startswith("fresh")]).as_dict()
+    print("own gold:", json.dumps(got.as_dict()))
+    print("own gold, fresh sentences only:", json.dumps(fresh))
+    print("\n".join(got.errors))
+    for key, floor in FLOORS["own_gold"].items():
+        assert got.as_dict()[key] >= floor, f"{key} {got.as_dict()[key]} fell below its floor {floor}"
+    for key, floor in FLOORS["own_gold_fresh"].items():
+        assert fresh[key] >= floor, f"fresh {key} {fresh[key]} fell below its floor {floor}"
+
+
+def test_floors_never_claim_more_than_measured() -> None:
+    for section in ("gsr_heldout", "own_gold", "own_gold_fresh"):
+        for key, floor in FLOORS[section].items():
+            assert floor <= FLOORS["measured"][section][key]

@@ -1,0 +1,55 @@
+"""Sketches: what changes a sketch and what must not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from extractors.stories import compare, decode, sketch_text
+from extractors.stories.sketch import FULL_BANDS, LEAD_BANDS, LEAD_WORDS, NUM_PERM, words
+from schemas.stories import SKETCH_VERSION
+from tests.extractors.stories.texts import seed_texts
+
+T = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def test_layout_case_and_punctuation_do_not_change_the_sketch() -> None:
+    text = seed_texts()["001_099a6c5a35363460"]
+    relaid = "  ".join(text.upper().replace(",", " ,").split())
+    a, b = sketch_text("a", text, T), sketch_text("b", relaid, T)
+    assert a.signature == b.signature and a.lead_signature == b.lead_signature
+    assert a.band_keys == b.band_keys
+    assert a.shingles == b.shingles
+
+
+def test_sketch_shape_and_version() -> None:
+    s = sketch_text("a", seed_texts()["002_20f6a4471efa1b4f"], T)
+    assert s.version == SKETCH_VERSION
+    assert len(s.signature) == 4 * NUM_PERM
+    assert len(s.band_keys) == FULL_BANDS[0] + LEAD_BANDS[0]
+    assert s.tokens == len(words(seed_texts()["002_20f6a4471efa1b4f"]))
+    assert 0 < s.lead_shingles <= LEAD_WORDS < s.shingles <= s.tokens
+
+
+def test_sketching_is_deterministic_across_calls() -> None:
+    text = seed_texts()["004_2806790e558014c1"]
+    assert sketch_text("x", text, T).band_keys == sketch_text("x", text, T).band_keys
+
+
+def test_compare_is_symmetric_and_estimates_containment() -> None:
+    text = seed_texts()["000_038f5bece8a68a20"]
+    tokens = text.split()
+    half = " ".join(tokens[: len(tokens) // 2])
+    a, b = decode(sketch_text("a", text, T)), decode(sketch_text("b", half, T))
+    ab, ba = compare(a, b), compare(b, a)
+    assert ab == ba
+    assert 0.35 < ab.jaccard < 0.65  # about a half of the shingles are shared
+    assert ab.containment > 0.85 and ab.lead > 0.95
+
+
+def test_unrelated_texts_share_nothing() -> None:
+    t = seed_texts()
+    a = sketch_text("a", t["001_099a6c5a35363460"], T)
+    b = sketch_text("b", t["003_2d8f9a8c737655f8"], T)
+    sim = compare(decode(a), decode(b))
+    assert sim.jaccard < 0.05 and sim.lead == 0.0
+    assert not set(a.band_keys) & set(b.band_keys)

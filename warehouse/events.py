@@ -1,0 +1,126 @@
+"""Bulk loading of the event coder's output: replace every row of the given articles in
+``entities``, ``mentions``, ``events`` and ``quotes`` in one transaction (delete by article_id,
+insert from registered Arrow). Takes plain rows or Arrow tables; knows nothing of the coder.
+
+Rows use the column names of migration 005 (``schemas.events.Enrichment.table_rows()`` produces
+them from the coder's records).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from warehouse.db import connect_write
+
+_PARTY = pa.struct([("text", pa.string()), ("country", pa.string()), ("sector", pa.string()),
+                    ("entity_id", pa.string())])
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "entities": pa.schema([
+        ("article_id", pa.string()), ("entity_id", pa.string()), ("kind", pa.string()), ("name", pa.string()),
+        ("code", pa.string()), ("country", pa.string()), ("sector", pa.string()),
+        ("mention_count", pa.int32()), ("first_offset", pa.int32()), ("coder_version", pa.string())]),
+    "mentions": pa.schema([
+        ("article_id", pa.string()), ("start_offset", pa.int32()), ("end_offset", pa.int32()),
+        ("entity_id", pa.string()), ("text", pa.string()), ("sentence_index", pa.int32())]),
+    "events": pa.schema([
+        ("event_id", pa.string()), ("article_id", pa.string()), ("sentence_index", pa.int32()),
+        ("sentence", pa.string()), ("trigger", pa.string()), ("trigger_start", pa.int32()),
+        ("trigger_end", pa.int32()), ("event_type", pa.string()), ("quad_class", pa.string()),
+        ("intensity", pa.float64()), ("actors", pa.list_(_PARTY)), ("recipients", pa.list_(_PARTY)),
+        ("event_date", pa.date32()), ("date_precision", pa.string()), ("date_text", pa.string()),
+        ("location_text", pa.string()), ("location_country", pa.string()), ("modality", pa.string()),
+        ("confidence", pa.float64()), ("rule_id", pa.string()), ("coder_version", pa.string())]),
+    "quotes": pa.schema([
+        ("quote_id", pa.string()), ("article_id", pa.string()), ("kind", pa.string()), ("text", pa.string()),
+        ("start_offset", pa.int32()), ("end_offset", pa.int32()), ("speaker_text", pa.string()),
+        ("speaker_entity_id", pa.string()), ("speaker_country", pa.string()), ("cue", pa.string()),
+        ("sentence_index", pa.int32()), ("coder_version", pa.string())]),
+}
+TABLES = tuple(SCHEMAS)
+_KEYS = {"entities": ("article_id", "entity_id"), "mentions": ("article_id", "start_offset"),
+         "events": ("event_id",), "quotes": ("quote_id",)}
+
+
+def to_arrow(table: str, rows: pa.Table | Iterable[Mapping[str, Any]]) -> pa.Table:
+    """Rows (dicts) or an Arrow table → an Arrow table with the table's exact schema."""
+    schema = SCHEMAS[table]
+    if isinstance(rows, pa.Table):
+        missing = set(schema.names) - set(rows.column_names)
+        if missing:
+            raise ValueError(f"{table}: missing columns {sorted(missing)}")
+        return rows.select(schema.names).cast(schema)
+    rows = list(rows)
+    for row in rows:
+        extra = set(row) - set(schema.names)
+        if extra:
+            raise ValueError(f"{table}: unknown columns {sorted(extra)}")
+    return pa.Table.from_pylist([{k: row.get(k) for k in schema.names} for row in rows], schema=schema)
+
+
+def _dedupe(table: str, data: pa.Table) -> pa.Table:
+    """Keep the last row per key: a batch may hold the same article twice (re-enriched)."""
+    keys = _KEYS[table]
+    seen: dict[tuple, int] = {}
+    cols = [data.column(k).to_pylist() for k in keys]
+    for i, key in enumerate(zip(*cols, strict=True)):
+        seen[key] = i
+    if len(seen) == data.num_rows:
+        return data
+    return data.take(sorted(seen.values()))
+
+
+def replace_enrichment(conn: duckdb.DuckDBPyConnection, article_ids: Sequence[str],
+                       tables: Mapping[str, pa.Table | Iterable[Mapping[str, Any]]], *,
+                       transaction: bool = True) -> dict[str, int]:
+    """Replace the rows of ``article_ids`` in the four tables, inside the caller's connection.
+
+    Every article in ``article_ids`` loses its old rows, also when ``tables`` has none for it (an
+    article that no longer yields events). Rows of articles not listed are refused. Returns rows
+    inserted per table. Runs in one transaction (``transaction=False``: inside the caller's, e.g.
+    the load's).
+    """
+    ids = sorted(set(article_ids))
+    data = {t: _dedupe(t, to_arrow(t, tables.get(t, []))) for t in TABLES}
+    allowed = set(ids)
+    for t, tbl in data.items():
+        stray = set(tbl.column("article_id").to_pylist()) - allowed
+        if stray:
+            raise ValueError(f"{t}: rows for articles not being replaced: {sorted(stray)[:3]}")
+    id_table = pa.table({"article_id": pa.array(ids, pa.string())})
+    counts: dict[str, int] = {}
+    if transaction:
+        conn.begin()
+    try:
+        conn.register("_enrich_ids", id_table)
+        for t in TABLES:
+            conn.execute(f"DELETE FROM {t} WHERE article_id IN (SELECT article_id FROM _enrich_ids)")
+            src = f"_enrich_{t}"
+            conn.register(src, data[t])
+            cols = ", ".join(SCHEMAS[t].names)
+            conn.execute(f"INSERT INTO {t} ({cols}) SELECT {cols} FROM {src}")
+            conn.unregister(src)
+            counts[t] = data[t].num_rows
+        conn.unregister("_enrich_ids")
+        if transaction:
+            conn.commit()
+    except Exception:
+        if transaction:
+            conn.rollback()
+        raise
+    return counts
+
+
+def load_enrichment(db_path: str | Path, article_ids: Sequence[str],
+                    tables: Mapping[str, pa.Table | Iterable[Mapping[str, Any]]]) -> dict[str, int]:
+    """Open the warehouse for writing (migrating it) and replace the articles' enrichment rows."""
+    conn = connect_write(db_path)
+    try:
+        return replace_enrichment(conn, article_ids, tables)
+    finally:
+        conn.close()

@@ -95,7 +95,7 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
         articles: list[Article] = []
         sketches: list[StorySketch] = []  # every re-extracted article is (re-)indexed and re-coded
         final: list[Article] = []
-        done: list[JobResult] = []
+        coded: list[JobResult] = []
         rejects: list[Reject] = []
         for page, r in zip(chunk, map_ordered(run_job, jobs, workers=settings.workers), strict=True):
             done += 1
@@ -116,7 +116,7 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
                                          "dup_group_id": old.dup_group_id, "dup_similarity": old.dup_similarity,
                                          "version": old.version})
             final.append(a)
-            done.append(r)
+            coded.append(r)
             if old is not None:
                 same = ("content_hash", "title", "outlet", "domain", "site_name", "language")
                 if all(getattr(old, f) == getattr(a, f) for f in same):
@@ -126,7 +126,7 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
             articles.append(a)
         batch = Batch(run=None, articles=articles, links=[], raw_pages=[], rejects=rejects, feed_states=[],
                       archive_records=[], replace=True, sketches=sketches)
-        batch.enriched_ids, batch.enrichment = batch_enrichment(final, done)
+        batch.enriched_ids, batch.enrichment = batch_enrichment(final, coded)
         run_load(batch, settings)
         counts["batches"] += 1
     return counts

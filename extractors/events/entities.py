@@ -27,6 +27,10 @@ GAP_MERGE = re.compile(
     r"presidential|interim|de[- ]facto)\s+){1,2})$", re.I)
 GAP_COORD = re.compile(r"^(?:\s*,\s*(?:and\s+)?|\s+and\s+(?:the\s+)?|\s*&\s*|\s+along\s+with\s+|\s+as\s+well\s+as\s+)$",
                        re.I)
+# irregular past tenses: "Russia held military exercises" is a verb between, not a modifier
+IRREGULAR_PAST = ("held|met|sent|gave|took|made|led|struck|fought|won|lost|told|went|came|began|sought|brought|"
+                  "kept|put|set|cut|hit|shot|withdrew|broke|spoke|saw|found|left|paid|built|ran|rose|fell|drew|"
+                  "threw|flew|bought|sold|stood|heard|knew|forgave|froze|overran|beat|bore|swore")
 APPOSITIVE = re.compile(r"^\s*,\s*(?:the|a|an)?\s*$", re.I)
 PRONOUNS = {"he": "person", "she": "person"}
 
@@ -221,13 +225,16 @@ class ArticleEntities:
             if current:
                 gap = text[current[-1].end:m.start]
                 both_places = current[-1].entry.kind == "country" and m.entry.kind == "country"
+                # "delegations from Sweden", "officials in Kabul"; but "his Chinese counterpart in Moscow"
+                # already has its country: "in Moscow" is where, not who
                 from_body = (current[-1].entry.kind == "agent" and m.entry.kind == "country"
-                             and re.match(r"^\s+(?:from|in)\s+(?:the\s+)?$", gap) is not None)  # "delegations from Sweden"
+                             and re.match(r"^\s+(?:from|in)\s+(?:the\s+)?$", gap) is not None
+                             and not (gap.strip().startswith("in") and any(x.entry.country for x in current)))
                 # "Algeria's leading human rights activist": lower-case modifiers before a role word
                 modified = (m.entry.kind == "agent" and current[-1].entry.kind in ("country", "org", "group", "igo")
                             and re.match(r"^(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,3}\s+$", gap) is not None
                             and not re.search(r"\b(?:and|or|but|the|a|an|of|in|on|to|with|for|from|by|said|says|"
-                                              r"is|are|was|were|has|have|had|will|would)\b|[a-z]ed\b", gap))
+                                              r"is|are|was|were|has|have|had|will|would|" + IRREGULAR_PAST + r")\b|[a-z]ed\b", gap))
                 from_body = from_body or modified
                 if (GAP_MERGE.match(gap) or from_body) and not both_places and not _two_heads(current, m):
                     current.append(m)

@@ -123,8 +123,9 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
     for m in chosen:
         if m.first in governed:
             continue
-        if (m.first > 0 and lows[m.first - 1] == "to" and not lows[m.first].endswith("ing")
-                and (m.first < 2 or lows[m.first - 2] not in ASPECTUAL)):
+        k_to = _verb_prev(lows, m.first)
+        if (k_to >= 0 and lows[k_to] == "to" and not lows[m.first].endswith("ing")
+                and (k_to < 1 or lows[k_to - 1] not in ASPECTUAL | {"yet"})):
             continue  # a purpose or complement infinitive ("invited … to visit") is not an event yet
         rule = m.rule
         tstart, tend = toks[m.first].start, toks[m.last].end
@@ -150,6 +151,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         skeys = {a.entity_key for a in source}
         recipients = [r for r in recipients if r.entity_key not in skeys or r.entity_key is None]
         modality = _modality(lows, toks, m, source, quoted)
+        if rule.event_type == "REJECT" and modality == "future" and "not" in lows[m.first:m.last + 1]:
+            modality = "asserted"  # "would not accept": the refusal is stated now
         conf = rule.confidence * penalty
         if not recipients and rule.event_type not in ("PROTEST", "MOBILIZE", "RETREAT", "REJECT", "CONSULT"):
             conf *= 0.95
@@ -158,6 +161,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if conf < MIN_CONFIDENCE:
             continue
         event_type, rule_id = rule.event_type, rule.rule_id
+        if rule_id == "mobilize.exercise" and len({a.country for a in source if a.country}) >= 2:
+            event_type, rule_id = "COOPERATE", rule_id + "+joint"  # "French and Egyptian warships … war games"
         if m.first in retype:
             event_type, rule_id = retype[m.first], rule_id + "+conflict"
         elif modality == "future" or (modality == "hypothetical" and _conditional(lows, m)):
@@ -230,10 +235,25 @@ def _bare_form(word: str, rule) -> bool:
         "set", "put", "struck", "told")
 
 
+VERB_CONTEXT = frozenset({"to", "will", "would", "shall", "can", "could", "should", "must", "may", "might",
+                          "did", "does", "do", "not", "n't", "never"})
+
+
+def _verb_prev(lows: list[str], i: int) -> int:
+    """Index of the word before ``i``, skipping -ly adverbs ("to formally recognize"); -1 if none."""
+    k = i - 1
+    while k >= 0 and lows[k].endswith("ly") and len(lows[k]) > 4 and k >= i - 2:
+        k -= 1
+    return k
+
+
 def _adjacent(toks, lows, source: list[Actor], m) -> bool:
     last = source[-1]
     if last.resolved or last.end > toks[m.first].start:
         return True
+    k = _verb_prev(lows, m.first)
+    if k >= 0 and lows[k] in VERB_CONTEXT:
+        return True  # "is yet to recognize", "would not accept": a verb after "to" or a modal
     i = _tok_index(toks, last.end)
     between = [w for w in lows[i:m.first]]
     return len(between) <= 3 and "," not in between

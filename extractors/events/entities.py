@@ -234,7 +234,8 @@ class ArticleEntities:
                 modified = (m.entry.kind == "agent" and current[-1].entry.kind in ("country", "org", "group", "igo")
                             and re.match(r"^(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,3}\s+$", gap) is not None
                             and not re.search(r"\b(?:and|or|but|the|a|an|of|in|on|to|with|for|from|by|said|says|"
-                                              r"is|are|was|were|has|have|had|will|would|" + IRREGULAR_PAST + r")\b|[a-z]ed\b", gap))
+                                              r"is|are|was|were|has|have|had|will|would|between|against|among|into|over|after|before|near|at|as|"
+                                              r"than|during|amid|under|" + IRREGULAR_PAST + r")\b|[a-z]ed\b", gap))
                 from_body = from_body or modified
                 if (GAP_MERGE.match(gap) or from_body) and not both_places and not _two_heads(current, m):
                     current.append(m)
@@ -264,6 +265,17 @@ class ArticleEntities:
             else:
                 group += 1
                 actor.group = group
+        # a comma alone does not make a list: "in central Baghdad, Iraqi police said" (a list has an
+        # "and"/"as well as" somewhere: "Russia, China and Iran")
+        for g in {a.group for a in merged}:
+            members = [i for i, a in enumerate(merged) if a.group == g]
+            joints = [text[merged[i - 1].end:merged[i].start] for i in members[1:]]
+            if joints and not any(re.search(r"\b(?:and|as well as|along with)\b|&", j, re.I) for j in joints):
+                # headlines list with commas ("UK calls on China, Russia"): keep members of one shape
+                a, b = merged[members[0]], merged[members[1]]
+                if (a.sector is None) != (b.sector is None) or a.kind != b.kind:
+                    for n, i in enumerate(members[1:], 1):
+                        merged[i].group = max(x.group for x in merged) + n
         for i in range(len(merged) - 2, -1, -1):
             a, b = merged[i], merged[i + 1]
             if a.group == b.group and a.sector is None and a.kind == "country" and b.sector:

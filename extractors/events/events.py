@@ -29,6 +29,10 @@ from extractors.events.sentences import Token
 MIN_CONFIDENCE = 0.6
 ASPECTUAL = frozenset({"continue", "continued", "continues", "began", "begin", "begins", "started", "start", "starts",
                        "resumed", "resume", "resumes", "tried", "try", "tries", "attempted", "attempts", "sought"})
+# heads whose to-infinitive is the event itself ("decided to allow", "has yet to recognize") or a stated
+# plan ("plans to impose": coded with future modality, hence AGREE or THREATEN)
+INFINITIVE_HEADS = ASPECTUAL | frozenset({"yet", "decided", "decides", "decide", "voted", "votes", "vote",
+                                          "plans", "plan", "planned", "planning", "intends", "intend", "intended"})
 INTENT_RULES = frozenset({"agree.pledge", "agree.willing", "agree.commit", "agree.intent"})
 CONFLICT_TYPES = frozenset({"PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT"})
 INTENT_COOPERATION = frozenset({"SUPPORT", "COOPERATE", "AID", "RETREAT", "CONCEDE", "CONSULT"})
@@ -50,6 +54,9 @@ FUTURE = frozenset({"will", "'ll", "shall", "going", "plans", "plan", "planned",
 SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
                          "announced", "according"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
+TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+                        "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                        "november", "december", "today", "tonight", "yesterday", "tomorrow", "week", "month"})
 PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside"})
 
 
@@ -125,13 +132,14 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             continue
         k_to = _verb_prev(lows, m.first)
         if (k_to >= 0 and lows[k_to] == "to" and not lows[m.first].endswith("ing")
-                and (k_to < 1 or lows[k_to - 1] not in ASPECTUAL | {"yet"})):
+                and (k_to < 1 or lows[k_to - 1] not in INFINITIVE_HEADS)):
             continue  # a purpose or complement infinitive ("invited … to visit") is not an event yet
         rule = m.rule
         tstart, tend = toks[m.first].start, toks[m.last].end
         passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
             and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
-            and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to" is not passive
+            and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to",
+        # "is committed to", "is prepared to" are not passive
         source, penalty = _source(text, toks, lows, actors, m, registry)
         preps = (rule.preps or types[rule.event_type].preps) | extra_preps.get(m.first, frozenset())
         recipients, location = _recipients(text, toks, lows, actors, m, preps)
@@ -274,7 +282,9 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
     before = [a for a in actors if a.end <= toks[m.first].start]
     for actor in reversed(before):
         i = _tok_index(toks, actor.end)
-        between = lows[i:m.first]
+        if _in_parens(lows, _tok_index(toks, actor.start), i):
+            continue  # "Hizbollah (Party of God) group declared": the gloss is not the subject
+        between = _drop_parens(lows[i:m.first])
         words = [w for w in between if re.match(r"\w", w)]
         first = _tok_index(toks, actor.start)
         prev = lows[first - 1] if first > 0 else ""
@@ -311,6 +321,24 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
         if lows[j] in SUBJECT_BLOCK or lows[j] == ",":
             break
     return [], 1.0
+
+
+def _in_parens(lows: list[str], first: int, after: int) -> bool:
+    return first > 0 and lows[first - 1] == "(" and after < len(lows) and lows[after] == ")"
+
+
+def _drop_parens(words: list[str]) -> list[str]:
+    """Words without the parenthesised stretches: "(SSS) stopped" → "stopped"."""
+    out: list[str] = []
+    depth = 0
+    for w in words:
+        if w == "(":
+            depth += 1
+        elif w == ")" and depth:
+            depth -= 1
+        elif not depth:
+            out.append(w)
+    return out
 
 
 def _appositive_subject(toks, lows, actors, m) -> list[Actor]:
@@ -353,6 +381,8 @@ def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[
         prep = None
         place = False
         for k, w in enumerate(between):
+            if w in ("on", "in", "at", "by") and k + 1 < len(between) and between[k + 1] in TIME_WORDS:
+                continue  # "forced out on Wednesday more than 1,000 refugees": a time, not a role
             if w == "to" and k + 1 < len(between) and between[k + 1] not in ("the", "a", "an"):
                 prep = None  # infinitive marker: "asking Russia to join", "to provide Afghanistan"
                 continue
@@ -367,7 +397,9 @@ def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[
             continue
         if recipients:
             continue
-        if any(w in OBJECT_BLOCK for w in between) or len([w for w in between if re.match(r"\w", w)]) > 6:
+        # the words of a gapped trigger ("provide $200 million in emergency aid") do not count
+        tail = lows[max(m.last, m.first) + 1:i]
+        if any(w in OBJECT_BLOCK for w in between) or len([w for w in tail if re.match(r"\w", w)]) > 6:
             continue
         if prep is None or prep in preps:
             recipients = _group(actors, actor)

@@ -74,6 +74,8 @@ class CodedEvent:
     location: Actor | None
     modality: str
     confidence: float
+    features: dict[str, float] = dataclasses.field(default_factory=dict)  # for the re-ranker (rerank.py)
+    explanation: str | None = None  # the re-ranker's strongest features, when it ran
 
 
 def _select(matches: list[TriggerMatch]) -> list[TriggerMatch]:
@@ -182,8 +184,43 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         ptype = types[event_type]
         events.append(CodedEvent(rule_id, event_type, ptype.quad_class, ptype.intensity,
                                  tstart, tend, text[tstart:tend], source, recipients, location, modality,
-                                 round(conf, 3)))
+                                 round(conf, 3), _features(lows, toks, m, rule, conf, source, recipients,
+                                                          modality, rule_id, ptype.quad_class)))
+    for i, ev in enumerate(events):
+        ev.features["first_event"] = float(i == 0)
+        ev.features["several_events"] = float(len(events) > 1)
     return events
+
+
+SUBORDINATORS = frozenset({"who", "which", "that", "after", "when", "while", "as", "because", "following",
+                           "since", "before", "if", "whom", "where", "until"})
+
+
+def _features(lows, toks, m: TriggerMatch, rule, conf: float, source: list[Actor], recipients: list[Actor],
+              modality: str, rule_id: str, quad_class: str) -> dict[str, float]:
+    """Interpretable facts about one coded event, the inputs of the re-ranker (``rerank.py``)."""
+    src_end = _tok_index(toks, source[-1].end) if source and source[-1].end <= toks[m.first].start else m.first
+    between = lows[src_end:m.first]
+    head = source[0] if source else None
+    return {
+        "rule_confidence": rule.confidence,
+        "penalty": conf / rule.confidence if rule.confidence else 1.0,
+        "has_recipient": float(bool(recipients)),
+        "future": float(modality == "future"),
+        "hypothetical": float(modality == "hypothetical"),
+        "negated": float(modality == "negated"),
+        "reported": float(modality == "reported"),
+        "subordinate": float(any(w in SUBORDINATORS for w in lows[max(0, m.first - 4):m.first])
+                             or any(w in SUBORDINATORS for w in between)),
+        "participle": float(lows[m.first].endswith("ing") and m.first > 0 and lows[m.first - 1] == ","),
+        "after_speech": float(any(w in SPEECH_CUES for w in lows[:m.first])),
+        "source_person": float(head is not None and head.kind == "person"),
+        "source_role_only": float(head is not None and head.kind == "agent"),
+        "source_group": float(head is not None and head.sector in ("REB", "IGO", "NGO")),
+        "phrase_trigger": float(m.last > m.first),
+        "material": float(quad_class.startswith("material")),
+        "retyped": float("+" in rule_id),
+    }
 
 
 def toks_index_of(toks: list[Token], char: int) -> int:

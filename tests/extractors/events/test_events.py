@@ -182,3 +182,15 @@ def test_a_purpose_infinitive_is_still_not_an_event_and_joint_exercises_are_coop
 def test_multi_word_alternatives_in_the_lexicon_are_whole_phrases() -> None:
     assert one("Thailand declared martial law in Bangkok.")["event_type"] == "COERCE"
     assert one("Peru declared a state of emergency in Lima.")["event_type"] == "COERCE"
+
+
+def test_the_reranker_weights_are_readable_and_every_event_explains_itself() -> None:
+    from extractors.events.rerank import load_reranker
+    model = load_reranker()
+    assert model is not None and "has_recipient" in model.weights
+    ev = one("Russian Foreign Minister Sergei Lavrov met his Chinese counterpart in Moscow on Tuesday.")
+    assert 0.5 <= ev["confidence"] <= 1.0
+    assert ev["explanation"] and all(name.split()[0] in model.weights for name in ev["explanation"].split(", "))
+    # without the re-ranker the rule's own confidence stays
+    raw = enrich("Iran rejected the proposal on Tuesday.", article_id="r", published_at=PUB, rerank=False)
+    assert raw.events[0].confidence == 0.9 and raw.events[0].explanation is None

@@ -136,7 +136,9 @@ class ArticleEntities:
                 ent = self.entities[key]
                 if ent.country is None and actor.country:
                     ent.country = actor.country
-                if ent.country is None and ent.sector in (None, "GOV", "MIL", "COP", "JUD", "LEG", "OPP"):
+                international = (ent.sector or actor.sector) in ("IGO", "NGO")  # a UN office holder has no country
+                if ent.country is None and ent.sector in (None, "GOV", "MIL", "COP", "JUD", "LEG", "OPP") \
+                        and not international:
                     # an unknown office holder ("President Yoweri Museveni") belongs to the country the
                     # article is about, when one country dominates its mentions so far
                     ent.country = self._dominant_country()
@@ -286,6 +288,9 @@ class ArticleEntities:
 def _two_heads(current: list[Match], m: Match) -> bool:
     """Two named heads do not merge ("Turkey NATO"), but a country before a person or body does."""
     named = [x for x in current if x.entry.kind in ("person", "igo", "group", "org")]
+    if m.entry.kind == "person" and current[-1].entry.kind == "agent" and current[-1].entry.sector \
+            and not any(x.entry.kind == "person" for x in current):
+        return False  # "U.N. Secretary-General Kofi Annan": a body's office holder
     return bool(named) and m.entry.kind in ("person", "igo", "group", "org", "country")
 
 

@@ -80,6 +80,7 @@ class ArticleEntities:
         self.surnames: dict[str, str] = {}  # name part → person key
         self.last_person: str | None = None
         self.country_counts: dict[str, int] = {}
+        self.roles: list[Actor] = []  # the last sentence's role words without a country
 
     # -- registry ---------------------------------------------------------------------------
     def _entity_for(self, entry: Entry, surface: str) -> Entity:
@@ -282,6 +283,9 @@ class ArticleEntities:
             a, b = merged[i], merged[i + 1]
             if a.group == b.group and a.sector is None and a.kind == "country" and b.sector:
                 a.sector = b.sector
+        # role words with no country of their own ("protesters", "rebels") are kept aside: events.py
+        # may give them the country of the place the event happened in
+        self.roles = [a for a in merged if a.kind == "agent" and not a.country]
         return [a for a in merged if a.kind != "agent" or a.country]
 
 

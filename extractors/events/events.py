@@ -54,6 +54,7 @@ FUTURE = frozenset({"will", "'ll", "shall", "going", "plans", "plan", "planned",
 SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
                          "announced", "according"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
+LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of the place, as a rule
 TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                         "february", "march", "april", "may", "june", "july", "august", "september", "october",
                         "november", "december", "today", "tonight", "yesterday", "tomorrow", "week", "month"})
@@ -154,6 +155,11 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
             # "The US would prohibit aid … and would deny entry": the second verb shares the subject
             source, penalty = events[-1].actors, 0.9
+        if not source and location is not None and location.country and rule.event_type in LOCAL_TYPES:
+            # "Thousands of protesters rallied in Tbilisi": a role word with no country right before
+            # the verb, acting in a stated place, belongs to that place's country
+            source = _role_subject(toks, lows, getattr(registry, "roles", []), m, location)
+            penalty = 0.9
         if not source:
             continue
         if _bare_form(lows[m.first], rule) and not _adjacent(toks, lows, source, m):
@@ -358,6 +364,15 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
         if lows[j] in SUBJECT_BLOCK or lows[j] == ",":
             break
     return [], 1.0
+
+
+def _role_subject(toks, lows, roles: list[Actor], m: TriggerMatch, location: Actor) -> list[Actor]:
+    for role in reversed([r for r in roles if r.end <= toks[m.first].start]):
+        between = lows[_tok_index(toks, role.end):m.first]
+        if len(between) <= 2 and not any(w in SUBJECT_BLOCK or w == "," for w in between):
+            return [dataclasses.replace(role, country=location.country)]
+        break
+    return []
 
 
 def _in_parens(lows: list[str], first: int, after: int) -> bool:

@@ -194,3 +194,10 @@ def test_the_reranker_weights_are_readable_and_every_event_explains_itself() -> 
     # without the re-ranker the rule's own confidence stays
     raw = enrich("Iran rejected the proposal on Tuesday.", article_id="r", published_at=PUB, rerank=False)
     assert raw.events[0].confidence == 0.9 and raw.events[0].explanation is None
+
+
+def test_a_role_word_without_country_takes_the_place_of_a_protest_or_attack_only() -> None:
+    ev = one("Thousands of protesters rallied in Tbilisi on Sunday against the decision.")
+    assert ev["event_type"] == "PROTEST" and ev["actors"][0]["country"] == "GEO"
+    assert ev["location"] == {"text": "Tbilisi", "country": "GEO"}
+    assert code_document("Officials met in Geneva.", PUB) == []  # visitors are not Swiss

@@ -25,7 +25,7 @@ GAP_MERGE = re.compile(
     r"^(?:\s+|\s*['’]s?\s+|\s+of\s+(?:the\s+)?|\s*-\s*|"
     r"\s+(?:(?:senior|top|former|deputy|acting|then|newly[- ]minted|chief|foreign|defence|defense|"
     r"presidential|interim|de[- ]facto)\s+){1,2})$", re.I)
-GAP_COORD = re.compile(r"^(?:\s*,\s*(?:and\s+)?|\s+and\s+(?:the\s+)?|\s*&\s*|\s+along\s+with\s+|\s+as\s+well\s+as\s+)$",
+GAP_COORD = re.compile(r"^(?:\s*,\s*(?:and\s+)?(?:the\s+)?|\s+and\s+(?:the\s+)?|\s*&\s*|\s+along\s+with\s+|\s+as\s+well\s+as\s+)$",
                        re.I)
 # irregular past tenses: "Russia held military exercises" is a verb between, not a modifier
 IRREGULAR_PAST = ("held|met|sent|gave|took|made|led|struck|fought|won|lost|told|went|came|began|sought|brought|"

@@ -32,7 +32,8 @@ ASPECTUAL = frozenset({"continue", "continued", "continues", "began", "begin", "
 # heads whose to-infinitive is the event itself ("decided to allow", "has yet to recognize") or a stated
 # plan ("plans to impose": coded with future modality, hence AGREE or THREATEN)
 INFINITIVE_HEADS = ASPECTUAL | frozenset({"yet", "decided", "decides", "decide", "voted", "votes", "vote",
-                                          "plans", "plan", "planned", "planning", "intends", "intend", "intended"})
+                                          "plans", "plan", "planned", "planning", "intends", "intend", "intended",
+                                          "expected", "due", "scheduled"})
 INTENT_RULES = frozenset({"agree.pledge", "agree.willing", "agree.commit", "agree.intent"})
 CONFLICT_TYPES = frozenset({"PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT"})
 INTENT_COOPERATION = frozenset({"SUPPORT", "COOPERATE", "AID", "RETREAT", "CONCEDE", "CONSULT"})

@@ -201,3 +201,14 @@ def test_a_role_word_without_country_takes_the_place_of_a_protest_or_attack_only
     assert ev["event_type"] == "PROTEST" and ev["actors"][0]["country"] == "GEO"
     assert ev["location"] == {"text": "Tbilisi", "country": "GEO"}
     assert code_document("Officials met in Geneva.", PUB) == []  # visitors are not Swiss
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor", "recipients"), [
+    ("Officials in Kabul welcomed the decision by Uzbekistan to reopen the border.", "SUPPORT", "AFG", ["UZB"]),
+    ("China has asked for assurances from the Taliban.", "REQUEST", "CHN", ["AFG"]),
+    ("Ministers from Britain, China, Russia, the United States and France will meet in New York.",
+     "AGREE", "GBR", []),
+])
+def test_recipients_after_by_or_from_and_long_lists(sentence, etype, actor, recipients) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], ev["actors"][0]["country"], codes(ev["recipients"])) == (etype, actor, recipients)

@@ -1,0 +1,158 @@
+"""The extraction stage on a real Dask cluster: a scheduler on 127.0.0.1 and two worker processes.
+
+The flows connect to it as users would, through ``executor="dask://HOST:PORT"``; the tests
+compare what lands in DuckDB with a local run, and kill a worker with SIGKILL mid-run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.flows.site import article_page, load_stories
+from tests.support.dbrows import rows as _rows
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness"), pytest.mark.timeout(180)]
+
+SEED = Path(__file__).resolve().parents[2] / "data" / "seed_archive"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    """A two-worker cluster (one thread each, separate processes under nannies) on loopback."""
+    from distributed import Client, LocalCluster
+
+    from flows.cluster import close_clients
+
+    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, silence_logs=40)
+    client = Client(lc.scheduler_address, set_as_default=False)
+    try:
+        yield client
+    finally:
+        close_clients()  # the flows' own client first: it would otherwise try to reconnect
+        client.close()
+        lc.close()
+
+
+def _executor(client: Any) -> str:
+    return "dask://" + client.scheduler.address.removeprefix("tcp://")
+
+
+def _backfill(paths: list[Path], db: Path, **kw: Any) -> dict[str, Any]:
+    from flows.backfill import backfill
+
+    return backfill(paths=[str(p) for p in paths], db=str(db), **kw)
+
+
+def _articles(db: Path) -> list[tuple[Any, ...]]:
+    return _rows(db, "SELECT article_id, title, text, dup_group_id FROM articles ORDER BY article_id")
+
+
+def _events(db: Path) -> list[tuple[Any, ...]]:
+    return _rows(db, "SELECT article_id, count(*) FROM events GROUP BY article_id ORDER BY article_id")
+
+
+def _archive(root: Path, copies: int) -> Path:
+    """A JSONL archive of ``copies`` x 5 distinct HTML articles (the fixture stories, each edition
+    with its own title, URL and a paragraph from the next story), so the run lasts long enough
+    to kill a worker in the middle of it."""
+    stories = load_stories()
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "editions.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for k in range(copies):
+            for i, story in enumerate(stories):
+                other = stories[(i + k + 1) % len(stories)]
+                edition = {**story, "title": f"{story['title']}, edition {k + 1}",
+                           "paragraphs": [*story["paragraphs"], other["paragraphs"][k % len(other["paragraphs"])]]}
+                fh.write(json.dumps({"url": f"https://herald.example.org/{story['slug']}-ed{k + 1}",
+                                     "html": article_page(edition)}) + "\n")
+    return path
+
+
+def test_seed_archive_on_the_cluster_matches_a_local_run(cluster: Any, tmp_path: Path) -> None:
+    from distributed import get_task_stream
+
+    local_db, dask_db = tmp_path / "local" / "n.duckdb", tmp_path / "dask" / "n.duckdb"
+    local = _backfill([SEED], local_db, executor="local")
+    with get_task_stream(cluster) as stream:
+        remote = _backfill([SEED], dask_db, executor=_executor(cluster))
+    assert (remote["read"], remote["loaded"], remote["rejected"]) == (local["read"], local["loaded"], 0) == (5, 5, 0)
+    # the same articles: ids, cleaned texts, titles and story groups, and the same events
+    assert _articles(dask_db) == _articles(local_db)
+    assert len({r[3] for r in _articles(dask_db)}) == 5
+    assert _events(dask_db) == _events(local_db) and sum(n for _, n in _events(dask_db)) > 0
+    # the extraction ran on the cluster's workers, in shards (not one task per record)
+    shards = [t for t in stream.data if str(t["key"]).startswith("newsflow-run_job-")]
+    assert 1 <= len(shards) < 5, [t["key"] for t in stream.data]
+    assert {t["worker"] for t in shards} <= set(cluster.scheduler_info()["workers"])
+
+
+def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: Any, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.backfill as bf
+
+    archive = _archive(tmp_path / "archive", copies=8)
+    local_db, dask_db = tmp_path / "local" / "n.duckdb", tmp_path / "dask" / "n.duckdb"
+    monkeypatch.setenv("NEWSFLOW_WORKERS", "1")  # the reference run: in process, no pool
+    monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "8")  # several loads, some before the kill
+    local = _backfill([archive], local_db, executor="local")
+    assert local["loaded"] == 40
+
+    monkeypatch.setenv("NEWSFLOW_SHARD_SIZE", "2")
+    pids = cluster.run(os.getpid)
+    killed: dict[str, Any] = {}
+
+    def kill_once(summary: Any) -> None:
+        # after the first results are back, SIGKILL a worker that is running a shard right now
+        if killed or summary.read < 2:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            busy = {w: keys for w, keys in cluster.processing().items() if keys and w in pids}
+            if busy:
+                victim, keys = next(iter(busy.items()))
+                killed.update(worker=victim, keys=list(keys), at=summary.read)
+                os.kill(pids[victim], signal.SIGKILL)
+                return
+            time.sleep(0.01)
+
+    monkeypatch.setattr(bf, "progress_hook", kill_once)
+    remote = _backfill([archive], dask_db, executor=_executor(cluster))
+    assert killed and killed["keys"], "no worker was busy when the kill was due"
+    assert killed["at"] < 40  # mid-run
+    # every record loaded, exactly once, the same articles as the local run
+    assert (remote["read"], remote["loaded"], remote["rejected"]) == (40, 40, 0), remote
+    assert _rows(dask_db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
+    assert _rows(dask_db, "SELECT count(*), count(DISTINCT record_id) FROM archive_records") == [(40, 40)]
+    assert _articles(dask_db) == _articles(local_db)
+    assert _events(dask_db) == _events(local_db)
+    # the killed worker's nanny started a fresh process; the cluster is whole again
+    deadline = time.monotonic() + 30
+    while len(cluster.scheduler_info()["workers"]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(cluster.scheduler_info()["workers"]) == 2
+
+
+def test_an_unreachable_scheduler_fails_before_any_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    import flows.cluster
+    from flows.cluster import ClusterUnavailable
+
+    monkeypatch.setattr(flows.cluster, "CONNECT_TIMEOUT", 2.0)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = tmp_path / "n.duckdb"
+    with pytest.raises(ClusterUnavailable, match=f"dask://127.0.0.1:{port}"):
+        _backfill([SEED], db, executor=f"dask://127.0.0.1:{port}")
+    assert not db.exists()

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.flows.site import article_page, load_stories
+from tests.flows.site import Site, article_page, load_stories, rss
 from tests.support.dbrows import rows as _rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness"), pytest.mark.timeout(180)]
@@ -142,6 +142,42 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: Any, tmp_pat
     assert len(cluster.scheduler_info()["workers"]) == 2
 
 
+def test_ingest_extracts_on_the_cluster_like_a_local_run(cluster: Any, site: Site, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+    from distributed import get_task_stream
+
+    from flows.ingest import hourly_ingest
+
+    monkeypatch.setenv("NEWSFLOW_SHARD_SIZE", "2")
+    stories = load_stories()
+    for s in stories:
+        site.static(f"/news/{s['slug']}", article_page(s), "text/html; charset=utf-8")
+    site.static("/rss.xml", rss([(s, f"{site.base}/news/{s['slug']}") for s in stories]), "application/rss+xml")
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(yaml.safe_dump({"feeds": [{"url": f"{site.base}/rss.xml", "name": "herald"}]}))
+    local_db, dask_db = tmp_path / "local" / "n.duckdb", tmp_path / "dask" / "n.duckdb"
+    local = hourly_ingest(feeds_file=str(feeds), db=str(local_db), executor="local")
+    with get_task_stream(cluster) as stream:
+        remote = hourly_ingest(feeds_file=str(feeds), db=str(dask_db), executor=_executor(cluster))
+    assert remote["articles_new"] == local["articles_new"] == 5
+    assert _articles(dask_db) == _articles(local_db)
+    assert _events(dask_db) == _events(local_db)
+    assert len([t for t in stream.data if str(t["key"]).startswith("newsflow-run_job-")]) == 3  # 2 + 2 + 1
+
+
+def _pool_kind_here(workers: int) -> tuple[str, bool]:
+    from flows.pool import executor_for, in_dask_worker
+
+    return type(executor_for(workers)).__name__, in_dask_worker()
+
+
+def test_no_process_pool_is_started_inside_a_dask_worker(cluster: Any) -> None:
+    # a Dask worker's process may not have children: there, the cluster is the parallelism
+    assert cluster.submit(_pool_kind_here, 2, pure=False).result(timeout=60) == ("_InlineExecutor", True)
+    assert _pool_kind_here(1) == ("_InlineExecutor", False)
+
+
 def test_an_unreachable_scheduler_fails_before_any_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 
@@ -155,4 +191,20 @@ def test_an_unreachable_scheduler_fails_before_any_work(tmp_path: Path, monkeypa
     db = tmp_path / "n.duckdb"
     with pytest.raises(ClusterUnavailable, match=f"dask://127.0.0.1:{port}"):
         _backfill([SEED], db, executor=f"dask://127.0.0.1:{port}")
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_a_bad_executor_is_one_line_at_start_up(tmp_path: Path, how: str) -> None:
+    from newsflow.cli import EXIT_CONFIG
+    from tests.support.cli import child_env, newsflow, one_line_error
+
+    db = tmp_path / "n.duckdb"
+    if how == "option":
+        proc = newsflow("backfill", str(SEED), "--db", str(db), "--executor", "tcp://127.0.0.1:8786")
+    else:
+        proc = newsflow("backfill", str(SEED), "--db", str(db), env=child_env(NEWSFLOW_EXECUTOR="dask://nohost"))
+    line = one_line_error(proc)
+    assert proc.returncode == EXIT_CONFIG
+    assert "NEWSFLOW_EXECUTOR" in line and "dask://HOST:PORT" in line, line
     assert not db.exists()

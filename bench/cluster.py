@@ -94,7 +94,7 @@ def run(pages: int, workers: int, workdir: Path) -> dict[str, Any]:
     say(f"  local: {local}")
 
     lc = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=40)
+                      dashboard_address=":0", silence_logs=40)
     client = Client(lc.scheduler_address, set_as_default=False)
     try:
         address = "dask://" + lc.scheduler_address.removeprefix("tcp://")

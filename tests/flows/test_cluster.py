@@ -32,7 +32,7 @@ def cluster() -> Iterator[Any]:
     from flows.cluster import close_clients
 
     lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=40)
+                      dashboard_address=":0", silence_logs=40)
     client = Client(lc.scheduler_address, set_as_default=False)
     try:
         yield client
@@ -78,9 +78,11 @@ def _archive(root: Path, copies: int) -> Path:
     return path
 
 
-def test_seed_archive_on_the_cluster_matches_a_local_run(cluster: Any, tmp_path: Path) -> None:
+def test_seed_archive_on_the_cluster_matches_a_local_run(cluster: Any, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from distributed import get_task_stream
 
+    monkeypatch.setenv("NEWSFLOW_WORKERS", "1")  # the reference run in process (the pool gives the same)
     local_db, dask_db = tmp_path / "local" / "n.duckdb", tmp_path / "dask" / "n.duckdb"
     local = _backfill([SEED], local_db, executor="local")
     with get_task_stream(cluster) as stream:
@@ -94,6 +96,20 @@ def test_seed_archive_on_the_cluster_matches_a_local_run(cluster: Any, tmp_path:
     shards = [t for t in stream.data if str(t["key"]).startswith("newsflow-run_job-")]
     assert 1 <= len(shards) < 5, [t["key"] for t in stream.data]
     assert {t["worker"] for t in shards} <= set(cluster.scheduler_info()["workers"])
+
+
+def test_reprocess_on_the_cluster(cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.reprocess import reprocess
+
+    monkeypatch.setenv("NEWSFLOW_WORKERS", "1")
+    db = tmp_path / "n.duckdb"
+    _backfill([SEED], db, executor="local")
+    before, events = _articles(db), _events(db)
+    counts = reprocess(db=str(db), executor=_executor(cluster))
+    assert (counts["pages"], counts["unchanged"], counts["updated"], counts["rejected"]) == (5, 5, 0, 0), counts
+    coded = reprocess(db=str(db), enrich_only=True, executor=_executor(cluster))
+    assert (coded["articles"], coded["failed"]) == (5, 0) and coded["events"] == sum(n for _, n in events)
+    assert _articles(db) == before and _events(db) == events
 
 
 def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: Any, tmp_path: Path,

@@ -107,12 +107,18 @@ def dask_map_ordered(fn: Callable[[T], R], items: Iterable[T], *, address: str, 
     the same task, and its result is taken once.
     """
     client = client_for(address)
-    limit = in_flight or SHARDS_PER_THREAD * cluster_threads(client)
+
+    def window() -> int:  # asked again once per window, so workers that join mid-run get work
+        return in_flight or SHARDS_PER_THREAD * cluster_threads(client)
+
+    limit, asked_at = window(), 0
     name = f"newsflow-{getattr(fn, '__name__', 'job')}-{uuid.uuid4().hex[:12]}"
     pending: list[Any] = []
     try:
         for i, shard in enumerate(shards(items, shard_size)):
             pending.append(client.submit(run_shard, fn, shard, key=f"{name}-{i}", pure=False, retries=1))
+            if i - asked_at >= limit:
+                limit, asked_at = window(), i
             while len(pending) >= limit:
                 yield from pending.pop(0).result()
         while pending:

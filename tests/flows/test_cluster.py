@@ -182,6 +182,37 @@ def test_ingest_extracts_on_the_cluster_like_a_local_run(cluster: Any, site: Sit
     assert len([t for t in stream.data if str(t["key"]).startswith("newsflow-run_job-")]) == 3  # 2 + 2 + 1
 
 
+def _slow_square(x: int) -> tuple[int, int]:
+    time.sleep((7 - x % 7) * 0.004)  # later items often finish first
+    return x, x * x
+
+
+def test_shards_come_back_in_order_and_the_input_is_read_as_needed(cluster: Any) -> None:
+    from distributed import get_task_stream
+
+    from flows.cluster import dask_map_ordered
+
+    pulled: list[int] = []
+
+    def items() -> Iterator[int]:
+        for i in range(60):
+            pulled.append(i)
+            yield i
+
+    out: list[tuple[int, int]] = []
+    with get_task_stream(cluster) as stream:
+        for r in dask_map_ordered(_slow_square, items(), address=cluster.scheduler.address, shard_size=4,
+                                  in_flight=3):
+            if not out:
+                first_seen_after = len(pulled)
+            out.append(r)
+    assert out == [(i, i * i) for i in range(60)]
+    # at most three shards (12 items) were out when the first result came back, not the whole input
+    assert first_seen_after <= 12
+    tasks = [t for t in stream.data if str(t["key"]).startswith("newsflow-_slow_square-")]
+    assert len(tasks) == 15 and {t["worker"] for t in tasks} == set(cluster.scheduler_info()["workers"])
+
+
 def _pool_kind_here(workers: int) -> tuple[str, bool]:
     from flows.pool import executor_for, in_dask_worker
 

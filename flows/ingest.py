@@ -158,11 +158,11 @@ def extract_pages(jobs: Iterable[PageJob], workers: int, cluster: str | None = N
     """CPU-bound extraction and normalisation over all cores, as jobs arrive (on the Dask
     cluster at ``cluster`` in shards when set: a shard that fails for good fails the run)."""
     if cluster:
-        results = []
+        done: list[JobResult] = []
         for r in map_ordered(run_job, jobs, workers=workers, cluster=cluster, shard_size=shard_size):
             _tick("extract")
-            results.append(r)
-        return results
+            done.append(r)
+        return done
     ex = executor_for(workers)
     submitted = []
     for job in jobs:

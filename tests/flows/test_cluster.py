@@ -112,35 +112,56 @@ def test_reprocess_on_the_cluster(cluster: Any, tmp_path: Path, monkeypatch: pyt
     assert _articles(db) == before and _events(db) == events
 
 
-def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: Any, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    import flows.backfill as bf
+@pytest.fixture(scope="module")
+def editions(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The 40-record archive and the database a local run (in process, no pool) made of it."""
+    root = tmp_path_factory.mktemp("editions")
+    archive, local_db = _archive(root / "archive", copies=8), root / "local" / "n.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NEWSFLOW_WORKERS", "1")
+        mp.setenv("NEWSFLOW_BATCH_SIZE", "8")
+        assert _backfill([archive], local_db, executor="local")["loaded"] == 40
+    return archive, local_db
 
-    archive = _archive(tmp_path / "archive", copies=8)
-    local_db, dask_db = tmp_path / "local" / "n.duckdb", tmp_path / "dask" / "n.duckdb"
-    monkeypatch.setenv("NEWSFLOW_WORKERS", "1")  # the reference run: in process, no pool
-    monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "8")  # several loads, some before the kill
-    local = _backfill([archive], local_db, executor="local")
-    assert local["loaded"] == 40
 
-    monkeypatch.setenv("NEWSFLOW_SHARD_SIZE", "2")
+def _killer(cluster: Any, after: int) -> tuple[dict[str, Any], Any]:
+    """A backfill progress hook that, once ``after`` articles are back from the cluster, SIGKILLs a
+    worker that is running a shard at that moment (what it killed goes in the returned dict)."""
     pids = cluster.run(os.getpid)
     killed: dict[str, Any] = {}
 
     def kill_once(summary: Any) -> None:
-        # after the first results are back, SIGKILL a worker that is running a shard right now
-        if killed or summary.read < 2:
+        if killed or summary.loaded < after:
             return
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             busy = {w: keys for w, keys in cluster.processing().items() if keys and w in pids}
             if busy:
                 victim, keys = next(iter(busy.items()))
-                killed.update(worker=victim, keys=list(keys), at=summary.read)
+                killed.update(worker=victim, keys=list(keys), at=summary.loaded)
                 os.kill(pids[victim], signal.SIGKILL)
                 return
             time.sleep(0.01)
 
+    return killed, kill_once
+
+
+def _wait_for_workers(cluster: Any, n: int = 2) -> None:
+    deadline = time.monotonic() + 30
+    while len(cluster.scheduler_info()["workers"]) < n and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(cluster.scheduler_info()["workers"]) == n
+
+
+def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: Any, editions: tuple[Path, Path],
+                                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.backfill as bf
+
+    archive, local_db = editions
+    dask_db = tmp_path / "dask" / "n.duckdb"
+    monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "8")  # several loads, some before the kill
+    monkeypatch.setenv("NEWSFLOW_SHARD_SIZE", "2")
+    killed, kill_once = _killer(cluster, after=2)
     monkeypatch.setattr(bf, "progress_hook", kill_once)
     remote = _backfill([archive], dask_db, executor=_executor(cluster))
     assert killed and killed["keys"], "no worker was busy when the kill was due"
@@ -151,11 +172,43 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: Any, tmp_pat
     assert _rows(dask_db, "SELECT count(*), count(DISTINCT record_id) FROM archive_records") == [(40, 40)]
     assert _articles(dask_db) == _articles(local_db)
     assert _events(dask_db) == _events(local_db)
-    # the killed worker's nanny started a fresh process; the cluster is whole again
-    deadline = time.monotonic() + 30
-    while len(cluster.scheduler_info()["workers"]) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert len(cluster.scheduler_info()["workers"]) == 2
+    _wait_for_workers(cluster)  # the killed worker's nanny started a fresh process
+
+
+def _set_allowed_failures(cluster: Any, n: int) -> None:
+    def setter(dask_scheduler: Any) -> None:
+        dask_scheduler.allowed_failures = n
+
+    cluster.run_on_scheduler(setter)
+
+
+def test_a_shard_lost_for_good_fails_the_run_and_a_rerun_completes_it(
+        cluster: Any, editions: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.backfill as bf
+
+    archive, local_db = editions
+    dask_db = tmp_path / "dask" / "n.duckdb"
+    monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "8")
+    monkeypatch.setenv("NEWSFLOW_SHARD_SIZE", "2")
+    killed, kill_once = _killer(cluster, after=16)
+    monkeypatch.setattr(bf, "progress_hook", kill_once)
+    _set_allowed_failures(cluster, 0)  # the scheduler gives up on a shard at its first lost worker
+    try:
+        with pytest.raises(Exception) as failed:
+            _backfill([archive], dask_db, executor=_executor(cluster))
+    finally:
+        _set_allowed_failures(cluster, 3)
+    assert type(failed.value).__name__ == "KilledWorker" and killed["keys"], (failed.value, killed)
+    # the batches loaded before the loss stay, each record once
+    (stored, distinct), = _rows(dask_db, "SELECT count(*), count(DISTINCT article_id) FROM articles")
+    assert 16 <= stored < 40 and stored == distinct and stored % 8 == 0
+    _wait_for_workers(cluster)
+    monkeypatch.setattr(bf, "progress_hook", None)
+    rerun = _backfill([archive], dask_db, executor=_executor(cluster))
+    assert (rerun["skipped"], rerun["loaded"]) == (stored, 40 - stored), rerun
+    assert _rows(dask_db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
+    assert _rows(dask_db, "SELECT count(*), count(DISTINCT record_id) FROM archive_records") == [(40, 40)]
+    assert [r[:3] for r in _articles(dask_db)] == [r[:3] for r in _articles(local_db)]
 
 
 def test_ingest_extracts_on_the_cluster_like_a_local_run(cluster: Any, site: Site, tmp_path: Path,

@@ -29,7 +29,8 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 	  if command -v apt-get >/dev/null 2>&1; then \
 	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	    $$SUDO apt-get install -y chromium || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }; \
+	    $$SUDO apt-get install -y chromium || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium; } \
+	      || echo "browser: could not install chromium; the browser test will fail and say so" >&2; \
 	  else echo "browser: no apt-get here; the browser test will be skipped" >&2; fi; }
 
 ## The test suite (unit, integration, reliability, extraction quality gate).

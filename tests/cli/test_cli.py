@@ -346,7 +346,10 @@ def test_flow_commands_use_a_running_prefect_server_or_say_they_fall_back(
     server.expect_request("/api/health").respond_with_json(True)
     server.start()
     try:
-        monkeypatch.delenv("PREFECT_API_URL", raising=False)
+        # setenv first so monkeypatch records the variable's state and restores it afterwards:
+        # _prefect_api writes os.environ itself, which must not leak into later tests
+        monkeypatch.setenv("PREFECT_API_URL", "unset-by-this-test")
+        monkeypatch.delenv("PREFECT_API_URL")
         monkeypatch.setenv("NEWSFLOW_PREFECT_PROBE", "true")
         monkeypatch.setenv("NEWSFLOW_PREFECT_PORT", str(server.port))
         cli._prefect_api(verbose=True)

@@ -10,8 +10,12 @@ between sites — no vocabulary, no site names:
   capitalised words and of digits, list marks and separators;
 * its place: relative position in the dump, inside or outside the densest run of prose and
   how far from it, and what its neighbours look like (prose or not, how long);
-* repetition: the line printed twice in the dump, and — when a backfill has seen other
-  documents of the same source — the line recurring across that source's documents.
+* repetition: the line printed twice in the dump.
+
+Before the model, when a backfill has seen other documents of the same source, lines that
+recur across that source's documents are dropped (reason ``recurring_in_source``; see
+``extractors.content.recurring``) — unless they make up most of the dump, which is then a
+copy of another document of the source rather than furniture around a new story.
 
 The model is additive: each feature maps to a score through a step function, the scores
 and a bias sum to the log-odds that the line is story text. Its steps live in
@@ -33,6 +37,10 @@ from importlib import resources
 from typing import Any
 
 from extractors.content.cleaner import LineVerdict
+from extractors.content.recurring import norm_line
+
+# recurring lines are furniture only while they are a minority of the dump's words
+_MAX_RECURRING_SHARE = 0.5
 
 __all__ = ["FEATURES", "LineModel", "line_features", "load_model", "refine"]
 
@@ -54,7 +62,6 @@ FEATURES: tuple[str, ...] = (
     "prev_log_words",
     "next_log_words",
     "repeated_in_dump",
-    "recurs_in_source",
     "before_run",
     "after_run",
     "short_in_run",
@@ -85,9 +92,7 @@ def _densest_run(scores: Sequence[float]) -> tuple[int, int]:
     return best_span
 
 
-def line_features(
-    lines: Sequence[str], recurring: Collection[str] | None = None
-) -> list[list[float]]:
+def line_features(lines: Sequence[str]) -> list[list[float]]:
     """One feature row (in ``FEATURES`` order) per line of ``lines``."""
     n = len(lines)
     if not n:
@@ -98,7 +103,6 @@ def line_features(
     counts: dict[str, int] = {}
     for line in lines:
         counts[line] = counts.get(line, 0) + 1
-    recurring = recurring or ()
     log_words = [math.log1p(w) for w in words]
     # length of the run of consecutive short non-prose lines each line belongs to (menus)
     short = [w <= 6 and not p for w, p in zip(words, prose, strict=True)]
@@ -156,7 +160,6 @@ def line_features(
                 log_words[pos - 1] if pos else 0.0,
                 log_words[pos + 1] if pos + 1 < n else 0.0,
                 1.0 if counts[line] > 1 else 0.0,
-                1.0 if line in recurring else 0.0,
                 1.0 if pos < run_start else 0.0,
                 1.0 if pos > run_end else 0.0,
                 inside if words[pos] < 8 else 0.0,
@@ -220,14 +223,26 @@ def refine(
 
     Only lines the cleaner kept can be dropped; the model's features are computed on those
     lines in order (the furniture already removed no longer counts as neighbours).
-    ``recurring``: lines this dump's source prints in many of its documents (from a backfill).
+    ``recurring``: lines this dump's source prints in many of its documents (from a backfill,
+    whitespace-collapsed as ``recurring.norm_line`` does).
     """
     model = model or load_model()
-    kept = [i for i, v in enumerate(verdicts) if v.reason is None]
-    rows = line_features([verdicts[i].text for i in kept], recurring)
     out = list(verdicts)
-    for idx, row in zip(kept, rows, strict=True):
-        if model.probability(row) < model.threshold:
-            v = verdicts[idx]
-            out[idx] = LineVerdict(v.text, f"model:{model.explain(row)}", v.kept_text, v.blank_before)
+    kept = [i for i, v in enumerate(verdicts) if v.reason is None]
+    if recurring:
+        hits = [i for i in kept if norm_line(verdicts[i].text) in recurring]
+        words = sum(len(verdicts[i].text.split()) for i in kept)
+        if hits and sum(len(verdicts[i].text.split()) for i in hits) <= _MAX_RECURRING_SHARE * words:
+            for i in hits:
+                v = verdicts[i]
+                out[i] = LineVerdict(v.text, "recurring_in_source", v.kept_text, v.blank_before)
+            dropped = set(hits)
+            kept = [i for i in kept if i not in dropped]
+    rows = line_features([verdicts[i].text for i in kept])
+    drops = [(idx, row) for idx, row in zip(kept, rows, strict=True) if model.probability(row) < model.threshold]
+    if len(drops) == len(kept):
+        return out  # the model would leave nothing: no furniture/story contrast to judge by, it abstains
+    for idx, row in drops:
+        v = verdicts[idx]
+        out[idx] = LineVerdict(v.text, f"model:{model.explain(row)}", v.kept_text, v.blank_before)
     return out

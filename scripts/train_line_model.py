@@ -57,9 +57,10 @@ def _labelled(corpus: Path, cache: Path) -> tuple[np.ndarray, np.ndarray, list[S
     kept_lines: list[list[str]] = []
     for item in dumps:
         reference = references[item.url]
-        kept = [v.text for v in dump_verdicts(item.dump) if v.reason is None]
+        title, verdicts = dump_verdicts(item.dump)
+        kept = [v.text for v in verdicts if v.reason is None]
         kept_lines.append(kept)
-        for line, row in zip(kept, line_features(kept), strict=True):
+        for line, row in zip(kept, line_features(kept, title), strict=True):
             xs.append(row)
             ys.append(1 if reference and normalize_ws(line) in reference else 0)
     return np.array(xs, dtype=float), np.array(ys, dtype=float), dumps, kept_lines

@@ -8,7 +8,8 @@ between sites — no vocabulary, no site names:
 * the line itself: length in words and characters, terminal punctuation, commas per word,
   the share of short lower-case words (function words in most Latin/Cyrillic scripts), of
   capitalised words and of digits, list marks and separators;
-* its place: relative position in the dump, inside or outside the densest run of prose and
+* its words shared with the dump's title (teasers for other stories share none);
+* its place: relative position in the dump, the share of the dump's prose above and below it, inside or outside the densest run of prose and
   how far from it, and what its neighbours look like (prose or not, how long);
 * repetition: the line printed twice in the dump.
 
@@ -67,6 +68,11 @@ FEATURES: tuple[str, ...] = (
     "short_in_run",
     "log_short_run",
     "wide_window_prose",
+    "title_overlap",
+    "ends_colon",
+    "prose_before_share",
+    "prose_after_share",
+    "doc_prose_share",
 )
 
 _TERMINAL_RE = re.compile(r"[.!?…。！？:;]['\"”’»)\]]*$")
@@ -92,8 +98,13 @@ def _densest_run(scores: Sequence[float]) -> tuple[int, int]:
     return best_span
 
 
-def line_features(lines: Sequence[str]) -> list[list[float]]:
-    """One feature row (in ``FEATURES`` order) per line of ``lines``."""
+def _title_words(text: str) -> set[str]:
+    return {w for w in _WORD_RE.findall(text.lower()) if len(w) >= 4}
+
+
+def line_features(lines: Sequence[str], title: str | None = None) -> list[list[float]]:
+    """One feature row (in ``FEATURES`` order) per line of ``lines`` (``title``: the dump's
+    first line, when it has one: story lines share its words, teasers for other stories do not)."""
     n = len(lines)
     if not n:
         return []
@@ -121,6 +132,10 @@ def line_features(lines: Sequence[str]) -> list[list[float]]:
     prefix = [0]
     for p in prose:
         prefix.append(prefix[-1] + p)
+    total_prose = prefix[-1] or 1
+    prose_words = sum(w for w, p in zip(words, prose, strict=True) if p)
+    doc_prose_share = prose_words / (sum(words) or 1)
+    title_words = _title_words(title) if title else set()
     rows: list[list[float]] = []
     for pos, line in enumerate(lines):
         tokens = _WORD_RE.findall(line)
@@ -164,7 +179,13 @@ def line_features(lines: Sequence[str]) -> list[list[float]]:
                 1.0 if pos > run_end else 0.0,
                 inside if words[pos] < 8 else 0.0,
                 math.log1p(short_run[pos]),
-                (prefix[min(n, pos + 11)] - prefix[max(0, pos - 10)] - prose[pos]) / max(1, min(n, pos + 11) - max(0, pos - 10) - 1),
+                (prefix[min(n, pos + 11)] - prefix[max(0, pos - 10)] - prose[pos])
+                / max(1, min(n, pos + 11) - max(0, pos - 10) - 1),
+                len(title_words & _title_words(line)) / len(title_words) if title_words else 0.0,
+                1.0 if line.endswith(":") else 0.0,
+                prefix[pos] / total_prose,
+                (prefix[n] - prefix[pos + 1]) / total_prose,
+                doc_prose_share,
             ]
         )
     return rows
@@ -216,6 +237,7 @@ def load_model() -> LineModel:
 def refine(
     verdicts: Sequence[LineVerdict],
     *,
+    title: str | None = None,
     recurring: Collection[str] | None = None,
     model: LineModel | None = None,
 ) -> list[LineVerdict]:
@@ -238,7 +260,7 @@ def refine(
                 out[i] = LineVerdict(v.text, "recurring_in_source", v.kept_text, v.blank_before)
             dropped = set(hits)
             kept = [i for i in kept if i not in dropped]
-    rows = line_features([verdicts[i].text for i in kept])
+    rows = line_features([verdicts[i].text for i in kept], title)
     drops = [(idx, row) for idx, row in zip(kept, rows, strict=True) if model.probability(row) < model.threshold]
     if len(drops) == len(kept):
         return out  # the model would leave nothing: no furniture/story contrast to judge by, it abstains

@@ -205,14 +205,14 @@ def _split_dump(text: str) -> tuple[str | None, list[str], str] | None:
     return title, authors, "\n".join(lines[first + 1 :])
 
 
-def dump_verdicts(text: str) -> list[LineVerdict]:
-    """The rule cleaner's verdicts on the lines below a dump's title (before the line model);
-    what the model is trained on and applied to."""
+def dump_verdicts(text: str) -> tuple[str | None, list[LineVerdict]]:
+    """The dump's title and the rule cleaner's verdicts on the lines below it (before the line
+    model): what the model is trained on and applied to."""
     split = _split_dump(_prepare(text))
     if split is None:
-        return []
+        return None, []
     title, _, rest = split
-    return classify(rest, title=title, text_mode=True)
+    return title, classify(rest, title=title, text_mode=True)
 
 
 def extract_text_dump(
@@ -234,7 +234,7 @@ def extract_text_dump(
     # decides which of the remaining lines are furniture
     body_start = _body_start(rule_verdicts)
     published = _stated_date(rule_verdicts, body_start, tolerance_hours)
-    verdicts = refine(rule_verdicts, recurring=recurring)
+    verdicts = refine(rule_verdicts, title=title, recurring=recurring)
 
     kept: list[str] = []
     for pos, verdict in enumerate(verdicts):

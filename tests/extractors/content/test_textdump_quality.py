@@ -98,9 +98,9 @@ def test_model_file_is_readable_and_matches_the_code() -> None:
 
 def test_model_drops_furniture_above_the_story_and_says_why() -> None:
     dump = "\n".join(["Pier saved", *TOP, *PROSE])
-    rules = dump_verdicts(dump)
+    title, rules = dump_verdicts(dump)
     assert all(v.reason is None for v in rules)  # nothing here the rules can tell
-    out = refine(rules)
+    out = refine(rules, title=title)
     assert [v.reason is None for v in out[len(TOP) :]] == [True] * len(PROSE)
     dropped = [v for v in out if v.reason]
     assert {v.text for v in dropped} >= {TOP[0], TOP[1]}

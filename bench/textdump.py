@@ -46,7 +46,7 @@ def run(*, corpus: Path = DEFAULT_CORPUS, limit: int | None = 500, results_dir: 
     dumps, source = _dumps(corpus, limit)
     with_model = textdump.refine
 
-    def without_model(verdicts: Any, *, recurring: Any = None) -> Any:
+    def without_model(verdicts: Any, **_: Any) -> Any:
         return list(verdicts)
 
     def timed(dump: str, refine: Any) -> float:

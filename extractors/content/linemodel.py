@@ -181,7 +181,9 @@ def line_features(lines: Sequence[str], title: str | None = None) -> list[list[f
                 math.log1p(short_run[pos]),
                 (prefix[min(n, pos + 11)] - prefix[max(0, pos - 10)] - prose[pos])
                 / max(1, min(n, pos + 11) - max(0, pos - 10) - 1),
-                len(title_words & _title_words(line)) / len(title_words) if title_words else 0.0,
+                len(title_words.intersection(t.lower() for t in tokens if len(t) >= 4)) / len(title_words)
+                if title_words
+                else 0.0,
                 1.0 if line.endswith(":") else 0.0,
                 prefix[pos] / total_prose,
                 (prefix[n] - prefix[pos + 1]) / total_prose,

@@ -87,13 +87,14 @@ def _snippets(markup: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return keep, tuple(drop)
 
 
-def bench_dumps(count: int) -> list[ScoredDump]:
-    """Dumps of the first ``count`` generated benchmark pages (deterministic)."""
+def bench_dumps(count: int, outlets: int = 8) -> list[ScoredDump]:
+    """Dumps of ``count`` generated benchmark pages spread over ``outlets`` outlets (so each
+    outlet has several documents, as in a backfill)."""
     from bench.corpus import make_page
 
     out = []
     for index in range(count):
-        page = make_page(index)
+        page = make_page(index, outlet_index=index % outlets)
         keep, drop = _snippets(page.html)
         out.append(ScoredDump(page.url, "bench", page.outlet, html_to_dump(page.html), keep, drop))
     return out

@@ -125,8 +125,8 @@ def build_big(db: Path, rows: int) -> float:
             FROM range({rows}) AS t(i), plist
         """)
         conn.execute("""
-            INSERT INTO article_feeds
-            SELECT article_id, feed_url, url, url, ingested_at, run_id FROM articles
+            INSERT INTO article_feeds BY NAME
+            SELECT article_id, feed_url, url AS guid, url AS entry_url, ingested_at AS first_seen_at, run_id FROM articles
         """)
         conn.execute("CHECKPOINT")
     finally:
@@ -145,7 +145,7 @@ QUERIES: dict[str, tuple[str, list[Any]]] = {
         "SELECT day, outlet, articles FROM v_daily_counts ORDER BY day, outlet", [],
     ),
     "keyword filter (text ILIKE, newest 100)": (
-        "SELECT article_id, source, title, published_at FROM articles WHERE text ILIKE ? "
+        "SELECT article_id, outlet, title, published_at FROM articles WHERE text ILIKE ? "
         "ORDER BY published_at DESC LIMIT 100",
         ["%wind farm%"],
     ),
@@ -154,8 +154,8 @@ QUERIES: dict[str, tuple[str, list[Any]]] = {
         "SELECT count(*) FROM articles WHERE regexp_matches(text, ?)", ["(?i)tromso"],
     ),
     "top sources last 7 days": (
-        "SELECT source, count(*) AS n FROM articles WHERE published_at >= ?::TIMESTAMPTZ - INTERVAL 7 DAY "
-        "GROUP BY source ORDER BY n DESC LIMIT 20",
+        "SELECT outlet, count(*) AS n FROM articles WHERE published_at >= ?::TIMESTAMPTZ - INTERVAL 7 DAY "
+        "GROUP BY outlet ORDER BY n DESC LIMIT 20",
         [BASE],
     ),
     "one article by id (v_articles)": ("SELECT * FROM v_articles WHERE article_id = ?", [ID]),

@@ -28,6 +28,7 @@ from extractors.sources.archives import (
     iter_records,
     record_url,
 )
+from flows.cluster import connect_executor
 from flows.jobs import JobResult, PageJob, batch_enrichment, run_job
 from flows.pool import map_ordered
 from flows.report import publish_run_artifact
@@ -228,7 +229,8 @@ def run_backfill(
         articles, raws, rows, rejects, sketches, done = [], [], [], [], [], []
 
     count_in_batch = 0
-    for r in map_ordered(run_job, jobs(), workers=settings.workers, chunksize=4, window=8 * settings.workers):
+    for r in map_ordered(run_job, jobs(), workers=settings.workers, chunksize=4, window=8 * settings.workers,
+                           cluster=settings.dask_address, shard_size=settings.shard_size):
         rec = pending.pop(r.key)
         summary.path = rec.path
         _collect(r, rec, run_id, summary, articles, raws, rows, rejects)
@@ -279,9 +281,11 @@ progress_hook: ProgressFn | None = None
 
 @flow(name="backfill", timeout_seconds=24 * 3600)
 def backfill(paths: list[str], db: str | None = None, outlet: str | None = None,
-             force: bool = False) -> dict[str, Any]:
-    """Backfill archives into the warehouse; returns counts (read, loaded, skipped, rejected)."""
-    settings = load_settings(db=Path(db) if db else None)
+             force: bool = False, executor: str | None = None) -> dict[str, Any]:
+    """Backfill archives into the warehouse; returns counts (read, loaded, skipped, rejected).
+    ``executor`` ('local' or 'dask://HOST:PORT') overrides NEWSFLOW_EXECUTOR."""
+    settings = load_settings(db=Path(db) if db else None, executor=executor)
+    connect_executor(settings.dask_address)
     logger = get_run_logger()
     run_id = new_run_id()
     started = utcnow()

@@ -22,6 +22,7 @@ from prefect.utilities.annotations import quote
 
 from extractors.net.fetcher import Fetcher, FetchResult
 from extractors.sources.feedlist import load_feed_list
+from flows.cluster import connect_executor
 from flows.decisions import (
     Candidate,
     FeedOutcome,
@@ -36,7 +37,7 @@ from flows.decisions import (
     resolve_known,
 )
 from flows.jobs import JobResult, PageJob, batch_enrichment, batch_sketches, run_job
-from flows.pool import executor_for
+from flows.pool import executor_for, map_ordered
 from flows.report import IngestSummary, publish_artifacts
 from flows.report_site import publish_report
 from flows.shared import (
@@ -152,8 +153,16 @@ def fetch_pages(
 
 
 @task(name="extract-pages", timeout_seconds=3600, cache_policy=NO_CACHE)
-def extract_pages(jobs: Iterable[PageJob], workers: int) -> list[JobResult]:
-    """CPU-bound extraction and normalisation over all cores, as jobs arrive."""
+def extract_pages(jobs: Iterable[PageJob], workers: int, cluster: str | None = None,
+                  shard_size: int = 16) -> list[JobResult]:
+    """CPU-bound extraction and normalisation over all cores, as jobs arrive (on the Dask
+    cluster at ``cluster`` in shards when set: a shard that fails for good fails the run)."""
+    if cluster:
+        done: list[JobResult] = []
+        for r in map_ordered(run_job, jobs, workers=workers, cluster=cluster, shard_size=shard_size):
+            _tick("extract")
+            done.append(r)
+        return done
     ex = executor_for(workers)
     submitted = []
     for job in jobs:
@@ -195,9 +204,13 @@ def _arrivals(
 
 
 @flow(name="hourly_ingest", log_prints=False, timeout_seconds=3000)
-def hourly_ingest(feeds_file: str | None = None, db: str | None = None) -> dict[str, Any]:
-    """One ingest pass over the feed list; returns the run summary."""
-    settings = load_settings(db=Path(db) if db else None, feeds_file=Path(feeds_file) if feeds_file else None)
+def hourly_ingest(feeds_file: str | None = None, db: str | None = None,
+                  executor: str | None = None) -> dict[str, Any]:
+    """One ingest pass over the feed list; returns the run summary. ``executor`` ('local' or
+    'dask://HOST:PORT') overrides NEWSFLOW_EXECUTOR for the extraction stage."""
+    settings = load_settings(db=Path(db) if db else None, feeds_file=Path(feeds_file) if feeds_file else None,
+                             executor=executor)
+    connect_executor(settings.dask_address)
     logger = get_run_logger()
     with run_lock(settings.db, settings.run_lock_wait):
         try:
@@ -243,7 +256,8 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
 
     sink: queue.Queue[Any] = queue.Queue()
     fetching = fetch_pages.submit(quote(to_fetch), settings, quote(sink))  # type: ignore[call-overload]  # quote(): Prefect must not walk the args
-    results = extract_pages(quote(_arrivals(sink, job_for, fetching)), settings.workers)
+    results = extract_pages(quote(_arrivals(sink, job_for, fetching)), settings.workers,
+                            settings.dask_address, settings.shard_size)
     pages = fetching.result()
 
     articles, new_links, raw_pages, result_rejects = collect_results(results, by_key, pages, run_id=run_id, now=now)

@@ -91,13 +91,24 @@ def sketch_for(article: Article, *, article_id: str | None = None, first_seen: d
                        first_seen or article.published_at or article.fetched_at or article.ingested_at)
 
 
-def enrich_article(article: Article, *, article_id: str | None = None) -> Enrichment | None:
-    """Entities, events and quotes of an article's stored text (offsets point into ``text``).
-    A coder failure costs the article its events, never the article."""
+# The coder's cost grows faster than the text; a news story fits well inside this many characters,
+# and a multi-megabyte "article" (a whole site in one line) must not stall a worker. Longer texts
+# are coded on their opening part (offsets stay valid: it is a prefix).
+ENRICH_MAX_CHARS = 20_000
+
+
+def enrich_text(text: str, *, article_id: str, published_at: datetime | None) -> Enrichment | None:
+    """Entities, events and quotes of a text (its first ``ENRICH_MAX_CHARS``). A coder failure
+    costs the article its events, never the article."""
     try:
-        return enrich(article.text, article_id=article_id or article.article_id, published_at=article.published_at)
+        return enrich(text[:ENRICH_MAX_CHARS], article_id=article_id, published_at=published_at)
     except Exception:
         return None
+
+
+def enrich_article(article: Article, *, article_id: str | None = None) -> Enrichment | None:
+    """Entities, events and quotes of an article's stored text (offsets point into ``text``)."""
+    return enrich_text(article.text, article_id=article_id or article.article_id, published_at=article.published_at)
 
 
 def _declared_language(value: str | None) -> str | None:
@@ -206,7 +217,4 @@ def batch_enrichment(articles: list[Article], results: list[JobResult]) -> tuple
 def enrich_stored(item: tuple[str, str, datetime | None]) -> Enrichment | None:
     """Enrichment of a stored article's (id, text, published_at): ``reprocess --enrich``'s job."""
     article_id, text, published_at = item
-    try:
-        return enrich(text, article_id=article_id, published_at=published_at)
-    except Exception:
-        return None
+    return enrich_text(text, article_id=article_id, published_at=published_at)

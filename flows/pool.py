@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing as mp
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -56,18 +57,38 @@ class _InlineExecutor(Executor):
         return fut
 
 
+def in_dask_worker() -> bool:
+    """True inside a Dask worker: its processes may not start children, and the cluster is the
+    parallelism there, so no pool is ever created in one."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return False
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
+
+
 def executor_for(workers: int) -> Executor:
-    return _InlineExecutor() if workers <= 1 else get_pool(workers)
+    return _InlineExecutor() if workers <= 1 or in_dask_worker() else get_pool(workers)
 
 
 def map_ordered(
-    fn: Callable[[T], R], items: Iterable[T], *, workers: int, chunksize: int = 4, window: int = 64
+    fn: Callable[[T], R], items: Iterable[T], *, workers: int, chunksize: int = 4, window: int = 64,
+    cluster: str | None = None, shard_size: int = 16,
 ) -> Iterator[R]:
     """Map ``fn`` over ``items`` in the pool, yielding results in input order.
 
     At most ``window`` chunks are in flight, so a streaming input (a 20,000-page archive)
-    never sits in memory as a whole.
+    never sits in memory as a whole. ``cluster`` is ``Settings.dask_address``: when set, the
+    map runs on that Dask cluster in shards of ``shard_size`` items instead.
     """
+    if cluster:
+        from flows.cluster import dask_map_ordered
+
+        yield from dask_map_ordered(fn, items, address=cluster, shard_size=shard_size)
+        return
     ex = executor_for(workers)
     if isinstance(ex, _InlineExecutor):
         for item in items:

@@ -18,6 +18,7 @@ from typing import Any
 from prefect import flow
 
 from extractors.sources.feedlist import load_feed_list
+from flows.cluster import connect_executor
 from flows.jobs import JobResult, PageJob, batch_enrichment, enrich_stored, run_job
 from flows.pool import map_ordered
 from flows.report import publish_run_artifact
@@ -95,9 +96,11 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
         articles: list[Article] = []
         sketches: list[StorySketch] = []  # every re-extracted article is (re-)indexed and re-coded
         final: list[Article] = []
-        done: list[JobResult] = []
+        coded: list[JobResult] = []
         rejects: list[Reject] = []
-        for page, r in zip(chunk, map_ordered(run_job, jobs, workers=settings.workers), strict=True):
+        for page, r in zip(chunk, map_ordered(run_job, jobs, workers=settings.workers,
+                                              cluster=settings.dask_address, shard_size=settings.shard_size),
+                           strict=True):
             done += 1
             if progress_hook is not None:
                 progress_hook(done, len(pages), counts, time.perf_counter() - t0)
@@ -116,7 +119,7 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
                                          "dup_group_id": old.dup_group_id, "dup_similarity": old.dup_similarity,
                                          "version": old.version})
             final.append(a)
-            done.append(r)
+            coded.append(r)
             if old is not None:
                 same = ("content_hash", "title", "outlet", "domain", "site_name", "language")
                 if all(getattr(old, f) == getattr(a, f) for f in same):
@@ -126,7 +129,7 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
             articles.append(a)
         batch = Batch(run=None, articles=articles, links=[], raw_pages=[], rejects=rejects, feed_states=[],
                       archive_records=[], replace=True, sketches=sketches)
-        batch.enriched_ids, batch.enrichment = batch_enrichment(final, done)
+        batch.enriched_ids, batch.enrichment = batch_enrichment(final, coded)
         run_load(batch, settings)
         counts["batches"] += 1
     return counts
@@ -138,7 +141,8 @@ def run_enrich(settings: Settings, *, since: datetime | None) -> dict[str, Any]:
     counts = {"articles": 0, "events": 0, "failed": 0, "batches": 0}
     for chunk in iter_article_texts(settings.db, since=since, chunk=settings.batch_size):
         rows: dict[str, list[dict[str, Any]]] = {}
-        for e in map_ordered(enrich_stored, chunk, workers=settings.workers):
+        for e in map_ordered(enrich_stored, chunk, workers=settings.workers, cluster=settings.dask_address,
+                             shard_size=settings.shard_size):
             counts["articles"] += 1
             if e is None:
                 counts["failed"] += 1
@@ -153,10 +157,13 @@ def run_enrich(settings: Settings, *, since: datetime | None) -> dict[str, Any]:
 
 
 @flow(name="reprocess")
-def reprocess(since: str | None = None, db: str | None = None, enrich_only: bool = False) -> dict[str, Any]:
+def reprocess(since: str | None = None, db: str | None = None, enrich_only: bool = False,
+              executor: str | None = None) -> dict[str, Any]:
     """Re-extract stored pages fetched since ``since`` (ISO date; all when None); with
-    ``enrich_only``, re-run only the event coder over stored articles ingested since then."""
-    settings = load_settings(db=Path(db) if db else None)
+    ``enrich_only``, re-run only the event coder over stored articles ingested since then.
+    ``executor`` ('local' or 'dask://HOST:PORT') overrides NEWSFLOW_EXECUTOR."""
+    settings = load_settings(db=Path(db) if db else None, executor=executor)
+    connect_executor(settings.dask_address)
     prepare_warehouse(settings)
     run_id = new_run_id()
     started = utcnow()

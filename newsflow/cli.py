@@ -42,6 +42,9 @@ VerboseOpt = Annotated[bool, typer.Option("-v", "--verbose", help="show Prefect'
 WideOpt = Annotated[bool, typer.Option("--wide", help="never cut table cells (wider than the terminal)")]
 FeedsOpt = Annotated[str | None, typer.Option("--feeds", help="feed list (default: $NEWSFLOW_FEEDS_FILE or feeds.yaml)",
                                               show_default=False)]
+ExecutorOpt = Annotated[str | None, typer.Option(
+    "--executor", help="where extraction runs: local (default: $NEWSFLOW_EXECUTOR or local) or "
+    "dask://HOST:PORT (an existing Dask scheduler)", show_default=False)]
 TableFmt = Annotated[Literal["table", "csv", "json"], typer.Option("--format", help="table, csv or json")]
 
 
@@ -142,6 +145,18 @@ def _prefect_api(verbose: bool) -> None:
               "(takes ~10 s; `make serve` or PREFECT_API_URL avoids it)", file=sys.stderr)
 
 
+def _check_executor(settings: Settings) -> None:
+    """With a Dask executor, reach its scheduler before any work (one line when it cannot)."""
+    if settings.dask_address is None:
+        return
+    from flows.cluster import ClusterUnavailable, connect_executor
+
+    try:
+        connect_executor(settings.dask_address)
+    except ClusterUnavailable as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _run_flow(fn: Any, verbose: bool, **params: Any) -> Any:
     """Call a Prefect flow and turn its failure into one line."""
     if not verbose:
@@ -239,18 +254,20 @@ def _age(ts: datetime | None, now: datetime) -> str:
 @app.command()
 def ingest(ctx: typer.Context, feeds: FeedsOpt = None, db: DbOpt = None, verbose: VerboseOpt = False,
            wide: WideOpt = False,
-           quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no live progress")] = False) -> int:
+           quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no live progress")] = False,
+           executor: ExecutorOpt = None) -> int:
     """One pass of the hourly ingest flow over the feed list."""
     from extractors.sources.feedlist import load_feed_list
 
     o = _opts(ctx, db, verbose, wide)
-    settings = _settings(o, feeds_file=Path(feeds) if feeds else None)
+    settings = _settings(o, feeds_file=Path(feeds) if feeds else None, executor=executor)
     specs = load_feed_list(settings.feeds_file)
     if not specs:
         listed = load_feed_list(settings.feeds_file, include_disabled=True)
         raise ConfigError(f"{settings.feeds_file}: no feeds listed" if not listed
                           else f"{settings.feeds_file}: all {len(listed)} feeds are disabled")
     _check_db_writable(settings.db)
+    _check_executor(settings)
     from warehouse.runlock import RunInProgress, run_lock
 
     try:
@@ -268,7 +285,7 @@ def ingest(ctx: typer.Context, feeds: FeedsOpt = None, db: DbOpt = None, verbose
         fi.progress_hook = bar.hook
         try:
             summary = _run_flow(fi.hourly_ingest, o.verbose, feeds_file=str(settings.feeds_file),
-                                db=str(settings.db))
+                                db=str(settings.db), executor=settings.executor)
         finally:
             fi.progress_hook = None
     _print_ingest(summary, settings, o.wide)
@@ -306,14 +323,16 @@ def backfill(ctx: typer.Context,
              force: Annotated[bool, typer.Option("--force", help="re-extract and replace records already loaded")]
              = False,
              quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no progress bar")] = False,
-             db: DbOpt = None, verbose: VerboseOpt = False, wide: WideOpt = False) -> int:
+             db: DbOpt = None, verbose: VerboseOpt = False, wide: WideOpt = False,
+             executor: ExecutorOpt = None) -> int:
     """Load archives (txt, html, jsonl, warc; files or directories)."""
     o = _opts(ctx, db, verbose, wide)
-    settings = _settings(o)
+    settings = _settings(o, executor=executor)
     for p in paths:
         if not Path(p).exists():
             raise ConfigError(f"archive path not found: {p}")
     _check_db_writable(settings.db)
+    _check_executor(settings)
     _prefect_api(o.verbose)
     import flows.backfill as bf
     from newsflow.progress import RecordProgress, live_enabled
@@ -322,7 +341,7 @@ def backfill(ctx: typer.Context,
         bf.progress_hook = bar.backfill
         try:
             summary = _run_flow(bf.backfill, o.verbose, paths=[str(p) for p in paths], db=str(settings.db),
-                                outlet=outlet, force=force)
+                                outlet=outlet, force=force, executor=settings.executor)
         finally:
             bf.progress_hook = None
     reasons = ", ".join(f"{k} {v}" for k, v in summary["rejects_by_reason"].items()) or "none"
@@ -345,12 +364,14 @@ def reprocess(ctx: typer.Context,
               quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no progress bar")] = False,
               enrich: Annotated[bool, typer.Option("--enrich", help="only re-run the event coder (entities, "
                                                    "events, quotes) over stored articles")] = False,
-              db: DbOpt = None, verbose: VerboseOpt = False, wide: WideOpt = False) -> int:
+              db: DbOpt = None, verbose: VerboseOpt = False, wide: WideOpt = False,
+              executor: ExecutorOpt = None) -> int:
     """Re-run extraction and cleaning over stored raw pages (or, with --enrich, only the event coder)."""
     o = _opts(ctx, db, verbose, wide)
-    settings = _settings(o)
+    settings = _settings(o, executor=executor)
     since_dt = _parse_since(since)
     _check_db_writable(settings.db)
+    _check_executor(settings)
     _prefect_api(o.verbose)
     import flows.reprocess as rp
     from newsflow.progress import RecordProgress, live_enabled
@@ -359,7 +380,7 @@ def reprocess(ctx: typer.Context,
         rp.progress_hook = bar.reprocess
         try:
             summary = _run_flow(rp.reprocess, o.verbose, since=since_dt.isoformat() if since_dt else None,
-                                db=str(settings.db), enrich_only=enrich)
+                                db=str(settings.db), enrich_only=enrich, executor=settings.executor)
         finally:
             rp.progress_hook = None
     if enrich:

@@ -105,6 +105,8 @@ class Event(_Strict):
     confidence: float = Field(ge=0, le=1)
     rule_id: str
     coder_version: str
+    # the re-ranker's strongest features ("has_recipient +0.84, subordinate -0.61"); not a table column
+    explanation: str | None = None
 
     @model_validator(mode="after")
     def _date_and_precision(self):
@@ -142,7 +144,7 @@ class Enrichment(_Strict):
             "mentions": [{"article_id": m.article_id, "start_offset": m.start, "end_offset": m.end,
                           "entity_id": m.entity_id, "text": m.text, "sentence_index": m.sentence_index}
                          for m in self.mentions],
-            "events": [e.model_dump() for e in self.events],
+            "events": [e.model_dump(exclude={"explanation"}) for e in self.events],
             "quotes": [{**q.model_dump(exclude={"start", "end"}), "start_offset": q.start, "end_offset": q.end,
                         "coder_version": version} for q in self.quotes],
         }

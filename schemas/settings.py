@@ -6,10 +6,13 @@ Invalid values fail at start-up (pydantic raises); callers turn that into one cl
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_DASK_URL = re.compile(r"dask://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})/?")
 
 DEFAULT_USER_AGENT = "newsflow/0.1 (news ingestion bot; polite crawler honouring robots.txt)"
 
@@ -47,6 +50,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(500, ge=1)
     future_tolerance_hours: float = Field(24.0, ge=0)
     run_lock_wait: float = Field(0.0, ge=0, description="seconds an ingest waits for another run")
+    executor: str = Field("local", description="where extraction runs: 'local' (this machine's process "
+                          "pool) or 'dask://HOST:PORT' (an existing Dask scheduler)")
+    shard_size: int = Field(16, ge=1, le=10_000, description="jobs per Dask task (never one task per page)")
 
     @field_validator("user_agent")
     @classmethod
@@ -54,6 +60,22 @@ class Settings(BaseSettings):
         if not v.isprintable():
             raise ValueError("user_agent must be printable")
         return v
+
+    @field_validator("executor")
+    @classmethod
+    def _executor_form(cls, v: str) -> str:
+        v = v.strip()
+        if v.lower() == "local":
+            return "local"
+        m = _DASK_URL.fullmatch(v)
+        if m is None or not 0 < int(m.group(2)) < 65536:
+            raise ValueError("executor must be 'local' or 'dask://HOST:PORT'")
+        return f"dask://{m.group(1)}:{int(m.group(2))}"
+
+    @property
+    def dask_address(self) -> str | None:
+        """The Dask scheduler's address (``tcp://HOST:PORT``), or None for the local pool."""
+        return None if self.executor == "local" else "tcp://" + self.executor.removeprefix("dask://")
 
     @property
     def staging_path(self) -> Path:

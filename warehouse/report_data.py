@@ -122,8 +122,10 @@ def read_report_data(db: str | Path, *, since: datetime | None = None, top: int 
             "SELECT reason, count(*) FROM rejects WHERE ?::TIMESTAMPTZ IS NULL OR created_at >= ?::TIMESTAMPTZ "
             "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 15", [since, since]).fetchall()]
 
-        key = "dup_group_id" if "dup_group_id" in cols else "content_hash"
-        data.stories_basis = ("near-duplicate groups (dup_group_id)" if key == "dup_group_id"
+        # near-duplicate groups where the story index has placed an article, exact copies (same
+        # text) for articles it has not (loaded without sketches, or before migration 004)
+        key = "coalesce(dup_group_id, content_hash)" if "dup_group_id" in cols else "content_hash"
+        data.stories_basis = ("near-duplicate groups (dup_group_id), else exact copies" if "dup_group_id" in cols
                               else "exact copies (same text)")
         data.stories = _dicts(q(
             f"SELECT arg_min(title, coalesce(published_at, TIMESTAMPTZ '9999-12-31')) AS title, count(*) AS copies, "

@@ -9,10 +9,11 @@ from datetime import date, datetime
 
 from extractors.events.dates import event_date, pub_day
 from extractors.events.entities import Actor, ArticleEntities
-from extractors.events.events import code_sentence
+from extractors.events.events import CodedEvent, code_sentence
 from extractors.events.gazetteer import load as load_gazetteer
 from extractors.events.lexicon import load_lexicon
 from extractors.events.quotes import find_quotes, quote_spans
+from extractors.events.rerank import MIN_PROBABILITY, load_reranker
 from extractors.events.sentences import split_sentences, tokens
 from schemas.events import Actor as ActorModel
 from schemas.events import Enrichment, Entity, Event, Mention, Quote
@@ -29,11 +30,31 @@ def _actor_model(actor: Actor) -> ActorModel:
     return ActorModel(text=actor.text, country=actor.country, sector=actor.sector, entity_id=actor.entity_key)
 
 
-def enrich(text: str, *, article_id: str, published_at: datetime | date | None) -> Enrichment:
+def rerank_events(events: list[CodedEvent], rerank: bool = True) -> list[CodedEvent]:
+    """Confidence from the re-ranker (``rerank.py``) when it has weights; events it finds unlikely
+    are dropped. ``rerank=False`` keeps the rules' own confidence (how the re-ranker is trained)."""
+    model = load_reranker() if rerank else None
+    if model is None:
+        return events
+    out = []
+    for ev in events:
+        p = model.score(ev.features)
+        if p < MIN_PROBABILITY:
+            continue
+        ev.confidence = round(p, 3)
+        ev.explanation = model.explain(ev.features)
+        out.append(ev)
+    return out
+
+
+def enrich(text: str, *, article_id: str, published_at: datetime | date | None,
+           rerank: bool = True, proposals: list[tuple[str, CodedEvent]] | None = None) -> Enrichment:
     """Entities, mentions, coded events and quotes of one article.
 
     ``published_at`` (timezone-aware) anchors relative dates; without it events have no date.
     ``event_id`` and ``quote_id`` are deterministic: the same text and rules give the same ids.
+    ``rerank=False`` keeps every rule proposal with the rule's confidence; ``proposals``, when given,
+    receives (sentence text, rule proposal with its features) pairs (for training the re-ranker).
     """
     gaz = load_gazetteer()
     lexicon = load_lexicon()
@@ -56,7 +77,10 @@ def enrich(text: str, *, article_id: str, published_at: datetime | date | None) 
         lo = bisect.bisect_left(quote_starts, sent.start - 2000)
         local_quotes = [(s - sent.start, e - sent.start) for s, e in quoted[lo:]
                         if s < sent.end and e > sent.start]
-        for ev in code_sentence(sent.text, tokens(sent.text), actors, lexicon, registry, local_quotes):
+        proposed = code_sentence(sent.text, tokens(sent.text), actors, lexicon, registry, local_quotes)
+        if proposals is not None:
+            proposals.extend((sent.text, ev) for ev in proposed)
+        for ev in rerank_events(proposed, rerank):
             when, precision, when_text = event_date(sent.text, ev.trigger_start, pub,
                                                     future=ev.modality == "future")
             start = sent.start + ev.trigger_start
@@ -71,6 +95,7 @@ def enrich(text: str, *, article_id: str, published_at: datetime | date | None) 
                 location_text=ev.location.text if ev.location else None,
                 location_country=ev.location.country if ev.location else None,
                 modality=ev.modality, confidence=ev.confidence, rule_id=ev.rule_id,
+                explanation=ev.explanation,
                 coder_version=CODER_VERSION)))
 
     marks = [o for o, _ in person_marks]
@@ -120,5 +145,6 @@ def code_document(text: str, published_at: datetime | date | None = None) -> lis
             "trigger": ev.trigger,
             "confidence": ev.confidence,
             "rule_id": ev.rule_id,
+            "explanation": ev.explanation,
         })
     return out

@@ -25,8 +25,12 @@ GAP_MERGE = re.compile(
     r"^(?:\s+|\s*['’]s?\s+|\s+of\s+(?:the\s+)?|\s*-\s*|"
     r"\s+(?:(?:senior|top|former|deputy|acting|then|newly[- ]minted|chief|foreign|defence|defense|"
     r"presidential|interim|de[- ]facto)\s+){1,2})$", re.I)
-GAP_COORD = re.compile(r"^(?:\s*,\s*(?:and\s+)?|\s+and\s+(?:the\s+)?|\s*&\s*|\s+along\s+with\s+|\s+as\s+well\s+as\s+)$",
+GAP_COORD = re.compile(r"^(?:\s*,\s*(?:and\s+)?(?:the\s+)?|\s+and\s+(?:the\s+)?|\s*&\s*|\s+along\s+with\s+|\s+as\s+well\s+as\s+)$",
                        re.I)
+# irregular past tenses: "Russia held military exercises" is a verb between, not a modifier
+IRREGULAR_PAST = ("held|met|sent|gave|took|made|led|struck|fought|won|lost|told|went|came|began|sought|brought|"
+                  "kept|put|set|cut|hit|shot|withdrew|broke|spoke|saw|found|left|paid|built|ran|rose|fell|drew|"
+                  "threw|flew|bought|sold|stood|heard|knew|forgave|froze|overran|beat|bore|swore")
 APPOSITIVE = re.compile(r"^\s*,\s*(?:the|a|an)?\s*$", re.I)
 PRONOUNS = {"he": "person", "she": "person"}
 
@@ -76,6 +80,7 @@ class ArticleEntities:
         self.surnames: dict[str, str] = {}  # name part → person key
         self.last_person: str | None = None
         self.country_counts: dict[str, int] = {}
+        self.roles: list[Actor] = []  # the last sentence's role words without a country
 
     # -- registry ---------------------------------------------------------------------------
     def _entity_for(self, entry: Entry, surface: str) -> Entity:
@@ -132,7 +137,9 @@ class ArticleEntities:
                 ent = self.entities[key]
                 if ent.country is None and actor.country:
                     ent.country = actor.country
-                if ent.country is None and ent.sector in (None, "GOV", "MIL", "COP", "JUD", "LEG", "OPP"):
+                international = (ent.sector or actor.sector) in ("IGO", "NGO")  # a UN office holder has no country
+                if ent.country is None and ent.sector in (None, "GOV", "MIL", "COP", "JUD", "LEG", "OPP") \
+                        and not international:
                     # an unknown office holder ("President Yoweri Museveni") belongs to the country the
                     # article is about, when one country dominates its mentions so far
                     ent.country = self._dominant_country()
@@ -221,13 +228,17 @@ class ArticleEntities:
             if current:
                 gap = text[current[-1].end:m.start]
                 both_places = current[-1].entry.kind == "country" and m.entry.kind == "country"
+                # "delegations from Sweden", "officials in Kabul"; but "his Chinese counterpart in Moscow"
+                # already has its country: "in Moscow" is where, not who
                 from_body = (current[-1].entry.kind == "agent" and m.entry.kind == "country"
-                             and re.match(r"^\s+(?:from|in)\s+(?:the\s+)?$", gap) is not None)  # "delegations from Sweden"
+                             and re.match(r"^\s+(?:from|in)\s+(?:the\s+)?$", gap) is not None
+                             and not (gap.strip().startswith("in") and any(x.entry.country for x in current)))
                 # "Algeria's leading human rights activist": lower-case modifiers before a role word
                 modified = (m.entry.kind == "agent" and current[-1].entry.kind in ("country", "org", "group", "igo")
                             and re.match(r"^(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,3}\s+$", gap) is not None
                             and not re.search(r"\b(?:and|or|but|the|a|an|of|in|on|to|with|for|from|by|said|says|"
-                                              r"is|are|was|were|has|have|had|will|would)\b|[a-z]ed\b", gap))
+                                              r"is|are|was|were|has|have|had|will|would|between|against|among|into|over|after|before|near|at|as|"
+                                              r"than|during|amid|under|" + IRREGULAR_PAST + r")\b|[a-z]ed\b", gap))
                 from_body = from_body or modified
                 if (GAP_MERGE.match(gap) or from_body) and not both_places and not _two_heads(current, m):
                     current.append(m)
@@ -257,16 +268,33 @@ class ArticleEntities:
             else:
                 group += 1
                 actor.group = group
+        # a comma alone does not make a list: "in central Baghdad, Iraqi police said" (a list has an
+        # "and"/"as well as" somewhere: "Russia, China and Iran")
+        for g in {a.group for a in merged}:
+            members = [i for i, a in enumerate(merged) if a.group == g]
+            joints = [text[merged[i - 1].end:merged[i].start] for i in members[1:]]
+            if joints and not any(re.search(r"\b(?:and|as well as|along with)\b|&", j, re.I) for j in joints):
+                # headlines list with commas ("UK calls on China, Russia"): keep members of one shape
+                a, b = merged[members[0]], merged[members[1]]
+                if (a.sector is None) != (b.sector is None) or a.kind != b.kind:
+                    for n, i in enumerate(members[1:], 1):
+                        merged[i].group = max(x.group for x in merged) + n
         for i in range(len(merged) - 2, -1, -1):
             a, b = merged[i], merged[i + 1]
             if a.group == b.group and a.sector is None and a.kind == "country" and b.sector:
                 a.sector = b.sector
+        # role words with no country of their own ("protesters", "rebels") are kept aside: events.py
+        # may give them the country of the place the event happened in
+        self.roles = [a for a in merged if a.kind == "agent" and not a.country]
         return [a for a in merged if a.kind != "agent" or a.country]
 
 
 def _two_heads(current: list[Match], m: Match) -> bool:
     """Two named heads do not merge ("Turkey NATO"), but a country before a person or body does."""
     named = [x for x in current if x.entry.kind in ("person", "igo", "group", "org")]
+    if m.entry.kind == "person" and current[-1].entry.kind == "agent" and current[-1].entry.sector \
+            and not any(x.entry.kind == "person" for x in current):
+        return False  # "U.N. Secretary-General Kofi Annan": a body's office holder
     return bool(named) and m.entry.kind in ("person", "igo", "group", "org", "country")
 
 

@@ -29,6 +29,11 @@ from extractors.events.sentences import Token
 MIN_CONFIDENCE = 0.6
 ASPECTUAL = frozenset({"continue", "continued", "continues", "began", "begin", "begins", "started", "start", "starts",
                        "resumed", "resume", "resumes", "tried", "try", "tries", "attempted", "attempts", "sought"})
+# heads whose to-infinitive is the event itself ("decided to allow", "has yet to recognize") or a stated
+# plan ("plans to impose": coded with future modality, hence AGREE or THREATEN)
+INFINITIVE_HEADS = ASPECTUAL | frozenset({"yet", "decided", "decides", "decide", "voted", "votes", "vote",
+                                          "plans", "plan", "planned", "planning", "intends", "intend", "intended",
+                                          "expected", "due", "scheduled"})
 INTENT_RULES = frozenset({"agree.pledge", "agree.willing", "agree.commit", "agree.intent"})
 CONFLICT_TYPES = frozenset({"PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT"})
 INTENT_COOPERATION = frozenset({"SUPPORT", "COOPERATE", "AID", "RETREAT", "CONCEDE", "CONSULT"})
@@ -50,6 +55,10 @@ FUTURE = frozenset({"will", "'ll", "shall", "going", "plans", "plan", "planned",
 SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
                          "announced", "according"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
+LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of the place, as a rule
+TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+                        "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                        "november", "december", "today", "tonight", "yesterday", "tomorrow", "week", "month"})
 PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside"})
 
 
@@ -67,6 +76,8 @@ class CodedEvent:
     location: Actor | None
     modality: str
     confidence: float
+    features: dict[str, float] = dataclasses.field(default_factory=dict)  # for the re-ranker (rerank.py)
+    explanation: str | None = None  # the re-ranker's strongest features, when it ran
 
 
 def _select(matches: list[TriggerMatch]) -> list[TriggerMatch]:
@@ -123,14 +134,16 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
     for m in chosen:
         if m.first in governed:
             continue
-        if (m.first > 0 and lows[m.first - 1] == "to" and not lows[m.first].endswith("ing")
-                and (m.first < 2 or lows[m.first - 2] not in ASPECTUAL)):
+        k_to = _verb_prev(lows, m.first)
+        if (k_to >= 0 and lows[k_to] == "to" and not lows[m.first].endswith("ing")
+                and (k_to < 1 or lows[k_to - 1] not in INFINITIVE_HEADS)):
             continue  # a purpose or complement infinitive ("invited … to visit") is not an event yet
         rule = m.rule
         tstart, tend = toks[m.first].start, toks[m.last].end
         passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
             and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
-            and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to" is not passive
+            and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to",
+        # "is committed to", "is prepared to" are not passive
         source, penalty = _source(text, toks, lows, actors, m, registry)
         preps = (rule.preps or types[rule.event_type].preps) | extra_preps.get(m.first, frozenset())
         recipients, location = _recipients(text, toks, lows, actors, m, preps)
@@ -143,6 +156,11 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
             # "The US would prohibit aid … and would deny entry": the second verb shares the subject
             source, penalty = events[-1].actors, 0.9
+        if not source and location is not None and location.country and rule.event_type in LOCAL_TYPES:
+            # "Thousands of protesters rallied in Tbilisi": a role word with no country right before
+            # the verb, acting in a stated place, belongs to that place's country
+            source = _role_subject(toks, lows, getattr(registry, "roles", []), m, location)
+            penalty = 0.9
         if not source:
             continue
         if _bare_form(lows[m.first], rule) and not _adjacent(toks, lows, source, m):
@@ -150,6 +168,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         skeys = {a.entity_key for a in source}
         recipients = [r for r in recipients if r.entity_key not in skeys or r.entity_key is None]
         modality = _modality(lows, toks, m, source, quoted)
+        if rule.event_type == "REJECT" and modality == "future" and "not" in lows[m.first:m.last + 1]:
+            modality = "asserted"  # "would not accept": the refusal is stated now
         conf = rule.confidence * penalty
         if not recipients and rule.event_type not in ("PROTEST", "MOBILIZE", "RETREAT", "REJECT", "CONSULT"):
             conf *= 0.95
@@ -158,6 +178,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if conf < MIN_CONFIDENCE:
             continue
         event_type, rule_id = rule.event_type, rule.rule_id
+        if rule_id == "mobilize.exercise" and len({a.country for a in source if a.country}) >= 2:
+            event_type, rule_id = "COOPERATE", rule_id + "+joint"  # "French and Egyptian warships … war games"
         if m.first in retype:
             event_type, rule_id = retype[m.first], rule_id + "+conflict"
         elif modality == "future" or (modality == "hypothetical" and _conditional(lows, m)):
@@ -169,8 +191,43 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         ptype = types[event_type]
         events.append(CodedEvent(rule_id, event_type, ptype.quad_class, ptype.intensity,
                                  tstart, tend, text[tstart:tend], source, recipients, location, modality,
-                                 round(conf, 3)))
+                                 round(conf, 3), _features(lows, toks, m, rule, conf, source, recipients,
+                                                          modality, rule_id, ptype.quad_class)))
+    for i, ev in enumerate(events):
+        ev.features["first_event"] = float(i == 0)
+        ev.features["several_events"] = float(len(events) > 1)
     return events
+
+
+SUBORDINATORS = frozenset({"who", "which", "that", "after", "when", "while", "as", "because", "following",
+                           "since", "before", "if", "whom", "where", "until"})
+
+
+def _features(lows, toks, m: TriggerMatch, rule, conf: float, source: list[Actor], recipients: list[Actor],
+              modality: str, rule_id: str, quad_class: str) -> dict[str, float]:
+    """Interpretable facts about one coded event, the inputs of the re-ranker (``rerank.py``)."""
+    src_end = _tok_index(toks, source[-1].end) if source and source[-1].end <= toks[m.first].start else m.first
+    between = lows[src_end:m.first]
+    head = source[0] if source else None
+    return {
+        "rule_confidence": rule.confidence,
+        "penalty": conf / rule.confidence if rule.confidence else 1.0,
+        "has_recipient": float(bool(recipients)),
+        "future": float(modality == "future"),
+        "hypothetical": float(modality == "hypothetical"),
+        "negated": float(modality == "negated"),
+        "reported": float(modality == "reported"),
+        "subordinate": float(any(w in SUBORDINATORS for w in lows[max(0, m.first - 4):m.first])
+                             or any(w in SUBORDINATORS for w in between)),
+        "participle": float(lows[m.first].endswith("ing") and m.first > 0 and lows[m.first - 1] == ","),
+        "after_speech": float(any(w in SPEECH_CUES for w in lows[:m.first])),
+        "source_person": float(head is not None and head.kind == "person"),
+        "source_role_only": float(head is not None and head.kind == "agent"),
+        "source_group": float(head is not None and head.sector in ("REB", "IGO", "NGO")),
+        "phrase_trigger": float(m.last > m.first),
+        "material": float(quad_class.startswith("material")),
+        "retyped": float("+" in rule_id),
+    }
 
 
 def toks_index_of(toks: list[Token], char: int) -> int:
@@ -230,10 +287,25 @@ def _bare_form(word: str, rule) -> bool:
         "set", "put", "struck", "told")
 
 
+VERB_CONTEXT = frozenset({"to", "will", "would", "shall", "can", "could", "should", "must", "may", "might",
+                          "did", "does", "do", "not", "n't", "never"})
+
+
+def _verb_prev(lows: list[str], i: int) -> int:
+    """Index of the word before ``i``, skipping -ly adverbs ("to formally recognize"); -1 if none."""
+    k = i - 1
+    while k >= 0 and lows[k].endswith("ly") and len(lows[k]) > 4 and k >= i - 2:
+        k -= 1
+    return k
+
+
 def _adjacent(toks, lows, source: list[Actor], m) -> bool:
     last = source[-1]
     if last.resolved or last.end > toks[m.first].start:
         return True
+    k = _verb_prev(lows, m.first)
+    if k >= 0 and lows[k] in VERB_CONTEXT:
+        return True  # "is yet to recognize", "would not accept": a verb after "to" or a modal
     i = _tok_index(toks, last.end)
     between = [w for w in lows[i:m.first]]
     return len(between) <= 3 and "," not in between
@@ -254,7 +326,9 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
     before = [a for a in actors if a.end <= toks[m.first].start]
     for actor in reversed(before):
         i = _tok_index(toks, actor.end)
-        between = lows[i:m.first]
+        if _in_parens(lows, _tok_index(toks, actor.start), i):
+            continue  # "Hizbollah (Party of God) group declared": the gloss is not the subject
+        between = _drop_parens(lows[i:m.first])
         words = [w for w in between if re.match(r"\w", w)]
         first = _tok_index(toks, actor.start)
         prev = lows[first - 1] if first > 0 else ""
@@ -291,6 +365,33 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
         if lows[j] in SUBJECT_BLOCK or lows[j] == ",":
             break
     return [], 1.0
+
+
+def _role_subject(toks, lows, roles: list[Actor], m: TriggerMatch, location: Actor) -> list[Actor]:
+    for role in reversed([r for r in roles if r.end <= toks[m.first].start]):
+        between = lows[_tok_index(toks, role.end):m.first]
+        if len(between) <= 2 and not any(w in SUBJECT_BLOCK or w == "," for w in between):
+            return [dataclasses.replace(role, country=location.country)]
+        break
+    return []
+
+
+def _in_parens(lows: list[str], first: int, after: int) -> bool:
+    return first > 0 and lows[first - 1] == "(" and after < len(lows) and lows[after] == ")"
+
+
+def _drop_parens(words: list[str]) -> list[str]:
+    """Words without the parenthesised stretches: "(SSS) stopped" → "stopped"."""
+    out: list[str] = []
+    depth = 0
+    for w in words:
+        if w == "(":
+            depth += 1
+        elif w == ")" and depth:
+            depth -= 1
+        elif not depth:
+            out.append(w)
+    return out
 
 
 def _appositive_subject(toks, lows, actors, m) -> list[Actor]:
@@ -333,6 +434,8 @@ def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[
         prep = None
         place = False
         for k, w in enumerate(between):
+            if w in ("on", "in", "at", "by") and k + 1 < len(between) and between[k + 1] in TIME_WORDS:
+                continue  # "forced out on Wednesday more than 1,000 refugees": a time, not a role
             if w == "to" and k + 1 < len(between) and between[k + 1] not in ("the", "a", "an"):
                 prep = None  # infinitive marker: "asking Russia to join", "to provide Afghanistan"
                 continue
@@ -347,7 +450,9 @@ def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[
             continue
         if recipients:
             continue
-        if any(w in OBJECT_BLOCK for w in between) or len([w for w in between if re.match(r"\w", w)]) > 6:
+        # the words of a gapped trigger ("provide $200 million in emergency aid") do not count
+        tail = lows[max(m.last, m.first) + 1:i]
+        if any(w in OBJECT_BLOCK for w in between) or len([w for w in tail if re.match(r"\w", w)]) > 6:
             continue
         if prep is None or prep in preps:
             recipients = _group(actors, actor)

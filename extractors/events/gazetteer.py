@@ -97,8 +97,11 @@ class Gazetteer:
         for key, values in entries.items():
             self.automaton.add_word(key, (len(key), tuple(values)))
         self.automaton.make_automaton()
-        self.countries = {e.code: e.phrase for vals in entries.values() for e in vals
-                          if e.kind == "country" and e.code == e.country}
+        self.countries: dict[str, str] = {}
+        for vals in entries.values():  # the first name wins: the hand file's "Russia", not a region's
+            for e in vals:
+                if e.kind == "country" and e.code == e.country:
+                    self.countries.setdefault(e.code, e.phrase)
 
     def find(self, text: str) -> list[Match]:
         """Longest, leftmost, non-overlapping phrase matches at word boundaries.

@@ -22,6 +22,8 @@ DIRECT_CUES = CUES + r"|asked|urged"
 NOT_SPEAKERS = frozenset(["and", "but", "or", "when", "as", "while", "if", "so", "then", "now", "also", "yet"])
 _OPEN_CLOSE = {"“": "”", '"': '"', "«": "»", "„": "“"}
 _QUOTE = re.compile(r"[“\"][^“”\"\n]+[”\"]|«[^«»\n]+»|„[^„“\n]+“")
+# a quote that runs on into the next paragraph has no closing mark at the end of its paragraph
+_OPEN_TO_EOL = re.compile(r"(?:^|(?<=[\s(]))[“\"](?=[A-Z])[^“”\"\n]{20,}(?=\n|$)")
 _AFTER_WHO_CUE = re.compile(rf"^\s*[,.!?…]?\s*(?P<who>[^,.;:“”\"\n]{{1,60}}?)\s+(?P<cue>{DIRECT_CUES})\b", re.I)
 _AFTER_CUE_WHO = re.compile(rf"^\s*[,.!?…]?\s*(?P<cue>{DIRECT_CUES})\s+(?P<who>[^,.;:“”\"\n]{{1,60}})", re.I)
 _EARLIER_ACC = re.compile(r"[Aa]ccording to\s+(?P<who>[^,.;:“”\"\n]{1,60}?)\s*,")
@@ -46,9 +48,36 @@ class FoundQuote:
     sentence_index: int
 
 
+class _Span:
+    """A quote found without its closing mark: behaves like a match of ``_QUOTE``."""
+
+    def __init__(self, start: int, end: int):
+        self._s, self._e = start, end
+
+    def start(self) -> int:
+        return self._s
+
+    def end(self) -> int:
+        return self._e
+
+
+def _quote_matches(text: str) -> list:
+    """Closed quotes, and paragraphs that open a quote and never close it (the quote goes on in the
+    next paragraph): those run to the end of the line; their "end" sits one past it."""
+    found = list(_QUOTE.finditer(text))
+    closed = [(m.start(), m.end()) for m in found]
+    for m in _OPEN_TO_EOL.finditer(text):
+        line_s = text.rfind("\n", 0, m.start()) + 1
+        line = text[line_s:m.end()]
+        if sum(line.count(c) for c in '"“”') % 2 == 0 or any(s <= m.start() < e for s, e in closed):
+            continue
+        found.append(_Span(m.start(), m.end() + 1))
+    return sorted(found, key=lambda m: m.start())
+
+
 def quote_spans(text: str) -> list[tuple[int, int]]:
     """Absolute (start, end) of every quoted stretch (inside the marks), scare quotes included."""
-    return [(m.start() + 1, m.end() - 1) for m in _QUOTE.finditer(text)]
+    return [(m.start() + 1, m.end() - 1) for m in _quote_matches(text)]
 
 
 def _speaker(who_start: int, who_end: int, who: str, actors: list[tuple[int, Actor]],
@@ -107,7 +136,8 @@ def find_quotes(text: str, sentences, actors: list[tuple[int, Actor]], registry:
                 return s.index
         return sentences[-1].index if sentences else 0
 
-    for m in _QUOTE.finditer(text):
+    prev_end, prev_speaker = -1, None
+    for m in _quote_matches(text):
         qs, qe = m.start() + 1, m.end() - 1
         body = text[qs:qe]
         if len(re.findall(r"\w+", body)) < MIN_WORDS:
@@ -140,10 +170,13 @@ def find_quotes(text: str, sentences, actors: list[tuple[int, Actor]], registry:
         if who is not None and who.strip().split()[0].lower() in NOT_SPEAKERS:
             who = cue = None
         if who is None:
-            # a partial quote inside reported speech: "Putin said that the blocs “share …”"
+            # a partial quote inside reported speech: "Putin said that the blocs “share …”"; a quote
+            # opening a sentence with no cue of its own goes on from the paragraph's last cue
+            # ("Borrell underlined that … . “Of course, …”")
             sent_start = max(line_start, m.start() - 400)
             region = text[sent_start:m.start()]
-            region = region[max(region.rfind(". "), region.rfind("”"), -1) + 1:]
+            own = region[max(region.rfind(". "), region.rfind("”"), -1) + 1:]
+            region = own if own.strip() else region[max(region.rfind("”"), -1) + 1:]
             base = m.start() - len(region)
             earlier: list[tuple[int, int, int, str]] = []  # (position, who start, who end, cue)
             for c in _CUE.finditer(region):
@@ -162,10 +195,25 @@ def find_quotes(text: str, sentences, actors: list[tuple[int, Actor]], registry:
                     who, cue = region[ws:we], cue_word
                     who_span = (base + ws, base + we)
                     break
+        if who is None:
+            # a partial quote as the complement of the subject's verb: "Cavusoglu thanked Blinken
+            # “for the excellent cooperation”": the sentence's opening actor said it
+            sent_s = max(line_start, text.rfind(". ", 0, m.start()) + 2)
+            lead = text[sent_s:m.start()]
+            opening = [a for base, a in actors if base + a.start == sent_s and a.end + base <= m.start()]
+            if opening and opening[0].kind in ("person", "igo", "org", "country") and re.search(r"[a-z]", lead):
+                a = opening[0]
+                who, cue = lead[:a.end - a.start], None
+                who_span = (sent_s, sent_s + len(who))
         speaker = None
         if who is not None:
-            speaker = _speaker(who_span[0], who_span[1], who, actors, registry, last_person_at(m.start()))
+            pronoun_to = last_person_at(m.start())
+            if prev_speaker is not None and 0 <= m.start() - prev_end < 300:
+                pronoun_to = prev_speaker  # “…,” he said: the speaker of the quote just before
+            speaker = _speaker(who_span[0], who_span[1], who, actors, registry, pronoun_to)
             who = who.strip()
+        if speaker is not None:
+            prev_end, prev_speaker = m.end(), speaker
         out.append(FoundQuote("direct", qs, qe, body, who, speaker, cue.lower() if cue else None,
                               sentence_of(qs)))
     direct_sentences = {q.sentence_index for q in out}

@@ -67,7 +67,7 @@ def test_warehouse_benchmark_small(tmp_path: Path) -> None:
     q = data["queries"]
     assert q["one article by id (articles)"]["rows"] == 1
     assert q["top sources last 7 days"]["rows"] > 0
-    assert q["daily counts per source (v_daily_counts, all)"]["rows"] > 0
+    assert q["daily counts per outlet (v_daily_counts, all)"]["rows"] > 0
 
 
 def test_politeness_bound_counts_the_busiest_host() -> None:

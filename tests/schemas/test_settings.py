@@ -44,3 +44,35 @@ def test_unknown_keyword_is_refused() -> None:
     with pytest.raises(ConfigError, match="invalid setting NEWSFLOW_COLOUR"):
         load_settings(colour="red")
     assert Settings().retries == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "executor", "address"),
+    [
+        ("local", "local", None),
+        (" LOCAL ", "local", None),
+        ("dask://127.0.0.1:8786", "dask://127.0.0.1:8786", "tcp://127.0.0.1:8786"),
+        ("dask://scheduler.internal:08786/", "dask://scheduler.internal:8786", "tcp://scheduler.internal:8786"),
+        ("dask://[::1]:8786", "dask://[::1]:8786", "tcp://[::1]:8786"),
+    ],
+)
+def test_executor_is_local_or_a_dask_scheduler(monkeypatch: pytest.MonkeyPatch, value: str, executor: str,
+                                               address: str | None) -> None:
+    monkeypatch.setenv("NEWSFLOW_EXECUTOR", value)
+    s = load_settings()
+    assert (s.executor, s.dask_address) == (executor, address)
+
+
+@pytest.mark.parametrize("value", ["dask", "dask://host", "dask://host:0", "dask://host:70000", "tcp://host:8786",
+                                   "dask://ho st:8786", "ray://host:10001", ""])
+def test_a_bad_executor_fails_as_one_line(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("NEWSFLOW_EXECUTOR", value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert str(info.value).startswith("invalid setting NEWSFLOW_EXECUTOR: ") and "\n" not in str(info.value)
+
+
+def test_the_default_executor_is_the_local_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWSFLOW_EXECUTOR", raising=False)
+    s = load_settings()
+    assert (s.executor, s.dask_address) == ("local", None)

@@ -268,10 +268,12 @@ def main(argv: list[str]) -> int:
         recs = {r["id"]: r for r in load_gsr("dev")}
         for rid, gold, got in s.misses:
             print(f"{gold:10} got {got:10} {recs[rid]['text'][:150]}")
-    elif what == "gold":
-        s = score_gold(load_gold())
+    elif what == "gold":  # the tuning part of the own gold: figures and errors
+        s = score_gold([d for d in load_gold() if not d.get("unseen")])
         print(json.dumps(s.as_dict(), indent=1))
         print("\n".join(s.errors))
+    elif what == "unseen":  # the unseen part: figures only
+        print(json.dumps(score_gold([d for d in load_gold() if d.get("unseen")]).as_dict(), indent=1))
     elif what == "heldout":
         print(json.dumps(score_gsr(load_gsr("heldout")).as_dict(), indent=1))
     return 0

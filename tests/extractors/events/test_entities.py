@@ -53,3 +53,15 @@ def test_coordination_shares_the_head_role() -> None:
 def test_headline_capitals_are_not_people() -> None:
     _, out = actors("UK Foreign Secretary Hopes Russia, China Will Act as One")
     assert all(a.kind != "person" for a in out[0])
+
+
+def test_a_country_entity_is_named_by_its_common_name_not_a_region() -> None:
+    from extractors.events import enrich
+    got = enrich("Russia and China met.", article_id="a", published_at=None)
+    assert {e.entity_id: e.name for e in got.entities} == {"RUS": "Russia", "CHN": "China"}
+
+
+def test_a_bodys_office_holder_is_one_actor_without_a_guessed_country() -> None:
+    from extractors.events import code_document
+    ev = code_document("U.N. Secretary-General Kofi Annan said he will withdraw weapons inspectors from Iraq.")[0]
+    assert ev["actors"] == [{"text": "U.N. Secretary-General Kofi Annan", "country": None, "sector": "IGO"}]

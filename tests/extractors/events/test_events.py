@@ -146,3 +146,69 @@ def test_sample_archive_anhui_conference_and_taliban_envoy() -> None:
     envoy = _find(events, "accepting the accreditation of a Taliban envoy", "SUPPORT")
     assert (envoy.actors[0].country, envoy.actors[0].sector) == ("RUS", "GOV")
     assert [r.country for r in envoy.recipients] == ["AFG"]
+
+
+def test_a_place_after_a_role_with_its_own_country_is_the_location_not_part_of_the_recipient() -> None:
+    ev = one("Russian Foreign Minister Sergei Lavrov met his Chinese counterpart in Moscow on Tuesday.")
+    assert ev["event_type"] == "CONSULT"
+    assert ev["recipients"] == [{"text": "Chinese counterpart", "country": "CHN", "sector": "GOV"}]
+    assert ev["location"] == {"text": "Moscow", "country": "RUS"}
+    # a role word with no country of its own still takes it from "in <capital>"
+    ev = one("Officials in Kabul welcomed the decision.")
+    assert ev["actors"][0]["country"] == "AFG"
+
+
+@pytest.mark.parametrize(("sentence", "etype", "modality"), [
+    ("China is yet to formally recognize the Taliban government.", "SUPPORT", "negated"),
+    ("China has yet to recognize the Taliban government.", "SUPPORT", "negated"),
+    ("Hungary said it would not accept the plan.", "REJECT", "asserted"),
+    ("Kenyan police cracked down on protesters in Nairobi.", "COERCE", "asserted"),
+    ("Canada severed diplomatic ties with Iran.", "SANCTION", "asserted"),
+])
+def test_verbs_after_to_or_a_modal_and_general_vocabulary(sentence: str, etype: str, modality: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], ev["modality"]) == (etype, modality)
+
+
+def test_a_purpose_infinitive_is_still_not_an_event_and_joint_exercises_are_cooperation() -> None:
+    assert all(e["trigger"] != "visit" for e in code_document("Iran invited Iraq to visit Tehran.", PUB))
+    ev = one("French and Egyptian warships on Monday launched ten days of war games in the Mediterranean.")
+    assert ev["event_type"] == "COOPERATE"
+    ev = one("Russia held military exercises near the border.")
+    assert ev["event_type"] == "MOBILIZE"
+    assert ev["actors"] == [{"text": "Russia", "country": "RUS", "sector": None}]
+
+
+def test_multi_word_alternatives_in_the_lexicon_are_whole_phrases() -> None:
+    assert one("Thailand declared martial law in Bangkok.")["event_type"] == "COERCE"
+    assert one("Peru declared a state of emergency in Lima.")["event_type"] == "COERCE"
+
+
+def test_the_reranker_weights_are_readable_and_every_event_explains_itself() -> None:
+    from extractors.events.rerank import load_reranker
+    model = load_reranker()
+    assert model is not None and "has_recipient" in model.weights
+    ev = one("Russian Foreign Minister Sergei Lavrov met his Chinese counterpart in Moscow on Tuesday.")
+    assert 0.5 <= ev["confidence"] <= 1.0
+    assert ev["explanation"] and all(name.split()[0] in model.weights for name in ev["explanation"].split(", "))
+    # without the re-ranker the rule's own confidence stays
+    raw = enrich("Iran rejected the proposal on Tuesday.", article_id="r", published_at=PUB, rerank=False)
+    assert raw.events[0].confidence == 0.9 and raw.events[0].explanation is None
+
+
+def test_a_role_word_without_country_takes_the_place_of_a_protest_or_attack_only() -> None:
+    ev = one("Thousands of protesters rallied in Tbilisi on Sunday against the decision.")
+    assert ev["event_type"] == "PROTEST" and ev["actors"][0]["country"] == "GEO"
+    assert ev["location"] == {"text": "Tbilisi", "country": "GEO"}
+    assert code_document("Officials met in Geneva.", PUB) == []  # visitors are not Swiss
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor", "recipients"), [
+    ("Officials in Kabul welcomed the decision by Uzbekistan to reopen the border.", "SUPPORT", "AFG", ["UZB"]),
+    ("China has asked for assurances from the Taliban.", "REQUEST", "CHN", ["AFG"]),
+    ("Ministers from Britain, China, Russia, the United States and France will meet in New York.",
+     "AGREE", "GBR", []),
+])
+def test_recipients_after_by_or_from_and_long_lists(sentence, etype, actor, recipients) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], ev["actors"][0]["country"], codes(ev["recipients"])) == (etype, actor, recipients)

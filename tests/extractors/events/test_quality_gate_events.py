@@ -53,18 +53,25 @@ def test_gsr_heldout_figures_stay_above_floors() -> None:
 @pytest.mark.quality
 def test_own_gold_figures_stay_above_floors() -> None:
     docs = load_gold()
-    got = score_gold(docs)
-    fresh = score_gold([d for d in docs if d["id"].startswith("fresh")]).as_dict()
-    print("own gold:", json.dumps(got.as_dict()))
+    # the tuning part (seed documents and fresh batches the rules were adjusted on) and the unseen
+    # part (coded by hand, only ever scored as figures: the honest estimate on new sentences)
+    tuning = [d for d in docs if not d.get("unseen")]
+    got = score_gold(tuning)
+    fresh = score_gold([d for d in tuning if d["id"].startswith("fresh")]).as_dict()
+    unseen = score_gold([d for d in docs if d.get("unseen")]).as_dict()
+    print("own gold (tuning part):", json.dumps(got.as_dict()))
     print("own gold, fresh sentences only:", json.dumps(fresh))
+    print("own gold, unseen part:", json.dumps(unseen))
     print("\n".join(got.errors))
     for key, floor in FLOORS["own_gold"].items():
         assert got.as_dict()[key] >= floor, f"{key} {got.as_dict()[key]} fell below its floor {floor}"
     for key, floor in FLOORS["own_gold_fresh"].items():
         assert fresh[key] >= floor, f"fresh {key} {fresh[key]} fell below its floor {floor}"
+    for key, floor in FLOORS["own_gold_unseen"].items():
+        assert unseen[key] >= floor, f"unseen {key} {unseen[key]} fell below its floor {floor}"
 
 
 def test_floors_never_claim_more_than_measured() -> None:
-    for section in ("gsr_heldout", "own_gold", "own_gold_fresh"):
+    for section in ("gsr_heldout", "own_gold", "own_gold_fresh", "own_gold_unseen"):
         for key, floor in FLOORS[section].items():
             assert floor <= FLOORS["measured"][section][key]

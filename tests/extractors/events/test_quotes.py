@@ -34,3 +34,21 @@ def test_indirect_quote_needs_a_known_speaker() -> None:
     got = quotes(text)
     assert [(q.kind, q.speaker_entity_id) for q in got] == [("indirect", "person:kalin")]
     assert got[0].text == "positive steps had been taken"
+
+
+def test_a_quote_running_into_the_next_paragraph_goes_on_from_the_paragraphs_cue() -> None:
+    text = ("Kaja Kallas underlined that the union would stay engaged. \"Of course, we will have to take "
+            "the situation into account, but leaving is not an option.\nThe talks go on.\n")
+    got = quotes(text)
+    direct = [q for q in got if q.kind == "direct"]
+    assert len(direct) == 1 and direct[0].text.startswith("Of course, we will have to take")
+    assert direct[0].speaker_entity_id == "person:kallas"
+    assert text[direct[0].start:direct[0].end].endswith("not an option.")
+
+
+def test_a_partial_quote_belongs_to_the_subject_and_he_said_to_the_speaker_just_before() -> None:
+    text = ("Secretary of State Antony Blinken met Foreign Minister Mevlut Cavusoglu.\n"
+            "Cavusoglu, for his part, thanked Blinken \"for the excellent cooperation on Afghanistan.\"\n"
+            "\"Of course, we will continue working on Afghanistan together,\" he said.\n")
+    got = [q for q in quotes(text) if q.kind == "direct"]
+    assert [q.speaker_entity_id for q in got] == ["person:cavusoglu", "person:cavusoglu"]

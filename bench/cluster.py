@@ -1,0 +1,132 @@
+"""The same backfill on the local process pool and on a two-worker Dask cluster, side by side.
+
+``python -m bench.cluster [--pages 600] [--workers 2]``: a generated archive (JSONL, the backfill
+benchmark's pages) is back-filled twice into empty DuckDB files by ``run_backfill`` with the
+real load (the ``load`` task's own function, without a Prefect API): once with
+``NEWSFLOW_EXECUTOR=local`` and ``--workers`` pool processes, once against a ``LocalCluster`` of
+``--workers`` single-threaded worker processes on 127.0.0.1 reached as ``dask://HOST:PORT``.
+Figures: articles/s, CPU-seconds per article in the flow process and in the workers, and a
+check that both runs stored the same article ids. Written to ``bench/results/cluster.json``.
+
+On one machine the cluster cannot be faster than the pool (same cores, plus pickling and
+TCP); the figure is the price of the distributed path, i.e. what one more machine must win back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psutil
+
+from bench.common import load_average, save_result, say
+from bench.corpus import write_archive
+
+
+def _ids(db: Path) -> list[str]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [r[0] for r in con.execute("SELECT article_id FROM articles ORDER BY article_id").fetchall()]
+    finally:
+        con.close()
+
+
+def _tree_cpu(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def _one(archive: Path, db: Path, executor: str, workers: int, worker_pids: Any) -> dict[str, Any]:
+    from flows.backfill import run_backfill
+    from flows.shared import load
+    from schemas.settings import load_settings
+
+    settings = load_settings(db=db, executor=executor, workers=workers)
+    me = psutil.Process()
+    before_workers = _tree_cpu(worker_pids())
+    c0, t0 = me.cpu_times(), time.perf_counter()
+    summary = run_backfill([str(archive)], settings, run_id=f"bench-{executor.split(':')[0]}",
+                           load_fn=lambda b, s: load.fn(b, s))
+    wall = time.perf_counter() - t0
+    c1 = me.cpu_times()
+    main_cpu = (c1.user + c1.system) - (c0.user + c0.system)
+    workers_cpu = _tree_cpu(worker_pids()) - before_workers
+    loaded = summary.loaded
+    return {
+        "executor": executor.split("://")[0],
+        "workers": workers,
+        "records": summary.read,
+        "articles": loaded,
+        "wall_s": round(wall, 2),
+        "articles_per_s": round(loaded / wall, 1) if wall else None,
+        "main_cpu_s_per_article": round(main_cpu / loaded, 4) if loaded else None,
+        "workers_cpu_s_per_article": round(workers_cpu / loaded, 4) if loaded else None,
+        "load_average": load_average(),
+    }
+
+
+def run(pages: int, workers: int, workdir: Path) -> dict[str, Any]:
+    from distributed import Client, LocalCluster
+
+    from flows.cluster import close_clients
+    from flows.pool import get_pool, shutdown_pool
+
+    archive = write_archive(workdir / "archive", pages, "jsonl")
+    say(f"cluster bench: {pages} pages in {archive.name}; {workers} worker(s) each side")
+
+    # the pool (its forkserver and every worker it starts, on demand) is this process's only child here
+    get_pool(workers).submit(int, 0).result()
+    local = _one(archive, workdir / "local.duckdb", "local", workers,
+                 lambda: [c.pid for c in psutil.Process().children(recursive=True)])
+    shutdown_pool()
+    say(f"  local: {local}")
+
+    lc = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0", silence_logs=40)
+    client = Client(lc.scheduler_address, set_as_default=False)
+    try:
+        address = "dask://" + lc.scheduler_address.removeprefix("tcp://")
+        client.run(lambda: __import__("flows.jobs"))  # workers import the extractors before timing
+        pids = list(client.run(os.getpid).values())
+        dask = _one(archive, workdir / "dask.duckdb", address, workers, lambda: pids)
+    finally:
+        close_clients()
+        client.close()
+        lc.close()
+    say(f"  dask:  {dask}")
+    same = _ids(workdir / "local.duckdb") == _ids(workdir / "dask.duckdb")
+    return {"pages": pages, "workers": workers, "local": local, "dask": dask, "same_article_ids": same,
+            "dask_vs_local_rate": round(dask["articles_per_s"] / local["articles_per_s"], 2)
+            if local["articles_per_s"] and dask["articles_per_s"] else None}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.cluster", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pages", type=int, default=int(os.environ.get("BENCH_CLUSTER_PAGES", "600")))
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="newsflow-cluster-bench-"))
+    try:
+        res = run(args.pages, args.workers, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    path = save_result("cluster", res)
+    say(f"cluster bench: written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""Running the CPU-bound stage on an existing Dask cluster (``NEWSFLOW_EXECUTOR=dask://HOST:PORT``).
+
+Only extraction moves: jobs go to the cluster in shards (``Settings.shard_size`` jobs per Dask
+task, never one task per page), results come back in input order, and the flow process keeps
+everything else, the load included, so DuckDB still has exactly one writer.
+
+Faults: when a worker dies, the scheduler runs the shards it held again on another worker.
+Shards have no side effects (a worker writes nothing, anywhere) and their article ids are
+content-addressed, so a shard run twice gives the same articles; since only the flow process
+loads, each result is taken once whichever run of its shard delivered it. If a
+shard fails for good (e.g. it killed several workers in a row), the map raises: the batches
+loaded so far stay, and a rerun of the backfill skips them.
+
+Workers need the project importable (``pip install`` of the same version on every worker);
+shards carry plain data (dataclasses, bytes, pydantic models), never open files or sockets.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+CONNECT_TIMEOUT = 15.0  # seconds to reach the scheduler before the run fails
+SHARDS_PER_THREAD = 2  # shards in flight per worker thread: one running, one queued behind it
+
+_clients: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+class ClusterUnavailable(RuntimeError):
+    """The Dask scheduler named by the executor setting cannot be reached."""
+
+
+def client_for(address: str) -> Any:
+    """One ``distributed.Client`` per scheduler address, reused for the life of the process."""
+    from distributed import Client
+
+    with _lock:
+        client = _clients.get(address)
+        if client is not None and client.status == "running":
+            return client
+        try:
+            client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            where = "dask://" + address.removeprefix("tcp://")
+            raise ClusterUnavailable(f"cannot reach the Dask scheduler at {where} "
+                                     f"within {CONNECT_TIMEOUT:.0f}s ({type(exc).__name__})") from None
+        _clients[address] = client
+        return client
+
+
+def connect_executor(address: str | None) -> None:
+    """Fail before any work when the configured scheduler cannot be reached (no-op for local)."""
+    if address:
+        client_for(address)
+
+
+def close_clients() -> None:
+    with _lock:
+        for client in _clients.values():
+            with contextlib.suppress(Exception):  # at exit: a scheduler already gone is fine
+                client.close(timeout=5)
+        _clients.clear()
+
+
+atexit.register(close_clients)
+
+
+def run_shard(fn: Callable[[T], R], shard: list[T]) -> list[R]:
+    """A Dask task: ``fn`` over one shard, in order, in the worker's own process (no pool)."""
+    return [fn(item) for item in shard]
+
+
+def cluster_threads(client: Any) -> int:
+    """Worker threads the cluster has now (at least 1, so a cluster still starting gets work)."""
+    try:
+        return max(1, sum(client.nthreads().values()))
+    except Exception:
+        return 1
+
+
+def shards(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    buf: list[T] = []
+    for item in items:
+        buf.append(item)
+        if len(buf) >= size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
+
+
+def dask_map_ordered(fn: Callable[[T], R], items: Iterable[T], *, address: str, shard_size: int,
+                     in_flight: int | None = None) -> Iterator[R]:
+    """Map ``fn`` over ``items`` on the Dask cluster at ``address``, yielding results in input order.
+
+    At most ``in_flight`` shards (default: two per worker thread) are out at once, so a streaming
+    input never sits in memory as a whole and the cluster always has the next shard queued.
+    Task keys name the map and the shard's position, so a shard rerun after a worker's death is
+    the same task, and its result is taken once.
+    """
+    client = client_for(address)
+
+    def window() -> int:  # asked again once per window, so workers that join mid-run get work
+        return in_flight or SHARDS_PER_THREAD * cluster_threads(client)
+
+    limit, asked_at = window(), 0
+    name = f"newsflow-{getattr(fn, '__name__', 'job')}-{uuid.uuid4().hex[:12]}"
+    pending: list[Any] = []
+    try:
+        for i, shard in enumerate(shards(items, shard_size)):
+            pending.append(client.submit(run_shard, fn, shard, key=f"{name}-{i}", pure=False, retries=1))
+            if i - asked_at >= limit:
+                limit, asked_at = window(), i
+            while len(pending) >= limit:
+                yield from pending.pop(0).result()
+        while pending:
+            yield from pending.pop(0).result()
+    finally:
+        if pending:  # the consumer stopped early or a shard failed: free the cluster
+            client.cancel(pending)

@@ -1,0 +1,310 @@
+"""The extraction stage on a real Dask cluster: a scheduler on 127.0.0.1 and two worker processes.
+
+The flows connect to it as users would, through ``executor="dask://HOST:PORT"``; the tests
+compare what lands in DuckDB with a local run, and kill a worker with SIGKILL mid-run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.flows.site import Site, article_page, load_stories, rss
+from tests.support.dbrows import rows as _rows
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness"), pytest.mark.timeout(180)]
+
+SEED = Path(__file__).resolve().parents[2] / "data" / "seed_archive"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    """A two-worker cluster (one thread each, separate processes under nannies) on loopback."""
+    from distributed import Client, LocalCluster
+
+    from flows.cluster import close_clients
+
+    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0", silence_logs=40)
+    client = Client(lc.scheduler_address, set_as_default=False)
+    try:
+        yield client
+    finally:
+        close_clients()  # the flows' own client first: it would otherwise try to reconnect
+        client.close()
+        lc.close()
+
+
+def _executor(client: Any) -> str:
+    return "dask://" + client.scheduler.address.removeprefix("tcp://")
+
+
+def _backfill(paths: list[Path], db: Path, **kw: Any) -> dict[str, Any]:
+    from flows.backfill import backfill
+
+    return backfill(paths=[str(p) for p in paths], db=str(db), **kw)
+
+
+def _articles(db: Path) -> list[tuple[Any, ...]]:
+    return _rows(db, "SELECT article_id, title, text, dup_group_id FROM articles ORDER BY article_id")
+
+
+def _events(db: Path) -> list[tuple[Any, ...]]:
+    return _rows(db, "SELECT article_id, count(*) FROM events GROUP BY article_id ORDER BY article_id")
+
+
+def _archive(root: Path, copies: int) -> Path:
+    """A JSONL archive of ``copies`` x 5 distinct HTML articles (the fixture stories, each edition
+    with its own title, URL and a paragraph from the next story), so the run lasts long enough
+    to kill a worker in the middle of it."""
+    stories = load_stories()
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "editions.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for k in range(copies):
+            for i, story in enumerate(stories):
+                other = stories[(i + k + 1) % len(stories)]
+                edition = {**story, "title": f"{story['title']}, edition {k + 1}",
+                           "paragraphs": [*story["paragraphs"], other["paragraphs"][k % len(other["paragraphs"])]]}
+                fh.write(json.dumps({"url": f"https://herald.example.org/{story['slug']}-ed{k + 1}",
+                                     "html": article_page(edition)}) + "\n")
+    return path
+
+
+def test_seed_archive_on_the_cluster_matches_a_local_run(cluster: Any, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from distributed import get_task_stream
+
+    monkeypatch.setenv("NEWSFLOW_WORKERS", "1")  # the reference run in process (the pool gives the same)
+    local_db, dask_db = tmp_path / "local" / "n.duckdb", tmp_path / "dask" / "n.duckdb"
+    local = _backfill([SEED], local_db, executor="local")
+    with get_task_stream(cluster) as stream:
+        remote = _backfill([SEED], dask_db, executor=_executor(cluster))
+    assert (remote["read"], remote["loaded"], remote["rejected"]) == (local["read"], local["loaded"], 0) == (5, 5, 0)
+    # the same articles: ids, cleaned texts, titles and story groups, and the same events
+    assert _articles(dask_db) == _articles(local_db)
+    assert len({r[3] for r in _articles(dask_db)}) == 5
+    assert _events(dask_db) == _events(local_db) and sum(n for _, n in _events(dask_db)) > 0
+    # the extraction ran on the cluster's workers, in shards (not one task per record)
+    shards = [t for t in stream.data if str(t["key"]).startswith("newsflow-run_job-")]
+    assert 1 <= len(shards) < 5, [t["key"] for t in stream.data]
+    assert {t["worker"] for t in shards} <= set(cluster.scheduler_info()["workers"])
+
+
+def test_reprocess_on_the_cluster(cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.reprocess import reprocess
+
+    monkeypatch.setenv("NEWSFLOW_WORKERS", "1")
+    db = tmp_path / "n.duckdb"
+    _backfill([SEED], db, executor="local")
+    before, events = _articles(db), _events(db)
+    counts = reprocess(db=str(db), executor=_executor(cluster))
+    assert (counts["pages"], counts["unchanged"], counts["updated"], counts["rejected"]) == (5, 5, 0, 0), counts
+    coded = reprocess(db=str(db), enrich_only=True, executor=_executor(cluster))
+    assert (coded["articles"], coded["failed"]) == (5, 0) and coded["events"] == sum(n for _, n in events)
+    assert _articles(db) == before and _events(db) == events
+
+
+@pytest.fixture(scope="module")
+def editions(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The 40-record archive and the database a local run (in process, no pool) made of it."""
+    root = tmp_path_factory.mktemp("editions")
+    archive, local_db = _archive(root / "archive", copies=8), root / "local" / "n.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NEWSFLOW_WORKERS", "1")
+        mp.setenv("NEWSFLOW_BATCH_SIZE", "8")
+        assert _backfill([archive], local_db, executor="local")["loaded"] == 40
+    return archive, local_db
+
+
+def _killer(cluster: Any, after: int) -> tuple[dict[str, Any], Any]:
+    """A backfill progress hook that, once ``after`` articles are back from the cluster, SIGKILLs a
+    worker that is running a shard at that moment (what it killed goes in the returned dict)."""
+    pids = cluster.run(os.getpid)
+    killed: dict[str, Any] = {}
+
+    def kill_once(summary: Any) -> None:
+        if killed or summary.loaded < after:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            busy = {w: keys for w, keys in cluster.processing().items() if keys and w in pids}
+            if busy:
+                victim, keys = next(iter(busy.items()))
+                killed.update(worker=victim, keys=list(keys), at=summary.loaded)
+                os.kill(pids[victim], signal.SIGKILL)
+                return
+            time.sleep(0.01)
+
+    return killed, kill_once
+
+
+def _wait_for_workers(cluster: Any, n: int = 2) -> None:
+    deadline = time.monotonic() + 30
+    while len(cluster.scheduler_info()["workers"]) < n and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(cluster.scheduler_info()["workers"]) == n
+
+
+def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: Any, editions: tuple[Path, Path],
+                                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.backfill as bf
+
+    archive, local_db = editions
+    dask_db = tmp_path / "dask" / "n.duckdb"
+    monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "8")  # several loads, some before the kill
+    monkeypatch.setenv("NEWSFLOW_SHARD_SIZE", "2")
+    killed, kill_once = _killer(cluster, after=2)
+    monkeypatch.setattr(bf, "progress_hook", kill_once)
+    remote = _backfill([archive], dask_db, executor=_executor(cluster))
+    assert killed and killed["keys"], "no worker was busy when the kill was due"
+    assert killed["at"] < 40  # mid-run
+    # every record loaded, exactly once, the same articles as the local run
+    assert (remote["read"], remote["loaded"], remote["rejected"]) == (40, 40, 0), remote
+    assert _rows(dask_db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
+    assert _rows(dask_db, "SELECT count(*), count(DISTINCT record_id) FROM archive_records") == [(40, 40)]
+    assert _articles(dask_db) == _articles(local_db)
+    assert _events(dask_db) == _events(local_db)
+    _wait_for_workers(cluster)  # the killed worker's nanny started a fresh process
+
+
+def _set_allowed_failures(cluster: Any, n: int) -> None:
+    def setter(dask_scheduler: Any) -> None:
+        dask_scheduler.allowed_failures = n
+
+    cluster.run_on_scheduler(setter)
+
+
+def test_a_shard_lost_for_good_fails_the_run_and_a_rerun_completes_it(
+        cluster: Any, editions: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.backfill as bf
+
+    archive, local_db = editions
+    dask_db = tmp_path / "dask" / "n.duckdb"
+    monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "8")
+    monkeypatch.setenv("NEWSFLOW_SHARD_SIZE", "2")
+    killed, kill_once = _killer(cluster, after=16)
+    monkeypatch.setattr(bf, "progress_hook", kill_once)
+    _set_allowed_failures(cluster, 0)  # the scheduler gives up on a shard at its first lost worker
+    try:
+        with pytest.raises(Exception) as failed:
+            _backfill([archive], dask_db, executor=_executor(cluster))
+    finally:
+        _set_allowed_failures(cluster, 3)
+    assert type(failed.value).__name__ == "KilledWorker" and killed["keys"], (failed.value, killed)
+    # the batches loaded before the loss stay, each record once
+    (stored, distinct), = _rows(dask_db, "SELECT count(*), count(DISTINCT article_id) FROM articles")
+    assert 16 <= stored < 40 and stored == distinct and stored % 8 == 0
+    _wait_for_workers(cluster)
+    monkeypatch.setattr(bf, "progress_hook", None)
+    rerun = _backfill([archive], dask_db, executor=_executor(cluster))
+    assert (rerun["skipped"], rerun["loaded"]) == (stored, 40 - stored), rerun
+    assert _rows(dask_db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
+    assert _rows(dask_db, "SELECT count(*), count(DISTINCT record_id) FROM archive_records") == [(40, 40)]
+    assert [r[:3] for r in _articles(dask_db)] == [r[:3] for r in _articles(local_db)]
+
+
+def test_ingest_extracts_on_the_cluster_like_a_local_run(cluster: Any, site: Site, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+    from distributed import get_task_stream
+
+    from flows.ingest import hourly_ingest
+
+    monkeypatch.setenv("NEWSFLOW_SHARD_SIZE", "2")
+    stories = load_stories()
+    for s in stories:
+        site.static(f"/news/{s['slug']}", article_page(s), "text/html; charset=utf-8")
+    site.static("/rss.xml", rss([(s, f"{site.base}/news/{s['slug']}") for s in stories]), "application/rss+xml")
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(yaml.safe_dump({"feeds": [{"url": f"{site.base}/rss.xml", "name": "herald"}]}))
+    local_db, dask_db = tmp_path / "local" / "n.duckdb", tmp_path / "dask" / "n.duckdb"
+    local = hourly_ingest(feeds_file=str(feeds), db=str(local_db), executor="local")
+    with get_task_stream(cluster) as stream:
+        remote = hourly_ingest(feeds_file=str(feeds), db=str(dask_db), executor=_executor(cluster))
+    assert remote["articles_new"] == local["articles_new"] == 5
+    assert _articles(dask_db) == _articles(local_db)
+    assert _events(dask_db) == _events(local_db)
+    assert len([t for t in stream.data if str(t["key"]).startswith("newsflow-run_job-")]) == 3  # 2 + 2 + 1
+
+
+def _slow_square(x: int) -> tuple[int, int]:
+    time.sleep((7 - x % 7) * 0.004)  # later items often finish first
+    return x, x * x
+
+
+def test_shards_come_back_in_order_and_the_input_is_read_as_needed(cluster: Any) -> None:
+    from distributed import get_task_stream
+
+    from flows.cluster import dask_map_ordered
+
+    pulled: list[int] = []
+
+    def items() -> Iterator[int]:
+        for i in range(60):
+            pulled.append(i)
+            yield i
+
+    out: list[tuple[int, int]] = []
+    with get_task_stream(cluster) as stream:
+        for r in dask_map_ordered(_slow_square, items(), address=cluster.scheduler.address, shard_size=4,
+                                  in_flight=3):
+            if not out:
+                first_seen_after = len(pulled)
+            out.append(r)
+    assert out == [(i, i * i) for i in range(60)]
+    # at most three shards (12 items) were out when the first result came back, not the whole input
+    assert first_seen_after <= 12
+    tasks = [t for t in stream.data if str(t["key"]).startswith("newsflow-_slow_square-")]
+    assert len(tasks) == 15 and {t["worker"] for t in tasks} == set(cluster.scheduler_info()["workers"])
+
+
+def _pool_kind_here(workers: int) -> tuple[str, bool]:
+    from flows.pool import executor_for, in_dask_worker
+
+    return type(executor_for(workers)).__name__, in_dask_worker()
+
+
+def test_no_process_pool_is_started_inside_a_dask_worker(cluster: Any) -> None:
+    # a Dask worker's process may not have children: there, the cluster is the parallelism
+    assert cluster.submit(_pool_kind_here, 2, pure=False).result(timeout=60) == ("_InlineExecutor", True)
+    assert _pool_kind_here(1) == ("_InlineExecutor", False)
+
+
+def test_an_unreachable_scheduler_fails_before_any_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    import flows.cluster
+    from flows.cluster import ClusterUnavailable
+
+    monkeypatch.setattr(flows.cluster, "CONNECT_TIMEOUT", 2.0)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = tmp_path / "n.duckdb"
+    with pytest.raises(ClusterUnavailable, match=f"dask://127.0.0.1:{port}"):
+        _backfill([SEED], db, executor=f"dask://127.0.0.1:{port}")
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_a_bad_executor_is_one_line_at_start_up(tmp_path: Path, how: str) -> None:
+    from newsflow.cli import EXIT_CONFIG
+    from tests.support.cli import child_env, newsflow, one_line_error
+
+    db = tmp_path / "n.duckdb"
+    if how == "option":
+        proc = newsflow("backfill", str(SEED), "--db", str(db), "--executor", "tcp://127.0.0.1:8786")
+    else:
+        proc = newsflow("backfill", str(SEED), "--db", str(db), env=child_env(NEWSFLOW_EXECUTOR="dask://nohost"))
+    line = one_line_error(proc)
+    assert proc.returncode == EXIT_CONFIG
+    assert "NEWSFLOW_EXECUTOR" in line and "dask://HOST:PORT" in line, line
+    assert not db.exists()

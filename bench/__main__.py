@@ -17,12 +17,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-ALL = ("extraction", "events", "dedup", "warehouse", "search", "backfill", "memory", "busy_hour", "quiet_hour")
+ALL = ("extraction", "textdump", "events", "dedup", "warehouse", "search", "backfill", "memory", "busy_hour", "quiet_hour")
 NEEDS_PREFECT = frozenset({"backfill", "memory", "busy_hour", "quiet_hour"})
 
 # flag → (type, default); the env var is BENCH_<FLAG upper-cased, dashes as underscores>
 SIZES: dict[str, tuple[Callable[[str], Any], Any, str]] = {
     "eval-pages": (int, 500, "real pages for the extraction benchmark (0 = all)"),
+    "textdump-pages": (int, 500, "real pages dumped as text for the text-dump benchmark (0 = all)"),
     "events-pages": (int, 300, "real pages for the event-enrichment benchmark (0 = all)"),
     "pages": (int, 5000, "generated pages for the backfill benchmark"),
     "raw-sample": (int, 300, "pages timed with raw trafilatura for the backfill limit"),
@@ -109,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
                 kw: dict[str, Any] = {"corpus": args.corpus} if args.corpus else {}
                 done[name] = extraction.run(limit=args.eval_pages or None, profile=args.profile,
                                             results_dir=results_dir, **kw)
+            elif name == "textdump":
+                from bench import textdump
+
+                kw = {"corpus": args.corpus} if args.corpus else {}
+                done[name] = textdump.run(limit=args.textdump_pages or None, results_dir=results_dir, **kw)
             elif name == "events":
                 from bench import events
 

@@ -44,6 +44,11 @@ def rows(res: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str, str]]
         out.append(("", "same, ours handed the decoded string", f"{e['ratio_ours_str_raw']}", "", ""))
     elif e:
         out.append(("1 extraction overhead", "skipped", e.get("reason", ""), "≤ 1.15", "–"))
+    t = res.get("textdump")
+    if t:
+        out.append(("12 text-dump line model", f"CPU added per dump on {t['dumps']} naive dumps ({t['source']})",
+                    f"{t['model_ms_per_dump']} ms ({t['ms_per_dump']['full']} vs {t['ms_per_dump']['rules']} ms/dump)",
+                    f"≤ {t['budget_ms']} ms", _yes(t["met"])))
     b = res.get("backfill")
     if b:
         out.append(("2 backfill throughput", f"{b['articles']} articles, {b['archive_format']} archive, end to end",

@@ -14,11 +14,20 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from prefect import flow, get_run_logger
 
+from extractors.content.recurring import RecurringLines
 from extractors.normalize.dates import normalize_date
-from extractors.sources.archives import ArchiveProblem, ArchiveRecord, discover, iter_records, record_url
+from extractors.sources.archives import (
+    ArchiveProblem,
+    ArchiveRecord,
+    detect_kind,
+    discover,
+    iter_records,
+    record_url,
+)
 from flows.cluster import connect_executor
 from flows.jobs import JobResult, PageJob, batch_enrichment, run_job
 from flows.pool import map_ordered
@@ -69,10 +78,51 @@ class BackfillSummary:
 ProgressFn = Callable[[BackfillSummary], None]
 
 
-def _job_for(rec: ArchiveRecord, run_id: str, outlet: str | None, settings: Settings) -> PageJob:
+RECURRING_FIRST_PASS = 5000  # text records read by the first pass, at most
+
+
+def _source_of(rec: ArchiveRecord, outlet: str | None) -> str:
+    """Which source a record's furniture belongs to: its outlet, its host, else its folder."""
+    if rec.outlet or outlet:
+        return f"outlet:{rec.outlet or outlet}"
+    if rec.url:
+        host = urlsplit(rec.url).hostname
+        if host:
+            return f"host:{host.removeprefix('www.')}"
+    return f"folder:{Path(rec.path).parent}"
+
+
+def learn_recurring(paths: list[str], outlet: str | None, *, limit: int = RECURRING_FIRST_PASS) -> RecurringLines:
+    """Cheap first pass over the text dumps of ``paths`` (HTML and WARC files are not read):
+    per source, the lines that recur across its documents — its menus, prompts and footers."""
+    learnt = RecurringLines()
+    seen = 0
+    for path in discover([Path(p) for p in paths]):
+        if detect_kind(path) not in ("text", "jsonl"):
+            continue
+        for read, rec in enumerate(iter_records(path), start=1):
+            if not isinstance(rec, ArchiveRecord) or rec.html is not None or not rec.text:
+                if read >= 100 and not seen:
+                    break  # a JSONL file of HTML pages: nothing to learn from here
+                continue
+            learnt.add(_source_of(rec, outlet), _dump_text(rec) or "")
+            seen += 1
+            if seen >= limit:
+                return learnt
+    return learnt
+
+
+def _dump_text(rec: ArchiveRecord) -> str | None:
     text = rec.text
     if text is not None and rec.title and not text.lstrip().startswith(rec.title.strip()):
         text = f"{rec.title.strip()}\n\n{text}"
+    return text
+
+
+def _job_for(rec: ArchiveRecord, run_id: str, outlet: str | None, settings: Settings,
+             recurring: RecurringLines | None = None) -> PageJob:
+    text = _dump_text(rec)
+    is_text = text is not None and rec.html is None
     return PageJob(
         key=rec.record_id,
         url=rec.url or record_url(rec),
@@ -90,6 +140,7 @@ def _job_for(rec: ArchiveRecord, run_id: str, outlet: str | None, settings: Sett
                                       tolerance_hours=settings.future_tolerance_hours) if rec.kind == "jsonl" else None,
         tolerance_hours=settings.future_tolerance_hours,
         compress_raw=True,
+        recurring_lines=recurring.lines(_source_of(rec, outlet)) if recurring and is_text else None,
     )
 
 
@@ -130,6 +181,7 @@ def run_backfill(
 
     pending: dict[str, ArchiveRecord] = {}
     rejects: list[Reject] = []
+    recurring = learn_recurring(paths, outlet)
 
     def jobs() -> Iterator[PageJob]:
         for chunk in _chunks(stream(), settings.batch_size):
@@ -152,7 +204,7 @@ def run_backfill(
                     continue
                 seen_here.add(rec.record_id)
                 pending[rec.record_id] = rec
-                yield _job_for(rec, run_id, outlet, settings)
+                yield _job_for(rec, run_id, outlet, settings, recurring)
 
     articles: list[Article] = []
     raws: list[RawPage] = []

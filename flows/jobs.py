@@ -43,6 +43,7 @@ class PageJob:
     title_hint: str | None = None
     published_hint: datetime | None = None
     compress_raw: bool = False
+    recurring_lines: frozenset[str] | None = None  # a text dump's source furniture, learnt by a backfill
 
 
 @dataclass
@@ -79,7 +80,8 @@ def _extract(job: PageJob) -> tuple[ExtractedDoc | None, TextSource]:
     if job.text is not None:
         from extractors.content.textdump import extract_text_dump
 
-        return extract_text_dump(job.text, tolerance_hours=job.tolerance_hours), "archive"
+        doc = extract_text_dump(job.text, tolerance_hours=job.tolerance_hours, recurring=job.recurring_lines)
+        return doc, "archive"
     return None, "feed"
 
 

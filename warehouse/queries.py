@@ -130,30 +130,38 @@ def known_record_ids(
     )
 
 
-def linked_articles(
-    db_path: str | Path, pairs: Iterable[tuple[str, str]], *, strict: bool = False
-) -> dict[tuple[str, str], str]:
-    """(feed_url, guid) pairs already linked, mapped to the article each carried."""
+def _pairs_table(pairs: Sequence[tuple[str, str]], names: tuple[str, str]) -> pa.Table:
+    return pa.table({
+        names[0]: pa.array([p[0] for p in pairs], pa.string()),
+        names[1]: pa.array([p[1] for p in pairs], pa.string()),
+    })
+
+
+def _per_feed_item(
+    db_path: str | Path, pairs: Iterable[tuple[str, str]], value_sql: str, strict: bool
+) -> dict[tuple[str, str], Any]:
+    """(feed_url, guid) → one aggregated ``article_feeds`` value, for the pairs stored."""
     wanted = list(pairs)
     if not wanted:
         return {}
     with _reader(db_path, strict) as conn:
         if conn is None:
             return {}
-        conn.register(
-            "_want",
-            pa.table({
-                "feed_url": pa.array([p[0] for p in wanted], pa.string()),
-                "guid": pa.array([p[1] for p in wanted], pa.string()),
-            }),
-        )
+        conn.register("_want", _pairs_table(wanted, ("feed_url", "guid")))
         table = arrow_query(
             conn,
-            "SELECT t.feed_url, t.guid, min(t.article_id) FROM article_feeds AS t "
+            f"SELECT t.feed_url, t.guid, {value_sql} FROM article_feeds AS t "
             "SEMI JOIN _want AS w ON t.feed_url = w.feed_url AND t.guid = w.guid GROUP BY 1, 2",
         )
     cols = [table.column(i).to_pylist() for i in range(3)]
-    return {(f, g): a for f, g, a in zip(*cols, strict=True)}
+    return {(f, g): v for f, g, v in zip(*cols, strict=True)}
+
+
+def linked_articles(
+    db_path: str | Path, pairs: Iterable[tuple[str, str]], *, strict: bool = False
+) -> dict[tuple[str, str], str]:
+    """(feed_url, guid) pairs already linked, mapped to the article each carried."""
+    return _per_feed_item(db_path, pairs, "min(t.article_id)", strict)
 
 
 def articles_by_id(db_path: str | Path, ids: Iterable[str], *, strict: bool = False) -> dict[str, Article]:
@@ -232,32 +240,12 @@ def stats(db_path: str | Path, *, strict: bool = False) -> dict[str, Any]:
     }
 
 
-def _pairs_table(pairs: Sequence[tuple[str, str]], names: tuple[str, str]) -> pa.Table:
-    return pa.table({
-        names[0]: pa.array([p[0] for p in pairs], pa.string()),
-        names[1]: pa.array([p[1] for p in pairs], pa.string()),
-    })
-
-
 def link_fingerprints(
     db_path: str | Path, pairs: Iterable[tuple[str, str]], *, strict: bool = False
 ) -> dict[tuple[str, str], str | None]:
     """(feed_url, guid) → the fingerprint the item had when last seen (None: stored before
     fingerprints existed)."""
-    wanted = list(pairs)
-    if not wanted:
-        return {}
-    with _reader(db_path, strict) as conn:
-        if conn is None:
-            return {}
-        conn.register("_want", _pairs_table(wanted, ("feed_url", "guid")))
-        table = arrow_query(
-            conn,
-            "SELECT t.feed_url, t.guid, max(t.entry_fingerprint) FROM article_feeds AS t "
-            "SEMI JOIN _want AS w ON t.feed_url = w.feed_url AND t.guid = w.guid GROUP BY 1, 2",
-        )
-    cols = [table.column(i).to_pylist() for i in range(3)]
-    return {(f, g): fp for f, g, fp in zip(*cols, strict=True)}
+    return _per_feed_item(db_path, pairs, "max(t.entry_fingerprint)", strict)
 
 
 def page_validators(

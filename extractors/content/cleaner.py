@@ -359,7 +359,7 @@ _CAPTION_END_RE = re.compile(
     r"""(?:
         \(\s*(?:photo|photos|foto|fotos|picture|image|imagen|bild|credit|crédit|photograph|file\ photo|illustration|fot\.)
             \b[^()]{0,120}\)\s*\.?\s*$
-      | (?:^|[.!?)”"]\s+|\s)(?:photo|photos|foto|fotos|picture|image|imagen|bild|credit|crédit|fot\.)\s*(?:by\ |:|：)\s*[^.!?:]{2,80}$
+      | (?:^|[.!?)”"]\s+|\s)(?:photo|photos|photograph|photography|foto|fotos|picture|image|imagen|bild|credit|crédit|fot\.)\s*(?:by\ |:|：)\s*[^.!?:]{2,80}$
       | ©\s*[^.!?():]{2,80}$
       | \((?:\s*[\w.'’ -]{2,60}\s*/\s*)(?:"""
     + _AGENCIES

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from extractors.content.cleaner import (
@@ -22,11 +23,12 @@ from extractors.content.cleaner import (
     looks_like_sentence,
 )
 from extractors.content.language import detect_language
+from extractors.content.linemodel import refine
 from extractors.normalize.dates import normalize_date
 from extractors.normalize.text import strip_controls
 from schemas.records import ExtractedDoc
 
-__all__ = ["extract_text_dump", "split_title_byline"]
+__all__ = ["dump_verdicts", "extract_text_dump", "split_title_byline"]
 
 _NAME = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*"
 _NAMES = rf"{_NAME}(?:\s+{_NAME}){{1,3}}(?:\s*(?:,|&|\band\b)\s*{_NAME}(?:\s+{_NAME}){{1,3}})*"
@@ -185,35 +187,60 @@ def _prepare(text: str) -> str:
     return unicodedata.normalize("NFC", strip_controls(text))
 
 
-def extract_text_dump(text: str, *, tolerance_hours: float) -> ExtractedDoc:
-    """Title, byline, standfirst, date, language and clean body of one plain-text dump.
+def _byline_candidate(reason: str | None) -> bool:
+    return reason in _BYLINE_REASONS or (reason or "").startswith("model:")
 
-    ``tolerance_hours``: how far in the future a stated date may lie (``Settings.future_tolerance_hours``).
-    """
-    text = _prepare(text)
+
+def _split_dump(text: str) -> tuple[str | None, list[str], str] | None:
+    """``(title, authors glued to it, the rest)`` of a prepared dump; None when it is empty."""
     lines = text.split("\n")
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
-        return ExtractedDoc()
+        return None
     title_line = lines[first].strip()
-    title: str | None
-    authors: list[str]
     if len(title_line.split()) > 60 and looks_like_sentence(title_line):
         # no headline at all: the first line is already story text
-        title, authors, rest = None, [], "\n".join(lines[first:])
-    else:
-        title, authors = split_title_byline(title_line)
-        rest = "\n".join(lines[first + 1 :])
+        return None, [], "\n".join(lines[first:])
+    title, authors = split_title_byline(title_line)
+    return title, authors, "\n".join(lines[first + 1 :])
 
-    verdicts = classify(rest, title=title, text_mode=True)
-    body_start = _body_start(verdicts)
-    published = _stated_date(verdicts, body_start, tolerance_hours)
+
+def dump_verdicts(text: str) -> tuple[str | None, list[LineVerdict]]:
+    """The dump's title and the rule cleaner's verdicts on the lines below it (before the line
+    model): what the model is trained on and applied to."""
+    split = _split_dump(_prepare(text))
+    if split is None:
+        return None, []
+    title, _, rest = split
+    return title, classify(rest, title=title, text_mode=True)
+
+
+def extract_text_dump(
+    text: str, *, tolerance_hours: float, recurring: Collection[str] | None = None
+) -> ExtractedDoc:
+    """Title, byline, standfirst, date, language and clean body of one plain-text dump.
+
+    ``tolerance_hours``: how far in the future a stated date may lie (``Settings.future_tolerance_hours``).
+    ``recurring``: lines this dump's source prints in many of its documents (learnt by a
+    backfill over the source's other documents); a single dump does without.
+    """
+    split = _split_dump(_prepare(text))
+    if split is None:
+        return ExtractedDoc()
+    title, authors, rest = split
+
+    rule_verdicts = classify(rest, title=title, text_mode=True)
+    # dates and bylines are read where the rules put the story's start; the model only
+    # decides which of the remaining lines are furniture
+    body_start = _body_start(rule_verdicts)
+    published = _stated_date(rule_verdicts, body_start, tolerance_hours)
+    verdicts = refine(rule_verdicts, title=title, recurring=recurring)
 
     kept: list[str] = []
     for pos, verdict in enumerate(verdicts):
         near_top = pos < _TOP_LINES or pos <= body_start
         # a byline may sit in a bar of short widgets the cleaner dropped ("Share", "5 min read")
-        byline = _BYLINE_RE.match(verdict.text) if near_top and verdict.reason in _BYLINE_REASONS else None
+        byline = _BYLINE_RE.match(verdict.text) if near_top and _byline_candidate(verdict.reason) else None
         if byline:
             authors.extend(n for n in _names(byline.group("names")) if n not in authors)
             continue

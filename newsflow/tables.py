@@ -55,9 +55,7 @@ def make_table(cols: Sequence[str], rows: Sequence[Sequence[Any]], *, wide: bool
     t = Table(title=title, title_justify="left", show_edge=False, pad_edge=False, header_style="bold",
               expand=False)
     for c, is_num in zip(cols, numeric, strict=True):
-        # a column never shrinks below its header (up to 14 characters): on a narrow terminal the
-        # long text columns give way, not the short status and count columns
-        t.add_column(c, justify="right" if is_num else "left", no_wrap=True, min_width=min(len(c), 14),
+        t.add_column(c, justify="right" if is_num else "left", no_wrap=True,
                      overflow="fold" if wide else "ellipsis")
     for r in rows:
         t.add_row(*[f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else fmt_cell(v) for v in r])

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import numbers
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -39,10 +40,17 @@ def json_default(v: Any) -> Any:
     return str(v)
 
 
+PIPED_WIDTH = 132
+
+
 def console(wide: bool = False, *, stderr: bool = False) -> Console:
-    """A console for tables: the terminal's width (80 when piped, or $COLUMNS), or unbounded."""
+    """A console for tables: the terminal's width ($COLUMNS, or 132 when piped), or unbounded."""
     if wide:
         return Console(width=WIDE, stderr=stderr, soft_wrap=False, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    if not os.environ.get("COLUMNS") and not stream.isatty():
+        # piped or logged (`make run`, cron): 80 columns squeeze a seven-column table to nothing
+        return Console(width=PIPED_WIDTH, stderr=stderr, highlight=False)
     return Console(stderr=stderr, highlight=False)
 
 

@@ -64,7 +64,7 @@ class _Span:
 def _quote_matches(text: str) -> list:
     """Closed quotes, and paragraphs that open a quote and never close it (the quote goes on in the
     next paragraph): those run to the end of the line; their "end" sits one past it."""
-    found = list(_QUOTE.finditer(text))
+    found: list[re.Match[str] | _Span] = list(_QUOTE.finditer(text))
     closed = [(m.start(), m.end()) for m in found]
     for m in _OPEN_TO_EOL.finditer(text):
         line_s = text.rfind("\n", 0, m.start()) + 1

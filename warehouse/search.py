@@ -21,6 +21,7 @@ import contextlib
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -108,7 +109,7 @@ def exists(index_dir: str | Path) -> bool:
 def stale(index_dir: str | Path) -> bool:
     """An index of an older schema (or a damaged one) is in the way: it must be rebuilt."""
     d = Path(index_dir)
-    return d.is_dir() and any(d.iterdir()) and not exists(d)
+    return not exists(d) and ((d / VERSION_FILE).exists() or (d / "meta.json").exists())
 
 
 def db_for_index(index_dir: str | Path) -> Path:
@@ -199,12 +200,26 @@ def _read_pending(index_dir: Path) -> list[str]:
     return [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
 
 
+_pending_lock = threading.Lock()  # a loader thread notes ids while a commit thread settles them
+
+
 def remember_pending(index_dir: str | Path, ids: Iterable[str]) -> None:
     """Note ids an upsert could not index (busy index) so the next upsert picks them up."""
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / PENDING_FILE).open("a", encoding="utf-8") as fh:
+    with _pending_lock, (index_dir / PENDING_FILE).open("a", encoding="utf-8") as fh:
         fh.writelines(f"{i}\n" for i in ids)
+
+
+def _settle_pending(index_dir: Path, done: set[str]) -> None:
+    """Drop the ids just indexed from the pending file, keeping any noted meanwhile."""
+    p = index_dir / PENDING_FILE
+    with _pending_lock:
+        left = [i for i in dict.fromkeys(_read_pending(index_dir)) if i not in done]
+        if left:
+            p.write_text("".join(f"{i}\n" for i in left), encoding="utf-8")
+        else:
+            p.unlink(missing_ok=True)
 
 
 def _docs_for_ids(db: str | Path, ids: list[str]) -> list[SearchDoc]:
@@ -242,8 +257,7 @@ def upsert(index_dir: str | Path, docs: Sequence[SearchDoc], *, db: str | Path |
     if pending and db is not None:
         with contextlib.suppress(Exception):  # the warehouse may be busy: try again next time
             extra = _docs_for_ids(db, pending)
-            found = {d.article_id for d in extra}
-            pending = [i for i in pending if i not in found]  # not in the database yet (staged): keep
+            # ids not in the database yet (staged) stay in the pending file for a later upsert
     try:
         n = _add_all(writer, [*docs, *extra], replace=True)
         writer.commit()
@@ -252,11 +266,8 @@ def upsert(index_dir: str | Path, docs: Sequence[SearchDoc], *, db: str | Path |
         with contextlib.suppress(Exception):
             writer.rollback()
         raise
-    p = index_dir / PENDING_FILE
-    if pending:
-        p.write_text("".join(f"{i}\n" for i in pending), encoding="utf-8")
-    elif had_pending:
-        p.unlink(missing_ok=True)
+    if had_pending or docs:
+        _settle_pending(index_dir, have | {d.article_id for d in extra})
     return n
 
 
@@ -303,6 +314,9 @@ def rebuild(db: str | Path, index_dir: str | Path | None = None, *,
         if progress is not None:
             progress(n)
         old = index_dir.with_name(f".{index_dir.name}.old-{os.getpid()}")
+        with _pending_lock:  # ids noted for articles not in the warehouse yet (staged) stay noted
+            if (index_dir / PENDING_FILE).is_file():
+                shutil.copyfile(index_dir / PENDING_FILE, tmp / PENDING_FILE)
         if index_dir.exists():
             os.rename(index_dir, old)
         os.rename(tmp, index_dir)

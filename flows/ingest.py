@@ -82,10 +82,36 @@ def _tick(stage: str, advance: int = 1, total: int | None = None) -> None:
 
 # --------------------------------------------------------------------------- tasks
 
+# Stage deadlines, enforced inside the stage's event loop: Prefect's task ``timeout_seconds``
+# cannot interrupt a task running in a worker thread (it only warns), so the network stages cancel
+# their own requests when time is up and report the unfinished ones as timeouts; the run goes on
+# with what arrived. The Prefect timeouts stay, a minute later, as a backstop.
+POLL_DEADLINE_S = 840.0
+FETCH_DEADLINE_S = 1740.0
 
-@task(name="poll-feeds", timeout_seconds=900, cache_policy=NO_CACHE)
-def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Settings) -> list[PollOutcome]:
-    """Conditional GET of every feed that is not backing off (network only, no parsing)."""
+
+async def within(awaitables: Iterable[Any], seconds: float, late: Callable[[int], Any]) -> list[Any]:
+    """The awaitables' results in order; any still running after ``seconds`` is cancelled (its
+    sockets closed) and stands as ``late(i)``."""
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    if not tasks:
+        return []
+    done, pending = await asyncio.wait(tasks, timeout=max(seconds, 0.0))
+    for t in pending:
+        t.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    return [t.result() if t in done else late(i) for i, t in enumerate(tasks)]
+
+
+def _late(seconds: float, what: str) -> PipelineError:
+    return PipelineError(Reason.TIMEOUT, f"{what} still running when the stage deadline ({seconds:.0f} s) passed")
+
+
+@task(name="poll-feeds", timeout_seconds=POLL_DEADLINE_S + 60, cache_policy=NO_CACHE)
+def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Settings,
+               deadline: float = POLL_DEADLINE_S) -> list[PollOutcome]:
+    """Conditional GET of every feed that is not backing off (network only, no parsing); feeds
+    not answered within ``deadline`` seconds fail with a timeout."""
     now = utcnow()
 
     async def one(fetcher: Fetcher, spec: FeedSpec) -> PollOutcome:
@@ -102,9 +128,14 @@ def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Se
         finally:
             _tick("feeds")
 
+    def late(i: int) -> PollOutcome:
+        spec = specs[i]
+        state = states.get(spec.url) or FeedState(feed_url=spec.url, name=spec.name, tags=spec.tags)
+        return PollOutcome(spec, state, error=_late(deadline, "feed poll"))
+
     async def all_feeds() -> list[PollOutcome]:
         async with Fetcher(settings) as fetcher:
-            return list(await asyncio.gather(*(one(fetcher, s) for s in specs)))
+            return await within((one(fetcher, s) for s in specs), deadline, late)
 
     return asyncio.run(all_feeds())
 
@@ -115,11 +146,13 @@ def parse_feeds(polls: list[PollOutcome], tolerance_hours: float) -> list[FeedOu
     return [feed_outcome(p, tolerance_hours) for p in polls]
 
 
-@task(name="fetch-pages", timeout_seconds=1800, cache_policy=NO_CACHE)
+@task(name="fetch-pages", timeout_seconds=FETCH_DEADLINE_S + 60, cache_policy=NO_CACHE)
 def fetch_pages(
-    cands: list[Candidate], settings: Settings, sink: queue.Queue[Any] | None = None
+    cands: list[Candidate], settings: Settings, sink: queue.Queue[Any] | None = None,
+    deadline: float = FETCH_DEADLINE_S,
 ) -> dict[str, FetchResult | PipelineError]:
-    """Fetch every new story's page concurrently, politely (per-host caps live in the Fetcher).
+    """Fetch every new story's page concurrently, politely (per-host caps live in the Fetcher);
+    pages not fetched within ``deadline`` seconds fail with a timeout.
 
     Each outcome is also put on ``sink`` as it arrives, so extraction can start on the first
     page while the rest are still on the wire; ``None`` on the sink means "no more".
@@ -142,8 +175,14 @@ def fetch_pages(
     async def all_pages() -> dict[str, FetchResult | PipelineError]:
         if not cands:
             return {}
+        def late(i: int) -> tuple[str, FetchResult | PipelineError]:
+            res = _late(deadline, "page fetch")
+            if sink is not None:
+                sink.put((cands[i].article_id, res))
+            return cands[i].article_id, res
+
         async with Fetcher(settings) as fetcher:
-            return dict(await asyncio.gather(*(one(fetcher, c) for c in cands)))
+            return dict(await within((one(fetcher, c) for c in cands), deadline, late))
 
     try:
         return asyncio.run(all_pages())

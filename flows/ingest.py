@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import queue
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from flows.decisions import (
     resolve_known,
 )
 from flows.jobs import JobResult, PageJob, batch_enrichment, batch_sketches, run_job
-from flows.pool import executor_for, map_ordered
+from flows.pool import executor_for, map_ordered, results_within
 from flows.report import IngestSummary, publish_artifacts
 from flows.report_site import publish_report
 from flows.shared import (
@@ -88,6 +89,7 @@ def _tick(stage: str, advance: int = 1, total: int | None = None) -> None:
 # with what arrived. The Prefect timeouts stay, a minute later, as a backstop.
 POLL_DEADLINE_S = 840.0
 FETCH_DEADLINE_S = 1740.0
+EXTRACT_DEADLINE_S = 3540.0
 
 
 async def within(awaitables: Iterable[Any], seconds: float, late: Callable[[int], Any]) -> list[Any]:
@@ -191,11 +193,14 @@ def fetch_pages(
             sink.put(None)
 
 
-@task(name="extract-pages", timeout_seconds=3600, cache_policy=NO_CACHE)
+@task(name="extract-pages", timeout_seconds=EXTRACT_DEADLINE_S + 60, cache_policy=NO_CACHE)
 def extract_pages(jobs: Iterable[PageJob], workers: int, cluster: str | None = None,
-                  shard_size: int = 16) -> list[JobResult]:
+                  shard_size: int = 16, deadline: float = EXTRACT_DEADLINE_S) -> list[JobResult]:
     """CPU-bound extraction and normalisation over all cores, as jobs arrive (on the Dask
-    cluster at ``cluster`` in shards when set: a shard that fails for good fails the run)."""
+    cluster at ``cluster`` in shards when set: a shard that fails for good fails the run).
+    In the local pool, pages not extracted within ``deadline`` seconds of the stage's start fail
+    with a timeout (workers=1 extracts in this process, which no deadline can interrupt)."""
+    started = time.monotonic()
     if cluster:
         done: list[JobResult] = []
         for r in map_ordered(run_job, jobs, workers=workers, cluster=cluster, shard_size=shard_size):
@@ -208,14 +213,14 @@ def extract_pages(jobs: Iterable[PageJob], workers: int, cluster: str | None = N
         fut = ex.submit(run_job, job)
         fut.add_done_callback(lambda _f: _tick("extract"))
         submitted.append((job.key, fut))
-    results: list[JobResult] = []
-    for key, fut in submitted:
-        try:
-            results.append(fut.result())
-        except Exception as exc:  # a worker died (e.g. out of memory): that page, not the run
-            results.append(JobResult(key=key, reason=Reason.EXTRACTION_ERROR,
-                                     message=f"{type(exc).__name__}: {exc}"[:300]))
-    return results
+    # a worker died (e.g. out of memory): that page, not the run; a page still being extracted
+    # when the stage deadline passes is a timeout, and its stuck worker is killed
+    return results_within(
+        [fut for _, fut in submitted], started + deadline,
+        late=lambda i: JobResult(key=submitted[i][0], reason=Reason.TIMEOUT,
+                                 message=f"extraction still running when the stage deadline ({deadline:.0f} s) passed"),
+        failed=lambda i, exc: JobResult(key=submitted[i][0], reason=Reason.EXTRACTION_ERROR,
+                                        message=f"{type(exc).__name__}: {exc}"[:300]))
 
 
 # --------------------------------------------------------------------------- helpers

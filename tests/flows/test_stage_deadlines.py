@@ -53,3 +53,22 @@ def test_a_dripping_feed_is_cut_off_at_the_stage_deadline_and_the_rest_kept() ->
     assert dripping.error is not None and dripping.error.reason == Reason.TIMEOUT and dripping.result is None
     assert 0.9 < elapsed < 3
     assert drip_hits and drip_hits[0].outcome == "client_closed"  # the socket was closed, not left open
+
+
+def test_a_stuck_extraction_worker_is_killed_at_the_deadline_and_the_pool_replaced() -> None:
+    from flows import pool
+
+    workers = pool.get_pool(2)
+    stuck = workers.submit(time.sleep, 60)
+    quick = workers.submit(abs, -3)
+    broken = workers.submit(int, "not a number")
+    procs = list(workers._processes.values())  # the test checks they are gone
+    started = time.monotonic()
+    got = pool.results_within([stuck, quick, broken], time.monotonic() + 1.0, late=lambda i: f"late {i}",
+                              failed=lambda i, exc: type(exc).__name__)
+    assert got == ["late 0", 3, "ValueError"]
+    assert time.monotonic() - started < 8
+    assert procs and not any(p.is_alive() for p in procs)  # the sleeping worker was stopped, not left running
+    fresh = pool.get_pool(2)
+    assert fresh is not workers and fresh.submit(abs, -5).result(timeout=30) == 5
+    pool.shutdown_pool()

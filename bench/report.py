@@ -101,7 +101,9 @@ def rows(res: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str, str]]
                         _yes(q["met"])))
         u = s["upkeep"]
         out.append(("", f"index upkeep for {u['batches']} loads of {u['batch']} articles", f"{u['index_s']} s vs load "
-                    f"{u['load_s']} s ({u['share']:.1%}); one {u['batch']}-article upsert alone "
+                    f"{u['load_s']} s ({u['share']:.1%}"
+                    + (f"; synchronous commits {u['sync_index_s']} s, {u['sync_share']:.1%}" if "sync_share" in u else "")
+                    + f"); one {u['batch']}-article upsert alone "
                     f"{u['single_batch_commit_s']} s", "< 10 % of load", _yes(u["met"])))
     m = res.get("memory")
     if m:

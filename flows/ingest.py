@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import queue
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from flows.decisions import (
     resolve_known,
 )
 from flows.jobs import JobResult, PageJob, batch_enrichment, batch_sketches, run_job
-from flows.pool import executor_for, map_ordered
+from flows.pool import executor_for, map_ordered, results_within
 from flows.report import IngestSummary, publish_artifacts
 from flows.report_site import publish_report
 from flows.shared import (
@@ -82,10 +83,37 @@ def _tick(stage: str, advance: int = 1, total: int | None = None) -> None:
 
 # --------------------------------------------------------------------------- tasks
 
+# Stage deadlines, enforced inside the stage's event loop: Prefect's task ``timeout_seconds``
+# cannot interrupt a task running in a worker thread (it only warns), so the network stages cancel
+# their own requests when time is up and report the unfinished ones as timeouts; the run goes on
+# with what arrived. The Prefect timeouts stay, a minute later, as a backstop.
+POLL_DEADLINE_S = 840.0
+FETCH_DEADLINE_S = 1740.0
+EXTRACT_DEADLINE_S = 3540.0
 
-@task(name="poll-feeds", timeout_seconds=900, cache_policy=NO_CACHE)
-def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Settings) -> list[PollOutcome]:
-    """Conditional GET of every feed that is not backing off (network only, no parsing)."""
+
+async def within(awaitables: Iterable[Any], seconds: float, late: Callable[[int], Any]) -> list[Any]:
+    """The awaitables' results in order; any still running after ``seconds`` is cancelled (its
+    sockets closed) and stands as ``late(i)``."""
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    if not tasks:
+        return []
+    done, pending = await asyncio.wait(tasks, timeout=max(seconds, 0.0))
+    for t in pending:
+        t.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    return [t.result() if t in done else late(i) for i, t in enumerate(tasks)]
+
+
+def _late(seconds: float, what: str) -> PipelineError:
+    return PipelineError(Reason.TIMEOUT, f"{what} still running when the stage deadline ({seconds:.0f} s) passed")
+
+
+@task(name="poll-feeds", timeout_seconds=POLL_DEADLINE_S + 60, cache_policy=NO_CACHE)
+def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Settings,
+               deadline: float = POLL_DEADLINE_S) -> list[PollOutcome]:
+    """Conditional GET of every feed that is not backing off (network only, no parsing); feeds
+    not answered within ``deadline`` seconds fail with a timeout."""
     now = utcnow()
 
     async def one(fetcher: Fetcher, spec: FeedSpec) -> PollOutcome:
@@ -102,9 +130,14 @@ def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Se
         finally:
             _tick("feeds")
 
+    def late(i: int) -> PollOutcome:
+        spec = specs[i]
+        state = states.get(spec.url) or FeedState(feed_url=spec.url, name=spec.name, tags=spec.tags)
+        return PollOutcome(spec, state, error=_late(deadline, "feed poll"))
+
     async def all_feeds() -> list[PollOutcome]:
         async with Fetcher(settings) as fetcher:
-            return list(await asyncio.gather(*(one(fetcher, s) for s in specs)))
+            return await within((one(fetcher, s) for s in specs), deadline, late)
 
     return asyncio.run(all_feeds())
 
@@ -115,11 +148,13 @@ def parse_feeds(polls: list[PollOutcome], tolerance_hours: float) -> list[FeedOu
     return [feed_outcome(p, tolerance_hours) for p in polls]
 
 
-@task(name="fetch-pages", timeout_seconds=1800, cache_policy=NO_CACHE)
+@task(name="fetch-pages", timeout_seconds=FETCH_DEADLINE_S + 60, cache_policy=NO_CACHE)
 def fetch_pages(
-    cands: list[Candidate], settings: Settings, sink: queue.Queue[Any] | None = None
+    cands: list[Candidate], settings: Settings, sink: queue.Queue[Any] | None = None,
+    deadline: float = FETCH_DEADLINE_S,
 ) -> dict[str, FetchResult | PipelineError]:
-    """Fetch every new story's page concurrently, politely (per-host caps live in the Fetcher).
+    """Fetch every new story's page concurrently, politely (per-host caps live in the Fetcher);
+    pages not fetched within ``deadline`` seconds fail with a timeout.
 
     Each outcome is also put on ``sink`` as it arrives, so extraction can start on the first
     page while the rest are still on the wire; ``None`` on the sink means "no more".
@@ -142,8 +177,14 @@ def fetch_pages(
     async def all_pages() -> dict[str, FetchResult | PipelineError]:
         if not cands:
             return {}
+        def late(i: int) -> tuple[str, FetchResult | PipelineError]:
+            res = _late(deadline, "page fetch")
+            if sink is not None:
+                sink.put((cands[i].article_id, res))
+            return cands[i].article_id, res
+
         async with Fetcher(settings) as fetcher:
-            return dict(await asyncio.gather(*(one(fetcher, c) for c in cands)))
+            return dict(await within((one(fetcher, c) for c in cands), deadline, late))
 
     try:
         return asyncio.run(all_pages())
@@ -152,11 +193,14 @@ def fetch_pages(
             sink.put(None)
 
 
-@task(name="extract-pages", timeout_seconds=3600, cache_policy=NO_CACHE)
+@task(name="extract-pages", timeout_seconds=EXTRACT_DEADLINE_S + 60, cache_policy=NO_CACHE)
 def extract_pages(jobs: Iterable[PageJob], workers: int, cluster: str | None = None,
-                  shard_size: int = 16) -> list[JobResult]:
+                  shard_size: int = 16, deadline: float = EXTRACT_DEADLINE_S) -> list[JobResult]:
     """CPU-bound extraction and normalisation over all cores, as jobs arrive (on the Dask
-    cluster at ``cluster`` in shards when set: a shard that fails for good fails the run)."""
+    cluster at ``cluster`` in shards when set: a shard that fails for good fails the run).
+    In the local pool, pages not extracted within ``deadline`` seconds of the stage's start fail
+    with a timeout (workers=1 extracts in this process, which no deadline can interrupt)."""
+    started = time.monotonic()
     if cluster:
         done: list[JobResult] = []
         for r in map_ordered(run_job, jobs, workers=workers, cluster=cluster, shard_size=shard_size):
@@ -169,14 +213,14 @@ def extract_pages(jobs: Iterable[PageJob], workers: int, cluster: str | None = N
         fut = ex.submit(run_job, job)
         fut.add_done_callback(lambda _f: _tick("extract"))
         submitted.append((job.key, fut))
-    results: list[JobResult] = []
-    for key, fut in submitted:
-        try:
-            results.append(fut.result())
-        except Exception as exc:  # a worker died (e.g. out of memory): that page, not the run
-            results.append(JobResult(key=key, reason=Reason.EXTRACTION_ERROR,
-                                     message=f"{type(exc).__name__}: {exc}"[:300]))
-    return results
+    # a worker died (e.g. out of memory): that page, not the run; a page still being extracted
+    # when the stage deadline passes is a timeout, and its stuck worker is killed
+    return results_within(
+        [fut for _, fut in submitted], started + deadline,
+        late=lambda i: JobResult(key=submitted[i][0], reason=Reason.TIMEOUT,
+                                 message=f"extraction still running when the stage deadline ({deadline:.0f} s) passed"),
+        failed=lambda i, exc: JobResult(key=submitted[i][0], reason=Reason.EXTRACTION_ERROR,
+                                        message=f"{type(exc).__name__}: {exc}"[:300]))
 
 
 # --------------------------------------------------------------------------- helpers

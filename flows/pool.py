@@ -8,10 +8,13 @@ and reused across runs, so start-up is paid once per process.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import multiprocessing as mp
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -43,6 +46,49 @@ def shutdown_pool() -> None:
 
 
 atexit.register(shutdown_pool)
+
+
+def stop_pool() -> None:
+    """Kill the pool's workers now (a job is stuck in one) and drop the pool; the next
+    ``get_pool`` starts a fresh one. Queued jobs are cancelled."""
+    global _pool, _pool_size
+    pool, _pool, _pool_size = _pool, None, 0
+    if pool is None:
+        return
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.kill()
+    with contextlib.suppress(Exception):
+        pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(5)
+
+
+def results_within(futures: Iterable[Future[R]], deadline: float, late: Callable[[int], R],
+                   failed: Callable[[int, BaseException], R]) -> list[R]:
+    """Each future's result, in order, waiting until ``deadline`` (time.monotonic()) at most.
+
+    Futures not done by then stand as ``late(i)``; if any was still running in the shared pool,
+    its workers are killed (stop_pool), which is what stops a stuck job: a thread cannot be
+    interrupted, a process can. A future that raised stands as ``failed(i, exc)``.
+    """
+    out: list[R] = []
+    stuck = False
+    for i, fut in enumerate(futures):
+        try:
+            out.append(fut.result(timeout=max(deadline - time.monotonic(), 0.0)))
+        except FutureTimeout:
+            stuck = stuck or not fut.cancel()
+            out.append(late(i))
+        except CancelledError as exc:
+            out.append(failed(i, exc))
+        except Exception as exc:
+            out.append(failed(i, exc))
+    if stuck:
+        stop_pool()
+    return out
 
 
 class _InlineExecutor(Executor):

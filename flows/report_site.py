@@ -175,6 +175,41 @@ def _section(title: str, note: str, body: str, sid: str) -> str:
             + body + "</section>")
 
 
+def _events_section(d: ReportData, parts: list[str]) -> int:
+    """Append the events section; returns how many charts it drew."""
+    charts = 0
+    if d.weeks:
+        types = list(d.events_by_type)
+        tc = {t: OTHER if t == "other types" else PALETTE[i % len(PALETTE)] for i, t in enumerate(types)}
+        labels = [f"{w:%b %d}" for w in d.weeks]
+        chart = stacked_bars(labels, {t: [float(v) for v in d.events_by_type[t]] for t in types}, colours=tc,
+                             chart_id="events-by-type", title="Events by type per week", width=640)
+        charts += 1
+        week_rows = [(f"{w:%Y-%m-%d}", *[d.events_by_type[t][i] for t in types],
+                      sum(d.events_by_type[t][i] for t in types)) for i, w in enumerate(d.weeks)][::-1]
+        by_type = (f'<div class="row"><div><h3>Events by type per week</h3>{chart}{legend(types, tc)}</div>'
+                   f'<div class="scroll">{html_table(["week of", *types, "all"], week_rows)}</div></div>')
+    else:
+        by_type = '<p class="empty">No coded event with a date yet.</p>'
+    if d.actor_pairs:
+        pairs = [(f"{r['actor']} → {r['recipient']}", r["events"]) for r in d.actor_pairs]
+        chart = hbars(pairs[:10], colour=PALETTE[7], chart_id="actor-pairs", title="Most active actor pairs",
+                      width=520)
+        charts += 1
+        table = html_table(["actor", "recipient", "events", "articles", "main type", "conflict", "mean intensity",
+                            "last event"],
+                           [(r["actor"], r["recipient"], r["events"], r["articles"], r["main_type"], r["conflict"],
+                             f"{r['mean_intensity']:+.1f}", r["last_event"]) for r in d.actor_pairs])
+        by_pair = (f'<div class="row"><div><h3>Most active actor pairs</h3>{chart}</div>'
+                   f'<div class="scroll">{table}</div></div>')
+    else:
+        by_pair = '<p class="empty">No event with both an actor and a recipient coded yet.</p>'
+    parts.append(_section("Events", f"{d.events:,} coded events that happened (asserted or reported), by the week "
+                          "of the event date (UTC, weeks start on Monday); actor codes are country + sector "
+                          "(GDELT style).", by_type + by_pair, "events"))
+    return charts
+
+
 def render_html(d: ReportData, *, pending: str | None = None) -> tuple[str, int]:
     """The page, and how many charts it holds."""
     charts = 0
@@ -235,6 +270,10 @@ def render_html(d: ReportData, *, pending: str | None = None) -> tuple[str, int]
     else:
         body = '<p class="empty">No story was carried more than once.</p>'
     parts.append(_section("Stories with the most copies", f"Grouped by {d.stories_basis}.", body, "stories"))
+
+    # events (issue 10): by PLOVER type per week, and the most active actor pairs
+    if d.has_events:
+        charts += _events_section(d, parts)
 
     # feed health
     blocks = []

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import json
 import logging
+import threading
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -64,8 +65,13 @@ def run_load(batch: Batch, settings: Settings) -> LoadResult:
 # Articles wait here for the search index and are committed together (a tantivy commit costs
 # about 0.1 s whatever its size): when INDEX_FLUSH_DOCS have gathered and when a flow ends. Their
 # ids are noted in the index's pending file first, so a crash before the commit loses nothing.
+# A commit started because the buffer filled runs in a background thread (tantivy tokenises
+# without the GIL), overlapping the flow's next fetches, extraction and load; the next commit and
+# the flow's closing flush wait for it, so one process never runs two writers on one index.
 INDEX_FLUSH_DOCS = 5000
 _index_buffer: dict[Path, list[Any]] = {}
+_index_commits: dict[Path, threading.Thread] = {}
+_index_lock = threading.Lock()
 
 
 def index_articles(articles: list[Article], settings: Settings, *, flush: bool = False) -> None:
@@ -76,25 +82,54 @@ def index_articles(articles: list[Article], settings: Settings, *, flush: bool =
     if articles:
         with contextlib.suppress(OSError):
             search.remember_pending(index_dir, [a.article_id for a in articles])
-        _index_buffer.setdefault(index_dir, []).extend(search.doc_from_article(a) for a in articles)
+        with _index_lock:
+            _index_buffer.setdefault(index_dir, []).extend(search.doc_from_article(a) for a in articles)
     if flush or len(_index_buffer.get(index_dir, ())) >= INDEX_FLUSH_DOCS:
-        flush_index(settings)
+        flush_index(settings, wait=flush)
 
 
-def flush_index(settings: Settings) -> None:
-    """Commit the queued articles (and any left pending earlier) to the search index."""
+def _commit(index_dir: Path, docs: list[Any], db: Path) -> None:
     from warehouse import search
 
-    index_dir = search.index_dir_for(settings.db)
-    docs = _index_buffer.pop(index_dir, [])
-    if not docs and not (index_dir / search.PENDING_FILE).exists():
-        return
     try:
-        search.upsert(index_dir, docs, db=settings.db)
+        search.upsert(index_dir, docs, db=db)
     except Exception as exc:
         logging.getLogger("newsflow.search").warning(
             "search index %s not updated (%s: %s); %d article(s) stay pending for the next load",
             index_dir, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", len(docs))
+
+
+def wait_index(settings: Settings) -> None:
+    """Wait for a background index commit of this warehouse, if one is running."""
+    from warehouse import search
+
+    with _index_lock:
+        running = _index_commits.pop(search.index_dir_for(settings.db), None)
+    if running is not None:
+        running.join()
+
+
+def flush_index(settings: Settings, *, wait: bool = True) -> None:
+    """Commit the queued articles (and any left pending earlier) to the search index.
+
+    ``wait=False``: commit in a background thread and return at once (the next flush waits for it).
+    """
+    from warehouse import search
+
+    index_dir = search.index_dir_for(settings.db)
+    wait_index(settings)  # one writer at a time
+    with _index_lock:
+        docs = _index_buffer.pop(index_dir, [])
+    if not docs and not (index_dir / search.PENDING_FILE).exists():
+        return
+    if wait:
+        _commit(index_dir, docs, Path(settings.db))
+        return
+    worker = threading.Thread(target=_commit, args=(index_dir, docs, Path(settings.db)),
+                              name="search-index-commit")
+    with _index_lock:
+        _index_commits[index_dir] = worker
+    worker.start()
 
 
 def new_run_id() -> str:

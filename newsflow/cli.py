@@ -790,9 +790,10 @@ def search(ctx: typer.Context,
     if text is None:
         raise CliError("give a QUERY (or --rebuild)", EXIT_CONFIG)
     if not ws.exists(index_dir):
-        raise CliError(f"no search index at {index_dir} yet: run 'newsflow search --rebuild'")
+        what = "an index of an older version" if ws.stale(index_dir) else "no search index"
+        raise CliError(f"{what} at {index_dir}: run 'newsflow search --rebuild'")
     try:
-        res = ws.search(index_dir, text, outlet=outlet, since=_parse_since(since), limit=limit)
+        res = ws.search(index_dir, text, outlet=outlet, since=_parse_since(since), limit=limit, db=settings.db)
     except ws.SearchError as exc:
         raise CliError(str(exc), EXIT_CONFIG) from None
     _warn_if_index_behind(settings.db, res.indexed)

@@ -18,6 +18,11 @@ from warehouse.db import connect_read
 
 TOP_OUTLETS = 8
 MAX_DAYS = 366  # the attention chart shows at most the last year of the span
+MAX_WEEKS = 104  # the events chart shows at most the last two years of the span
+TOP_EVENT_TYPES = 8
+TOP_PAIRS = 15
+# events that happened (as v_actor_pairs counts them): not negated, hypothetical or future
+HAPPENED = ("asserted", "reported")
 
 
 @dataclass
@@ -40,6 +45,12 @@ class ReportData:
     rejects_by_reason: list[tuple[str, int]] = field(default_factory=list)
     stories: list[dict[str, Any]] = field(default_factory=list)
     stories_basis: str = "exact copies (same text)"
+    has_events: bool = False  # the warehouse has the events tables (migration 005)
+    events: int = 0  # events that happened, with a date, in scope
+    weeks: list[date] = field(default_factory=list)  # Mondays
+    # PLOVER event type -> events per week aligned with ``weeks`` (top types; the rest as "other types")
+    events_by_type: dict[str, list[int]] = field(default_factory=dict)
+    actor_pairs: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _columns(conn: duckdb.DuckDBPyConnection, table: str) -> set[str]:
@@ -133,6 +144,54 @@ def read_report_data(db: str | Path, *, since: datetime | None = None, top: int 
             f"string_agg(DISTINCT outlet, ', ' ORDER BY outlet) AS outlet_list "
             f"FROM scope WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1 "
             "ORDER BY copies DESC, outlets DESC, first_seen LIMIT 15"))
+        _read_events(conn, data, since)
         return data
     finally:
         conn.close()
+
+
+def _read_events(conn: duckdb.DuckDBPyConnection, data: ReportData, since: datetime | None) -> None:
+    """Events by PLOVER type per week and the most active actor pairs (views of migration 005).
+
+    Counts events that happened (asserted or reported) with an event date on or after ``since``;
+    an event with two actors or recipients counts once per week and type, once per pair.
+    """
+    has = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'v_events_dyadic'"
+                       ).fetchone()
+    data.has_events = bool(has and has[0])
+    if not data.has_events:
+        return
+    scope = ("FROM v_events_dyadic WHERE modality IN (?, ?) AND event_date IS NOT NULL "
+             "AND (?::DATE IS NULL OR event_date >= ?::DATE)")
+    day = since.date() if since else None
+    params = [*HAPPENED, day, day]
+    weekly = conn.execute(
+        f"SELECT CAST(date_trunc('week', event_date) AS DATE) AS week, event_type, count(DISTINCT event_id) "
+        f"{scope} GROUP BY ALL ORDER BY week", params).fetchall()
+    data.events = int((conn.execute(f"SELECT count(DISTINCT event_id) {scope}", params).fetchone() or (0,))[0])
+    totals: dict[str, int] = {}
+    for _, t, n in weekly:
+        totals[t] = totals.get(t, 0) + n
+    keep = [t for t, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_EVENT_TYPES]]
+    seen = sorted({w for w, _, _ in weekly})
+    weeks: list[date] = []
+    if seen:  # every week of the span (a quiet week is a zero), at most MAX_WEEKS
+        first = max(seen[0], seen[-1] - timedelta(weeks=MAX_WEEKS - 1))
+        weeks = [first + timedelta(weeks=i) for i in range((seen[-1] - first).days // 7 + 1)]
+    index = {w: i for i, w in enumerate(weeks)}
+    series: dict[str, list[int]] = {t: [0] * len(weeks) for t in keep}
+    other = [0] * len(weeks)
+    for w, t, n in weekly:
+        if w in index:
+            series.get(t, other)[index[w]] += n
+    if any(other):
+        series["other types"] = other
+    data.weeks, data.events_by_type = weeks, series
+    # pairs with both sides coded; the main type is the pair's most frequent one
+    data.actor_pairs = _dicts(conn.execute(
+        f"SELECT actor_code AS actor, recipient_code AS recipient, count(DISTINCT event_id) AS events, "
+        f"count(DISTINCT article_id) AS articles, mode(event_type) AS main_type, "
+        f"count(DISTINCT event_id) FILTER (WHERE quad_class LIKE '%conflict') AS conflict, "
+        f"avg(intensity) AS mean_intensity, max(event_date) AS last_event "
+        f"{scope} AND actor_code IS NOT NULL AND recipient_code IS NOT NULL AND actor_code <> recipient_code "
+        f"GROUP BY ALL ORDER BY events DESC, articles DESC, actor, recipient LIMIT ?", [*params, TOP_PAIRS]))

@@ -6,6 +6,10 @@ by ``article_id`` (raw tokenizer), so indexing the same article twice replaces i
 Ranking is tantivy's BM25 over title (boosted) and text; queries use tantivy's language:
 ``"exact phrase"``, ``AND``/``OR``/``NOT`` (or ``+``/``-``), ``title:word``, parentheses.
 
+The article text is indexed but not stored (storing it doubled the index and cost load time):
+snippets are cut at query time from the warehouse's text of the hits shown (the database is found
+through ``source-db.txt``, written when the index is created, or beside the index).
+
 Only one process may write an index at a time (tantivy holds a lock file); a writer that finds it
 busy raises IndexBusy, and the loader then remembers the ids in ``pending-ids.txt`` for the next
 upsert to pick up (read back from the warehouse). Readers never block.
@@ -17,10 +21,12 @@ import contextlib
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +34,10 @@ import pyarrow as pa
 
 from warehouse.db import connect_read
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: body indexed, not stored
 VERSION_FILE = "newsflow-search-version"
 PENDING_FILE = "pending-ids.txt"
+SOURCE_FILE = "source-db.txt"
 SNIPPET_CHARS = 200
 WRITER_HEAP = 64_000_000
 
@@ -86,7 +93,7 @@ def _schema() -> Any:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("article_id", stored=True, tokenizer_name="raw")
     sb.add_text_field("title", stored=True)
-    sb.add_text_field("body", stored=True)
+    sb.add_text_field("body", stored=False)
     sb.add_text_field("outlet", stored=True, tokenizer_name="raw")
     sb.add_date_field("day", stored=True, indexed=True, fast=True)
     sb.add_text_field("url", stored=True, tokenizer_name="raw", index_option="basic")
@@ -99,15 +106,33 @@ def exists(index_dir: str | Path) -> bool:
     return (d / VERSION_FILE).is_file() and (d / VERSION_FILE).read_text().strip() == SCHEMA_VERSION
 
 
-def _open(index_dir: Path, *, create: bool) -> Any:
+def stale(index_dir: str | Path) -> bool:
+    """An index of an older schema (or a damaged one) is in the way: it must be rebuilt."""
+    d = Path(index_dir)
+    return not exists(d) and ((d / VERSION_FILE).exists() or (d / "meta.json").exists())
+
+
+def db_for_index(index_dir: str | Path) -> Path:
+    """The warehouse an index was built from: as noted at creation, else the database beside it."""
+    d = Path(index_dir)
+    noted = d / SOURCE_FILE
+    if noted.is_file() and noted.read_text(encoding="utf-8").strip():
+        return Path(noted.read_text(encoding="utf-8").strip())
+    return d.parent / f"{d.name.removesuffix('.search')}.duckdb"
+
+
+def _open(index_dir: Path, *, create: bool, db: str | Path | None = None) -> Any:
     import tantivy
 
     if exists(index_dir):
         return tantivy.Index.open(str(index_dir))
     if not create:
-        raise SearchError(f"no search index at {index_dir}: run 'newsflow search --rebuild'")
+        what = "an index of an older version" if stale(index_dir) else "no search index"
+        raise SearchError(f"{what} at {index_dir}: run 'newsflow search --rebuild'")
     index_dir.mkdir(parents=True, exist_ok=True)
     idx = tantivy.Index(_schema(), path=str(index_dir))
+    if db is not None:
+        (index_dir / SOURCE_FILE).write_text(str(Path(db).resolve()) + "\n", encoding="utf-8")
     (index_dir / VERSION_FILE).write_text(SCHEMA_VERSION + "\n")
     return idx
 
@@ -175,12 +200,26 @@ def _read_pending(index_dir: Path) -> list[str]:
     return [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
 
 
+_pending_lock = threading.Lock()  # a loader thread notes ids while a commit thread settles them
+
+
 def remember_pending(index_dir: str | Path, ids: Iterable[str]) -> None:
     """Note ids an upsert could not index (busy index) so the next upsert picks them up."""
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / PENDING_FILE).open("a", encoding="utf-8") as fh:
+    with _pending_lock, (index_dir / PENDING_FILE).open("a", encoding="utf-8") as fh:
         fh.writelines(f"{i}\n" for i in ids)
+
+
+def _settle_pending(index_dir: Path, done: set[str]) -> None:
+    """Drop the ids just indexed from the pending file, keeping any noted meanwhile."""
+    p = index_dir / PENDING_FILE
+    with _pending_lock:
+        left = [i for i in dict.fromkeys(_read_pending(index_dir)) if i not in done]
+        if left:
+            p.write_text("".join(f"{i}\n" for i in left), encoding="utf-8")
+        else:
+            p.unlink(missing_ok=True)
 
 
 def _docs_for_ids(db: str | Path, ids: list[str]) -> list[SearchDoc]:
@@ -200,11 +239,16 @@ def upsert(index_dir: str | Path, docs: Sequence[SearchDoc], *, db: str | Path |
            wait: float = 2.0) -> int:
     """Add or replace ``docs`` (by article_id) and commit; also index ids left pending earlier.
 
-    Creates the index when missing (an empty one plus these docs: ``rebuild`` adds older articles).
+    Creates the index when missing (an empty one plus these docs: ``rebuild`` adds older articles);
+    an index of an older schema is rebuilt from ``db`` first (SearchError without ``db``).
     Raises IndexBusy when another process holds the writer for longer than ``wait`` seconds.
     """
     index_dir = Path(index_dir)
-    idx = _open(index_dir, create=True)
+    if stale(index_dir):
+        if db is None:
+            raise SearchError(f"an index of an older version at {index_dir}: run 'newsflow search --rebuild'")
+        rebuild(db, index_dir)
+    idx = _open(index_dir, create=True, db=db)
     writer = _writer(idx, wait=wait)
     had_pending = (index_dir / PENDING_FILE).exists()
     have = {d.article_id for d in docs}
@@ -213,8 +257,7 @@ def upsert(index_dir: str | Path, docs: Sequence[SearchDoc], *, db: str | Path |
     if pending and db is not None:
         with contextlib.suppress(Exception):  # the warehouse may be busy: try again next time
             extra = _docs_for_ids(db, pending)
-            found = {d.article_id for d in extra}
-            pending = [i for i in pending if i not in found]  # not in the database yet (staged): keep
+            # ids not in the database yet (staged) stay in the pending file for a later upsert
     try:
         n = _add_all(writer, [*docs, *extra], replace=True)
         writer.commit()
@@ -223,11 +266,8 @@ def upsert(index_dir: str | Path, docs: Sequence[SearchDoc], *, db: str | Path |
         with contextlib.suppress(Exception):
             writer.rollback()
         raise
-    p = index_dir / PENDING_FILE
-    if pending:
-        p.write_text("".join(f"{i}\n" for i in pending), encoding="utf-8")
-    elif had_pending:
-        p.unlink(missing_ok=True)
+    if had_pending or docs:
+        _settle_pending(index_dir, have | {d.article_id for d in extra})
     return n
 
 
@@ -260,7 +300,7 @@ def rebuild(db: str | Path, index_dir: str | Path | None = None, *,
     index_dir = Path(index_dir) if index_dir else index_dir_for(db)
     tmp = index_dir.with_name(f".{index_dir.name}.building-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    idx = _open(tmp, create=True)
+    idx = _open(tmp, create=True, db=db)
     writer = _writer(idx, wait=0, threads=threads, heap=max(WRITER_HEAP, 64_000_000 * threads))
     n = 0
     try:
@@ -274,6 +314,9 @@ def rebuild(db: str | Path, index_dir: str | Path | None = None, *,
         if progress is not None:
             progress(n)
         old = index_dir.with_name(f".{index_dir.name}.old-{os.getpid()}")
+        with _pending_lock:  # ids noted for articles not in the warehouse yet (staged) stay noted
+            if (index_dir / PENDING_FILE).is_file():
+                shutil.copyfile(index_dir / PENDING_FILE, tmp / PENDING_FILE)
         if index_dir.exists():
             os.rename(index_dir, old)
         os.rename(tmp, index_dir)
@@ -319,9 +362,28 @@ def _first(doc: Any, field: str) -> Any:
     return vals[0] if vals else None
 
 
+def _texts(db: str | Path, ids: list[str]) -> dict[str, str]:
+    """The warehouse text of ``ids``; empty when the warehouse cannot be read right now."""
+    if not ids:
+        return {}
+    try:
+        conn = connect_read(db)
+    except Exception:  # missing or locked: hits keep their title, without a snippet
+        return {}
+    try:
+        conn.register("_want", pa.table({"id": pa.array(ids, pa.string())}))
+        return dict(conn.execute(
+            "SELECT a.article_id, a.text FROM articles AS a SEMI JOIN _want AS w ON a.article_id = w.id").fetchall())
+    finally:
+        conn.close()
+
+
 def search(index_dir: str | Path, text: str, *, outlet: str | None = None, since: datetime | date | None = None,
-           limit: int = 10) -> SearchResult:
-    """Ranked hits (BM25) with a snippet each, and the total number of matching articles."""
+           limit: int = 10, db: str | Path | None = None) -> SearchResult:
+    """Ranked hits (BM25) with a snippet each, and the total number of matching articles.
+
+    Snippets are cut from the texts in ``db`` (default: the index's own warehouse, db_for_index).
+    """
     import tantivy
 
     t0 = time.perf_counter()
@@ -332,10 +394,13 @@ def search(index_dir: str | Path, text: str, *, outlet: str | None = None, since
     res = searcher.search(query, max(limit, 1), count=True)
     gen = tantivy.SnippetGenerator.create(searcher, query, idx.schema, "body")
     gen.set_max_num_chars(SNIPPET_CHARS)
+    found = [(score, searcher.doc(addr)) for score, addr in res.hits[:limit]]
+    texts = _texts(db if db is not None else db_for_index(index_dir),
+                   [i for i in (_first(doc, "article_id") for _, doc in found) if i])
     hits: list[Hit] = []
-    for score, addr in res.hits[:limit]:
-        doc = searcher.doc(addr)
-        snip = gen.snippet_from_doc(doc)
+    for score, doc in found:
+        body = texts.get(_first(doc, "article_id") or "", "")
+        snip = gen.snippet_from_doc(tantivy.Document(body=body))
         frag = snip.fragment()
         if frag.strip():
             marked, last = [], 0
@@ -344,9 +409,9 @@ def search(index_dir: str | Path, text: str, *, outlet: str | None = None, since
                 last = r.end
             marked.append(frag[last:])
             plain, html = "".join(marked), snip.to_html()
-        else:  # the match is in the title only
-            body = (_first(doc, "body") or "")[:SNIPPET_CHARS]
-            plain = html = body
+        else:  # the match is in the title only (or the text could not be read)
+            plain = body[:SNIPPET_CHARS]
+            html = escape(plain)
         hits.append(Hit(article_id=_first(doc, "article_id"), score=float(score), title=_first(doc, "title") or "",
                         outlet=_first(doc, "outlet") or "", day=_first(doc, "day"), url=_first(doc, "url") or "",
                         snippet=" ".join(plain.split()), snippet_html=html))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from warehouse.report_data import read_report_data
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
     db = tmp_path_factory.mktemp("desk") / "news.duckdb"
-    return db, build(db)
+    return db, build(db, events=True)
 
 
 def test_report_numbers_match_the_warehouse(desk: tuple[Path, dict[str, int]]) -> None:
@@ -37,6 +37,34 @@ def test_report_numbers_match_the_warehouse(desk: tuple[Path, dict[str, int]]) -
     assert len(d.failing_feeds) == 1 and d.failing_feeds[0]["fails"] == 3
     later = read_report_data(db, since=datetime(2024, 3, 15, tzinfo=UTC))
     assert later.days[0].isoformat() == "2024-03-15" and later.articles < d.articles
+    assert later.events < d.events and all(w >= later.weeks[0] for w in later.weeks)
+
+
+def test_report_events_match_the_events_table(desk: tuple[Path, dict[str, int]]) -> None:
+    """Counted again here from the events table itself (not the views the report reads)."""
+    db, built = desk
+    d = read_report_data(db)
+    happened = rows(db, "SELECT event_id, event_type, event_date, actors, recipients FROM events "
+                        "WHERE modality IN ('asserted', 'reported') AND event_date IS NOT NULL")
+    assert d.has_events and d.events == len(happened) >= built["event_articles"] - 1
+    per_week: Counter[tuple[date, str]] = Counter(
+        (day - timedelta(days=day.weekday()), kind) for _, kind, day, _, _ in happened)
+    got = {(w, t): n for t, counts in d.events_by_type.items() for w, n in zip(d.weeks, counts, strict=True) if n}
+    assert got == dict(per_week)
+    assert all(w.weekday() == 0 for w in d.weeks) and len(d.weeks) == (d.weeks[-1] - d.weeks[0]).days // 7 + 1
+
+    def code(side: dict) -> str | None:
+        return ((side["country"] or "") + (side["sector"] or "")) or None
+
+    pairs: dict[tuple[str, str], set[str]] = {}
+    for event_id, _, _, actors, recipients in happened:
+        for a in actors:
+            for r in recipients:
+                if code(a) and code(r) and code(a) != code(r):
+                    pairs.setdefault((code(a), code(r)), set()).add(event_id)
+    assert {(p["actor"], p["recipient"]): p["events"] for p in d.actor_pairs} == {k: len(v) for k, v in pairs.items()}
+    assert [p["events"] for p in d.actor_pairs] == sorted((len(v) for v in pairs.values()), reverse=True)
+    assert (d.actor_pairs[0]["actor"], d.actor_pairs[0]["recipient"]) == ("RUS", "UKR")  # the most reported pair
 
 
 def test_stacked_bars_scale_and_shares() -> None:
@@ -54,7 +82,7 @@ def test_stacked_bars_scale_and_shares() -> None:
 
 def test_page_is_self_contained(desk: tuple[Path, dict[str, int]]) -> None:
     page, charts = render_html(read_report_data(desk[0]))
-    assert charts >= 7
+    assert charts >= 9
     assert "<script" not in page and "<link" not in page and "@import" not in page and "url(" not in page
     assert not re.search(r'\ssrc=', page)
     assert "<title>" in page and page.count("<svg") == charts
@@ -66,7 +94,7 @@ def test_report_renders_in_headless_chromium(desk: tuple[Path, dict[str, int]], 
     shown = render(out, tmp_path, width=1000, height=1400)
     assert shown.console == [], shown.console  # no error, no warning, nothing logged
     for chart in ("attention-count", "attention-share", "top-outlets", "stories", "feed-health", "rejects",
-                  "languages"):
+                  "languages", "events-by-type", "actor-pairs"):
         assert f'id="{chart}"' in shown.dom, chart
     assert shown.dom.count("<rect") > 200 and info["charts"] == shown.dom.count("<svg")
     width, height, pixels = png_pixels(shown.screenshot)

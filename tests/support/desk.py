@@ -25,8 +25,19 @@ SHARED_TEXT = ("Rescue teams reached the flooded village of Marrow Fen at dawn a
                "officials said, and more than two hundred residents were taken to the school hall.")
 
 
-def build(db: Path, *, days: int = 21) -> dict[str, int]:
-    """Load the corpus into ``db``; returns counts the tests check against."""
+# one sentence each, coded by the real event coder (extractors.events); pair k is reported
+# len(EVENT_SENTENCES) - k times, so the pairs' activity differs clearly
+EVENT_SENTENCES = ("Russia accused Ukraine of shelling the city.", "China threatened Taiwan with sanctions.",
+                   "Iran rejected the proposal by the United States.", "Israeli troops attacked Hamas fighters in Gaza.",
+                   "The United Nations sent food aid to Sudan.")
+
+
+def build(db: Path, *, days: int = 21, events: bool = False) -> dict[str, int]:
+    """Load the corpus into ``db``; returns counts the tests check against.
+
+    ``events``: also articles reporting coded events (entities, events, quotes loaded as the
+    enrichment step does), spread over the weeks of the span.
+    """
     arts = []
     i = 0
     for day in range(days):
@@ -49,7 +60,17 @@ def build(db: Path, *, days: int = 21) -> dict[str, int]:
     copies = [article(i + n, outlet=OUTLETS[n], text=SHARED_TEXT, title="Village evacuated as dyke breaks",
                       url=f"https://{OUTLETS[n]}/wire/marrow-fen", content_hash=shared_hash,
                       published=BASE + timedelta(days=days - 2, hours=n)) for n in range(4)]
-    all_arts = [*arts, *undated, *copies]
+    i += len(copies)
+    event_arts = []
+    for k, sentence in enumerate(EVENT_SENTENCES if events else ()):
+        for n in range(len(EVENT_SENTENCES) - k):
+            day = (n * 5 + k * 3) % days
+            event_arts.append(article(i, outlet=OUTLETS[(k + n) % len(OUTLETS)], title=sentence.rstrip("."),
+                                      text=f"{sentence} Officials gave no further details on day {day}.",
+                                      url=f"https://{OUTLETS[(k + n) % len(OUTLETS)]}/world/{i}",
+                                      published=BASE + timedelta(days=day, hours=n)))
+            i += 1
+    all_arts = [*arts, *undated, *copies, *event_arts]
     feeds = [feed_state(f"https://{o}/rss", name=o.split(".")[0].replace("-", " ").title(),
                         polled=BASE + timedelta(days=days), status="failed" if k == 2 else "ok",
                         failures=3 if k == 2 else 0) for k, o in enumerate(OUTLETS)]
@@ -63,8 +84,17 @@ def build(db: Path, *, days: int = 21) -> dict[str, int]:
                          feed_states=feeds))
     for r in runs[1:]:
         load_batch(db, Batch(run=r, articles=[], links=[]))
-    return {"articles": len(all_arts), "dated": len(arts) + len(copies), "outlets": len(OUTLETS), "days": days,
-            "copies": len(copies)}
+    if event_arts:
+        from extractors.events.enrich import enrich
+        from warehouse.events import load_enrichment
+
+        tables: dict[str, list[dict]] = {}
+        for a in event_arts:
+            for t, got in enrich(a.text, article_id=a.article_id, published_at=a.published_at).table_rows().items():
+                tables.setdefault(t, []).extend(got)
+        load_enrichment(db, [a.article_id for a in event_arts], tables)
+    return {"articles": len(all_arts), "dated": len(arts) + len(copies) + len(event_arts), "outlets": len(OUTLETS), "days": days,
+            "copies": len(copies), "event_articles": len(event_arts)}
 
 
 def outlet_column(db: Path) -> str:

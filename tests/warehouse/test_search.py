@@ -111,3 +111,33 @@ def test_rebuild_replaces_a_lost_or_damaged_index(tmp_path: Path) -> None:
     assert ws.rebuild(db) == 5
     assert ws.count(index, "dyke") == 5 and ws.exists(index)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_text_is_not_stored_and_an_older_index_is_rebuilt_on_the_next_load(tmp_path: Path) -> None:
+    from warehouse.batch import Batch
+    from warehouse.load import load_batch
+
+    db = tmp_path / "news.duckdb"
+    arts = [article(i, text=f"{SHARED_TEXT} Item {i}.") for i in range(3)]
+    load_batch(db, Batch(run=None, articles=arts, links=[]))
+    index = ws.index_dir_for(db)
+    assert ws.rebuild(db) == 3
+    hit = ws.search(index, '"dyke gave way"', limit=1).hits[0]
+    import tantivy
+
+    idx = tantivy.Index.open(str(index))
+    stored = idx.searcher().doc(idx.searcher().search(idx.parse_query("dyke", ["body"]), 1).hits[0][1]).to_dict()
+    assert "body" not in stored and stored["article_id"] == [hit.article_id]
+    assert "«dyke» «gave» «way»" in hit.snippet  # cut from the warehouse's text at query time
+    # with the warehouse out of reach, hits keep their titles and ranks, without a snippet
+    gone = ws.search(index, "dyke", limit=3, db=tmp_path / "elsewhere.duckdb")
+    assert gone.total == 3 and all(h.snippet == "" and h.title for h in gone.hits)
+
+    (index / ws.VERSION_FILE).write_text("1\n")  # an index written by the previous version
+    assert ws.stale(index) and not ws.exists(index)
+    with pytest.raises(ws.SearchError, match="older version"):
+        ws.search(index, "dyke")
+    more = article(9, text="Lighthouse keeper retires after forty years.")
+    load_batch(db, Batch(run=None, articles=[more], links=[]))
+    ws.upsert(index, [ws.doc_from_article(more)], db=db)
+    assert ws.exists(index) and ws.indexed_count(index) == 4 and ws.count(index, "dyke") == 3

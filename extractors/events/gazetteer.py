@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 import ahocorasick
+
+from extractors.events.datafiles import data_rows
 
 KINDS = ("country", "igo", "group", "org", "agent", "person")
 
@@ -41,17 +42,6 @@ class Match:
     entry: Entry
 
 
-def _rows(name: str):
-    text = resources.files("extractors.events").joinpath("data").joinpath(name).read_text(encoding="utf-8")
-    header: list[str] | None = None
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        cells = line.split("\t")
-        if header is None:
-            header = cells
-            continue
-        yield dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True))
 
 
 def _norm(text: str) -> str:
@@ -62,11 +52,11 @@ def _norm(text: str) -> str:
 def load() -> Gazetteer:
     entries: dict[str, list[Entry]] = {}
     dropped: set[str] = set()
-    for row in _rows("gazetteer_hand.tsv"):
+    for row in data_rows("gazetteer_hand.tsv"):
         if row["kind"] == "drop":
             dropped.add(_norm(row["phrase"]))
     for fname in ("gazetteer_hand.tsv", "gazetteer_petrarch.tsv"):
-        for row in _rows(fname):
+        for row in data_rows(fname):
             key = _norm(row["phrase"])
             if row["kind"] == "drop" or (fname != "gazetteer_hand.tsv" and (key in dropped or key in entries)):
                 continue
@@ -74,14 +64,14 @@ def load() -> Gazetteer:
                 row["phrase"], row["code"], row["country"] or None, row["sector"] or None, row["kind"],
                 row["match"] == "stem", fname))
     for fname in ("agents_hand.tsv", "agents_petrarch.tsv"):
-        for row in _rows(fname):
+        for row in data_rows(fname):
             key = _norm(row["phrase"])
             if any(e.kind == "agent" for e in entries.get(key, ())):
                 continue
             entries.setdefault(key, []).append(Entry(
                 row["phrase"], row["sector"], None, row["sector"], "agent", row["match"] == "stem", fname))
     people: dict[str, Entry] = {}
-    for row in _rows("people.tsv"):
+    for row in data_rows("people.tsv"):
         entry = Entry(row["name"], row["key"], row["country"] or None, row["sector"] or None, "person",
                       False, "people.tsv", row["name"])
         for alias in [row["name"], *[a for a in row["aliases"].split("|") if a]]:

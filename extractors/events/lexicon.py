@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
+from extractors.events.datafiles import data_rows
 from extractors.events.sentences import Token
 
 IRREGULAR = {
@@ -94,24 +94,13 @@ def _parse_element(text: str) -> Element:
     return Element(frozenset(words), frozenset(verbal))
 
 
-def _rows(name: str):
-    text = resources.files("extractors.events").joinpath("data").joinpath(name).read_text(encoding="utf-8")
-    header = None
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        cells = line.split("\t")
-        if header is None:
-            header = cells
-            continue
-        yield dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True))
 
 
 @lru_cache(maxsize=1)
 def plover_types() -> dict[str, PloverType]:
     return {r["event_type"]: PloverType(r["event_type"], r["quad_class"], float(r["intensity"]),
                                         frozenset(p for p in r["recipient_preps"].split(",") if p))
-            for r in _rows("plover.tsv")}
+            for r in data_rows("plover.tsv")}
 
 
 class Lexicon:
@@ -179,7 +168,7 @@ def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) 
 @lru_cache(maxsize=1)
 def load_lexicon() -> Lexicon:
     rules = []
-    for r in _rows("triggers.tsv"):
+    for r in data_rows("triggers.tsv"):
         elements = tuple(_parse_element(e) for e in r["pattern"].split())
         preps = None if r["preps"] in ("-", "") else frozenset(p for p in r["preps"].split(",") if p != "0")
         rules.append(Rule(r["rule_id"], r["event_type"], elements, preps, float(r["conf"]), r["pattern"]))

@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from warehouse.db import connect_read
+from warehouse.staging import swap_directory
 
 Format = Literal["parquet", "csv", "jsonl", "json"]
 FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl", "json")
@@ -231,11 +232,7 @@ def export_snapshot(db: str | Path, out_dir: str | Path, *, since: datetime | da
                 done += counts[name]
         finally:
             conn.close()
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        if out_dir.exists():
-            os.rename(out_dir, old)
-        os.rename(tmp, out_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_directory(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

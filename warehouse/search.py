@@ -33,6 +33,7 @@ from typing import Any
 import pyarrow as pa
 
 from warehouse.db import connect_read
+from warehouse.staging import swap_directory
 
 SCHEMA_VERSION = "2"  # 2: body indexed, not stored
 VERSION_FILE = "newsflow-search-version"
@@ -313,14 +314,10 @@ def rebuild(db: str | Path, index_dir: str | Path | None = None, *,
         writer.wait_merging_threads()
         if progress is not None:
             progress(n)
-        old = index_dir.with_name(f".{index_dir.name}.old-{os.getpid()}")
         with _pending_lock:  # ids noted for articles not in the warehouse yet (staged) stay noted
             if (index_dir / PENDING_FILE).is_file():
                 shutil.copyfile(index_dir / PENDING_FILE, tmp / PENDING_FILE)
-        if index_dir.exists():
-            os.rename(index_dir, old)
-        os.rename(tmp, index_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_directory(tmp, index_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -137,3 +137,13 @@ def remove_staged(path: str | Path) -> None:
     doomed = path.with_name(f".del-{path.name}")
     os.rename(path, doomed)
     shutil.rmtree(doomed)
+
+
+def swap_directory(new: Path, target: Path) -> None:
+    """Put the finished directory ``new`` in place of ``target`` (readers see the old one or the
+    new one, never a half-written one); the old one is removed afterwards."""
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        os.rename(target, old)
+    os.rename(new, target)
+    shutil.rmtree(old, ignore_errors=True)

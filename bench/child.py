@@ -115,8 +115,8 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
     spent: dict[str, float] = {}
     cpu: dict[str, float] = {}
     # tasks (called inside the flow, so they still run as Prefect task runs) and helpers
-    for name in ("poll_feeds", "parse_feeds", "fetch_pages", "load", "load_staged", "read_feed_states",
-                 "linked_articles", "known_article_ids", "publish_artifacts", "load_feed_list"):
+    for name in ("poll_feeds", "parse_feeds", "fetch_pages", "load", "load_pending", "read_feed_states",
+                 "linked_items", "known_article_ids", "publish_artifacts", "load_feed_list"):
         fn = getattr(ing, name, None) or getattr(shared, name, None)
         if fn is None:
             continue

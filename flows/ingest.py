@@ -61,8 +61,7 @@ from warehouse.batch import Batch
 from warehouse.load import upsert_run
 from warehouse.queries import (
     known_article_ids,
-    link_fingerprints,
-    linked_articles,
+    linked_items,
     page_validators,
     read_feed_states,
 )
@@ -276,9 +275,10 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
 
     now = utcnow()
     cands, rejects = collect_candidates(outcomes, run_id)
-    seen_links = linked_articles(settings.db, feed_item_keys(cands))
+    linked = linked_items(settings.db, feed_item_keys(cands))
+    seen_links = {k: aid for k, (aid, _) in linked.items()}
+    fingerprints = {k: fp for k, (_, fp) in linked.items()}
     seen_ids = known_article_ids(settings.db, list(cands))
-    fingerprints = link_fingerprints(settings.db, [k for k in feed_item_keys(cands) if k in seen_links])
     to_fetch, links, new_by_feed = resolve_known(cands, seen_links, seen_ids, run_id, now, fingerprints)
     refetch = [c for c in to_fetch if c.refetch]
     validators = page_validators(settings.db, [c.article_id for c in refetch])

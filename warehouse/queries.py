@@ -138,9 +138,10 @@ def _pairs_table(pairs: Sequence[tuple[str, str]], names: tuple[str, str]) -> pa
 
 
 def _per_feed_item(
-    db_path: str | Path, pairs: Iterable[tuple[str, str]], value_sql: str, strict: bool
+    db_path: str | Path, pairs: Iterable[tuple[str, str]], value_sql: str, strict: bool, *, width: int = 1
 ) -> dict[tuple[str, str], Any]:
-    """(feed_url, guid) → one aggregated ``article_feeds`` value, for the pairs stored."""
+    """(feed_url, guid) → the aggregated ``article_feeds`` value (a tuple when ``width`` > 1),
+    for the pairs stored."""
     wanted = list(pairs)
     if not wanted:
         return {}
@@ -153,8 +154,10 @@ def _per_feed_item(
             f"SELECT t.feed_url, t.guid, {value_sql} FROM article_feeds AS t "
             "SEMI JOIN _want AS w ON t.feed_url = w.feed_url AND t.guid = w.guid GROUP BY 1, 2",
         )
-    cols = [table.column(i).to_pylist() for i in range(3)]
-    return {(f, g): v for f, g, v in zip(*cols, strict=True)}
+    cols = [table.column(i).to_pylist() for i in range(2 + width)]
+    if width == 1:
+        return {(f, g): v for f, g, v in zip(*cols, strict=True)}
+    return {(row[0], row[1]): tuple(row[2:]) for row in zip(*cols, strict=True)}
 
 
 def linked_articles(
@@ -240,12 +243,13 @@ def stats(db_path: str | Path, *, strict: bool = False) -> dict[str, Any]:
     }
 
 
-def link_fingerprints(
+def linked_items(
     db_path: str | Path, pairs: Iterable[tuple[str, str]], *, strict: bool = False
-) -> dict[tuple[str, str], str | None]:
-    """(feed_url, guid) → the fingerprint the item had when last seen (None: stored before
-    fingerprints existed)."""
-    return _per_feed_item(db_path, pairs, "max(t.entry_fingerprint)", strict)
+) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(feed_url, guid) already linked → (the article it carried, the item's fingerprint when last
+    seen; None when stored before fingerprints existed), in one read of ``article_feeds``."""
+    found = _per_feed_item(db_path, pairs, "min(t.article_id), max(t.entry_fingerprint)", strict, width=2)
+    return {k: (v[0], v[1]) for k, v in found.items()}
 
 
 def page_validators(

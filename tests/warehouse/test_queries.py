@@ -130,3 +130,17 @@ def test_sandboxed_read_connection_cannot_write_or_touch_files(db_path: Path, tm
         query(f"COPY articles TO '{outside}'")
     assert not outside.exists()
     assert query("SELECT count(*) AS n FROM articles") == [(1,)]
+
+
+def test_linked_items_gives_article_and_fingerprint_in_one_read(db_path: Path) -> None:
+    from tests.support.factories import article, link
+    from warehouse.batch import Batch
+    from warehouse.load import load_batch
+    from warehouse.queries import linked_items
+
+    a = article(1)
+    old = link(a, guid="g-old")  # stored before fingerprints existed
+    new = link(a, guid="g-new").model_copy(update={"entry_fingerprint": "fp-1"})
+    load_batch(db_path, Batch(articles=[a], links=[old, new]))
+    got = linked_items(db_path, [(old.feed_url, "g-old"), (new.feed_url, "g-new"), (new.feed_url, "unseen")])
+    assert got == {(old.feed_url, "g-old"): (a.article_id, None), (new.feed_url, "g-new"): (a.article_id, "fp-1")}

@@ -698,7 +698,7 @@ def _print_stats(st: dict[str, Any], pending_text: str, wide: bool) -> None:
 
 
 def _table_names() -> list[str]:
-    from warehouse.export import EXPORTS, OPTIONAL_VIEWS
+    from warehouse.tables import EXPORTS, OPTIONAL_VIEWS
 
     return [*EXPORTS, *(v.removeprefix("v_") for v in OPTIONAL_VIEWS)]
 

@@ -49,6 +49,7 @@ from flows.shared import (
     prepare_warehouse,
     run_load,
 )
+from flows.warm import warm_pool
 from schemas.failures import PipelineError, Reason
 from schemas.records import (
     FeedSpec,
@@ -270,8 +271,9 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     specs = load_feed_list(settings.feeds_file)
     states = read_feed_states(settings.db, [s.url for s in specs])
 
-    polls = poll_feeds(specs, states, settings)
-    outcomes = parse_feeds(polls, settings.future_tolerance_hours)
+    # quote(): Prefect must not walk 500 specs, states and poll outcomes (~1 s of a quiet hour's CPU)
+    polls = poll_feeds(quote(specs), quote(states), settings)  # type: ignore[call-overload]
+    outcomes = parse_feeds(quote(polls), settings.future_tolerance_hours)  # type: ignore[call-overload]
 
     now = utcnow()
     cands, rejects = collect_candidates(outcomes, run_id)
@@ -280,6 +282,8 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     fingerprints = {k: fp for k, (_, fp) in linked.items()}
     seen_ids = known_article_ids(settings.db, list(cands))
     to_fetch, links, new_by_feed = resolve_known(cands, seen_links, seen_ids, run_id, now, fingerprints)
+    if to_fetch:  # the pool's workers get ready while the first pages are on the wire
+        warm_pool(settings.workers, settings.dask_address)
     refetch = [c for c in to_fetch if c.refetch]
     validators = page_validators(settings.db, [c.article_id for c in refetch])
     for c in refetch:

@@ -37,6 +37,12 @@ def get_pool(workers: int) -> ProcessPoolExecutor:
     return _pool
 
 
+def pool_started(workers: int) -> bool:
+    """Whether this process's pool of ``workers`` is up with its processes started."""
+    return (_pool is not None and _pool_size == workers and not getattr(_pool, "_broken", False)
+            and bool(getattr(_pool, "_processes", None)))
+
+
 def shutdown_pool() -> None:
     global _pool, _pool_size
     if _pool is not None:

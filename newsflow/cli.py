@@ -333,6 +333,9 @@ def backfill(ctx: typer.Context,
             raise ConfigError(f"archive path not found: {p}")
     _check_db_writable(settings.db)
     _check_executor(settings)
+    from flows.warm import warm_pool
+
+    warm_pool(settings.workers, settings.dask_address)  # the workers get ready while Prefect loads
     _prefect_api(o.verbose)
     import flows.backfill as bf
     from newsflow.progress import RecordProgress, live_enabled

@@ -48,6 +48,18 @@ def test_apply_load_takes_the_warehouse_counts_only_when_loaded() -> None:
     assert (t.load_status, t.articles_new, t.staged_path) == ("staged", 2, "/tmp/stage/b")
 
 
+def test_apply_loads_sums_a_busy_runs_batches_and_any_staged_batch_makes_it_staged() -> None:
+    s = _summary()
+    s.apply_loads([LoadResult(status="loaded", batch_id="p1", articles_new=3, links_new=4),
+                   LoadResult(status="loaded", batch_id="last", articles_new=2, links_new=2)], [])
+    assert (s.load_status, s.articles_new, s.links_new, s.staged_path) == ("loaded", 5, 6, None)
+    t = _summary()
+    t.apply_loads([LoadResult(status="loaded", batch_id="p1", articles_new=3, links_new=4),
+                   LoadResult(status="staged", batch_id="last", path=Path("/tmp/stage/last"))], [])
+    # the database was taken mid-run: the run is staged, with the counts of what it built
+    assert (t.load_status, t.articles_new, t.staged_path) == ("staged", 2, "/tmp/stage/last")
+
+
 def test_markdown_and_text_renderings() -> None:
     data = _summary().as_dict()
     md = render_markdown(data)

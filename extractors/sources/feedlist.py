@@ -139,7 +139,7 @@ def load_feed_list(path: str | os.PathLike[str], *, include_disabled: bool = Fal
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read feeds file ({one_line(exc.strerror or exc)})") from None
     try:
-        data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - the safe loader, libyaml's when built
+        data = yaml.load(text, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

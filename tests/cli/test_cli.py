@@ -346,23 +346,24 @@ def test_flow_commands_use_a_running_prefect_server_or_say_they_fall_back(
     server.expect_request("/api/health").respond_with_json(True)
     server.start()
     try:
-        # setenv first so monkeypatch records the variable's state and restores it afterwards:
-        # _prefect_api writes os.environ itself, which must not leak into later tests
-        monkeypatch.setenv("PREFECT_API_URL", "unset-by-this-test")
-        monkeypatch.delenv("PREFECT_API_URL")
+        monkeypatch.delenv("PREFECT_API_URL", raising=False)
         monkeypatch.setenv("NEWSFLOW_PREFECT_PROBE", "true")
         monkeypatch.setenv("NEWSFLOW_PREFECT_PORT", str(server.port))
-        cli._prefect_api(verbose=True)
-        assert os.environ["PREFECT_API_URL"] == f"http://127.0.0.1:{server.port}/api"
+        assert cli._prefect_api(verbose=True) == f"http://127.0.0.1:{server.port}/api"
         assert "using the Prefect server" in capsys.readouterr().err
-        # a configured server is used as it is, without probing
+        assert "PREFECT_API_URL" not in os.environ  # handed to Prefect, not written into the environment
+        # a configured server is Prefect's own setting: nothing to hand over, no probing
         monkeypatch.setenv("PREFECT_API_URL", "http://prefect.example:4200/api")
-        cli._prefect_api(verbose=True)
+        assert cli._prefect_api(verbose=True) is None
         assert os.environ["PREFECT_API_URL"] == "http://prefect.example:4200/api"
     finally:
         server.clear()
         server.stop()
     monkeypatch.delenv("PREFECT_API_URL")
-    cli._prefect_api(verbose=True)  # the port is closed now: nothing answers
+    assert cli._prefect_api(verbose=True) is None  # the port is closed now: nothing answers
     assert "PREFECT_API_URL" not in os.environ
     assert "temporary local API" in capsys.readouterr().err
+    from prefect.settings import PREFECT_API_URL
+
+    with cli._prefect_settings(f"http://127.0.0.1:{server.port}/api"):  # what _run_flow runs the flow in
+        assert PREFECT_API_URL.value() == f"http://127.0.0.1:{server.port}/api"

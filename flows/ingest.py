@@ -34,6 +34,7 @@ from flows.decisions import (
     feed_item_keys,
     feed_outcome,
     is_backing_off,
+    needs_parsing,
     next_state,
     page_job,
     resolve_known,
@@ -290,6 +291,8 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
 
     # quote(): Prefect must not walk 500 specs, states and poll outcomes (~1 s of a quiet hour's CPU)
     polls = poll_feeds(quote(specs), quote(states), settings)  # type: ignore[call-overload]
+    if any(needs_parsing(p) for p in polls):  # new stories likely: the pool's workers get ready meanwhile
+        warm_pool(settings.workers, settings.dask_address)
     outcomes = parse_feeds(quote(polls), settings.future_tolerance_hours)  # type: ignore[call-overload]
 
     now = utcnow()
@@ -299,8 +302,6 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     fingerprints = {k: fp for k, (_, fp) in linked.items()}
     seen_ids = known_article_ids(settings.db, list(cands))
     to_fetch, links, new_by_feed = resolve_known(cands, seen_links, seen_ids, run_id, now, fingerprints)
-    if to_fetch:  # the pool's workers get ready while the first pages are on the wire
-        warm_pool(settings.workers, settings.dask_address)
     refetch = [c for c in to_fetch if c.refetch]
     validators = page_validators(settings.db, [c.article_id for c in refetch])
     for c in refetch:

@@ -326,21 +326,24 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     # Fetching and extraction run in two task threads joined by a queue; this thread loads the
     # extracted articles in batches of ``batch_size`` meanwhile (see ``PartLoads``), and the
     # run's last batch (the rest, every feed's new state, the run record) once both are done.
-    sink: queue.Queue[Any] = queue.Queue()
-    extracted: queue.Queue[JobResult] = queue.Queue()
-    fetching = fetch_pages.submit(quote(to_fetch), settings, quote(sink))  # type: ignore[call-overload]  # quote(): Prefect must not walk the args
-    extracting = extract_pages.submit(quote(_arrivals(sink, job_for, fetching)), settings.workers,  # type: ignore[call-overload]
-                                      settings.dask_address, settings.shard_size, on_done=quote(extracted.put))
     parts = PartLoads(settings, run_id=run_id, now=now, by_key=by_key, fetched=fetched)
-    try:
-        for r in _completed(extracted, extracting):
-            parts.add(r)
-    except Exception:
-        _record_failed_run(settings, RunRecord(run_id=run_id, flow="hourly_ingest", started_at=started,
-                                               status="failed", feeds_total=len(specs)), logger)
-        raise
-    results = extracting.result()
-    pages = fetching.result()
+    results: list[JobResult] = []
+    pages: dict[str, FetchResult | PipelineError] = {}
+    if to_fetch:  # a quiet hour starts neither stage
+        sink: queue.Queue[Any] = queue.Queue()
+        extracted: queue.Queue[JobResult] = queue.Queue()
+        fetching = fetch_pages.submit(quote(to_fetch), settings, quote(sink))  # type: ignore[call-overload]  # quote(): Prefect must not walk the args
+        extracting = extract_pages.submit(quote(_arrivals(sink, job_for, fetching)), settings.workers,  # type: ignore[call-overload]
+                                          settings.dask_address, settings.shard_size, on_done=quote(extracted.put))
+        try:
+            for r in _completed(extracted, extracting):
+                parts.add(r)
+        except Exception:
+            _record_failed_run(settings, RunRecord(run_id=run_id, flow="hourly_ingest", started_at=started,
+                                                   status="failed", feeds_total=len(specs)), logger)
+            raise
+        results = extracting.result()
+        pages = fetching.result()
 
     rest = [r for r in results if r.key not in parts.loaded_keys]
     articles, new_links, raw_pages, result_rejects = collect_results(rest, by_key, pages, run_id=run_id, now=now)

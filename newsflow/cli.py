@@ -308,6 +308,9 @@ def ingest(ctx: typer.Context, feeds: FeedsOpt = None, db: DbOpt = None, verbose
     return 0
 
 
+FOLD_UNCHANGED_FEEDS = 20  # more unchanged feeds than this are one line in the ingest's output
+
+
 def _print_ingest(summary: dict[str, Any], settings: Settings, wide: bool) -> None:
     from flows.report import feed_table, render_markdown
     from newsflow.tables import console, make_table
@@ -315,8 +318,17 @@ def _print_ingest(summary: dict[str, Any], settings: Settings, wide: bool) -> No
 
     con = console(wide)
     rows = feed_table(summary)
+    # a quiet hour of a long feed list is hundreds of identical "unchanged" rows (and a costly table):
+    # those fold into one line; the feeds that failed or brought news are always listed
+    quiet = [r for r in rows if r["status"] in ("not_modified", "unchanged")]
+    if len(quiet) > FOLD_UNCHANGED_FEEDS:
+        rows = [r for r in rows if r["status"] not in ("not_modified", "unchanged")]
     cols = ["feed", "status", "http", "entries", "new", "reason", "detail"]
-    con.print(make_table(cols, [[r[c] for c in cols] for r in rows], wide=wide))
+    if rows:
+        con.print(make_table(cols, [[r[c] for c in cols] for r in rows], wide=wide))
+    if len(quiet) > FOLD_UNCHANGED_FEEDS:
+        con.print(f"{'and ' if rows else ''}{len(quiet)} feed(s) unchanged (304, or the same body again); "
+                  "'newsflow feeds health' lists every feed", highlight=False, markup=False)
     con.print()
     body = render_markdown(summary, failed_table=False).split("\n", 2)[2].replace("**", "").replace("`", "")
     con.print(body, highlight=False, markup=False)

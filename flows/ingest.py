@@ -252,7 +252,7 @@ def _arrivals(
         try:
             item = sink.get(timeout=1.0)
         except queue.Empty:
-            if fetching.state.is_final() and sink.empty():
+            if _ended(fetching) and sink.empty():
                 return  # the fetch task ended without its end marker (failed or timed out)
             continue
         if item is None:
@@ -411,8 +411,15 @@ def _completed(extracted: queue.Queue[JobResult], extracting: Any) -> Iterator[J
         try:
             yield extracted.get(timeout=0.2)
         except queue.Empty:
-            if extracting.state.is_final():
+            if _ended(extracting):
                 return
+
+
+def _ended(future: Any) -> bool:
+    """Whether a submitted task has ended. A Prefect future's ``state`` asks the API each time
+    until it is final; the thread's own future answers without a round trip."""
+    wrapped = getattr(future, "wrapped_future", None)
+    return bool(wrapped.done()) if wrapped is not None else bool(future.state.is_final())
 
 
 class PartLoads:

@@ -361,10 +361,13 @@ def backfill(ctx: typer.Context,
             raise ConfigError(f"archive path not found: {p}")
     _check_db_writable(settings.db)
     _check_executor(settings)
-    from flows.warm import warm_pool
-
-    warm_pool(settings.workers, settings.dask_address)  # the workers get ready while Prefect loads
     api_url = _prefect_api(o.verbose)
+    if api_url or os.environ.get("PREFECT_API_URL"):
+        # with a server, the pool's workers get ready while Prefect loads (with Prefect's temporary
+        # API they would compete with its start-up for the cores: they start with the first record)
+        from flows.warm import warm_pool
+
+        warm_pool(settings.workers, settings.dask_address)
     import flows.backfill as bf
     from newsflow.progress import RecordProgress, live_enabled
 

@@ -39,6 +39,12 @@ def examples() -> list[tuple[dict[str, float], int]]:
         gold = GSR_TYPES.get(rec["event"], rec["event"])
         for _, ev in _proposals(rec["text"]):
             rows.append((ev.features, int(ev.event_type == gold)))
+    return rows + gold_examples()
+
+
+def gold_examples() -> list[tuple[dict[str, float], int]]:
+    """Proposals on the tuning part of the own gold (never the unseen documents)."""
+    rows: list[tuple[dict[str, float], int]] = []
     for doc in load_gold():
         if doc.get("unseen"):
             continue
@@ -52,7 +58,7 @@ def examples() -> list[tuple[dict[str, float], int]]:
     return rows
 
 
-def fit(rows: list[tuple[dict[str, float], int]]) -> tuple[float, dict[str, float]]:
+def fit(rows: list[tuple[dict[str, float], int]], l2: float = L2) -> tuple[float, dict[str, float]]:
     names = sorted({k for f, _ in rows for k in f})
     w = dict.fromkeys(names, 0.0)
     b = 0.0
@@ -69,7 +75,7 @@ def fit(rows: list[tuple[dict[str, float], int]]) -> tuple[float, dict[str, floa
                 gw[k] += d * v
         b -= RATE * gb / n
         for k in names:
-            w[k] -= RATE * (gw[k] / n + L2 * w[k])
+            w[k] -= RATE * (gw[k] / n + l2 * w[k])
     return b, w
 
 

@@ -1,8 +1,7 @@
 """Rules that turn trigger matches and actor phrases of one sentence into coded PLOVER events.
 
 For each trigger (``data/triggers.tsv``):
-  * overlapping triggers: a hand rule wins over a rule derived from CAMEO, then the longer match,
-    then the higher rule confidence;
+  * overlapping triggers: the longer match wins, then the higher rule confidence;
   * a trigger inside the infinitive or "that" complement of an intent trigger is not coded on its own
     ("pledged to provide" is AGREE, not AID; "threatened to impose" is THREATEN);
   * source: the nearest actor group before the trigger in the same clause (not inside a
@@ -82,10 +81,7 @@ class CodedEvent:
 
 
 def _select(matches: list[TriggerMatch]) -> list[TriggerMatch]:
-    # hand rules (triggers.tsv) before the rules derived from CAMEO (triggers_cameo.tsv), which only
-    # fill in where no hand rule matches; then the longer match, then the higher confidence
-    ranked = sorted(matches, key=lambda m: (m.rule.rule_id.startswith("cameo."), -(m.last - m.first),
-                                            -m.rule.confidence, m.first))
+    ranked = sorted(matches, key=lambda m: (-(m.last - m.first), -m.rule.confidence, m.first))
     chosen: list[TriggerMatch] = []
     for m in ranked:
         if any(m.first <= c.last and c.first <= m.last for c in chosen):

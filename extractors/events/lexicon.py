@@ -168,8 +168,7 @@ def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) 
 @lru_cache(maxsize=1)
 def load_lexicon() -> Lexicon:
     rules = []
-    # the hand rules first, then the rules derived from the CAMEO verb dictionary (triggers_cameo.tsv)
-    for r in [*data_rows("triggers.tsv"), *data_rows("triggers_cameo.tsv")]:
+    for r in data_rows("triggers.tsv"):
         elements = tuple(_parse_element(e) for e in r["pattern"].split())
         preps = None if r["preps"] in ("-", "") else frozenset(p for p in r["preps"].split(",") if p != "0")
         rules.append(Rule(r["rule_id"], r["event_type"], elements, preps, float(r["conf"]), r["pattern"]))

@@ -35,6 +35,7 @@ INFINITIVE_HEADS = ASPECTUAL | frozenset({"yet", "decided", "decides", "decide",
                                           "plans", "plan", "planned", "planning", "intends", "intend", "intended",
                                           "expected", "due", "scheduled"})
 INTENT_RULES = frozenset({"agree.pledge", "agree.willing", "agree.commit", "agree.intent"})
+NOMINAL_RULES = frozenset({"consult.talks_with", "consult.talks_between"})  # event nouns, not verbs
 CONFLICT_TYPES = frozenset({"PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT"})
 INTENT_COOPERATION = frozenset({"SUPPORT", "COOPERATE", "AID", "RETREAT", "CONCEDE", "CONSULT"})
 INTENT_TYPES = frozenset({"AGREE", "REQUEST", "THREATEN", "REJECT"})
@@ -118,6 +119,11 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if m.first - 1 in firsts:
             governed.add(m.first)  # "host talks": the noun object of another trigger
             continue
+        if m.rule.rule_id in NOMINAL_RULES and any(
+                c.last < m.first and m.first - c.last <= 7
+                and not any(w in OBJECT_BLOCK and w != "and" for w in lows[c.last + 1:m.first]) for c in chosen):
+            governed.add(m.first)  # "will host a new round of talks between …": the object of "host"
+            continue
         gov = _governor(m, chosen, lows)
         if gov is None:
             continue
@@ -156,6 +162,13 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
             # "The US would prohibit aid … and would deny entry": the second verb shares the subject
             source, penalty = events[-1].actors, 0.9
+        if rule.rule_id in NOMINAL_RULES:
+            # a noun's parties are its possessor ("Putin's meeting with Xi") or named after it ("talks
+            # between Armenian and Azerbaijani negotiators"), not the subject of some other verb
+            if source and _tok_index(toks, source[-1].end) != m.first:
+                source = []
+            if not source and lows[m.last] == "between":
+                source, recipients, penalty = _parties_after(toks, actors, m), [], 0.9
         if not source and location is not None and location.country and rule.event_type in LOCAL_TYPES:
             # "Thousands of protesters rallied in Tbilisi": a role word with no country right before
             # the verb, acting in a stated place, belongs to that place's country
@@ -168,6 +181,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         skeys = {a.entity_key for a in source}
         recipients = [r for r in recipients if r.entity_key not in skeys or r.entity_key is None]
         modality = _modality(lows, toks, m, source, quoted)
+        if rule.rule_id in NOMINAL_RULES and modality != "asserted":
+            continue  # "ahead of the expected meeting between …": a planned meeting is no event yet
         if rule.event_type == "REJECT" and modality == "future" and "not" in lows[m.first:m.last + 1]:
             modality = "asserted"  # "would not accept": the refusal is stated now
         conf = rule.confidence * penalty
@@ -367,6 +382,13 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
     return [], 1.0
 
 
+def _parties_after(toks, actors, m: TriggerMatch) -> list[Actor]:
+    after = [a for a in actors if a.start >= toks[m.last].end]
+    if not after or _tok_index(toks, after[0].start) > m.last + 3:
+        return []
+    return [a for a in _group(actors, after[0]) if a.start >= after[0].start]
+
+
 def _role_subject(toks, lows, roles: list[Actor], m: TriggerMatch, location: Actor) -> list[Actor]:
     for role in reversed([r for r in roles if r.end <= toks[m.first].start]):
         between = lows[_tok_index(toks, role.end):m.first]
@@ -460,15 +482,22 @@ def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[
     return recipients, location
 
 
+AGENT_BLOCK = frozenset({";", ":", ".", "said", "says", "told", "who", "which", "whom", "but", "while", "“", "”",
+                         '"', "and", "because", "although", "after", "before", "when"})
+
+
 def _by_agent(toks, lows, actors, m) -> list[Actor]:
+    """The agent of a passive verb: the first actor introduced by "by" ("by the") after the trigger,
+    up to 14 words on with no clause break ("was accused of misusing funds by government officials")."""
     for actor in actors:
         if actor.start < toks[m.last].end:
             continue
         i = _tok_index(toks, actor.start)
         between = lows[m.last + 1:i]
-        if "by" in between and len(between) <= 4:
+        if len(between) > 14 or any(w in AGENT_BLOCK for w in between):
+            break
+        if between and (between[-1] == "by" or between[-2:] == ["by", "the"]):
             return _group(actors, actor)
-        break
     return []
 
 

@@ -26,6 +26,7 @@ IRREGULAR = {
     "compel": ["compelled"], "patrol": ["patrolled"], "expel": ["expelled", "expelling"],
     "travel": ["travelled", "traveled"], "cancel": ["cancelled", "canceled", "cancelling", "canceling"],
     "kidnap": ["kidnapped", "kidnapping"], "mobilise": ["mobilised"], "airlift": ["airlifted"],
+    "lend": ["lent"], "undertake": ["undertook", "undertaken"],
 }
 _VOWELS = "aeiou"
 

@@ -7,7 +7,8 @@ Training data, and only these: every rule proposal (``enrich(..., rerank=False)`
     right when its type is the sentence's gold event type;
   * the tuning part of the project's own gold (documents not marked ``unseen``): a proposal is right
     when it matches a gold event (same type, same sentence fragment), optional ones included.
-Model: logistic regression, L2-regularised, fitted by plain gradient descent (deterministic).
+Model: logistic regression over the ``FEATURES`` subset, L2-regularised, fitted by plain gradient
+descent (deterministic). ``crossval.py`` checks it on left-out folds of the dev split.
 """
 
 from __future__ import annotations
@@ -21,9 +22,16 @@ from extractors.events.events import CodedEvent
 from tests.extractors.events.scoring import GSR_TYPES, load_gold, load_gsr
 
 OUT = Path(__file__).resolve().parents[3] / "extractors" / "events" / "data" / "reranker.tsv"
-L2 = 0.05
+L2 = 0.3
 STEPS = 3000
 RATE = 0.3
+# the general facts only (modality, clause position, who the source is, the rule's own confidence):
+# 5-fold cross-validation inside the GSR dev split (tests/extractors/events/crossval.py) scored these
+# 13 features with L2 0.3 the same as all 18 with L2 0.05 (P 0.944, R 0.791 on the left-out folds,
+# equal to in-sample), so the smaller, more regularised model is kept: it has less to over-fit
+FEATURES = frozenset({"rule_confidence", "penalty", "has_recipient", "future", "hypothetical", "negated",
+                      "reported", "subordinate", "source_person", "source_role_only", "source_group", "material",
+                      "first_event"})
 
 
 def _proposals(text: str, published_at=None) -> list[tuple[str, CodedEvent]]:
@@ -58,7 +66,10 @@ def gold_examples() -> list[tuple[dict[str, float], int]]:
     return rows
 
 
-def fit(rows: list[tuple[dict[str, float], int]], l2: float = L2) -> tuple[float, dict[str, float]]:
+def fit(rows: list[tuple[dict[str, float], int]], l2: float = L2,
+        features: frozenset[str] | None = FEATURES) -> tuple[float, dict[str, float]]:
+    if features is not None:
+        rows = [({k: v for k, v in f.items() if k in features}, y) for f, y in rows]
     names = sorted({k for f, _ in rows for k in f})
     w = dict.fromkeys(names, 0.0)
     b = 0.0

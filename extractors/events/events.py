@@ -268,6 +268,7 @@ def _must_request(text, toks, lows, actors) -> CodedEvent | None:
         return None
     sp = speaker[-1]
     gap = [w for w in lows[_tok_index(toks, sp.end):k] if re.match(r"\w", w)]
+    sp = _locative_head(toks, lows, actors, sp)
     tgap = [w for w in lows[_tok_index(toks, target[-1].end):k_must] if re.match(r"\w", w)]
     if len(gap) > 4 or len(tgap) > 3 or any(w in (";", ".") for w in lows[k:k_must]):
         return None
@@ -363,10 +364,10 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
                 break
             if len([w for w in tail if re.match(r"\w", w)]) > 4:
                 break
-            return _group(actors, actor), 0.9
+            return _group(actors, _locative_head(toks, lows, actors, actor)), 0.9
         if len(words) > 6:
             break
-        return _group(actors, actor), 1.0
+        return _group(actors, _locative_head(toks, lows, actors, actor)), 1.0
     # a pronoun subject right before the trigger: "he said", "she agreed"
     for j in range(m.first - 1, max(-1, m.first - 5), -1):
         if lows[j] in ("it", "they", "he", "she") and j > 0:
@@ -387,6 +388,27 @@ def _parties_after(toks, actors, m: TriggerMatch) -> list[Actor]:
     if not after or _tok_index(toks, after[0].start) > m.last + 3:
         return []
     return [a for a in _group(actors, after[0]) if a.start >= after[0].start]
+
+
+LOCATIVE_GLUE = frozenset({"operating", "based", "stationed", "deployed", "working", "living", "serving",
+                           "fighting", "posted", "now", "currently"})
+
+
+def _locative_head(toks, lows, actors, actor: Actor) -> Actor:
+    """"The Red Cross (operating) in Iraq said", "Chinese troops in Mali attacked": the place after
+    "in/at/near" modifies the noun before it, which is the subject, when that noun names an actor of
+    its own (a country, an organisation, a group). A bare role ("officials in Kabul") has no country
+    of its own, so the place stays."""
+    first = _tok_index(toks, actor.start)
+    if first < 2 or lows[first - 1] not in PLACE_PREPS or actor.kind != "country":
+        return actor
+    k = first - 2
+    while k >= 0 and lows[k] in LOCATIVE_GLUE and k >= first - 3:
+        k -= 1
+    head = next((a for a in actors if a.group != actor.group and _tok_index(toks, a.end) == k + 1), None)
+    if head is None or not (head.country or head.sector in ("IGO", "NGO", "REB")):
+        return actor
+    return head
 
 
 def _role_subject(toks, lows, roles: list[Actor], m: TriggerMatch, location: Actor) -> list[Actor]:
@@ -442,6 +464,7 @@ def _speaker_before(toks, lows, actors, j: int) -> list[Actor]:
     gap = [w for w in lows[_tok_index(toks, last.end):k] if re.match(r"\w", w)]
     if len(gap) > 4:
         return []
+    last = _locative_head(toks, lows, actors, last)
     return [dataclasses.replace(a, resolved=True) for a in _group(actors, last)]
 
 

@@ -146,10 +146,11 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             continue  # a purpose or complement infinitive ("invited … to visit") is not an event yet
         rule = m.rule
         tstart, tend = toks[m.first].start, toks[m.last].end
-        passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
+        passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met", "put", "cut"))\
             and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
-            and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to",
-        # "is committed to", "is prepared to" are not passive
+            and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to") \
+            and not (lows[m.first] in ("engaged", "involved") and lows[m.first + 1:m.first + 2] == ["in"])
+        # "is opposed to", "is committed to", "is prepared to", "were engaged in" are not passive
         source, penalty = _source(text, toks, lows, actors, m, registry)
         preps = (rule.preps or types[rule.event_type].preps) | extra_preps.get(m.first, frozenset())
         recipients, location = _recipients(text, toks, lows, actors, m, preps)

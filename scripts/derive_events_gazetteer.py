@@ -115,65 +115,6 @@ def split_code(code: str, countries: set[str]) -> tuple[str, str, str]:
     return "", "", ""
 
 
-OFFICE = {"GOV", "MIL", "LEG", "JUD", "OPP", "COP", "SPY"}
-# a headword or synonym with one of these words names a body, not a person ("Syrian National Council")
-BODY_WORDS = re.compile(r"\b(party|council|government|ministry|army|front|union|committee|movement|"
-                        r"administration|assembly|court|office|forces|police|parliament|cabinet|regime)\b", re.I)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-
-
-def _stamp(yymmdd: str) -> int:
-    """A dictionary date (YYMMDD, two-digit years from 1931 to 2030) as YYYYMMDD."""
-    yy = int(yymmdd[:2])
-    return (1900 + yy if yy > 30 else 2000 + yy) * 10000 + int(yymmdd[2:])
-
-
-def people(path: Path, countries: set[str]) -> list[tuple[str, ...]]:
-    """Office holders of the country dictionary (entries with dated GOV/MIL/LEG/JUD/… codes), as
-    people.tsv rows: the country is stable even where the office is long over, so these give an
-    actor's country; the sector is the entry's undated (current) one, else its latest office.
-    Aliases are the entry's multi-word synonyms; one shared by people of different countries, or
-    a single word, is dropped (a bare surname resolves within an article, see entities.py)."""
-    found: list[tuple[str, str, str, str, str, list[str]]] = []
-    for phrases, codes in entries(path):
-        dated = [(c, rest) for c, rest in codes if rest.strip() and c[:3] in countries and c[3:6] in OFFICE]
-        if not dated:
-            continue
-        nations = {c[:3] for c, _ in codes if c[:3] in countries}
-        if len(nations) != 1:
-            continue
-        name = phrase_of(phrases[0])[0]
-        if len(name.split()) < 2 or re.search(r"[\d\[\]{}\t]", name) or BODY_WORDS.search(name):
-            continue
-        stamps = sorted(_stamp(d) for _, rest in dated for d in re.findall(r"\d{6}", rest))
-        span = f"{stamps[0] // 10000}-{stamps[-1] // 10000}" if stamps else ""
-        latest = max(dated, key=lambda cr: max((_stamp(d) for d in re.findall(r"\d{6}", cr[1])), default=0))
-        now = next((c for c, rest in codes if not rest.strip() and c[:3] in countries), latest[0])
-        sector = now[3:6] if now[3:6] in SECTORS else ""
-        aliases = []
-        for token in phrases[1:]:
-            text = phrase_of(token)[0]
-            if len(text.split()) >= 2 and not re.search(r"[\d\[\]{}\t]", text) and not BODY_WORDS.search(text):
-                aliases.append(text)
-        found.append((_slug(name), name.title(), nations.pop(), sector, span, aliases))
-    owner: dict[str, set[str]] = {}
-    for _, name, country, _, _, aliases in found:
-        for a in [name, *aliases]:
-            owner.setdefault(a.lower(), set()).add(country)
-    rows = []
-    seen: set[str] = set()
-    for key, name, country, sector, span, aliases in found:
-        if key in seen or len(owner[name.lower()]) > 1:
-            continue
-        seen.add(key)
-        keep = sorted({a.title() for a in aliases if len(owner[a.lower()]) == 1 and a.lower() != name.lower()})
-        rows.append((key, name, country, sector, "", span, "|".join(keep)))
-    return rows
-
-
 def main(argv: list[str]) -> int:
     src = Path(argv[1]) if len(argv) > 1 else DEFAULT_DIR
     countries_file = src / "Phoenix.Countries.actors.txt"
@@ -217,14 +158,7 @@ def main(argv: list[str]) -> int:
         fh.write("phrase\tsector\tmatch\n")
         for key in sorted(agents):
             fh.write(f"{key}\t{agents[key][0]}\t{agents[key][1]}\n")
-    held = people(countries_file, countries)
-    with (OUT / "people_petrarch.tsv").open("w", encoding="utf-8") as fh:
-        fh.write(NOTICE.format(source="Phoenix.Countries.actors.txt (office holders; as_of = years of their dated roles)"))
-        fh.write("key\tname\tcountry\tsector\trole\tas_of\taliases\n")
-        for row in sorted(held):
-            fh.write("\t".join(row) + "\n")
-    print(f"{len(rows)} gazetteer phrases, {len(agents)} agent phrases, {len(countries)} countries, "
-          f"{len(held)} office holders")
+    print(f"{len(rows)} gazetteer phrases, {len(agents)} agent phrases, {len(countries)} countries")
     return 0
 
 

@@ -35,7 +35,6 @@ INFINITIVE_HEADS = ASPECTUAL | frozenset({"yet", "decided", "decides", "decide",
                                           "plans", "plan", "planned", "planning", "intends", "intend", "intended",
                                           "expected", "due", "scheduled"})
 INTENT_RULES = frozenset({"agree.pledge", "agree.willing", "agree.commit", "agree.intent"})
-NOMINAL_RULES = frozenset({"consult.talks_with", "consult.talks_between"})  # event nouns, not verbs
 CONFLICT_TYPES = frozenset({"PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT"})
 INTENT_COOPERATION = frozenset({"SUPPORT", "COOPERATE", "AID", "RETREAT", "CONCEDE", "CONSULT"})
 INTENT_TYPES = frozenset({"AGREE", "REQUEST", "THREATEN", "REJECT"})
@@ -119,11 +118,6 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if m.first - 1 in firsts:
             governed.add(m.first)  # "host talks": the noun object of another trigger
             continue
-        if m.rule.rule_id in NOMINAL_RULES and any(
-                c.last < m.first and m.first - c.last <= 7
-                and not any(w in OBJECT_BLOCK and w != "and" for w in lows[c.last + 1:m.first]) for c in chosen):
-            governed.add(m.first)  # "will host a new round of talks between …": the object of "host"
-            continue
         gov = _governor(m, chosen, lows)
         if gov is None:
             continue
@@ -146,11 +140,10 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             continue  # a purpose or complement infinitive ("invited … to visit") is not an event yet
         rule = m.rule
         tstart, tend = toks[m.first].start, toks[m.last].end
-        passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met", "put", "cut"))\
+        passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
             and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
-            and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to") \
-            and not (lows[m.first] in ("engaged", "involved") and lows[m.first + 1:m.first + 2] == ["in"])
-        # "is opposed to", "is committed to", "is prepared to", "were engaged in" are not passive
+            and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to",
+        # "is committed to", "is prepared to" are not passive
         source, penalty = _source(text, toks, lows, actors, m, registry)
         preps = (rule.preps or types[rule.event_type].preps) | extra_preps.get(m.first, frozenset())
         recipients, location = _recipients(text, toks, lows, actors, m, preps)
@@ -163,13 +156,6 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
             # "The US would prohibit aid … and would deny entry": the second verb shares the subject
             source, penalty = events[-1].actors, 0.9
-        if rule.rule_id in NOMINAL_RULES:
-            # a noun's parties are its possessor ("Putin's meeting with Xi") or named after it ("talks
-            # between Armenian and Azerbaijani negotiators"), not the subject of some other verb
-            if source and _tok_index(toks, source[-1].end) != m.first:
-                source = []
-            if not source and lows[m.last] == "between":
-                source, recipients, penalty = _parties_after(toks, actors, m), [], 0.9
         if not source and location is not None and location.country and rule.event_type in LOCAL_TYPES:
             # "Thousands of protesters rallied in Tbilisi": a role word with no country right before
             # the verb, acting in a stated place, belongs to that place's country
@@ -182,8 +168,6 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         skeys = {a.entity_key for a in source}
         recipients = [r for r in recipients if r.entity_key not in skeys or r.entity_key is None]
         modality = _modality(lows, toks, m, source, quoted)
-        if rule.rule_id in NOMINAL_RULES and modality != "asserted":
-            continue  # "ahead of the expected meeting between …": a planned meeting is no event yet
         if rule.event_type == "REJECT" and modality == "future" and "not" in lows[m.first:m.last + 1]:
             modality = "asserted"  # "would not accept": the refusal is stated now
         conf = rule.confidence * penalty
@@ -269,7 +253,6 @@ def _must_request(text, toks, lows, actors) -> CodedEvent | None:
         return None
     sp = speaker[-1]
     gap = [w for w in lows[_tok_index(toks, sp.end):k] if re.match(r"\w", w)]
-    sp = _locative_head(toks, lows, actors, sp)
     tgap = [w for w in lows[_tok_index(toks, target[-1].end):k_must] if re.match(r"\w", w)]
     if len(gap) > 4 or len(tgap) > 3 or any(w in (";", ".") for w in lows[k:k_must]):
         return None
@@ -365,10 +348,10 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
                 break
             if len([w for w in tail if re.match(r"\w", w)]) > 4:
                 break
-            return _group(actors, _locative_head(toks, lows, actors, actor)), 0.9
+            return _group(actors, actor), 0.9
         if len(words) > 6:
             break
-        return _group(actors, _locative_head(toks, lows, actors, actor)), 1.0
+        return _group(actors, actor), 1.0
     # a pronoun subject right before the trigger: "he said", "she agreed"
     for j in range(m.first - 1, max(-1, m.first - 5), -1):
         if lows[j] in ("it", "they", "he", "she") and j > 0:
@@ -382,34 +365,6 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
         if lows[j] in SUBJECT_BLOCK or lows[j] == ",":
             break
     return [], 1.0
-
-
-def _parties_after(toks, actors, m: TriggerMatch) -> list[Actor]:
-    after = [a for a in actors if a.start >= toks[m.last].end]
-    if not after or _tok_index(toks, after[0].start) > m.last + 3:
-        return []
-    return [a for a in _group(actors, after[0]) if a.start >= after[0].start]
-
-
-LOCATIVE_GLUE = frozenset({"operating", "based", "stationed", "deployed", "working", "living", "serving",
-                           "fighting", "posted", "now", "currently"})
-
-
-def _locative_head(toks, lows, actors, actor: Actor) -> Actor:
-    """"The Red Cross (operating) in Iraq said", "Chinese troops in Mali attacked": the place after
-    "in/at/near" modifies the noun before it, which is the subject, when that noun names an actor of
-    its own (a country, an organisation, a group). A bare role ("officials in Kabul") has no country
-    of its own, so the place stays."""
-    first = _tok_index(toks, actor.start)
-    if first < 2 or lows[first - 1] not in PLACE_PREPS or actor.kind != "country":
-        return actor
-    k = first - 2
-    while k >= 0 and lows[k] in LOCATIVE_GLUE and k >= first - 3:
-        k -= 1
-    head = next((a for a in actors if a.group != actor.group and _tok_index(toks, a.end) == k + 1), None)
-    if head is None or not (head.country or head.sector in ("IGO", "NGO", "REB")):
-        return actor
-    return head
 
 
 def _role_subject(toks, lows, roles: list[Actor], m: TriggerMatch, location: Actor) -> list[Actor]:
@@ -465,7 +420,6 @@ def _speaker_before(toks, lows, actors, j: int) -> list[Actor]:
     gap = [w for w in lows[_tok_index(toks, last.end):k] if re.match(r"\w", w)]
     if len(gap) > 4:
         return []
-    last = _locative_head(toks, lows, actors, last)
     return [dataclasses.replace(a, resolved=True) for a in _group(actors, last)]
 
 
@@ -506,22 +460,15 @@ def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[
     return recipients, location
 
 
-AGENT_BLOCK = frozenset({";", ":", ".", "said", "says", "told", "who", "which", "whom", "but", "while", "“", "”",
-                         '"', "and", "because", "although", "after", "before", "when"})
-
-
 def _by_agent(toks, lows, actors, m) -> list[Actor]:
-    """The agent of a passive verb: the first actor introduced by "by" ("by the") after the trigger,
-    up to 14 words on with no clause break ("was accused of misusing funds by government officials")."""
     for actor in actors:
         if actor.start < toks[m.last].end:
             continue
         i = _tok_index(toks, actor.start)
         between = lows[m.last + 1:i]
-        if len(between) > 14 or any(w in AGENT_BLOCK for w in between):
-            break
-        if between and (between[-1] == "by" or between[-2:] == ["by", "the"]):
+        if "by" in between and len(between) <= 4:
             return _group(actors, actor)
+        break
     return []
 
 

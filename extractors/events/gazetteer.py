@@ -8,14 +8,10 @@ Data files (``extractors/events/data/``, tab-separated, ``#`` comments):
   agents_petrarch.tsv     agent words → sector, derived from Phoenix.agents.txt (MIT)
   agents_hand.tsv         the project's additions (role words such as "foreign minister")
   people.tsv              people in today's news with country, sector and role (hand-written)
-  people_petrarch.tsv     office holders of Phoenix.Countries.actors.txt (MIT) with their country
-                          (stable) and sector; derived by scripts/derive_events_gazetteer.py; never
-                          shadow a hand entry or any other phrase
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -74,24 +70,13 @@ def load() -> Gazetteer:
                 continue
             entries.setdefault(key, []).append(Entry(
                 row["phrase"], row["sector"], None, row["sector"], "agent", row["match"] == "stem", fname))
-    hand_names: set[str] = set()
-    holds_hand = re.compile("$^")
-    for fname in ("people.tsv", "people_petrarch.tsv"):
-        derived = fname != "people.tsv"
-        taken = set(entries)  # a derived office holder never shadows a hand entry or any other phrase
-        for row in data_rows(fname):
-            names = [_norm(a) for a in [row["name"], *row["aliases"].split("|")] if a]
-            if derived and names[0] in hand_names:
-                continue  # the hand file has this person ("Vladimir Putin")
-            entry = Entry(row["name"], row["key"], row["country"] or None, row["sector"] or None, "person",
-                          False, fname, row["name"])
-            for alias in names:
-                if derived and (alias in taken or holds_hand.search(alias)):
-                    continue  # nor a longer name holding a hand one ("Russian President Vladimir Putin")
-                entries.setdefault(alias, []).append(entry)
-            if not derived:
-                hand_names |= {n for n in names if " " in n}
-        holds_hand = re.compile("|".join(re.escape(n) for n in sorted(hand_names)))
+    people: dict[str, Entry] = {}
+    for row in data_rows("people.tsv"):
+        entry = Entry(row["name"], row["key"], row["country"] or None, row["sector"] or None, "person",
+                      False, "people.tsv", row["name"])
+        for alias in [row["name"], *[a for a in row["aliases"].split("|") if a]]:
+            entries.setdefault(_norm(alias), []).append(entry)
+            people[_norm(alias)] = entry
     return Gazetteer(entries)
 
 

@@ -26,7 +26,6 @@ IRREGULAR = {
     "compel": ["compelled"], "patrol": ["patrolled"], "expel": ["expelled", "expelling"],
     "travel": ["travelled", "traveled"], "cancel": ["cancelled", "canceled", "cancelling", "canceling"],
     "kidnap": ["kidnapped", "kidnapping"], "mobilise": ["mobilised"], "airlift": ["airlifted"],
-    "lend": ["lent"], "undertake": ["undertook", "undertaken"],
 }
 _VOWELS = "aeiou"
 
@@ -163,13 +162,7 @@ def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) 
         return None
     if j < len(lows) and lows[j] in el.words:
         return _match_rest(elements, k + 1, lows, j + 1)
-    if j + 1 < len(lows) and lows[j] in DAY_WORDS and lows[j + 1] in el.words:
-        return _match_rest(elements, k + 1, lows, j + 2)  # "called Thursday on", "agreed Monday to"
     return None
-
-
-DAY_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
-                       "yesterday", "tonight", "overnight"})
 
 
 @lru_cache(maxsize=1)

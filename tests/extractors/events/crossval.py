@@ -122,9 +122,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--l2", type=float, default=train_reranker.L2)
-    ap.add_argument("--all-features", action="store_true", help="every feature, not train_reranker.FEATURES")
     args = ap.parse_args()
-    got = crossvalidate(args.folds, args.l2, None if args.all_features else train_reranker.FEATURES)
+    got = crossvalidate(args.folds, args.l2)
     print(json.dumps(got, indent=1))
     return 0 if not math.isnan(got["cross_validated"]["precision"]) else 1
 

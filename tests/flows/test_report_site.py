@@ -71,7 +71,7 @@ def test_report_events_match_the_events_table(desk: tuple[Path, dict[str, int]])
 def _marks(svg: str) -> list[tuple[str, float, float]]:
     """Each mark of a chart: its tooltip, width and height (from the rectangle's path)."""
     out = []
-    for tip, d in re.findall(r'<g id="[^"]+-tip\d+"><title>([^<]*)</title><path d="([^"]+)"', svg):
+    for d, tip in re.findall(r'<path d="([^"]+)"[^>]*><title>([^<]*)</title></path>', svg):
         nums = [float(v) for v in re.findall(r"-?[\d.]+", d)]
         xs, ys = nums[0::2], nums[1::2]
         out.append((tip, max(xs) - min(xs), max(ys) - min(ys)))

@@ -182,8 +182,8 @@ def stacked_bars(labels: Sequence[str], series: dict[str, list[float]], *, perce
 def hbars(rows: Sequence[tuple[str, float]], *, width: int = 560, bar_h: int = 22, colour: str = PALETTE[0],
           colours: dict[str, str] | None = None, chart_id: str = "chart", title: str = "",
           fmt: str = "{:,.0f}") -> str:
-    """Horizontal bars, largest first: the label on the left and the value at the end of the bar."""
-
+    """Horizontal bars in the order given (the first on top): the label on the left and the value
+    at the end of the bar."""
     with _style():
         names = [label for label, _ in rows]
         shown = [t if len(t) <= 32 else t[:31] + "…" for t in names]

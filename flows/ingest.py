@@ -349,6 +349,9 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     if result.status == "staged":
         logger.warning("database %s is locked by another process: batch staged at %s; the next run loads it",
                        settings.db, result.path)
+    # the run's search-index commit starts now, in a background thread, and overlaps the artifacts
+    # and the report; the closing flush (hourly_ingest's ``finally``) waits for what is left of it
+    flush_index(settings, wait=False)
     publish_artifacts(summary)
     if result.status == "loaded":  # a staged load changed nothing the report could show
         publish_report(settings.db, staging_dir=settings.staging_path)

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import queue
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from flows.decisions import (
     resolve_known,
 )
 from flows.jobs import JobResult, PageJob, batch_enrichment, batch_sketches, run_job
-from flows.pool import executor_for, map_ordered, results_within
+from flows.pool import map_ordered, map_within
 from flows.report import IngestSummary, publish_artifacts
 from flows.report_site import publish_report
 from flows.shared import (
@@ -197,28 +196,28 @@ def extract_pages(jobs: Iterable[PageJob], workers: int, cluster: str | None = N
                   shard_size: int = 16, deadline: float = EXTRACT_DEADLINE_S) -> list[JobResult]:
     """CPU-bound extraction and normalisation over all cores, as jobs arrive (on the Dask
     cluster at ``cluster`` in shards when set: a shard that fails for good fails the run).
-    In the local pool, pages not extracted within ``deadline`` seconds of the stage's start fail
-    with a timeout (workers=1 extracts in this process, which no deadline can interrupt)."""
-    started = time.monotonic()
+    Locally, pages not extracted within ``deadline`` seconds of the stage's start fail with a
+    timeout and the worker stuck on one is killed (with ``workers=1`` too: one worker process)."""
     if cluster:
         done: list[JobResult] = []
         for r in map_ordered(run_job, jobs, workers=workers, cluster=cluster, shard_size=shard_size):
             _tick("extract")
             done.append(r)
         return done
-    ex = executor_for(workers)
-    submitted = []
-    for job in jobs:
-        fut = ex.submit(run_job, job)
-        fut.add_done_callback(lambda _f: _tick("extract"))
-        submitted.append((job.key, fut))
+    keys: list[str] = []
+
+    def seen(source: Iterable[PageJob]) -> Iterator[PageJob]:
+        for job in source:
+            keys.append(job.key)
+            yield job
+
     # a worker died (e.g. out of memory): that page, not the run; a page still being extracted
     # when the stage deadline passes is a timeout, and its stuck worker is killed
-    return results_within(
-        [fut for _, fut in submitted], started + deadline,
-        late=lambda i: JobResult(key=submitted[i][0], reason=Reason.TIMEOUT,
+    return map_within(
+        run_job, seen(jobs), workers=workers, seconds=deadline, on_done=lambda: _tick("extract"),
+        late=lambda i: JobResult(key=keys[i], reason=Reason.TIMEOUT,
                                  message=f"extraction still running when the stage deadline ({deadline:.0f} s) passed"),
-        failed=lambda i, exc: JobResult(key=submitted[i][0], reason=Reason.EXTRACTION_ERROR,
+        failed=lambda i, exc: JobResult(key=keys[i], reason=Reason.EXTRACTION_ERROR,
                                         message=f"{type(exc).__name__}: {exc}"[:300]))
 
 
@@ -350,6 +349,9 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     if result.status == "staged":
         logger.warning("database %s is locked by another process: batch staged at %s; the next run loads it",
                        settings.db, result.path)
+    # the run's search-index commit starts now, in a background thread, and overlaps the artifacts
+    # and the report; the closing flush (hourly_ingest's ``finally``) waits for what is left of it
+    flush_index(settings, wait=False)
     publish_artifacts(summary)
     if result.status == "loaded":  # a staged load changed nothing the report could show
         publish_report(settings.db, staging_dir=settings.staging_path)

@@ -17,11 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -119,9 +119,11 @@ def fold_known(tables: dict[str, pa.Table], db: Path, *, replace: bool) -> tuple
 
 
 def commit(settings: Settings, lake: Lake, batch_id: str, *, run_id: str, replace: bool = False,
-           on_start: Any = None) -> Committed:
+           on_start: Callable[[str], None] | None = None,
+           in_transaction: Callable[[str], None] | None = None) -> Committed:
     """Load one finished batch (skipped when already loaded); ``on_start(batch_id)`` is called
-    once the batch is read and about to be written."""
+    once the batch is read and about to be written, ``in_transaction(batch_id)`` with its rows
+    written and the transaction not yet committed."""
     db = Path(settings.db)
     if not replace and loaded_batches(db, [batch_id]):
         return Committed(batch_id, "already")
@@ -135,7 +137,8 @@ def commit(settings: Settings, lake: Lake, batch_id: str, *, run_id: str, replac
     if on_start is not None:
         on_start(batch_id)
     try:
-        res = commit_batch(db, tables, record, replace=replace, stories=assign_groups)
+        res = commit_batch(db, tables, record, replace=replace, stories=assign_groups,
+                           in_transaction=in_transaction)
     except DatabaseLocked:
         return Committed(batch_id, "locked", records=records)
     if res.error == "already loaded":
@@ -147,12 +150,14 @@ def commit(settings: Settings, lake: Lake, batch_id: str, *, run_id: str, replac
 
 
 def commit_all(settings: Settings, *, run_id: str, batch_ids: Iterable[str] | None = None,
-               on_start: Any = None) -> list[Committed]:
+               on_start: Callable[[str], None] | None = None,
+               in_transaction: Callable[[str], None] | None = None) -> list[Committed]:
     """Load the finished batches named (default: every finished batch not loaded yet), in id order."""
     lake = Lake(settings.lake_location)
     ids = list(batch_ids) if batch_ids is not None else lake.finished()
     done = loaded_batches(settings.db, ids)
-    return [commit(settings, lake, bid, run_id=run_id, on_start=on_start) for bid in ids if bid not in done]
+    return [commit(settings, lake, bid, run_id=run_id, on_start=on_start, in_transaction=in_transaction)
+            for bid in ids if bid not in done]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", required=True)
     ap.add_argument("--lake", default=None)
     ap.add_argument("--run-id", default="committer")
+    ap.add_argument("--hold-in-transaction", type=float, default=0.0, metavar="SECONDS",
+                    help="fault drills: wait this long inside each batch's transaction, rows written, "
+                         "before committing (a kill then lands mid-load)")
     ap.add_argument("batch_ids", nargs="*")
     args = ap.parse_args(argv)
     settings = load_settings(db=Path(args.db), lake_uri=args.lake)
@@ -168,7 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     def started(bid: str) -> None:
         print(json.dumps({"loading": bid}), file=sys.stderr, flush=True)
 
-    out = commit_all(settings, run_id=args.run_id, batch_ids=args.batch_ids or None, on_start=started)
+    def written(bid: str) -> None:
+        print(json.dumps({"written": bid}), file=sys.stderr, flush=True)
+        time.sleep(args.hold_in_transaction)
+
+    out = commit_all(settings, run_id=args.run_id, batch_ids=args.batch_ids or None, on_start=started,
+                     in_transaction=written)
     print(json.dumps({"committed": [c.batch_id for c in out if c.status == "loaded"],
                       "articles": sum(c.articles for c in out)}))
     return 0

@@ -195,10 +195,12 @@ class BatchRecord:
 
 
 def commit_batch(db_path: str | Path, tables: dict[str, pa.Table], record: BatchRecord, *,
-                 replace: bool = False, stories: Decide | None = None) -> LoadResult:
+                 replace: bool = False, stories: Decide | None = None,
+                 in_transaction: Callable[[str], None] | None = None) -> LoadResult:
     """Load one lake batch and record its id in the same transaction; a batch already recorded
     is not loaded again (``status="loaded"`` with zero counts and ``error="already loaded"``).
-    ``replace`` (backfill --force) loads it again even so, overwriting the stored rows."""
+    ``replace`` (backfill --force) loads it again even so, overwriting the stored rows.
+    ``in_transaction(batch_id)`` is called with the rows written, just before the commit."""
     conn = connect_write(db_path)
     try:
         if not replace and conn.execute("SELECT 1 FROM lake_batches WHERE batch_id = ?",
@@ -210,6 +212,8 @@ def commit_batch(db_path: str | Path, tables: dict[str, pa.Table], record: Batch
             c.execute("INSERT INTO lake_batches VALUES (?, ?, ?, ?, ?, ?, ?, now())",
                       [record.batch_id, record.source, record.byte_start, record.byte_end, record.records,
                        record.articles, record.run_id])
+            if in_transaction is not None:
+                in_transaction(record.batch_id)
 
         counts = apply_tables(conn, tables, replace=replace, stories=stories, before_commit=note)
     finally:

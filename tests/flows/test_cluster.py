@@ -176,6 +176,10 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: Any, edition
     assert killed and killed["keys"], "no worker was busy when the kill was due"
     shards = len(list((dask_db.parent / "lake").glob("batches/*/_SUCCESS")))
     assert killed["batches_done"] < shards >= 5  # mid-run: shards were still to come
+    # the shards were read and extracted on the workers (their pids are in the batch manifests)
+    workers = {json.loads(p.read_text())["summary"]["worker_pid"]
+               for p in (dask_db.parent / "lake").glob("batches/*/_SUCCESS")}
+    assert os.getpid() not in workers and workers & set(killer.pids.values())
     # every record loaded, exactly once, the same articles as the local run
     assert (remote["read"], remote["loaded"], remote["rejected"]) == (40, 40, 0), remote
     assert _rows(dask_db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
@@ -314,3 +318,51 @@ def test_a_bad_executor_is_one_line_at_start_up(tmp_path: Path, how: str) -> Non
     assert proc.returncode == EXIT_CONFIG
     assert "NEWSFLOW_EXECUTOR" in line and "dask://HOST:PORT" in line, line
     assert not db.exists()
+
+
+def _committer(db: Path, lake: Path, *extra: str) -> Any:
+    import subprocess
+    import sys
+
+    from tests.support.cli import ROOT, child_env
+
+    return subprocess.Popen([sys.executable, "-m", "flows.committer", "--db", str(db), "--lake", f"file://{lake}",
+                             *extra], cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def test_a_committer_killed_mid_load_leaves_no_partial_batch_and_a_rerun_loads_each_article_once(
+        cluster: Any, editions: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from warehouse.db import connect_write
+
+    archive, local_db = editions
+    monkeypatch.setenv("NEWSFLOW_LAKE_SHARD_BYTES", str(archive.stat().st_size // 5))
+    made_db = tmp_path / "made" / "n.duckdb"
+    _backfill([archive], made_db, executor=_executor(cluster))  # fills the lake beside it
+    lake = made_db.parent / "lake"
+    batches = sorted(p.parent.name for p in lake.glob("batches/*/_SUCCESS"))
+    assert len(batches) >= 5
+    db = tmp_path / "n.duckdb"
+    connect_write(db).close()  # an empty, migrated warehouse
+    proc = _committer(db, lake, "--hold-in-transaction", "30")
+    assert proc.stderr is not None
+    written = []
+    for line in proc.stderr:
+        if line.startswith('{"written"'):
+            written.append(json.loads(line)["written"])
+            if len(written) == 2:  # the second batch's rows are in, its transaction still open
+                break
+    proc.kill()
+    proc.wait(timeout=30)
+    assert len(written) == 2, "the committer never reached its second batch"
+    # only whole batches are visible: the first one, with all its rows; nothing of the second
+    (recorded,) = _rows(db, "SELECT list(batch_id ORDER BY batch_id), sum(articles) FROM lake_batches")
+    assert recorded == ([written[0]], _rows(db, "SELECT count(*) FROM articles")[0][0])
+    assert _rows(db, "SELECT count(*) FROM archive_records")[0][0] == recorded[1] > 0
+    rerun = _committer(db, lake)
+    out, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, err
+    assert sorted(json.loads(out)["committed"]) == sorted(set(batches) - {written[0]})
+    assert _rows(db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
+    assert [r[:3] for r in _articles(db)] == [r[:3] for r in _articles(local_db)]
+    assert _rows(db, "SELECT count(*) FROM lake_batches")[0][0] == len(batches)

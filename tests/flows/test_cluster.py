@@ -366,3 +366,40 @@ def test_a_committer_killed_mid_load_leaves_no_partial_batch_and_a_rerun_loads_e
     assert _rows(db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
     assert [r[:3] for r in _articles(db)] == [r[:3] for r in _articles(local_db)]
     assert _rows(db, "SELECT count(*) FROM lake_batches")[0][0] == len(batches)
+
+
+def _set_env(env: dict[str, str | None]) -> None:
+    for k, v in env.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def test_a_backfill_through_an_s3_lake_matches_a_local_run(cluster: Any, editions: tuple[Path, Path], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import fsspec
+
+    from tests.support.s3 import s3_server
+
+    archive, local_db = editions
+    db = tmp_path / "n.duckdb"
+    with s3_server() as env:
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        cluster.run(_set_env, env)  # the workers reach the bucket as the flow does
+        try:
+            monkeypatch.setenv("NEWSFLOW_LAKE_URI", "s3://newsflow-lake/runs/a")
+            monkeypatch.setenv("NEWSFLOW_LAKE_SHARD_BYTES", str(archive.stat().st_size // 3))
+            fs = fsspec.filesystem("s3", skip_instance_cache=True)
+            fs.clear_instance_cache()
+            remote = _backfill([archive], db, executor=_executor(cluster))
+            marks = fsspec.filesystem("s3", skip_instance_cache=True).glob("newsflow-lake/runs/a/batches/*/_SUCCESS")
+            again = _backfill([archive], db, executor=_executor(cluster))
+        finally:
+            cluster.run(_set_env, dict.fromkeys(env))
+    assert (remote["read"], remote["loaded"], remote["rejected"]) == (40, 40, 0), remote
+    assert len(marks) >= 3 and not (db.parent / "lake").exists()
+    assert (again["skipped"], again["loaded"]) == (40, 0), again
+    assert _rows(db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
+    assert [r[:3] for r in _articles(db)] == [r[:3] for r in _articles(local_db)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -85,3 +86,32 @@ def test_a_failed_commit_records_nothing(tmp_path: Path) -> None:
         commit_batch(db, bad, _record("b1"))
     assert loaded_batches(db, ["b1"]) == {}
     assert commit_batch(db, tables, _record("b1")).articles_new == 3
+
+
+@pytest.fixture
+def s3_lake(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from tests.support.s3 import s3_server
+
+    with s3_server() as env:
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        yield "s3://newsflow-lake/lake"
+
+
+def test_an_s3_lake_holds_whole_batches_and_commits_them_once(s3_lake: str, tmp_path: Path) -> None:
+    import fsspec
+
+    fsspec.core.url_to_fs(s3_lake)[0].clear_instance_cache()  # a fresh client for this server
+    lake = Lake(s3_lake)
+    lake.write("b1", _batch(3).to_arrow(), meta={"records": 3})
+    lake.write("b2", _batch(2).to_arrow(), meta={"records": 2})
+    lake.fs.rm(f"{lake.root}/batches/b2/{SUCCESS}")  # b2's writer "died" before its marker
+    lake.fs.invalidate_cache()
+    assert lake.finished() == ["b1"] and lake.manifest("b2") is None
+    manifest, tables = lake.read("b1")
+    assert manifest["records"] == 3 and tables["articles"].num_rows == 3
+    db = tmp_path / "n.duckdb"
+    connect_write(db).close()
+    assert commit_batch(db, tables, _record("b1")).articles_new == 3
+    assert commit_batch(db, tables, _record("b1")).error == "already loaded"
+    assert loaded_batches(db, ["b1", "b2"]) == {"b1": 3}

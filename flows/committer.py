@@ -15,6 +15,7 @@ named (all finished batches not loaded yet when none are named) and prints one J
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -23,14 +24,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from extractors.stories import assign_groups
 from flows.identity import KnownTitle, follow, resolve_exact_duplicates
 from schemas.settings import Settings, load_settings
+from warehouse import search
 from warehouse.batch import ENRICHED_IDS, ENRICHMENT_PREFIX, SKETCH_QUEUE
-from warehouse.db import DatabaseLocked
+from warehouse.db import DatabaseLocked, connect_write
 from warehouse.lake import BatchRecord, Lake, commit_batch, loaded_batches
 from warehouse.queries import known_record_ids, titles_near
 
@@ -80,7 +83,8 @@ def _redirect_column(data: pa.Table, redirect: dict[str, str]) -> pa.Table:
     return data.set_column(data.column_names.index("article_id"), "article_id", moved)
 
 
-def fold_known(tables: dict[str, pa.Table], db: Path, *, replace: bool) -> tuple[int, int]:
+def fold_known(tables: dict[str, pa.Table], db: Path | duckdb.DuckDBPyConnection, *,
+               replace: bool) -> tuple[int, int]:
     """Apply the backfill's warehouse-dependent decisions to a batch's tables, in place.
 
     Returns ``(records skipped as already handled, exact duplicates folded)``.
@@ -118,46 +122,76 @@ def fold_known(tables: dict[str, pa.Table], db: Path, *, replace: bool) -> tuple
     return skipped, len(redirect)
 
 
-def commit(settings: Settings, lake: Lake, batch_id: str, *, run_id: str, replace: bool = False,
-           on_start: Callable[[str], None] | None = None,
-           in_transaction: Callable[[str], None] | None = None) -> Committed:
-    """Load one finished batch (skipped when already loaded); ``on_start(batch_id)`` is called
-    once the batch is read and about to be written, ``in_transaction(batch_id)`` with its rows
-    written and the transaction not yet committed."""
-    db = Path(settings.db)
-    if not replace and loaded_batches(db, [batch_id]):
-        return Committed(batch_id, "already")
-    manifest, tables = lake.read(batch_id)
-    records = int(manifest.get("records", 0))
-    skipped, copies = fold_known(tables, db, replace=replace)
-    shard = manifest.get("shard", {})
-    record = BatchRecord(batch_id=batch_id, source=str(shard.get("path", "")), byte_start=int(shard.get("start", 0)),
-                         byte_end=shard.get("end"), records=records,
-                         articles=int(manifest.get("rows", {}).get("articles", 0)), run_id=run_id)
-    if on_start is not None:
-        on_start(batch_id)
-    try:
-        res = commit_batch(db, tables, record, replace=replace, stories=assign_groups,
+class Committer:
+    """Commits lake batches through one write connection, opened at the first batch and held until
+    ``close`` (a connection per batch would cost an open and a checkpoint each time)."""
+
+    def __init__(self, settings: Settings, lake: Lake | None = None) -> None:
+        self.settings = settings
+        self.lake = lake or Lake(settings.lake_location)
+        self.conn: duckdb.DuckDBPyConnection | None = None
+        self.locked = False
+
+    def __enter__(self) -> Committer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def _connection(self) -> duckdb.DuckDBPyConnection | None:
+        if self.conn is None and not self.locked:
+            try:
+                self.conn = connect_write(self.settings.db)
+            except DatabaseLocked:
+                self.locked = True  # the batches wait in the lake for the next run
+        return self.conn
+
+    def commit(self, batch_id: str, *, run_id: str, replace: bool = False,
+               on_start: Callable[[str], None] | None = None,
+               in_transaction: Callable[[str], None] | None = None) -> Committed:
+        """Load one finished batch (skipped when already loaded); ``on_start(batch_id)`` is called
+        once the batch is read and about to be written, ``in_transaction(batch_id)`` with its rows
+        written and the transaction not yet committed."""
+        conn = self._connection()
+        if conn is None:
+            return Committed(batch_id, "locked")
+        if not replace and loaded_batches(conn, [batch_id]):
+            return Committed(batch_id, "already")
+        manifest, tables = self.lake.read(batch_id)
+        records = int(manifest.get("records", 0))
+        skipped, copies = fold_known(tables, conn, replace=replace)
+        shard = manifest.get("shard", {})
+        record = BatchRecord(batch_id=batch_id, source=str(shard.get("path", "")),
+                             byte_start=int(shard.get("start", 0)), byte_end=shard.get("end"), records=records,
+                             articles=int(manifest.get("rows", {}).get("articles", 0)), run_id=run_id)
+        if on_start is not None:
+            on_start(batch_id)
+        res = commit_batch(conn, tables, record, replace=replace, stories=assign_groups,
                            in_transaction=in_transaction)
-    except DatabaseLocked:
-        return Committed(batch_id, "locked", records=records)
-    if res.error == "already loaded":
-        return Committed(batch_id, "already")
-    arts = tables.get("articles")
-    loaded = arts.num_rows if arts is not None else 0
-    return Committed(batch_id, "loaded", records=records, articles=loaded, skipped=skipped, duplicates=copies,
-                     counts={k: v for k, v in res.as_dict().items() if isinstance(v, int)})
+        if res.error == "already loaded":
+            return Committed(batch_id, "already")
+        arts = tables.get("articles")
+        ids = arts.column("article_id").to_pylist() if arts is not None else []
+        if ids:  # the search index picks them up from the warehouse at the flow's closing flush
+            with contextlib.suppress(OSError):
+                search.remember_pending(search.index_dir_for(self.settings.db), ids)
+        return Committed(batch_id, "loaded", records=records, articles=len(ids), skipped=skipped,
+                         duplicates=copies, counts={k: v for k, v in res.as_dict().items() if isinstance(v, int)})
 
 
 def commit_all(settings: Settings, *, run_id: str, batch_ids: Iterable[str] | None = None,
                on_start: Callable[[str], None] | None = None,
                in_transaction: Callable[[str], None] | None = None) -> list[Committed]:
     """Load the finished batches named (default: every finished batch not loaded yet), in id order."""
-    lake = Lake(settings.lake_location)
-    ids = list(batch_ids) if batch_ids is not None else lake.finished()
-    done = loaded_batches(settings.db, ids)
-    return [commit(settings, lake, bid, run_id=run_id, on_start=on_start, in_transaction=in_transaction)
-            for bid in ids if bid not in done]
+    with Committer(settings) as committer:
+        ids = list(batch_ids) if batch_ids is not None else committer.lake.finished()
+        return [committer.commit(bid, run_id=run_id, on_start=on_start, in_transaction=in_transaction)
+                for bid in ids]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
 
     out = commit_all(settings, run_id=args.run_id, batch_ids=args.batch_ids or None, on_start=started,
                      in_transaction=written)
+    from flows.shared import flush_index
+
+    flush_index(settings)
     print(json.dumps({"committed": [c.batch_id for c in out if c.status == "loaded"],
                       "articles": sum(c.articles for c in out)}))
     return 0

@@ -33,7 +33,7 @@ from extractors.content.recurring import RecurringLines
 from extractors.sources.archives import ArchiveProblem, ArchiveRecord, discover
 from extractors.sources.shards import Shard, iter_shard, plan_shards
 from flows.cluster import SHARDS_PER_THREAD, client_for, cluster_threads
-from flows.committer import commit
+from flows.committer import Committer
 from flows.jobs import JobResult, PageJob, batch_enrichment, run_job
 from schemas.records import Article, RawPage, Reject
 from schemas.settings import Settings
@@ -200,24 +200,25 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
             if left:
                 client.cancel(left)
 
-    for bid, counts in results():
-        summary.read += int(counts.get("read", 0))
-        summary.duplicates += int(counts.get("duplicates", 0))
-        for reason, n in dict(counts.get("rejects_by_reason", {})).items():
-            summary.rejected += n
-            summary.rejects_by_reason[reason] = summary.rejects_by_reason.get(reason, 0) + n
-        not_articles.update(dict(counts.get("not_articles", {})))
-        done = commit(settings, lake, bid, run_id=run_id, replace=force)
-        summary.batches += 1
-        if done.status == "locked":
-            summary.staged_batches += 1  # waits in the lake for the next run
-        summary.loaded += done.articles
-        summary.skipped += done.skipped
-        summary.duplicates += done.duplicates
-        summary.path = where[bid]
-        summary.seconds = time.perf_counter() - t0
-        if progress is not None:
-            progress(summary)
+    with Committer(settings, lake) as committer:  # the one writer, one connection for the run
+        for bid, counts in results():
+            summary.read += int(counts.get("read", 0))
+            summary.duplicates += int(counts.get("duplicates", 0))
+            for reason, n in dict(counts.get("rejects_by_reason", {})).items():
+                summary.rejected += n
+                summary.rejects_by_reason[reason] = summary.rejects_by_reason.get(reason, 0) + n
+            not_articles.update(dict(counts.get("not_articles", {})))
+            done = committer.commit(bid, run_id=run_id, replace=force)
+            summary.batches += 1
+            if done.status == "locked":
+                summary.staged_batches += 1  # waits in the lake for the next run
+            summary.loaded += done.articles
+            summary.skipped += done.skipped
+            summary.duplicates += done.duplicates
+            summary.path = where[bid]
+            summary.seconds = time.perf_counter() - t0
+            if progress is not None:
+                progress(summary)
     summary.not_articles = dict(sorted(not_articles.items()))
     summary.seconds = time.perf_counter() - t0
     return summary

@@ -162,13 +162,15 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def loaded_batches(db_path: str | Path, ids: Iterable[str]) -> dict[str, int]:
-    """Which of ``ids`` are committed to the warehouse, with the archive records each read."""
+def loaded_batches(db: str | Path | duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[str, int]:
+    """Which of ``ids`` are committed to the warehouse, with the archive records each read
+    (``db``: a path, or a connection the caller holds)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
+    held = isinstance(db, duckdb.DuckDBPyConnection)
     try:
-        conn = connect_read(db_path)
+        conn = db if isinstance(db, duckdb.DuckDBPyConnection) else connect_read(db)
     except (DatabaseMissing, DatabaseLocked):
         return {}
     try:
@@ -177,7 +179,8 @@ def loaded_batches(db_path: str | Path, ids: Iterable[str]) -> dict[str, int]:
     except duckdb.CatalogException:  # a warehouse older than the lake
         return {}
     finally:
-        conn.close()
+        if not held:
+            conn.close()
     return {r[0]: int(r[1]) for r in rows}
 
 
@@ -194,14 +197,17 @@ class BatchRecord:
     run_id: str
 
 
-def commit_batch(db_path: str | Path, tables: dict[str, pa.Table], record: BatchRecord, *,
+def commit_batch(db: str | Path | duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], record: BatchRecord, *,
                  replace: bool = False, stories: Decide | None = None,
                  in_transaction: Callable[[str], None] | None = None) -> LoadResult:
     """Load one lake batch and record its id in the same transaction; a batch already recorded
     is not loaded again (``status="loaded"`` with zero counts and ``error="already loaded"``).
     ``replace`` (backfill --force) loads it again even so, overwriting the stored rows.
-    ``in_transaction(batch_id)`` is called with the rows written, just before the commit."""
-    conn = connect_write(db_path)
+    ``in_transaction(batch_id)`` is called with the rows written, just before the commit.
+    ``db`` is a path (a write connection is opened and closed) or a write connection held by the
+    caller across batches (what a committer does: no open and checkpoint per batch)."""
+    held = isinstance(db, duckdb.DuckDBPyConnection)
+    conn = db if isinstance(db, duckdb.DuckDBPyConnection) else connect_write(db)
     try:
         if not replace and conn.execute("SELECT 1 FROM lake_batches WHERE batch_id = ?",
                                         [record.batch_id]).fetchall():
@@ -217,5 +223,6 @@ def commit_batch(db_path: str | Path, tables: dict[str, pa.Table], record: Batch
 
         counts = apply_tables(conn, tables, replace=replace, stories=stories, before_commit=note)
     finally:
-        conn.close()
+        if not held:
+            conn.close()
     return LoadResult.loaded(record.batch_id, counts)

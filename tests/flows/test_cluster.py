@@ -96,6 +96,14 @@ def test_seed_archive_on_the_cluster_matches_a_local_run(cluster: Any, tmp_path:
     shards = [t for t in stream.data if str(t["key"]).startswith("newsflow-shard-")]
     assert len(shards) == 1, [t["key"] for t in stream.data]
     assert {t["worker"] for t in shards} <= set(cluster.scheduler_info()["workers"])
+    # the committed articles reach the search index, as a local run's do
+    from warehouse import search
+
+    assert search.indexed_count(search.index_dir_for(dask_db)) == 5
+    # --force recomputes and replaces (no shard skipped), still each article once
+    forced = _backfill([SEED], dask_db, executor=_executor(cluster), force=True)
+    assert (forced["skipped"], forced["loaded"]) == (0, 5), forced
+    assert _articles(dask_db) == _articles(local_db)
 
 
 def test_reprocess_on_the_cluster(cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -411,3 +412,84 @@ def test_a_backfill_through_an_s3_lake_matches_a_local_run(cluster: Any, edition
     assert (again["skipped"], again["loaded"]) == (40, 0), again
     assert _rows(db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
     assert [r[:3] for r in _articles(db)] == [r[:3] for r in _articles(local_db)]
+
+
+class _Host:
+    """A real HTTP server on one loopback address that serves article pages slowly and counts the
+    most requests it ever had in flight at once."""
+
+    def __init__(self, address: str) -> None:
+        import threading
+
+        from pytest_httpserver import HTTPServer
+
+        self.server = HTTPServer(host=address, port=0, threaded=True)
+        self.pages: dict[str, str] = {}
+        self.lock = threading.Lock()
+        self.now = self.peak = self.hits = 0
+        self.server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
+        self.server.start()
+        self.base = f"http://{address}:{self.server.port}"
+
+    def handle(self, request: Any) -> Any:
+        from werkzeug.wrappers import Response
+
+        body = self.pages.get(request.path)
+        if body is None:
+            return Response("not found", status=404, content_type="text/plain")
+        with self.lock:
+            self.now += 1
+            self.hits += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            time.sleep(0.15)
+            return Response(body, content_type="text/html; charset=utf-8")
+        finally:
+            with self.lock:
+                self.now -= 1
+
+    def stop(self) -> None:
+        self.server.clear()
+        self.server.stop()
+
+
+def test_ingest_fetches_on_the_cluster_by_host_within_each_hosts_limit(
+        cluster: Any, site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+    from distributed import get_task_stream
+
+    from flows.ingest import hourly_ingest
+
+    monkeypatch.setenv("NEWSFLOW_PER_HOST_CONCURRENCY", "2")
+    monkeypatch.setenv("NEWSFLOW_PER_HOST_DELAY", "0")
+    stories = load_stories()
+    hosts = [_Host(a) for a in ("127.0.0.2", "127.0.0.3", "127.0.0.4")]
+    try:
+        items = []
+        for h, host in enumerate(hosts):
+            for k in range(6):
+                story = stories[(h + k) % len(stories)]
+                edition = {**story, "title": f"{story['title']}, host {h} edition {k}"}
+                host.pages[f"/news/{story['slug']}-{k}"] = article_page(edition)
+                items.append((edition, f"{host.base}/news/{story['slug']}-{k}"))
+        site.static("/rss.xml", rss(items), "application/rss+xml")
+        feeds = tmp_path / "feeds.yaml"
+        feeds.write_text(yaml.safe_dump({"feeds": [{"url": f"{site.base}/rss.xml", "name": "herald"}]}))
+        local_db, dask_db = tmp_path / "local" / "n.duckdb", tmp_path / "dask" / "n.duckdb"
+        local = hourly_ingest(feeds_file=str(feeds), db=str(local_db), executor="local")
+        local_peaks = [h.peak for h in hosts]
+        for h in hosts:
+            h.peak = h.hits = 0
+        with get_task_stream(cluster) as stream:
+            remote = hourly_ingest(feeds_file=str(feeds), db=str(dask_db), executor=_executor(cluster))
+        peaks, hits = [h.peak for h in hosts], [h.hits for h in hosts]
+    finally:
+        for h in hosts:
+            h.stop()
+    assert remote["articles_new"] == local["articles_new"] == 18, (remote, local)
+    assert _articles(dask_db) == _articles(local_db)
+    assert hits == [6, 6, 6]
+    # per-host politeness held across the cluster: never more than 2 requests in flight at one host
+    assert max(peaks) == 2 and max(local_peaks) == 2, (peaks, local_peaks)
+    fetches = [t for t in stream.data if str(t["key"]).startswith("newsflow-fetch-")]
+    assert len(fetches) == 3 and {t["worker"] for t in fetches} <= set(cluster.scheduler_info()["workers"])

@@ -185,6 +185,10 @@ def fetch_pages(
             return dict(await within((one(fetcher, c) for c in cands), deadline, late))
 
     try:
+        if settings.dask_address and cands:  # on the cluster, in shards keyed by host
+            from flows.host_shards import fetch_on_cluster
+
+            return fetch_on_cluster(cands, settings, sink, deadline)
         return asyncio.run(all_pages())
     finally:
         if sink is not None:

@@ -1,12 +1,16 @@
-"""The same backfill on the local process pool and on a two-worker Dask cluster, side by side.
+"""The same backfill on the local process pool and on Dask clusters of 1 and 2 workers, side by side.
 
-``python -m bench.cluster [--pages 600] [--workers 2]``: a generated archive (JSONL, the backfill
-benchmark's pages) is back-filled twice into empty DuckDB files by ``run_backfill`` with the
-real load (the ``load`` task's own function, without a Prefect API): once with
-``NEWSFLOW_EXECUTOR=local`` and ``--workers`` pool processes, once against a ``LocalCluster`` of
-``--workers`` single-threaded worker processes on 127.0.0.1 reached as ``dask://HOST:PORT``.
-Figures: articles/s, CPU-seconds per article in the flow process and in the workers, and a
-check that both runs stored the same article ids. Written to ``bench/results/cluster.json``.
+``python -m bench.cluster [--pages 600] [--workers 2] [--shards 12]``: a generated archive (JSONL,
+the backfill benchmark's pages) is back-filled into empty DuckDB files by ``run_backfill`` with
+the real load (the ``load`` task's own function, without a Prefect API): once with
+``NEWSFLOW_EXECUTOR=local`` and ``--workers`` pool processes, then against ``LocalCluster``s of 1
+and of ``--workers`` single-threaded worker processes on 127.0.0.1 reached as
+``dask://HOST:PORT``; there the archive is read in about ``--shards`` byte ranges, each written
+by a worker as a lake batch and committed by the flow process. Figures: articles/s, CPU-seconds
+per article in the flow process and in the workers, and a check that every run stored the same
+article ids. Then the committer alone: the 2-worker run's lake loaded again into an empty
+warehouse (``flows.committer.commit_all``), rows/s and articles/s. Written to
+``bench/results/cluster.json``.
 
 On one machine the cluster cannot be faster than the pool (same cores, plus pickling and
 TCP); the figure is the price of the distributed path, i.e. what one more machine must win back.
@@ -15,6 +19,7 @@ TCP); the figure is the price of the distributed path, i.e. what one more machin
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import shutil
 import tempfile
@@ -48,12 +53,13 @@ def _tree_cpu(pids: list[int]) -> float:
     return total
 
 
-def _one(archive: Path, db: Path, executor: str, workers: int, worker_pids: Any) -> dict[str, Any]:
+def _one(archive: Path, db: Path, executor: str, workers: int, worker_pids: Any,
+         shard_bytes: int | None = None) -> dict[str, Any]:
     from flows.backfill import run_backfill
     from flows.shared import load
     from schemas.settings import load_settings
 
-    settings = load_settings(db=db, executor=executor, workers=workers)
+    settings = load_settings(db=db, executor=executor, workers=workers, lake_shard_bytes=shard_bytes)
     me = psutil.Process()
     before_workers = _tree_cpu(worker_pids())
     c0, t0 = me.cpu_times(), time.perf_counter()
@@ -77,21 +83,10 @@ def _one(archive: Path, db: Path, executor: str, workers: int, worker_pids: Any)
     }
 
 
-def run(pages: int, workers: int, workdir: Path) -> dict[str, Any]:
+def _on_cluster(archive: Path, db: Path, workers: int, shard_bytes: int) -> dict[str, Any]:
     from distributed import Client, LocalCluster
 
     from flows.cluster import close_clients
-    from flows.pool import get_pool, shutdown_pool
-
-    archive = write_archive(workdir / "archive", pages, "jsonl")
-    say(f"cluster bench: {pages} pages in {archive.name}; {workers} worker(s) each side")
-
-    # the pool (its forkserver and every worker it starts, on demand) is this process's only child here
-    get_pool(workers).submit(int, 0).result()
-    local = _one(archive, workdir / "local.duckdb", "local", workers,
-                 lambda: [c.pid for c in psutil.Process().children(recursive=True)])
-    shutdown_pool()
-    say(f"  local: {local}")
 
     lc = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=":0", silence_logs=40)
@@ -100,16 +95,67 @@ def run(pages: int, workers: int, workdir: Path) -> dict[str, Any]:
         address = "dask://" + lc.scheduler_address.removeprefix("tcp://")
         client.run(lambda: __import__("flows.jobs"))  # workers import the extractors before timing
         pids = list(client.run(os.getpid).values())
-        dask = _one(archive, workdir / "dask.duckdb", address, workers, lambda: pids)
+        return _one(archive, db, address, workers, lambda: pids, shard_bytes)
     finally:
         close_clients()
         client.close()
         lc.close()
-    say(f"  dask:  {dask}")
-    same = _ids(workdir / "local.duckdb") == _ids(workdir / "dask.duckdb")
-    return {"pages": pages, "workers": workers, "local": local, "dask": dask, "same_article_ids": same,
+
+
+def _commit_again(lake: Path, db: Path) -> dict[str, Any]:
+    """The committer alone: every batch of ``lake`` into the empty warehouse ``db``."""
+    from flows.committer import commit_all
+    from schemas.settings import load_settings
+    from warehouse.db import connect_write
+
+    connect_write(db).close()
+    settings = load_settings(db=db, lake_uri=f"file://{lake}")
+    t0 = time.perf_counter()
+    done = commit_all(settings, run_id="bench-commit")
+    wall = time.perf_counter() - t0
+    tables = ("articles_new", "pages_new", "records_new", "rejects_new", "links_new", "stories_indexed",
+              "events_new")
+    rows = sum(c.counts.get(k, 0) for c in done for k in tables)
+    articles = sum(c.articles for c in done)
+    return {"batches": len(done), "articles": articles, "rows": rows, "wall_s": round(wall, 2),
+            "rows_per_s": round(rows / wall, 1) if wall else None,
+            "articles_per_s": round(articles / wall, 1) if wall else None, "load_average": load_average()}
+
+
+def run(pages: int, workers: int, shards: int, workdir: Path) -> dict[str, Any]:
+    from flows.pool import get_pool, shutdown_pool
+
+    packed = write_archive(workdir / "archive", pages, "jsonl")
+    archive = packed.with_name(packed.name.removesuffix(".gz"))  # plain JSONL: byte ranges can be split
+    if archive != packed:
+        archive.write_bytes(gzip.decompress(packed.read_bytes()))
+        packed.unlink()
+    shard_bytes = max(1, archive.stat().st_size // shards)
+    say(f"cluster bench: {pages} pages in {archive.name}; {workers} worker(s); ~{shards} shards on the cluster")
+
+    # the pool (its forkserver and every worker it starts, on demand) is this process's only child here
+    get_pool(workers).submit(int, 0).result()
+    local = _one(archive, workdir / "local" / "n.duckdb", "local", workers,
+                 lambda: [c.pid for c in psutil.Process().children(recursive=True)])
+    shutdown_pool()
+    say(f"  local ({workers} processes): {local}")
+    runs: dict[str, Any] = {}
+    for n in sorted({1, workers}):
+        runs[str(n)] = _on_cluster(archive, workdir / f"dask{n}" / "n.duckdb", n, shard_bytes)
+        say(f"  dask ({n} worker(s)): {runs[str(n)]}")
+    commit = _commit_again(workdir / f"dask{workers}" / "lake", workdir / "commit" / "n.duckdb")
+    say(f"  committer alone: {commit}")
+    ids = _ids(workdir / "local" / "n.duckdb")
+    same = all(_ids(workdir / f"dask{n}" / "n.duckdb") == ids for n in runs) and _ids(
+        workdir / "commit" / "n.duckdb") == ids
+    dask = runs[str(workers)]
+    one = runs["1"]
+    return {"pages": pages, "workers": workers, "shards": shards, "local": local, "dask": dask,
+            "dask_by_workers": runs, "commit": commit, "same_article_ids": same,
             "dask_vs_local_rate": round(dask["articles_per_s"] / local["articles_per_s"], 2)
-            if local["articles_per_s"] and dask["articles_per_s"] else None}
+            if local["articles_per_s"] and dask["articles_per_s"] else None,
+            "dask_2_vs_1_rate": round(dask["articles_per_s"] / one["articles_per_s"], 2)
+            if one["articles_per_s"] and dask["articles_per_s"] and workers > 1 else None}
 
 
 def main() -> int:
@@ -117,10 +163,11 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", type=int, default=int(os.environ.get("BENCH_CLUSTER_PAGES", "600")))
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--shards", type=int, default=12, help="byte-range shards of the archive on the cluster")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="newsflow-cluster-bench-"))
     try:
-        res = run(args.pages, args.workers, work)
+        res = run(args.pages, args.workers, args.shards, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     path = save_result("cluster", res)

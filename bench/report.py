@@ -111,6 +111,13 @@ def rows(res: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str, str]]
                     + (f"; synchronous commits {u['sync_index_s']} s, {u['sync_share']:.1%}" if "sync_share" in u else "")
                     + f"); one {u['batch']}-article upsert alone "
                     f"{u['single_batch_commit_s']} s", "< 10 % of load", _yes(u["met"])))
+        r = s.get("small_run")
+        if r:
+            a, b = r["sync"], r["overlapped"]
+            out.append(("", f"index wait of a run of {r['loads']} loads of {r['batch']} articles (one commit)",
+                        f"{b['index_wait_s']} s vs load {b['load_s']} s ({b['share']:.1%}) with the commit overlapping "
+                        f"the report ({b['report_s']} s); waited right after the loads {a['index_wait_s']} s vs "
+                        f"{a['load_s']} s ({a['share']:.1%})", "< 10 % of load", _yes(r["met"])))
     m = res.get("memory")
     if m:
         out.append(("6 memory", f"peak RSS, backfill of {m['small_pages']:,} vs {m['large_pages']:,} pages",

@@ -173,6 +173,13 @@ def run_backfill(
         if not Path(p).exists():
             raise FileNotFoundError(f"archive path not found: {p}")
 
+    if settings.dask_address:  # a cluster: workers write lake batches, this process commits them
+        from flows.lake_backfill import Steps, run_lake_backfill
+
+        steps = Steps(new_summary=BackfillSummary, job_for=_job_for, collect=_collect)
+        return run_lake_backfill(paths, settings, run_id=run_id, outlet=outlet, force=force, summary=summary,
+                                 steps=steps, recurring=lambda: learn_recurring(paths, outlet), progress=progress)
+
     skipped_on_purpose: Counter[str] = Counter()
 
     def stream() -> Iterator[ArchiveRecord | ArchiveProblem]:

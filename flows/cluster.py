@@ -1,8 +1,10 @@
 """Running the CPU-bound stage on an existing Dask cluster (``NEWSFLOW_EXECUTOR=dask://HOST:PORT``).
 
-Only extraction moves: jobs go to the cluster in shards (``Settings.shard_size`` jobs per Dask
-task, never one task per page), results come back in input order, and the flow process keeps
-everything else, the load included, so DuckDB still has exactly one writer.
+For ingest and reprocess only extraction moves (ingest's page fetching too: ``flows/host_shards.py``):
+jobs go to the cluster in shards (``Settings.shard_size`` jobs per Dask task, never one task per
+page), results come back in input order, and the flow process keeps everything else, the load
+included, so DuckDB still has exactly one writer. A backfill goes further (``flows/lake_backfill.py``):
+workers read their own archive shards and write Parquet batches to the lake, and the flow commits them.
 
 Faults: when a worker dies, the scheduler runs the shards it held again on another worker.
 Shards have no side effects (a worker writes nothing, anywhere) and their article ids are

@@ -18,8 +18,9 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
-from schemas.records import Article, FeedEntry
+from schemas.records import FeedEntry
 
 __all__ = [
     "TITLE_WINDOW",
@@ -67,13 +68,33 @@ class KnownTitle:
     when: datetime  # published_at, else ingested_at
 
 
-def _when(a: Article) -> datetime:
+class Titled(Protocol):
+    """What duplicate folding reads of an article (an ``Article``, or a row of its Arrow table)."""
+
+    @property
+    def article_id(self) -> str: ...
+    @property
+    def outlet(self) -> str: ...
+    @property
+    def title_key(self) -> str | None: ...
+    @property
+    def published_at(self) -> datetime | None: ...
+    @property
+    def fetched_at(self) -> datetime | None: ...
+    @property
+    def ingested_at(self) -> datetime: ...
+
+
+A = TypeVar("A", bound=Titled)
+
+
+def _when(a: Titled) -> datetime:
     return a.published_at or a.fetched_at or a.ingested_at
 
 
 def resolve_exact_duplicates(
-    articles: Iterable[Article], known: Iterable[KnownTitle], *, window: timedelta = TITLE_WINDOW
-) -> tuple[list[Article], dict[str, str]]:
+    articles: Iterable[A], known: Iterable[KnownTitle], *, window: timedelta = TITLE_WINDOW
+) -> tuple[list[A], dict[str, str]]:
     """Split new articles into those to store and a map ``new article_id → stored article_id``
     for those that repeat a story (same outlet, same title key, within ``window``).
 
@@ -85,7 +106,7 @@ def resolve_exact_duplicates(
     for k in known:
         index.setdefault((k.outlet, k.title_key), []).append((k.when, k.article_id))
     stored_ids = {k.article_id for k in known}
-    keep: list[Article] = []
+    keep: list[A] = []
     redirect: dict[str, str] = {}
     batch = sorted(articles, key=lambda a: (_when(a), a.article_id))
     for a in batch:

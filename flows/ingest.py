@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import queue
-import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -40,7 +39,7 @@ from flows.decisions import (
     resolve_known,
 )
 from flows.jobs import JobResult, PageJob, batch_enrichment, batch_sketches, run_job
-from flows.pool import executor_for, map_ordered, results_within
+from flows.pool import map_ordered, map_within
 from flows.report import IngestSummary, publish_artifacts
 from flows.report_site import publish_report
 from flows.shared import (
@@ -191,6 +190,10 @@ def fetch_pages(
             return dict(await within((one(fetcher, c) for c in cands), deadline, late))
 
     try:
+        if settings.dask_address and cands:  # on the cluster, in shards keyed by host
+            from flows.host_shards import fetch_on_cluster
+
+            return fetch_on_cluster(cands, settings, sink, deadline)
         return asyncio.run(all_pages())
     finally:
         if sink is not None:
@@ -203,14 +206,13 @@ def extract_pages(jobs: Iterable[PageJob], workers: int, cluster: str | None = N
                   on_done: Callable[[JobResult], Any] | None = None) -> list[JobResult]:
     """CPU-bound extraction and normalisation over all cores, as jobs arrive (on the Dask
     cluster at ``cluster`` in shards when set: a shard that fails for good fails the run).
-    In the local pool, pages not extracted within ``deadline`` seconds of the stage's start fail
-    with a timeout (workers=1 extracts in this process, which no deadline can interrupt).
+    Locally, pages not extracted within ``deadline`` seconds of the stage's start fail with a
+    timeout and the worker stuck on one is killed (with ``workers=1`` too: one worker process).
 
     ``on_done`` is handed each result as soon as its page is extracted (so the flow can load
     while the rest are still being extracted); the returned list is the stage's whole outcome,
     timeouts and dead workers included.
     """
-    started = time.monotonic()
     if cluster:
         done: list[JobResult] = []
         for r in map_ordered(run_job, jobs, workers=workers, cluster=cluster, shard_size=shard_size):
@@ -219,25 +221,25 @@ def extract_pages(jobs: Iterable[PageJob], workers: int, cluster: str | None = N
                 on_done(r)
             done.append(r)
         return done
+    keys: list[str] = []
+
+    def seen(source: Iterable[PageJob]) -> Iterator[PageJob]:
+        for job in source:
+            keys.append(job.key)
+            yield job
 
     def finished(fut: Future[JobResult]) -> None:
         _tick("extract")
         if on_done is not None and not fut.cancelled() and fut.exception() is None:
             on_done(fut.result())
 
-    ex = executor_for(workers)
-    submitted = []
-    for job in jobs:
-        fut = ex.submit(run_job, job)
-        fut.add_done_callback(finished)
-        submitted.append((job.key, fut))
     # a worker died (e.g. out of memory): that page, not the run; a page still being extracted
     # when the stage deadline passes is a timeout, and its stuck worker is killed
-    return results_within(
-        [fut for _, fut in submitted], started + deadline,
-        late=lambda i: JobResult(key=submitted[i][0], reason=Reason.TIMEOUT,
+    return map_within(
+        run_job, seen(jobs), workers=workers, seconds=deadline, on_done=finished,
+        late=lambda i: JobResult(key=keys[i], reason=Reason.TIMEOUT,
                                  message=f"extraction still running when the stage deadline ({deadline:.0f} s) passed"),
-        failed=lambda i, exc: JobResult(key=submitted[i][0], reason=Reason.EXTRACTION_ERROR,
+        failed=lambda i, exc: JobResult(key=keys[i], reason=Reason.EXTRACTION_ERROR,
                                         message=f"{type(exc).__name__}: {exc}"[:300]))
 
 
@@ -390,6 +392,9 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
         if res.status == "staged":
             logger.warning("database %s is locked by another process: batch staged at %s; the next run loads it",
                            settings.db, res.path)
+    # the run's search-index commit starts now, in a background thread, and overlaps the artifacts
+    # and the report; the closing flush (hourly_ingest's ``finally``) waits for what is left of it
+    flush_index(settings, wait=False)
     publish_artifacts(summary)
     if any(res.status == "loaded" for res in loads):  # a staged load changed nothing the report could show
         publish_report(settings.db, staging_dir=settings.staging_path)

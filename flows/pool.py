@@ -97,6 +97,28 @@ def results_within(futures: Iterable[Future[R]], deadline: float, late: Callable
     return out
 
 
+def map_within(fn: Callable[[T], R], items: Iterable[T], *, workers: int, seconds: float,
+               late: Callable[[int], R], failed: Callable[[int, BaseException], R],
+               on_done: Callable[[Future[R]], None] | None = None) -> list[R]:
+    """``fn`` over ``items`` (which may arrive over time) in the shared pool, results in order.
+
+    Jobs not done ``seconds`` after the call stand as ``late(i)`` and the worker running one is
+    killed (results_within). Always worker processes, one at least even for ``workers=1``: a job
+    running in this process could not be stopped. The one exception is a Dask worker, which may
+    not start processes; there the jobs run inline and the cluster's own limits apply.
+    ``on_done`` is called with each job's future as it finishes (its result handed on early).
+    """
+    started = time.monotonic()
+    ex = _InlineExecutor() if in_dask_worker() else get_pool(max(workers, 1))
+    futures: list[Future[R]] = []
+    for item in items:
+        fut = ex.submit(fn, item)
+        if on_done is not None:
+            fut.add_done_callback(on_done)
+        futures.append(fut)
+    return results_within(futures, started + seconds, late, failed)
+
+
 class _InlineExecutor(Executor):
     """Runs jobs in the calling process (workers=1): no pickling, no start-up."""
 

@@ -1,117 +1,20 @@
-"""``newsflow report``: one self-contained HTML page with charts drawn as inline SVG.
+"""``newsflow report``: one self-contained HTML page, charts by matplotlib inlined as SVG.
 
 Nothing is fetched when the page opens (no script, font, stylesheet or image from anywhere);
 every chart has its numbers in a table beside it and a tooltip (SVG ``<title>``) per mark.
-The chart functions are pure (data in, SVG text out) so they are tested without a database.
+The charts themselves are drawn in flows/charts.py; this module lays out the page.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import date, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from flows.charts import OTHER, PALETTE, STATUS_COLOURS, colour_of, hbars, stacked_bars
 from warehouse.report_data import ReportData, read_report_data
-
-# Okabe–Ito: distinguishable with the common colour-vision deficiencies; grey for "other"
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#8C6D31", "#332288", "#F0E442")
-OTHER = "#9a9a9a"
-STATUS_COLOURS = {"ok": "#009E73", "not_modified": "#56B4E9", "unchanged": "#56B4E9", "warning": "#E69F00",
-                  "failed": "#D55E00", "backoff": "#CC79A7"}
-
-
-def _colour(i: int, name: str) -> str:
-    return OTHER if name == "other outlets" else PALETTE[i % len(PALETTE)]
-
-
-def nice_step(top: float, ticks: int = 4) -> float:
-    """A round axis step (1, 2, 2.5 or 5 times a power of ten) giving about ``ticks`` ticks."""
-    if top <= 0:
-        return 1.0
-    raw = top / ticks
-    mag = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 2.5, 5, 10):
-        if raw <= m * mag:
-            return m * mag
-    return 10 * mag
-
-
-def _num(v: float) -> str:
-    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
-
-
-def stacked_bars(labels: Sequence[str], series: dict[str, list[float]], *, percent: bool = False,
-                 width: int = 880, height: int = 260, colours: dict[str, str] | None = None,
-                 chart_id: str = "chart", title: str = "") -> str:
-    """Vertical stacked bars, one bar per label; ``percent`` draws each bar's shares (0–100 %)."""
-    n = len(labels)
-    left, right, top, bottom = 52, 8, 10, 46
-    pw, ph = width - left - right, height - top - bottom
-    totals = [sum(s[i] for s in series.values()) for i in range(n)]
-    ymax = 100.0 if percent else max(totals or [0]) or 1.0
-    step = 25.0 if percent else nice_step(ymax)
-    ymax = 100.0 if percent else math.ceil(ymax / step) * step
-    out = [f'<svg class="chart" id="{escape(chart_id)}" role="img" aria-label="{escape(title)}" '
-           f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">']
-    # grid and y axis
-    v = 0.0
-    while v <= ymax + 1e-9:
-        y = top + ph - ph * v / ymax
-        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" class="ytick">{_num(v)}{"%" if percent else ""}</text>')
-        v += step
-    slot = pw / max(n, 1)
-    bw = max(slot * 0.8, 0.6)
-    longest = max((len(t) for t in labels), default=1)
-    every = max(1, math.ceil(n / max(1, pw // (longest * 7 + 14))))  # labels never overlap
-    names = list(series)
-    for i in range(n):
-        x = left + i * slot + (slot - bw) / 2
-        base = 0.0
-        for k, name in enumerate(names):
-            val = series[name][i]
-            if not val:
-                continue
-            shown = val * 100.0 / totals[i] if percent and totals[i] else val
-            h = ph * shown / ymax
-            y = top + ph - ph * base / ymax - h
-            colour = (colours or {}).get(name) or _colour(k, name)
-            tip = f"{labels[i]} · {name}: {_num(val)}" + (f" ({shown:.0f}% of the day)" if percent else "")
-            out.append(f'<rect x="{x:.2f}" y="{y:.2f}" width="{bw:.2f}" height="{max(h, 0.5):.2f}" '
-                       f'fill="{colour}"><title>{escape(tip)}</title></rect>')
-            base += shown
-        if i % every == 0:
-            cx = left + i * slot + slot / 2
-            out.append(f'<text x="{cx:.1f}" y="{top + ph + 16}" class="xtick">{escape(labels[i])}</text>')
-    out.append(f'<line x1="{left}" x2="{left + pw}" y1="{top + ph}" y2="{top + ph}" class="axis"/>')
-    out.append("</svg>")
-    return "".join(out)
-
-
-def hbars(rows: Sequence[tuple[str, float]], *, width: int = 560, bar_h: int = 22, colour: str = PALETTE[0],
-          colours: dict[str, str] | None = None, chart_id: str = "chart", title: str = "",
-          fmt: str = "{:,.0f}") -> str:
-    """Horizontal bars with the label on the left and the value at the end of the bar."""
-    label_w, pad = 210, 70
-    height = max(len(rows), 1) * (bar_h + 6) + 8
-    vmax = max([v for _, v in rows] or [0]) or 1
-    out = [f'<svg class="chart" id="{escape(chart_id)}" role="img" aria-label="{escape(title)}" '
-           f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">']
-    for i, (label, v) in enumerate(rows):
-        y = 4 + i * (bar_h + 6)
-        w = (width - label_w - pad) * v / vmax
-        short = label if len(label) <= 32 else label[:31] + "…"
-        c = (colours or {}).get(label, colour)
-        out.append(f'<text x="{label_w - 8}" y="{y + bar_h * 0.7:.1f}" class="ylabel">{escape(short)}</text>')
-        out.append(f'<rect x="{label_w}" y="{y}" width="{max(w, 1):.2f}" height="{bar_h}" fill="{c}">'
-                   f'<title>{escape(label)}: {escape(fmt.format(v))}</title></rect>')
-        out.append(f'<text x="{label_w + w + 6:.1f}" y="{y + bar_h * 0.7:.1f}" class="value">'
-                   f'{escape(fmt.format(v))}</text>')
-    out.append("</svg>")
-    return "".join(out)
 
 
 def _cell(v: Any) -> str:
@@ -158,13 +61,11 @@ section h2 { margin: 0 0 4px; font-size: 18px; } section p.note { margin: 0 0 10
 .row { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
 .row > div { min-width: 0; } .scroll { max-height: 340px; overflow: auto; }
 svg.chart { max-width: 100%; height: auto; display: block; }
-svg .grid { stroke: #e3e6ea; } svg .axis { stroke: #8a939c; }
-svg text { font: 11px system-ui, sans-serif; fill: #3b444d; }
-svg .ytick, svg .ylabel { text-anchor: end; } svg .xtick { text-anchor: middle; }
+svg.chart * { stroke-linejoin: round; stroke-linecap: butt; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { padding: 3px 10px; border-bottom: 1px solid #eceef1; text-align: left; white-space: nowrap; }
 th { position: sticky; top: 0; background: #fff; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.legend { display: flex; flex-wrap: wrap; gap: 6px 16px; margin: 6px 0 0 52px; font-size: 12px; }
+.legend { display: flex; flex-wrap: wrap; gap: 6px 16px; margin: 2px 0 0 48px; font-size: 12px; }
 .key i { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
 .empty { color: #59636e; font-style: italic; }
 """
@@ -180,7 +81,7 @@ def _events_section(d: ReportData, parts: list[str]) -> int:
     charts = 0
     if d.weeks:
         types = list(d.events_by_type)
-        tc = {t: OTHER if t == "other types" else PALETTE[i % len(PALETTE)] for i, t in enumerate(types)}
+        tc = {t: colour_of(i, t) for i, t in enumerate(types)}
         labels = [f"{w:%b %d}" for w in d.weeks]
         chart = stacked_bars(labels, {t: [float(v) for v in d.events_by_type[t]] for t in types}, colours=tc,
                              chart_id="events-by-type", title="Events by type per week", width=640)
@@ -226,7 +127,7 @@ def render_html(d: ReportData, *, pending: str | None = None) -> tuple[str, int]
 
     # attention over time
     names = list(d.per_day)
-    colours = {n: _colour(i, n) for i, n in enumerate(names)}
+    colours = {n: colour_of(i, n) for i, n in enumerate(names)}
     labels = [f"{x:%b %d}" for x in d.days]
     if d.days:
         per_day = stacked_bars(labels, {n: [float(v) for v in d.per_day[n]] for n in names}, colours=colours,
@@ -269,7 +170,7 @@ def render_html(d: ReportData, *, pending: str | None = None) -> tuple[str, int]
         body = f'<div class="row"><div>{chart}</div><div class="scroll">{table}</div></div>'
     else:
         body = '<p class="empty">No story was carried more than once.</p>'
-    parts.append(_section("Stories with the most copies", f"Grouped by {d.stories_basis}.", body, "stories"))
+    parts.append(_section("Stories with the most copies", f"Grouped by {d.stories_basis}.", body, "top-stories"))
 
     # events (issue 10): by PLOVER type per week, and the most active actor pairs
     if d.has_events:
@@ -312,7 +213,7 @@ def render_html(d: ReportData, *, pending: str | None = None) -> tuple[str, int]
         charts += 1
     else:
         body = '<p class="empty">No articles yet.</p>'
-    parts.append(_section("Languages", "", body, "languages"))
+    parts.append(_section("Languages", "", body, "language-mix"))
 
     title = f"newsflow report — {d.generated_at:%Y-%m-%d %H:%M} UTC"
     page = (

@@ -325,7 +325,8 @@ def _print_ingest(summary: dict[str, Any], settings: Settings, wide: bool) -> No
         rows = [r for r in rows if r["status"] not in ("not_modified", "unchanged")]
     cols = ["feed", "status", "http", "entries", "new", "reason", "detail"]
     if rows:
-        con.print(make_table(cols, [[r[c] for c in cols] for r in rows], wide=wide))
+        con.print(make_table(cols, [[r[c] for c in cols] for r in rows], wide=wide, fold=("feed", "detail"),
+                             width=con.width))
     if len(quiet) > FOLD_UNCHANGED_FEEDS:
         con.print(f"{'and ' if rows else ''}{len(quiet)} feed(s) unchanged (304, or the same body again); "
                   "'newsflow feeds health' lists every feed", highlight=False, markup=False)
@@ -593,7 +594,7 @@ def feeds_health(ctx: typer.Context, fmt: TableFmt = "table", feeds: FeedsOpt = 
              for r in rows]
     con = console(o.wide)
     con.print(make_table(["feed", "status", "http", "fails", "last ok", "backoff", "articles", "problem"], shown,
-                         wide=o.wide))
+                         wide=o.wide, fold=("feed", "problem"), width=con.width))
     failing = sum(1 for r in rows if (r[3] or 0) > 0)
     con.print(f"({len(rows)} feeds, {failing} failing)", highlight=False)
     return 0
@@ -715,7 +716,7 @@ def _print_stats(st: dict[str, Any], pending_text: str, wide: bool) -> None:
                   "them[/]", highlight=False)
     if st.get("tables"):
         con.print()
-        con.print(make_table(["table", "rows"], list(st["tables"].items()), wide=wide))
+        con.print(make_table(["table", "rows"], list(st["tables"].items()), wide=wide, width=con.width))
     run = st.get("latest_run")
     if run:
         con.print()

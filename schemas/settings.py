@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     executor: str = Field("local", description="where extraction runs: 'local' (this machine's process "
                           "pool) or 'dask://HOST:PORT' (an existing Dask scheduler)")
     shard_size: int = Field(16, ge=1, le=10_000, description="jobs per Dask task (never one task per page)")
+    lake_uri: str | None = Field(None, description="where cluster workers write Parquet batches for the "
+                                 "committer: file://DIR or s3://BUCKET/PREFIX; default file://<db dir>/lake")
+    lake_shard_bytes: int = Field(64 * 1024 * 1024, ge=1, description="a plain JSONL archive larger than "
+                                  "this is read by several workers, in byte ranges of about this size")
 
     @field_validator("user_agent")
     @classmethod
@@ -76,6 +80,23 @@ class Settings(BaseSettings):
     def dask_address(self) -> str | None:
         """The Dask scheduler's address (``tcp://HOST:PORT``), or None for the local pool."""
         return None if self.executor == "local" else "tcp://" + self.executor.removeprefix("dask://")
+
+    @property
+    def lake_location(self) -> str:
+        """The lake's URI (``file://`` of an absolute path when not set)."""
+        if self.lake_uri:
+            return self.lake_uri
+        return "file://" + str((self.db.parent / "lake").resolve())
+
+    @field_validator("lake_uri")
+    @classmethod
+    def _lake_form(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip()
+        if "://" not in v:
+            raise ValueError("lake_uri must be a URI such as file:///data/lake or s3://bucket/prefix")
+        return v.rstrip("/")
 
     @property
     def staging_path(self) -> Path:

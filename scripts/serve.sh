@@ -121,20 +121,29 @@ until api_healthy; do
 done
 echo "serve: server ready at http://127.0.0.1:${PORT} (UI and API)"
 
+# Prefect's own output for the set-up steps (its boxes, hints and any traceback) goes to the
+# deploy log; this script prints one line per step.
+DEPLOY_LOG="${NEWSFLOW_PREFECT_DEPLOY_LOG:-$(dirname "$LOG")/prefect-deploy.log}"
+: >"$DEPLOY_LOG"
+
 if ! "$PREFECT" work-pool inspect "$POOL" >/dev/null 2>&1; then
-    "$PREFECT" work-pool create "$POOL" --type process
+    if ! "$PREFECT" work-pool create "$POOL" --type process >>"$DEPLOY_LOG" 2>&1; then
+        echo "serve: could not create work pool '$POOL'; last lines of $DEPLOY_LOG:" >&2
+        tail -n 15 "$DEPLOY_LOG" >&2 || true
+        exit 1
+    fi
+    echo "serve: created work pool '$POOL' (process)"
 fi
 
 # prefect 3.8.8 + fastapi 0.154: after creating the deployments, `prefect deploy` asks for the
 # pool's online workers to print a hint, the server rejects that request (422, null
-# limit/offset) and the command exits 1 with a traceback. Prefect's own output goes to the
-# deploy log; this script prints one line. Tolerate exactly that 422; fail on anything else.
-DEPLOY_LOG="${NEWSFLOW_PREFECT_DEPLOY_LOG:-$(dirname "$LOG")/prefect-deploy.log}"
+# limit/offset) and the command exits 1 with a traceback, which stays in the deploy log.
+# Tolerate exactly that 422; fail on anything else.
 deployed() {
     grep -o "Deployment '[^']*' successfully created" "$DEPLOY_LOG" | sed "s/Deployment '\(.*\)' successfully created/\1/" \
         | paste -sd, - | sed 's/,/, /g'
 }
-if COLUMNS=300 "$PREFECT" --no-prompt deploy --all >"$DEPLOY_LOG" 2>&1; then
+if COLUMNS=300 "$PREFECT" --no-prompt deploy --all >>"$DEPLOY_LOG" 2>&1; then
     echo "serve: deployed $(deployed) (prefect's output in $DEPLOY_LOG)"
 elif grep -q "successfully created" "$DEPLOY_LOG" && grep -q "workers/filter" "$DEPLOY_LOG"; then
     echo "serve: deployed $(deployed); prefect's known 422 on its worker hint ignored (details in $DEPLOY_LOG)"

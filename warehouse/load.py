@@ -9,6 +9,7 @@ the batch is staged to Parquet and loaded by a later ``load_staged`` call: never
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -249,9 +250,12 @@ def _prepare(tables: dict[str, pa.Table], replace: bool) -> dict[str, pa.Table]:
 
 def apply_tables(
     conn: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], *, replace: bool = False,
-    stories: Decide | None = None,
+    stories: Decide | None = None, before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> dict[str, int]:
     """Upsert prepared Arrow tables in ONE transaction; return per-table counts of rows written.
+
+    ``before_commit`` runs inside that transaction after the rows (the lake's committer records
+    the batch id there, so rows and record commit or vanish together).
 
     Story sketches riding with the batch go to the story index in the same transaction, after the
     articles, grouped by ``stories`` (the flows pass ``extractors.stories.assign_groups``); without
@@ -269,7 +273,7 @@ def apply_tables(
          "feeds_updated", "records_new", "runs_written", "stories_indexed", "events_new"),
         0,
     )
-    if not ready and not sketches and enriched is None:
+    if not ready and not sketches and enriched is None and before_commit is None:
         return counts
     sources = {table: f"_batch_{table}" for table in ready}
     for table, data in ready.items():
@@ -314,6 +318,8 @@ def apply_tables(
                 counts["stories_indexed"] = len(sketches)
                 if replace:
                     sync_article_groups(conn)  # rewritten rows came back without their group
+            if before_commit is not None:
+                before_commit(conn)
             conn.commit()
         except BaseException:
             conn.rollback()

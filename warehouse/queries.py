@@ -47,7 +47,10 @@ def arrow_query(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]
 
 
 @contextmanager
-def _reader(db_path: str | Path, strict: bool) -> Iterator[duckdb.DuckDBPyConnection | None]:
+def _reader(db_path: str | Path | duckdb.DuckDBPyConnection, strict: bool) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    if isinstance(db_path, duckdb.DuckDBPyConnection):  # a connection the caller holds (and closes)
+        yield db_path
+        return
     try:
         conn = connect_read(db_path)
     except DatabaseMissing:
@@ -97,7 +100,7 @@ def read_feed_states(
     return {row["feed_url"]: FeedState.model_validate(row) for row in rows}
 
 
-def _known(db_path: str | Path, table: str, key: str, ids: Iterable[str], strict: bool, extra: str = "",
+def _known(db_path: str | Path | duckdb.DuckDBPyConnection, table: str, key: str, ids: Iterable[str], strict: bool, extra: str = "",
            params: Sequence[Any] = ()) -> set[str]:
     wanted = list(ids)
     if not wanted:
@@ -117,7 +120,7 @@ def known_article_ids(db_path: str | Path, ids: Iterable[str], *, strict: bool =
 
 
 def known_record_ids(
-    db_path: str | Path,
+    db_path: str | Path | duckdb.DuckDBPyConnection,
     ids: Iterable[str],
     *,
     statuses: Sequence[str] = ("loaded", "rejected"),
@@ -274,7 +277,7 @@ def page_validators(
 
 
 def titles_near(
-    db_path: str | Path, keys: Iterable[tuple[str, str]], *, strict: bool = False
+    db_path: str | Path | duckdb.DuckDBPyConnection, keys: Iterable[tuple[str, str]], *, strict: bool = False
 ) -> list[tuple[str, str, str, datetime]]:
     """Stored articles sharing an (outlet, title_key) with ``keys``:
     ``(article_id, outlet, title_key, published_at or ingested_at)``. The caller applies the window."""

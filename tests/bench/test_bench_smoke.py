@@ -140,5 +140,7 @@ def test_search_benchmark_counts_agree_with_the_scan(tmp_path: Path) -> None:
         assert q["index_count"] == q["regexp_count"] > 0, (name, q)
         assert q["hits_with_snippet"] == 10, (name, q)
     assert data["upkeep"]["loaded"] == data["upkeep"]["batches"] * data["upkeep"]["batch"]
+    small = data["small_run"]
+    assert small["sync"]["index_wait_s"] > 0 and small["overlapped"]["report_s"] > 0
     assert json.loads((out / "search.json").read_text())["benchmark"] == "search"
     assert "7 search" in report.table(out)

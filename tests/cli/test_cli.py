@@ -238,11 +238,11 @@ t0 = time.perf_counter()
 from newsflow.cli import main
 rc = main(sys.argv[1:])
 heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'trafilatura', 'flows.ingest'))
-print('RESULT', rc, heavy[:3], round(time.perf_counter() - t0, 2), file=sys.stderr)
+print('RESULT', rc, 'matplotlib' in sys.modules, heavy[:3], round(time.perf_counter() - t0, 2), file=sys.stderr)
 """
 
 
-def test_commands_that_run_no_flow_never_import_prefect(tmp_path: Path) -> None:
+def test_commands_that_run_no_flow_never_import_prefect_nor_draw(tmp_path: Path) -> None:
     db = _desk(tmp_path)
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text("feeds:\n  - https://a.example.org/rss\n")
@@ -254,9 +254,10 @@ def test_commands_that_run_no_flow_never_import_prefect(tmp_path: Path) -> None:
                               text=True, cwd=ROOT, timeout=60)
         result = [ln for ln in proc.stderr.splitlines() if ln.startswith("RESULT")]
         assert result, proc.stderr
-        _, rc, *rest = result[0].split(" ", 2)
+        _, rc, plots, *rest = result[0].split(" ", 3)
         assert rc == "0", (args, proc.stderr)
         assert "[]" in rest[0], (args, rest)  # no prefect, no extraction stack imported
+        assert plots == str(args[0] == "report"), (args, plots)  # matplotlib only where a chart is drawn
 
 
 def test_export_search_report_from_the_cli(tmp_path: Path) -> None:

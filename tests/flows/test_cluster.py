@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -92,10 +93,18 @@ def test_seed_archive_on_the_cluster_matches_a_local_run(cluster: Any, tmp_path:
     assert _articles(dask_db) == _articles(local_db)
     assert len({r[3] for r in _articles(dask_db)}) == 5
     assert _events(dask_db) == _events(local_db) and sum(n for _, n in _events(dask_db)) > 0
-    # the extraction ran on the cluster's workers, in shards (not one task per record)
-    shards = [t for t in stream.data if str(t["key"]).startswith("newsflow-run_job-")]
-    assert 1 <= len(shards) < 5, [t["key"] for t in stream.data]
+    # the extraction ran on the cluster's workers, the five small files in one shard
+    shards = [t for t in stream.data if str(t["key"]).startswith("newsflow-shard-")]
+    assert len(shards) == 1, [t["key"] for t in stream.data]
     assert {t["worker"] for t in shards} <= set(cluster.scheduler_info()["workers"])
+    # the committed articles reach the search index, as a local run's do
+    from warehouse import search
+
+    assert search.indexed_count(search.index_dir_for(dask_db)) == 5
+    # --force recomputes and replaces (no shard skipped), still each article once
+    forced = _backfill([SEED], dask_db, executor=_executor(cluster), force=True)
+    assert (forced["skipped"], forced["loaded"]) == (0, 5), forced
+    assert _articles(dask_db) == _articles(local_db)
 
 
 def test_reprocess_on_the_cluster(cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -124,26 +133,38 @@ def editions(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) ->
     return archive, local_db
 
 
-def _killer(cluster: Any, after: int) -> tuple[dict[str, Any], Any]:
-    """A backfill progress hook that, once ``after`` articles are back from the cluster, SIGKILLs a
-    worker that is running a shard at that moment (what it killed goes in the returned dict)."""
-    pids = cluster.run(os.getpid)
-    killed: dict[str, Any] = {}
+class _LakeKiller:
+    """A thread that, once ``after`` shard batches are finished in ``lake``, SIGKILLs a worker that
+    holds a shard at that moment (what it killed goes in ``killed``)."""
 
-    def kill_once(summary: Any) -> None:
-        if killed or summary.loaded < after:
-            return
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            busy = {w: keys for w, keys in cluster.processing().items() if keys and w in pids}
+    def __init__(self, cluster: Any, lake: Path, after: int) -> None:
+        import threading
+
+        self.cluster, self.lake, self.after = cluster, lake, after
+        self.pids = cluster.run(os.getpid)
+        self.killed: dict[str, Any] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> _LakeKiller:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _watch(self) -> None:
+        while not self.stop.wait(0.01):
+            done = len(list(self.lake.glob("batches/*/_SUCCESS")))
+            if done < self.after:
+                continue
+            busy = {w: keys for w, keys in self.cluster.processing().items() if keys and w in self.pids}
             if busy:
                 victim, keys = next(iter(busy.items()))
-                killed.update(worker=victim, keys=list(keys), at=summary.loaded)
-                os.kill(pids[victim], signal.SIGKILL)
+                self.killed.update(worker=victim, keys=list(keys), batches_done=done)
+                os.kill(self.pids[victim], signal.SIGKILL)
                 return
-            time.sleep(0.01)
-
-    return killed, kill_once
 
 
 def _wait_for_workers(cluster: Any, n: int = 2) -> None:
@@ -155,17 +176,19 @@ def _wait_for_workers(cluster: Any, n: int = 2) -> None:
 
 def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: Any, editions: tuple[Path, Path],
                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import flows.backfill as bf
-
     archive, local_db = editions
     dask_db = tmp_path / "dask" / "n.duckdb"
-    monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "8")  # several loads, some before the kill
-    monkeypatch.setenv("NEWSFLOW_SHARD_SIZE", "2")
-    killed, kill_once = _killer(cluster, after=2)
-    monkeypatch.setattr(bf, "progress_hook", kill_once)
-    remote = _backfill([archive], dask_db, executor=_executor(cluster))
+    monkeypatch.setenv("NEWSFLOW_LAKE_SHARD_BYTES", str(archive.stat().st_size // 5))  # byte-range shards
+    with _LakeKiller(cluster, dask_db.parent / "lake", after=1) as killer:
+        remote = _backfill([archive], dask_db, executor=_executor(cluster))
+    killed = killer.killed
     assert killed and killed["keys"], "no worker was busy when the kill was due"
-    assert killed["at"] < 40  # mid-run
+    shards = len(list((dask_db.parent / "lake").glob("batches/*/_SUCCESS")))
+    assert killed["batches_done"] < shards >= 5  # mid-run: shards were still to come
+    # the shards were read and extracted on the workers (their pids are in the batch manifests)
+    workers = {json.loads(p.read_text())["summary"]["worker_pid"]
+               for p in (dask_db.parent / "lake").glob("batches/*/_SUCCESS")}
+    assert os.getpid() not in workers and workers & set(killer.pids.values())
     # every record loaded, exactly once, the same articles as the local run
     assert (remote["read"], remote["loaded"], remote["rejected"]) == (40, 40, 0), remote
     assert _rows(dask_db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
@@ -184,28 +207,32 @@ def _set_allowed_failures(cluster: Any, n: int) -> None:
 
 def test_a_shard_lost_for_good_fails_the_run_and_a_rerun_completes_it(
         cluster: Any, editions: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import flows.backfill as bf
-
     archive, local_db = editions
     dask_db = tmp_path / "dask" / "n.duckdb"
-    monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "8")
-    monkeypatch.setenv("NEWSFLOW_SHARD_SIZE", "2")
-    killed, kill_once = _killer(cluster, after=16)
-    monkeypatch.setattr(bf, "progress_hook", kill_once)
+    monkeypatch.setenv("NEWSFLOW_LAKE_SHARD_BYTES", str(archive.stat().st_size // 5))
     _set_allowed_failures(cluster, 0)  # the scheduler gives up on a shard at its first lost worker
     try:
-        with pytest.raises(Exception) as failed:
+        with _LakeKiller(cluster, dask_db.parent / "lake", after=2) as killer, \
+                pytest.raises(Exception) as failed:
             _backfill([archive], dask_db, executor=_executor(cluster))
     finally:
         _set_allowed_failures(cluster, 3)
+    killed = killer.killed
     assert type(failed.value).__name__ == "KilledWorker" and killed["keys"], (failed.value, killed)
-    # the batches loaded before the loss stay, each record once
+    # the batches committed before the loss (those ahead of the lost shard, maybe none) stay, each record once
     (stored, distinct), = _rows(dask_db, "SELECT count(*), count(DISTINCT article_id) FROM articles")
-    assert 16 <= stored < 40 and stored == distinct and stored % 8 == 0
+    assert 0 <= stored < 40 and stored == distinct
+    assert killed["batches_done"] >= 2
     _wait_for_workers(cluster)
-    monkeypatch.setattr(bf, "progress_hook", None)
-    rerun = _backfill([archive], dask_db, executor=_executor(cluster))
+    from distributed import get_task_stream
+
+    with get_task_stream(cluster) as stream:
+        rerun = _backfill([archive], dask_db, executor=_executor(cluster))
     assert (rerun["skipped"], rerun["loaded"]) == (stored, 40 - stored), rerun
+    # shards whose batch was finished in the lake were committed, not computed again
+    shards = len(list((dask_db.parent / "lake").glob("batches/*/_SUCCESS")))
+    recomputed = [t for t in stream.data if str(t["key"]).startswith("newsflow-shard-")]
+    assert 1 <= len(recomputed) <= shards - killed["batches_done"], (len(recomputed), shards)
     assert _rows(dask_db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
     assert _rows(dask_db, "SELECT count(*), count(DISTINCT record_id) FROM archive_records") == [(40, 40)]
     assert [r[:3] for r in _articles(dask_db)] == [r[:3] for r in _articles(local_db)]
@@ -308,3 +335,169 @@ def test_a_bad_executor_is_one_line_at_start_up(tmp_path: Path, how: str) -> Non
     assert proc.returncode == EXIT_CONFIG
     assert "NEWSFLOW_EXECUTOR" in line and "dask://HOST:PORT" in line, line
     assert not db.exists()
+
+
+def _committer(db: Path, lake: Path, *extra: str) -> Any:
+    import subprocess
+    import sys
+
+    from tests.support.cli import ROOT, child_env
+
+    return subprocess.Popen([sys.executable, "-m", "flows.committer", "--db", str(db), "--lake", f"file://{lake}",
+                             *extra], cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def test_a_committer_killed_mid_load_leaves_no_partial_batch_and_a_rerun_loads_each_article_once(
+        cluster: Any, editions: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from warehouse.db import connect_write
+
+    archive, local_db = editions
+    monkeypatch.setenv("NEWSFLOW_LAKE_SHARD_BYTES", str(archive.stat().st_size // 5))
+    made_db = tmp_path / "made" / "n.duckdb"
+    _backfill([archive], made_db, executor=_executor(cluster))  # fills the lake beside it
+    lake = made_db.parent / "lake"
+    batches = sorted(p.parent.name for p in lake.glob("batches/*/_SUCCESS"))
+    assert len(batches) >= 5
+    db = tmp_path / "n.duckdb"
+    connect_write(db).close()  # an empty, migrated warehouse
+    proc = _committer(db, lake, "--hold-in-transaction", "30")
+    assert proc.stderr is not None
+    written = []
+    for line in proc.stderr:
+        if line.startswith('{"written"'):
+            written.append(json.loads(line)["written"])
+            if len(written) == 2:  # the second batch's rows are in, its transaction still open
+                break
+    proc.kill()
+    proc.wait(timeout=30)
+    assert len(written) == 2, "the committer never reached its second batch"
+    # only whole batches are visible: the first one, with all its rows; nothing of the second
+    (recorded,) = _rows(db, "SELECT list(batch_id ORDER BY batch_id), sum(articles) FROM lake_batches")
+    assert recorded == ([written[0]], _rows(db, "SELECT count(*) FROM articles")[0][0])
+    assert _rows(db, "SELECT count(*) FROM archive_records")[0][0] == recorded[1] > 0
+    rerun = _committer(db, lake)
+    out, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, err
+    assert sorted(json.loads(out)["committed"]) == sorted(set(batches) - {written[0]})
+    assert _rows(db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
+    assert [r[:3] for r in _articles(db)] == [r[:3] for r in _articles(local_db)]
+    assert _rows(db, "SELECT count(*) FROM lake_batches")[0][0] == len(batches)
+
+
+def _set_env(env: dict[str, str | None]) -> None:
+    for k, v in env.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def test_a_backfill_through_an_s3_lake_matches_a_local_run(cluster: Any, editions: tuple[Path, Path], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import fsspec
+
+    from tests.support.s3 import s3_server
+
+    archive, local_db = editions
+    db = tmp_path / "n.duckdb"
+    with s3_server() as env:
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        cluster.run(_set_env, env)  # the workers reach the bucket as the flow does
+        try:
+            monkeypatch.setenv("NEWSFLOW_LAKE_URI", "s3://newsflow-lake/runs/a")
+            monkeypatch.setenv("NEWSFLOW_LAKE_SHARD_BYTES", str(archive.stat().st_size // 3))
+            fs = fsspec.filesystem("s3", skip_instance_cache=True)
+            fs.clear_instance_cache()
+            remote = _backfill([archive], db, executor=_executor(cluster))
+            marks = fsspec.filesystem("s3", skip_instance_cache=True).glob("newsflow-lake/runs/a/batches/*/_SUCCESS")
+            again = _backfill([archive], db, executor=_executor(cluster))
+        finally:
+            cluster.run(_set_env, dict.fromkeys(env))
+    assert (remote["read"], remote["loaded"], remote["rejected"]) == (40, 40, 0), remote
+    assert len(marks) >= 3 and not (db.parent / "lake").exists()
+    assert (again["skipped"], again["loaded"]) == (40, 0), again
+    assert _rows(db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
+    assert [r[:3] for r in _articles(db)] == [r[:3] for r in _articles(local_db)]
+
+
+class _Host:
+    """A real HTTP server on one loopback address that serves article pages slowly and counts the
+    most requests it ever had in flight at once."""
+
+    def __init__(self, address: str) -> None:
+        import threading
+
+        from pytest_httpserver import HTTPServer
+
+        self.server = HTTPServer(host=address, port=0, threaded=True)
+        self.pages: dict[str, str] = {}
+        self.lock = threading.Lock()
+        self.now = self.peak = self.hits = 0
+        self.server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
+        self.server.start()
+        self.base = f"http://{address}:{self.server.port}"
+
+    def handle(self, request: Any) -> Any:
+        from werkzeug.wrappers import Response
+
+        body = self.pages.get(request.path)
+        if body is None:
+            return Response("not found", status=404, content_type="text/plain")
+        with self.lock:
+            self.now += 1
+            self.hits += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            time.sleep(0.15)
+            return Response(body, content_type="text/html; charset=utf-8")
+        finally:
+            with self.lock:
+                self.now -= 1
+
+    def stop(self) -> None:
+        self.server.clear()
+        self.server.stop()
+
+
+def test_ingest_fetches_on_the_cluster_by_host_within_each_hosts_limit(
+        cluster: Any, site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+    from distributed import get_task_stream
+
+    from flows.ingest import hourly_ingest
+
+    monkeypatch.setenv("NEWSFLOW_PER_HOST_CONCURRENCY", "2")
+    monkeypatch.setenv("NEWSFLOW_PER_HOST_DELAY", "0")
+    stories = load_stories()
+    hosts = [_Host(a) for a in ("127.0.0.2", "127.0.0.3", "127.0.0.4")]
+    try:
+        items = []
+        for h, host in enumerate(hosts):
+            for k in range(6):
+                story = stories[(h + k) % len(stories)]
+                edition = {**story, "title": f"{story['title']}, host {h} edition {k}"}
+                host.pages[f"/news/{story['slug']}-{k}"] = article_page(edition)
+                items.append((edition, f"{host.base}/news/{story['slug']}-{k}"))
+        site.static("/rss.xml", rss(items), "application/rss+xml")
+        feeds = tmp_path / "feeds.yaml"
+        feeds.write_text(yaml.safe_dump({"feeds": [{"url": f"{site.base}/rss.xml", "name": "herald"}]}))
+        local_db, dask_db = tmp_path / "local" / "n.duckdb", tmp_path / "dask" / "n.duckdb"
+        local = hourly_ingest(feeds_file=str(feeds), db=str(local_db), executor="local")
+        local_peaks = [h.peak for h in hosts]
+        for h in hosts:
+            h.peak = h.hits = 0
+        with get_task_stream(cluster) as stream:
+            remote = hourly_ingest(feeds_file=str(feeds), db=str(dask_db), executor=_executor(cluster))
+        peaks, hits = [h.peak for h in hosts], [h.hits for h in hosts]
+    finally:
+        for h in hosts:
+            h.stop()
+    assert remote["articles_new"] == local["articles_new"] == 18, (remote, local)
+    assert _articles(dask_db) == _articles(local_db)
+    assert hits == [6, 6, 6]
+    # per-host politeness held across the cluster: never more than 2 requests in flight at one host
+    assert max(peaks) == 2 and max(local_peaks) == 2, (peaks, local_peaks)
+    fetches = [t for t in stream.data if str(t["key"]).startswith("newsflow-fetch-")]
+    assert len(fetches) == 3 and {t["worker"] for t in fetches} <= set(cluster.scheduler_info()["workers"])

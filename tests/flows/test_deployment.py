@@ -253,6 +253,10 @@ def test_make_serve_brings_everything_up_and_down(tmp_path: Path) -> None:
         _wait_for_output(proc, out, r"worker polling", timeout=150)
         said = out.read_text(errors="replace")
         assert "Traceback" not in said and re.search(r"serve: deployed \S", said), tail(out)
+        # set-up says one line per step; Prefect's own output is in the logs
+        setup = said.split("worker polling")[0].splitlines()
+        assert all(ln.startswith("serve: ") for ln in setup if ln.strip()), tail(out)
+        assert "created work pool 'newsflow-process'" in said, tail(out)
         deployment, pool, _ = asyncio.run(_read_deployment(api_url))
         _check_deployment(deployment, pool)
         deadline = time.monotonic() + 60

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.report_site import PALETTE, hbars, nice_step, render_html, stacked_bars, write_report
+from flows.charts import PALETTE, hbars, label_every, stacked_bars
+from flows.report_site import render_html, write_report
 from tests.support.browser import png_pixels, render
 from tests.support.dbrows import rows
 from tests.support.desk import build, outlet_column
@@ -67,25 +68,63 @@ def test_report_events_match_the_events_table(desk: tuple[Path, dict[str, int]])
     assert (d.actor_pairs[0]["actor"], d.actor_pairs[0]["recipient"]) == ("RUS", "UKR")  # the most reported pair
 
 
+def _marks(svg: str) -> list[tuple[str, float, float]]:
+    """Each mark of a chart: its tooltip, width and height (from the rectangle's path)."""
+    out = []
+    for d, tip in re.findall(r'<path d="([^"]+)"[^>]*><title>([^<]*)</title></path>', svg):
+        nums = [float(v) for v in re.findall(r"-?[\d.]+", d)]
+        xs, ys = nums[0::2], nums[1::2]
+        out.append((tip, max(xs) - min(xs), max(ys) - min(ys)))
+    return out
+
+
 def test_stacked_bars_scale_and_shares() -> None:
-    assert [nice_step(v) for v in (7, 40, 95, 1234)] == [2, 10, 25, 500]
-    svg = stacked_bars(["d1", "d2"], {"a": [3.0, 0.0], "b": [1.0, 2.0]}, percent=True, height=260)
-    heights = [float(h) for h in re.findall(r'<rect [^>]*height="([\d.]+)"', svg)]
-    plot_h = 260 - 10 - 46
-    assert heights[0] + heights[1] == pytest.approx(plot_h, abs=0.6)  # day 1: 75 % + 25 % = the full height
-    assert heights[2] == pytest.approx(plot_h, abs=0.6)  # day 2: all of it from b
-    assert "d1 · a: 3 (75% of the day)" in svg
-    bars = hbars([("x", 10), ("y", 5)])
-    widths = [float(w) for w in re.findall(r'<rect [^>]*width="([\d.]+)"', bars)]
-    assert widths[0] == pytest.approx(2 * widths[1])
+    svg = stacked_bars(["d1", "d2"], {"a": [3.0, 0.0], "b": [1.0, 2.0]}, percent=True, height=260, chart_id="s")
+    marks = _marks(svg)
+    assert [m[0] for m in marks] == ["d1 · a: 3 (75% of the day)", "d1 · b: 1 (25% of the day)",
+                                     "d2 · b: 2 (100% of the day)"]  # nothing drawn for a zero
+    (_, _, a1), (_, _, b1), (_, _, b2) = marks
+    assert a1 + b1 == pytest.approx(b2, abs=0.05)  # every day fills the plot: shares, not counts
+    assert a1 == pytest.approx(3 * b1, abs=0.05)
+    counts = _marks(stacked_bars(["d1", "d2"], {"a": [3.0, 0.0], "b": [1.0, 2.0]}, chart_id="c"))
+    assert counts[0][2] == pytest.approx(3 * counts[1][2], abs=0.05)
+    assert counts[0][2] + counts[1][2] == pytest.approx(2 * counts[2][2], abs=0.05)  # day 1 holds 4, day 2 holds 2
+    bars = _marks(hbars([("x", 10), ("y", 5)], chart_id="h"))
+    assert [m[0] for m in bars] == ["x: 10", "y: 5"]
+    assert bars[0][1] == pytest.approx(2 * bars[1][1], abs=0.05)
+    # date labels are thinned so they never overlap: 366 days on 820 px show about one in six
+    assert label_every([f"Mar {i:02d}" for i in range(366)], 820) * 1 >= 6
+    assert label_every(["a", "b"], 820) == 1
+
+
+def test_charts_are_text_scoped_and_reproducible() -> None:
+    """Text stays text, ids are the chart's own, and the same numbers give the same bytes."""
+    args = (["Mar 01", "Mar 02"], {"harbour-times.example": [3.0, 1.0], "other outlets": [1.0, 1.0]})
+    one = stacked_bars(*args, chart_id="first", title="Articles per day")
+    assert one == stacked_bars(*args, chart_id="first", title="Articles per day")
+    assert one.startswith('<svg class="chart" id="first" role="img" aria-label="Articles per day"')
+    assert "<?xml" not in one and "<metadata" not in one and "<style" not in one and "Matplotlib" not in one
+    assert re.search(r"<text[^>]*>Mar 01</text>", one)  # a label is text, not glyph outlines
+    assert "#9a9a9a" in one  # 'other outlets' in grey
+    ids = re.findall(r'\bid="([^"]+)"', one)
+    assert ids[0] == "first" and all(i.startswith("first-") for i in ids[1:])
+    other = stacked_bars(*args, chart_id="second", title="Articles per day")
+    assert not set(ids) & set(re.findall(r'\bid="([^"]+)"', other))
+    refs = re.findall(r'(?:url\(#|xlink:href="#)([^)"]+)', one)
+    assert refs and set(refs) <= set(ids)  # every internal reference resolves inside the chart
 
 
 def test_page_is_self_contained(desk: tuple[Path, dict[str, int]]) -> None:
-    page, charts = render_html(read_report_data(desk[0]))
+    data = read_report_data(desk[0], now=datetime(2024, 4, 1, tzinfo=UTC))
+    page, charts = render_html(data)
     assert charts >= 9
-    assert "<script" not in page and "<link" not in page and "@import" not in page and "url(" not in page
-    assert not re.search(r'\ssrc=', page)
+    assert "<script" not in page and "<link" not in page and "@import" not in page
+    assert not re.search(r"url\((?!#)", page) and not re.search(r'(?:\ssrc=|href=")(?!#)', page)
     assert "<title>" in page and page.count("<svg") == charts
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))  # ten charts in one document, no id twice
+    assert render_html(data)[0] == page  # the same warehouse gives the same file
+    assert len(page.encode()) < 400_000
 
 
 def test_report_renders_in_headless_chromium(desk: tuple[Path, dict[str, int]], tmp_path: Path) -> None:
@@ -96,7 +135,7 @@ def test_report_renders_in_headless_chromium(desk: tuple[Path, dict[str, int]], 
     for chart in ("attention-count", "attention-share", "top-outlets", "stories", "feed-health", "rejects",
                   "languages", "events-by-type", "actor-pairs"):
         assert f'id="{chart}"' in shown.dom, chart
-    assert shown.dom.count("<rect") > 200 and info["charts"] == shown.dom.count("<svg")
+    assert shown.dom.count("<title>") > 200 and info["charts"] == shown.dom.count("<svg")  # a tooltip per mark
     width, height, pixels = png_pixels(shown.screenshot)
     assert (width, height) == (1000, 1400)
     colours: Counter[str] = Counter()

@@ -72,3 +72,42 @@ def test_a_stuck_extraction_worker_is_killed_at_the_deadline_and_the_pool_replac
     fresh = pool.get_pool(2)
     assert fresh is not workers and fresh.submit(abs, -5).result(timeout=30) == 5
     pool.shutdown_pool()
+
+
+def test_one_worker_still_stops_a_stuck_job() -> None:
+    """workers=1 extracts in one worker process, not in the flow's own: a stuck job is killable."""
+    from flows import pool
+
+    pool.shutdown_pool()
+    assert pool.get_pool(1).submit(abs, -1).result(timeout=60) == 1  # the worker is up
+    procs = list(pool.get_pool(1)._processes.values())
+    started = time.monotonic()
+    got = pool.map_within(time.sleep, [0, 60, 0], workers=1, seconds=1.5, late=lambda i: f"late {i}",
+                          failed=lambda i, exc: type(exc).__name__)
+    elapsed = time.monotonic() - started
+    assert got == [None, "late 1", "late 2"]  # the third waited behind the stuck one
+    assert 1.4 < elapsed < 10
+    assert len(procs) == 1 and not procs[0].is_alive()  # the sleeping worker was killed
+    assert pool.map_within(abs, [-4], workers=1, seconds=60, late=str, failed=lambda i, exc: exc) == [4]
+    pool.shutdown_pool()
+
+
+def test_extraction_with_one_worker_keeps_its_deadline() -> None:
+    from flows import pool
+    from flows.ingest import extract_pages
+    from flows.jobs import PageJob
+
+    html = b"<html><head><title>T</title></head><body><article><p>" + b"Some words here. " * 80 + b"</p></article></body></html>"
+
+    def job(key: str) -> PageJob:
+        return PageJob(key=key, url=f"https://example.org/{key}", origin="rss", run_id="r", tolerance_hours=24,
+                       html=html, content_type="text/html")
+
+    pool.shutdown_pool()
+    late = extract_pages.fn([job("a"), job("b")], workers=1, deadline=0.0)
+    # in-process extraction would have finished both before the deadline was ever checked
+    assert [(r.key, r.reason) for r in late] == [("a", Reason.TIMEOUT), ("b", Reason.TIMEOUT)]
+    assert "stage deadline (0 s)" in late[0].message
+    done = extract_pages.fn([job("c")], workers=1, deadline=120)
+    assert done[0].key == "c" and done[0].reason != Reason.TIMEOUT
+    pool.shutdown_pool()

@@ -272,8 +272,11 @@ def main(argv: list[str]) -> int:
         s = score_gold([d for d in load_gold() if not d.get("unseen")])
         print(json.dumps(s.as_dict(), indent=1))
         print("\n".join(s.errors))
-    elif what == "unseen":  # the unseen part: figures only
-        print(json.dumps(score_gold([d for d in load_gold() if d.get("unseen")]).as_dict(), indent=1))
+    elif what == "unseen":  # the unseen part, per batch: figures only
+        docs = [d for d in load_gold() if d.get("unseen")]
+        for batch in sorted({d.get("batch") or "unseen-1" for d in docs}):
+            part = [d for d in docs if (d.get("batch") or "unseen-1") == batch]
+            print(batch, json.dumps(score_gold(part).as_dict(), indent=1))
     elif what == "heldout":
         print(json.dumps(score_gsr(load_gsr("heldout")).as_dict(), indent=1))
     return 0

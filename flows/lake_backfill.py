@@ -1,0 +1,229 @@
+"""Backfill on a Dask cluster: workers read their own shards and write Parquet batches to the lake;
+the flow process commits them, the one DuckDB writer.
+
+A shard is a reference: a group of small archive files, one file, or a byte range of a large
+plain JSONL file (``extractors/sources/shards.py``). Its task gets the paths and offsets, never
+records; the worker reads, extracts (``run_job``, in its own process) and writes the shard's
+batch under a deterministic id (``warehouse.lake.batch_id``), complete or not at all. The flow
+takes results in plan order and commits each batch (``flows/committer.py``) as it arrives.
+
+Faults: a worker killed mid-shard loses nothing but time; the scheduler runs the shard again
+elsewhere and it writes the same batch id. A rerun of the backfill skips shards whose batch is
+loaded (``lake_batches``) and commits without recomputing those whose batch is finished in the
+lake but not loaded (the committer died, or the database was locked). ``force`` recomputes and
+replaces everything.
+
+Workers must reach the archive paths and the lake at the same names as the flow (a shared
+filesystem or object storage).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from extractors.content.recurring import RecurringLines
+from extractors.sources.archives import ArchiveProblem, ArchiveRecord, discover
+from extractors.sources.shards import Shard, iter_shard, plan_shards
+from flows.cluster import SHARDS_PER_THREAD, client_for, cluster_threads
+from flows.committer import Committer
+from flows.jobs import JobResult, PageJob, batch_enrichment, run_job
+from schemas.records import Article, RawPage, Reject
+from schemas.settings import Settings
+from schemas.stories import StorySketch
+from warehouse.batch import ArchiveRecordRow, Batch
+from warehouse.lake import Lake, batch_id, loaded_batches
+
+MAX_FILES_PER_SHARD = 256  # small files grouped into one task, at most this many
+
+
+def code_version() -> str:
+    try:
+        return version("newsflow")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """One Dask task's worth of work: references only."""
+
+    batch_id: str
+    pieces: tuple[Shard, ...]
+    run_id: str
+    outlet: str | None
+    force: bool
+    lake_uri: str
+
+
+def plan(paths: list[str], settings: Settings, outlet: str | None) -> list[tuple[str, tuple[Shard, ...]]]:
+    """``(batch id, pieces)`` for every shard of ``paths``, in reading order."""
+    out: list[tuple[str, tuple[Shard, ...]]] = []
+    group: list[Shard] = []
+    target = settings.lake_shard_bytes
+    options = {"outlet": outlet or ""}
+    cv = code_version()
+
+    def close() -> None:
+        if group:
+            key = "\x1f".join(f"{p.path}\x1e{p.size}" for p in group)
+            bid = batch_id(source=key, start=0, end=None, size=sum(p.size for p in group), code_version=cv,
+                           options=options)
+            out.append((bid, tuple(group)))
+            group.clear()
+
+    for path in discover([Path(p) for p in paths]):
+        pieces = plan_shards(path.resolve(), target)
+        if len(pieces) == 1 and pieces[0].size < target:  # a small file: grouped with its neighbours
+            group.append(pieces[0])
+            if sum(p.size for p in group) >= target or len(group) >= MAX_FILES_PER_SHARD:
+                close()
+            continue
+        close()
+        for piece in pieces:
+            bid = batch_id(source=piece.path, start=piece.start, end=piece.end, size=piece.size, code_version=cv,
+                           options=options)
+            out.append((bid, (piece,)))
+    close()
+    return out
+
+
+def _problem_reject(prob: ArchiveProblem, run_id: str) -> Reject:
+    return Reject.make(run_id=run_id, stage="archive", reason=prob.reason, message=prob.message, source=prob.path,
+                       url=None, payload=(prob.payload or "") + (f" @{prob.locator}" if prob.locator else ""))
+
+
+@dataclass(frozen=True)
+class Steps:
+    """The local backfill's own steps, handed over by ``flows.backfill`` (which imports this module):
+    a new summary, a record's job, and a result's rows."""
+
+    new_summary: Callable[[str], Any]
+    job_for: Callable[..., PageJob]
+    collect: Callable[..., None]
+
+
+def process_shard(task: ShardTask, settings: Settings, recurring: RecurringLines | None,
+                  steps: Steps) -> dict[str, Any]:
+    """A Dask task: read the shard's records, extract them here, write the shard's lake batch.
+
+    Returns the shard's counts (the same as the batch manifest's ``summary``)."""
+    t0 = time.process_time()
+    summary = steps.new_summary(task.run_id)
+    stats: Counter[str] = Counter()
+    articles: list[Article] = []
+    raws: list[RawPage] = []
+    rows: list[ArchiveRecordRow] = []
+    rejects: list[Reject] = []
+    sketches: list[StorySketch] = []
+    done: list[JobResult] = []
+    seen: set[str] = set()
+    for piece in task.pieces:
+        for item in iter_shard(piece, stats=stats):
+            summary.read += 1
+            if isinstance(item, ArchiveProblem):
+                summary.add_reject(item.reason)
+                rejects.append(_problem_reject(item, task.run_id))
+                continue
+            assert isinstance(item, ArchiveRecord)
+            if item.record_id in seen:
+                summary.duplicates += 1
+                continue
+            seen.add(item.record_id)
+            r = run_job(steps.job_for(item, task.run_id, task.outlet, settings, recurring))
+            steps.collect(r, item, task.run_id, summary, articles, raws, rows, rejects)
+            if r.article is not None:
+                done.append(r)
+                if r.sketch is not None:
+                    sketches.append(r.sketch)
+    batch = Batch(run=None, articles=articles, links=[], raw_pages=raws, rejects=rejects, feed_states=[],
+                  archive_records=rows, replace=task.force, sketches=sketches)
+    batch.enriched_ids, batch.enrichment = batch_enrichment(articles, done)
+    counts = {"read": summary.read, "extracted": summary.loaded, "rejected": summary.rejected,
+              "rejects_by_reason": summary.rejects_by_reason, "duplicates": summary.duplicates,
+              "not_articles": dict(stats), "worker_pid": os.getpid(), "worker_host": socket.gethostname(),
+              "cpu_s": round(time.process_time() - t0, 3)}
+    first = task.pieces[0]
+    Lake(task.lake_uri).write(task.batch_id, batch.to_arrow(), meta={
+        "records": summary.read, "summary": counts, "run_id": task.run_id,
+        "shard": {"path": first.path if len(task.pieces) == 1 else f"{first.path} (+{len(task.pieces) - 1} files)",
+                  "start": first.start if len(task.pieces) == 1 else 0,
+                  "end": first.end if len(task.pieces) == 1 else None},
+    })
+    return counts
+
+
+def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outlet: str | None, force: bool,
+                      summary: Any, steps: Steps, recurring: Callable[[], RecurringLines],
+                      progress: Any = None) -> Any:
+    """The cluster backfill (``NEWSFLOW_EXECUTOR=dask://…``); fills and returns ``summary``
+    (a ``flows.backfill.BackfillSummary``). ``recurring()`` learns the text dumps' furniture."""
+    assert settings.dask_address is not None
+    t0 = time.perf_counter()
+    shards = plan(paths, settings, outlet)
+    lake = Lake(settings.lake_location)
+    where = {bid: pieces[0].path for bid, pieces in shards}
+    loaded = {} if force else loaded_batches(settings.db, list(where))
+    todo = [(bid, pieces) for bid, pieces in shards if bid not in loaded]
+    summary.skipped += sum(loaded.values())  # records of shards loaded by an earlier run
+    summary.read += sum(loaded.values())
+    client = client_for(settings.dask_address)
+    learnt = recurring() if todo else None
+    shared = client.scatter(learnt, broadcast=True) if learnt is not None else None
+    not_articles: Counter[str] = Counter(summary.not_articles)
+
+    def results() -> Iterator[tuple[str, dict[str, Any]]]:
+        pending: list[tuple[str, Any]] = []
+        limit = SHARDS_PER_THREAD * cluster_threads(client)
+        try:
+            for bid, pieces in todo:
+                made = None if force else lake.manifest(bid)
+                if made is not None:  # finished in the lake earlier, never loaded: commit it as it is
+                    pending.append((bid, made.get("summary", {})))
+                else:
+                    task = ShardTask(bid, pieces, run_id, outlet, force, settings.lake_location)
+                    pending.append((bid, client.submit(process_shard, task, settings, shared, steps, pure=False,
+                                                       key=f"newsflow-shard-{bid[:16]}-{run_id[:8]}", retries=1)))
+                while len(pending) >= limit:
+                    yield _take(pending.pop(0))
+            while pending:
+                yield _take(pending.pop(0))
+        finally:
+            left = [f for _, f in pending if not isinstance(f, dict)]
+            if left:
+                client.cancel(left)
+
+    with Committer(settings, lake) as committer:  # the one writer, one connection for the run
+        for bid, counts in results():
+            summary.read += int(counts.get("read", 0))
+            summary.duplicates += int(counts.get("duplicates", 0))
+            for reason, n in dict(counts.get("rejects_by_reason", {})).items():
+                summary.rejected += n
+                summary.rejects_by_reason[reason] = summary.rejects_by_reason.get(reason, 0) + n
+            not_articles.update(dict(counts.get("not_articles", {})))
+            done = committer.commit(bid, run_id=run_id, replace=force)
+            summary.batches += 1
+            if done.status == "locked":
+                summary.staged_batches += 1  # waits in the lake for the next run
+            summary.loaded += done.articles
+            summary.skipped += done.skipped
+            summary.duplicates += done.duplicates
+            summary.path = where[bid]
+            summary.seconds = time.perf_counter() - t0
+            if progress is not None:
+                progress(summary)
+    summary.not_articles = dict(sorted(not_articles.items()))
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _take(item: tuple[str, Any]) -> tuple[str, dict[str, Any]]:
+    bid, fut = item
+    return bid, fut if isinstance(fut, dict) else fut.result()

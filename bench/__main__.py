@@ -28,7 +28,8 @@ SIZES: dict[str, tuple[Callable[[str], Any], Any, str]] = {
     "pages": (int, 5000, "generated pages for the backfill benchmark"),
     "raw-sample": (int, 300, "pages timed with raw trafilatura for the backfill limit"),
     "memory-pages": (int, 20000, "pages of the big backfill in the memory benchmark"),
-    "format": (str, "warc", "generated archive format: warc, jsonl or dir"),
+    "format": (str, "warc,dir,text", "generated archive kinds for the backfill, comma-separated: warc, jsonl, "
+                                     "dir (HTML files) or text (plain-text dumps); memory uses the first"),
     "feeds": (int, 200, "feeds in the busy hour"),
     "items": (int, 20, "new items per feed in the busy hour"),
     "hosts": (int, 50, "hosts the busy-hour feeds are spread over"),
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                     found = sorted((work / "backfill" / "archive").glob(f"pages-0-{args.pages}*"))
                     small = found[0] if found else None
                 done[name] = memory.run(workdir=work / "memory", api_url=prefect_api(), small=args.pages,
-                                        large=args.memory_pages, fmt=args.format, small_archive=small,
+                                        large=args.memory_pages, fmt=args.format.split(",")[0].strip(), small_archive=small,
                                         small_result=done.get("backfill"), results_dir=results_dir)
                 shutil.rmtree(work / "memory", ignore_errors=True)
                 shutil.rmtree(work / "backfill", ignore_errors=True)

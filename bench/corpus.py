@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-ArchiveFormat = Literal["warc", "jsonl", "dir"]
+ArchiveFormat = Literal["warc", "jsonl", "dir", "text"]
 
 FIRST_NAMES = (
     "Amara", "Bilal", "Chiara", "Dmitri", "Elena", "Farah", "Gustav", "Hana", "Ines", "Jonas", "Kwame",
@@ -336,10 +336,29 @@ def _jsonl_record(p: Page) -> bytes:
     return gzip.compress(line.encode("utf-8") + b"\n", compresslevel=1)
 
 
+def _text_dump(p: Page) -> bytes:
+    """The page as a naive scraper saves it: title, then every visible block on its own line."""
+    from tests.support.dumpgen import html_to_dump
+
+    return html_to_dump(p.html).encode("utf-8")
+
+
 def _encode_range(args: tuple[str, int, int]) -> list[bytes]:
     fmt, lo, hi = args
-    enc = _warc_record if fmt == "warc" else _jsonl_record
+    enc = {"warc": _warc_record, "jsonl": _jsonl_record, "text": _text_dump}[fmt]
     return [enc(make_page(i)) for i in range(lo, hi)]
+
+
+def _encoded(fmt: str, start: int, count: int, workers: int) -> Iterator[list[bytes]]:
+    step = 200
+    ranges = [(fmt, lo, min(lo + step, start + count)) for lo in range(start, start + count, step)]
+    if workers <= 1 or len(ranges) < 2:
+        yield from map(_encode_range, ranges)
+        return
+    import multiprocessing as mp
+
+    with mp.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(_encode_range, ranges)
 
 
 def write_archive(directory: Path, count: int, fmt: ArchiveFormat = "warc", *, start: int = 0,
@@ -348,7 +367,9 @@ def write_archive(directory: Path, count: int, fmt: ArchiveFormat = "warc", *, s
 
     ``warc``: ``<name>.warc.gz``, HTTP response records, one gzip member each (what crawlers
     write); ``jsonl``: ``<name>.jsonl.gz`` with url/title/published_at/html; ``dir``: one
-    ``.html`` file per page. Pages are generated in ``workers`` processes when > 1.
+    ``.html`` file per page; ``text``: one ``.txt`` dump per page (title, then each visible
+    block of the page on its own line, furniture included). Pages are generated in ``workers``
+    processes when > 1.
     """
     directory.mkdir(parents=True, exist_ok=True)
     if fmt == "dir":
@@ -357,19 +378,19 @@ def write_archive(directory: Path, count: int, fmt: ArchiveFormat = "warc", *, s
         for p in iter_pages(count, start=start):
             (out / f"{p.index:06d}.html").write_text(p.html, encoding="utf-8")
         return out
+    if fmt == "text":
+        out = directory / name
+        out.mkdir(exist_ok=True)
+        index = start
+        for chunk in _encoded("text", start, count, workers):
+            for dump in chunk:
+                (out / f"{index:06d}.txt").write_bytes(dump)
+                index += 1
+        return out
     if fmt not in ("warc", "jsonl"):
         raise ValueError(f"unknown archive format {fmt!r}")
     path = directory / f"{name}.{fmt}.gz"
-    step = 200
-    ranges = [(fmt, lo, min(lo + step, start + count)) for lo in range(start, start + count, step)]
     with path.open("wb") as fh:
-        if workers <= 1 or len(ranges) < 2:
-            for r in ranges:
-                fh.writelines(_encode_range(r))
-        else:
-            import multiprocessing as mp
-
-            with mp.get_context("fork").Pool(workers) as pool:
-                for chunk in pool.imap(_encode_range, ranges):
-                    fh.writelines(chunk)
+        for chunk in _encoded(fmt, start, count, workers):
+            fh.writelines(chunk)
     return path

@@ -129,7 +129,22 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("block detection", "extractors.content.html_extract", "detect_block"),
     ("date (_parse_published)", "extractors.content.html_extract", "_parse_published"),
     ("normalize.build_article", "flows.jobs", "build_article"),
+    # stages added after issue 5 (dedup: issue 9, events: issue 10), run by the same workers
+    ("dedup sketch (sketch_for)", "flows.jobs", "sketch_for"),
+    ("events (enrich_article)", "flows.jobs", "enrich_article"),
     ("run_job total", "bench.extraction", "_run_job"),
+)
+
+# The text-dump path on dumps of the same pages (what a backfill of text archives runs).
+TEXT_STAGES: tuple[tuple[str, str, str], ...] = (
+    ("text dump: rules (cleaner.classify)", "extractors.content.textdump", "classify"),
+    ("text dump: line model (refine)", "extractors.content.textdump", "refine"),
+    ("text dump: language (detect_language)", "extractors.content.textdump", "detect_language"),
+    ("text dump: extract_text_dump", "extractors.content.textdump", "extract_text_dump"),
+    ("text dump: normalize.build_article", "flows.jobs", "build_article"),
+    ("text dump: dedup sketch (sketch_for)", "flows.jobs", "sketch_for"),
+    ("text dump: events (enrich_article)", "flows.jobs", "enrich_article"),
+    ("text dump: run_job total", "bench.extraction", "_run_job"),
 )
 
 
@@ -142,10 +157,24 @@ def _run_job(job: Any) -> Any:
 def stage_breakdown(pages: list[tuple[str, bytes, str]]) -> dict[str, float]:
     """CPU ms per page in each stage of our path: each stage function is wrapped with a
     process-time stopwatch for one pass (a few microseconds of overhead per call, unlike a
-    deterministic profiler, which inflates call-heavy code several times)."""
-    import importlib
-
+    deterministic profiler, which inflates call-heavy code several times). Then the same for
+    the text-dump path on each page dumped as a naive scraper saves it."""
     from flows.jobs import PageJob
+
+    html_jobs = [PageJob(key=url, url=url, origin="archive", run_id="bench", html=body, tolerance_hours=24.0)
+                 for url, body, _text in pages]
+    out = _timed_pass(STAGES, html_jobs)
+    try:
+        from tests.support.dumpgen import html_to_dump
+    except ImportError:  # the test helpers are not installed: no text-dump pass
+        return out
+    text_jobs = [PageJob(key=url, url=url, origin="archive", run_id="bench", text=html_to_dump(text),
+                         tolerance_hours=24.0) for url, _body, text in pages]
+    return out | _timed_pass(TEXT_STAGES, text_jobs)
+
+
+def _timed_pass(stages: tuple[tuple[str, str, str], ...], jobs: list[Any]) -> dict[str, float]:
+    import importlib
 
     spent: dict[str, float] = {}
     patched: list[tuple[Any, str, Any]] = []
@@ -159,7 +188,7 @@ def stage_breakdown(pages: list[tuple[str, bytes, str]]) -> dict[str, float]:
                 spent[label] = spent.get(label, 0.0) + time.process_time() - t0
         return timed
 
-    for label, module, attr in STAGES:
+    for label, module, attr in stages:
         mod = importlib.import_module(module)
         fn = getattr(mod, attr, None)
         if fn is None:
@@ -168,12 +197,12 @@ def stage_breakdown(pages: list[tuple[str, bytes, str]]) -> dict[str, float]:
         setattr(mod, attr, wrap(label, fn))
     try:
         this = importlib.import_module(__name__)
-        for url, body, _text in pages:
-            this._run_job(PageJob(key=url, url=url, origin="archive", run_id="bench", html=body, tolerance_hours=24.0))
+        for job in jobs:
+            this._run_job(job)
     finally:
-        for mod, attr, fn in patched:
+        for mod, attr, fn in reversed(patched):
             setattr(mod, attr, fn)
-    return {label: round(1000 * spent[label] / len(pages), 2) for label, _m, _a in STAGES if label in spent}
+    return {label: round(1000 * spent[label] / len(jobs), 2) for label, _m, _a in stages if label in spent}
 
 
 def _profile(pages: list[tuple[str, bytes, str]], fn: Any, results_dir: Path | None) -> Path:

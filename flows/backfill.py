@@ -139,7 +139,7 @@ def _job_for(rec: ArchiveRecord, run_id: str, outlet: str | None, settings: Sett
         published_hint=normalize_date(rec.published_at or rec.published_at_raw,
                                       tolerance_hours=settings.future_tolerance_hours) if rec.kind == "jsonl" else None,
         tolerance_hours=settings.future_tolerance_hours,
-        compress_raw=True,
+        compress_raw=not rec.rereadable,  # a record found again by seeking is not copied (raw_pages)
         recurring_lines=recurring.lines(_source_of(rec, outlet)) if recurring and is_text else None,
     )
 

@@ -56,7 +56,20 @@ class JobResult:
     notes: list[str] = field(default_factory=list)
     raw_gz: bytes | None = None  # the original document, compressed in the worker (off the main process)
     sketch: StorySketch | None = None  # the article's story sketch (near-duplicate index), made in the worker
-    enrichment: Enrichment | None = None  # entities, coded events and quotes of the article's text
+    enrichment: CodedRows | None = None  # entities, coded events and quotes of the article's text
+
+
+@dataclass
+class CodedRows:
+    """The event coder's output for one article as warehouse rows (``Enrichment.table_rows``), made
+    in the worker: plain dicts cross the process boundary ~4× cheaper than the nested models."""
+
+    article_id: str
+    rows: dict[str, list[dict]]
+
+    @classmethod
+    def of(cls, enrichment: Enrichment | None) -> CodedRows | None:
+        return None if enrichment is None else cls(enrichment.article_id, enrichment.table_rows())
 
 
 RAW_GZIP_LEVEL = 4  # most of level 9's ratio on HTML at a fraction of its CPU
@@ -181,7 +194,7 @@ def run_job(job: PageJob) -> JobResult:
             if language:
                 result.article = result.article.model_copy(update={"language": language})
         result.sketch = sketch_for(result.article)
-        result.enrichment = enrich_article(result.article)
+        result.enrichment = CodedRows.of(enrich_article(result.article))
     except PipelineError as exc:
         if result.reason is None:
             result.stage = "normalize"
@@ -207,10 +220,10 @@ def batch_enrichment(articles: list[Article], results: list[JobResult]) -> tuple
     made = {r.enrichment.article_id: r.enrichment for r in results if r.enrichment is not None}
     rows: dict[str, list[dict]] = {}
     for a in articles:
-        e = made.get(a.article_id) or enrich_article(a)
+        e = made.get(a.article_id) or CodedRows.of(enrich_article(a))
         if e is None:
             continue
-        for table, items in e.table_rows().items():
+        for table, items in e.rows.items():
             rows.setdefault(table, []).extend(items)
     return [a.article_id for a in articles], rows
 

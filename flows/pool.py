@@ -31,7 +31,8 @@ def get_pool(workers: int) -> ProcessPoolExecutor:
         return _pool
     shutdown_pool()
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["extractors.content.html_extract", "extractors.content.textdump"])
+    # the forkserver loads and warms the whole per-document path once; workers fork from it warm
+    ctx.set_forkserver_preload(["flows.warmup"])
     _pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     _pool_size = workers
     return _pool

@@ -17,6 +17,7 @@ from typing import Any
 
 from prefect import flow
 
+from extractors.sources.archives import ArchiveProblem, read_record_at
 from extractors.sources.feedlist import load_feed_list
 from flows.cluster import connect_executor
 from flows.jobs import JobResult, PageJob, batch_enrichment, enrich_stored, run_job
@@ -40,11 +41,33 @@ def _feed_outlets(settings: Settings) -> dict[str, str]:
     return {s.url: s.outlet_name for s in specs if s.outlet_name}
 
 
+class Unreadable(Exception):
+    """A stored page whose body was left in its archive, and the archive cannot give it back."""
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+def _archive_body(page: RawPage, meta: dict[str, Any] | None) -> bytes:
+    """The body of an archive record stored without it, read again from its archive file."""
+    if not meta or not meta.get("archive_path"):
+        raise Unreadable(Reason.INVALID_RECORD, "no body stored and no archive to read it from")
+    rec = read_record_at(str(meta["archive_path"]), str(meta.get("locator") or ""))
+    if isinstance(rec, ArchiveProblem):
+        raise Unreadable(rec.reason, f"{rec.message} (the stored article is kept)")
+    if rec.record_id != page.page_id:
+        raise Unreadable(Reason.INVALID_RECORD, f"the record at {meta['archive_path']} {rec.locator or ''} changed "
+                         "since it was loaded (the stored article is kept)")
+    return rec.html if rec.html is not None else (rec.text or "").encode("utf-8", "surrogatepass")
+
+
 def _job(page: RawPage, old: Article | None, run_id: str, settings: Settings,
          feed_outlets: dict[str, str] | None = None) -> PageJob:
-    body = gzip.decompress(page.body_gz)
+    """The extraction job of a stored page; raises ``Unreadable`` when its body cannot be had."""
     headers = json.loads(page.headers_json or "{}")
     archive_meta = json.loads(headers.get("x-newsflow-archive", "null") or "null")
+    body = gzip.decompress(page.body_gz) if page.body_gz is not None else _archive_body(page, archive_meta)
     is_text = (page.content_type or "").startswith("text/plain")
     entry = None
     if old is not None and old.origin == "rss":
@@ -91,13 +114,23 @@ def run_reprocess(settings: Settings, *, since: datetime | None, run_id: str) ->
     olds = articles_by_id(settings.db, [p.article_id for p in pages if p.article_id])
     feed_outlets = _feed_outlets(settings)
     for start in range(0, len(pages), settings.batch_size):
-        chunk = pages[start : start + settings.batch_size]
-        jobs = [_job(p, olds.get(p.article_id or ""), run_id, settings, feed_outlets) for p in chunk]
         articles: list[Article] = []
         sketches: list[StorySketch] = []  # every re-extracted article is (re-)indexed and re-coded
         final: list[Article] = []
         coded: list[JobResult] = []
         rejects: list[Reject] = []
+        chunk: list[RawPage] = []
+        jobs: list[PageJob] = []
+        for p in pages[start : start + settings.batch_size]:
+            try:
+                jobs.append(_job(p, olds.get(p.article_id or ""), run_id, settings, feed_outlets))
+            except Unreadable as exc:  # its article stays as stored
+                done += 1
+                counts["rejected"] += 1
+                rejects.append(Reject.make(run_id=run_id, stage="extract", reason=exc.reason, message=exc.message,
+                                           source=p.url, url=p.final_url, payload=f"raw page {p.page_id}"))
+                continue
+            chunk.append(p)
         for page, r in zip(chunk, map_ordered(run_job, jobs, workers=settings.workers,
                                               cluster=settings.dask_address, shard_size=settings.shard_size),
                            strict=True):

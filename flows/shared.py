@@ -162,7 +162,10 @@ def raw_page_from_fetch(
 def raw_page_from_archive(
     rec: ArchiveRecord, article_id: str | None, run_id: str, body_gz: bytes | None = None
 ) -> RawPage:
-    """An archive record as stored: its content-addressed id, where it came from in a header."""
+    """An archive record as stored: its content-addressed id, where it came from in a header.
+
+    The body is kept (gzipped) only when the archive cannot give it back by seeking (a JSONL
+    line, a WARC gzipped as one stream); otherwise ``reprocess`` re-reads it from the archive."""
     body = rec.html if rec.html is not None else (rec.text or "").encode("utf-8", "surrogatepass")
     ctype = rec.content_type or ("text/html" if rec.html is not None else "text/plain; charset=utf-8")
     meta = {"archive_path": rec.path, "locator": rec.locator, "kind": rec.kind}
@@ -180,7 +183,8 @@ def raw_page_from_archive(
         http_status=None,
         content_type=ctype,
         headers_json=json.dumps({**rec.http_headers, "x-newsflow-archive": json.dumps(meta)}, sort_keys=True),
-        body_gz=body_gz if body_gz is not None else gzip.compress(body, compresslevel=RAW_GZIP_LEVEL),
+        body_gz=None if rec.rereadable else body_gz if body_gz is not None else gzip.compress(
+            body, compresslevel=RAW_GZIP_LEVEL),
         body_bytes=len(body),
         origin="archive",
         fetched_at=getattr(rec, "fetched_at", None) or utcnow(),

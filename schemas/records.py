@@ -142,7 +142,10 @@ class ArticleFeedLink(Strict):
 
 
 class RawPage(Strict):
-    """Compressed original document and HTTP metadata, kept for re-extraction."""
+    """Compressed original document and HTTP metadata, kept for re-extraction.
+
+    ``body_gz`` is None for an archive record that can be re-read from its archive (the path and
+    locator are in ``headers_json``): the archive is not copied into the warehouse."""
 
     page_id: str
     article_id: str | None = None
@@ -151,7 +154,7 @@ class RawPage(Strict):
     http_status: int | None = None
     content_type: str | None = None
     headers_json: str = "{}"
-    body_gz: bytes
+    body_gz: bytes | None
     body_bytes: int = Field(ge=0)
     origin: Origin = "rss"
     fetched_at: UTCDateTime

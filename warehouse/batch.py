@@ -122,7 +122,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("http_status", _I32, True),
         ("content_type", _STR, True),
         ("headers_json", _STR, False),
-        ("body_gz", pa.binary(), False),
+        ("body_gz", pa.binary(), True),
         ("body_bytes", pa.int64(), False),
         ("origin", _STR, False),
         ("fetched_at", _TS, False),

@@ -56,11 +56,12 @@ def to_arrow(table: str, rows: pa.Table | Iterable[Mapping[str, Any]]) -> pa.Tab
             raise ValueError(f"{table}: missing columns {sorted(missing)}")
         return rows.select(schema.names).cast(schema)
     rows = list(rows)
+    names = set(schema.names)
     for row in rows:
-        extra = set(row) - set(schema.names)
-        if extra:
-            raise ValueError(f"{table}: unknown columns {sorted(extra)}")
-    return pa.Table.from_pylist([{k: row.get(k) for k in schema.names} for row in rows], schema=schema)
+        if not names.issuperset(row):
+            raise ValueError(f"{table}: unknown columns {sorted(set(row) - names)}")
+    # column by column: no intermediate dict per row
+    return pa.Table.from_pydict({k: [row.get(k) for row in rows] for k in schema.names}, schema=schema)
 
 
 def _dedupe(table: str, data: pa.Table) -> pa.Table:

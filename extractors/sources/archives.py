@@ -83,6 +83,9 @@ class ArchiveRecord:
     content_type: str | None = None
     http_headers: dict[str, str] = field(default_factory=dict, hash=False)
     fetched_at: datetime | None = None
+    # the locator finds this record again in its file by seeking (a whole file, a WARC offset in
+    # the file itself): the warehouse need not keep a copy of the body (see read_record_at)
+    rereadable: bool = False
 
 
 @dataclass(frozen=True)
@@ -329,13 +332,13 @@ def _iter_single(
         if not text.strip():
             yield ArchiveProblem(where, "", Reason.INVALID_RECORD, "empty file")
             return
-        yield ArchiveRecord(make_record_id(kind, None, data), where, "", "text", text=text)
+        yield ArchiveRecord(make_record_id(kind, None, data), where, "", "text", text=text, rereadable=True)
         return
     if not data.strip():
         yield ArchiveProblem(where, "", Reason.INVALID_RECORD, "empty file")
         return
     url = html_page_url(data)
-    yield ArchiveRecord(make_record_id(kind, url, data), where, "", "html", url=url, html=data)
+    yield ArchiveRecord(make_record_id(kind, url, data), where, "", "html", url=url, html=data, rereadable=True)
 
 
 _TAG = re.compile(rb"<(link|meta)\b([^>]*)>", re.IGNORECASE)
@@ -509,7 +512,7 @@ def _iter_warc(
     where = str(path)
     handled = [0]
     with open(path, "rb") as fh:
-        whole_file_gzip = yield from _warc_stream(where, fh, limit, stats, handled, skip=0)
+        whole_file_gzip = yield from _warc_stream(where, fh, limit, stats, handled, skip=0, rereadable=True)
     if whole_file_gzip:
         with gzip.open(path, "rb") as gz:
             yield from _warc_stream(where, _EOFAsError(gz), limit, stats, handled, skip=handled[0])
@@ -535,7 +538,8 @@ class _EOFAsError:
 
 
 def _warc_stream(
-    where: str, fh: Any, limit: int, stats: Counter[str], handled: list[int], *, skip: int
+    where: str, fh: Any, limit: int, stats: Counter[str], handled: list[int], *, skip: int,
+    rereadable: bool = False,
 ) -> Generator[ArchiveRecord | ArchiveProblem, None, bool]:
     """Walk one WARC byte stream; returns True when it turns out to be whole-file gzip."""
     from warcio.archiveiterator import ArchiveIterator
@@ -558,7 +562,7 @@ def _warc_stream(
             continue
         handled[0] = index
         try:
-            item = _warc_item(where, records, record, limit, stats)
+            item = _warc_item(where, records, record, limit, stats, rereadable=rereadable)
         except Exception as exc:
             yield _corrupt_warc(where, start, exc)
             return False
@@ -626,7 +630,7 @@ def _corrupt_warc(where: str, offset: int, exc: BaseException) -> ArchiveProblem
 
 
 def _warc_item(
-    where: str, records: Any, record: Any, limit: int, stats: Counter[str]
+    where: str, records: Any, record: Any, limit: int, stats: Counter[str], *, rereadable: bool = False
 ) -> ArchiveRecord | ArchiveProblem | None:
     """Read one WARC record fully and decide what it becomes (``None``: skipped)."""
     length = (record.rec_headers.get_header("Content-Length") or "").strip()
@@ -689,4 +693,58 @@ def _warc_item(
         content_type=content_type or None,
         http_headers=_headers_dict(record.http_headers.headers),
         fetched_at=parse_date(warc_date, epoch=True) if warc_date else None,
+        rereadable=rereadable,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# one record again, from where it was found (reprocess of a page whose body was not stored)
+# --------------------------------------------------------------------------------------------
+
+
+class _Window:
+    """A read-only view of an open file from ``start`` on, keeping the file's own offsets."""
+
+    def __init__(self, fh: Any, start: int) -> None:
+        self.fh = fh
+        fh.seek(start)
+
+    def read(self, size: int = -1) -> bytes:
+        return bytes(self.fh.read(size))
+
+    def tell(self) -> int:
+        return int(self.fh.tell())
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return int(self.fh.seek(offset, whence))
+
+
+def read_record_at(path: str, locator: str, *,
+                   max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> ArchiveRecord | ArchiveProblem:
+    """Read one record again from where a backfill found it (``archive_path`` + locator): a
+    whole ``.html``/``.txt`` file (empty locator) or the WARC record at ``offset:N`` of the file
+    (gzipped record by record, or not at all), checked as ``iter_records`` checks it. A JSONL line
+    or a record of a WARC gzipped as one stream cannot be found by seeking: a problem, as is a
+    missing or damaged file."""
+    p = Path(path)
+    if not p.is_file():
+        return ArchiveProblem(path, locator, Reason.CORRUPT_ARCHIVE, f"archive file not found: {path}")
+    item: ArchiveRecord | ArchiveProblem | None = None
+    if not locator:
+        item = next(iter(iter_records(p, max_record_bytes=max_record_bytes)), None)
+    elif locator.startswith("offset:") and locator[7:].isdigit():
+        try:
+            with open(p, "rb") as fh:
+                for found in _warc_stream(path, _Window(fh, int(locator[7:])), max_record_bytes, Counter(), [0],
+                                          skip=0, rereadable=True):
+                    item = found
+                    break
+        except OSError as exc:
+            item = ArchiveProblem(path, locator, Reason.CORRUPT_ARCHIVE, f"cannot read file: {exc.strerror or exc}")
+    else:
+        return ArchiveProblem(path, locator, Reason.INVALID_RECORD, f"record {locator!r} cannot be found by seeking")
+    if item is None:
+        return ArchiveProblem(path, locator, Reason.INVALID_RECORD, "no document at this place in the archive")
+    if isinstance(item, ArchiveRecord) and item.locator != locator:
+        return ArchiveProblem(path, locator, Reason.INVALID_RECORD, f"no record starts at {locator}")
+    return item

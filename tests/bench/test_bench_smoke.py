@@ -50,7 +50,12 @@ def test_extraction_benchmark_runs_and_skips_without_corpus(tmp_path: Path) -> N
     data = extraction.run(corpus=corpus, results_dir=out)
     assert data["pages"] == 3 and data["articles"] == 3
     assert data["ratio_ours_raw"] > 0 and data["cpu_s"]["ours"] > 0
-    assert "trafilatura.bare_extraction" in data["stages_ms_per_page"]
+    stages = data["stages_ms_per_page"]
+    assert "trafilatura.bare_extraction" in stages
+    # the stages added since issue 5 are in the stage pass, for HTML and for the text-dump path
+    for label in ("dedup sketch (sketch_for)", "events (enrich_article)", "text dump: line model (refine)",
+                  "text dump: events (enrich_article)", "text dump: dedup sketch (sketch_for)"):
+        assert stages[label] > 0, label
     saved = json.loads((out / "extraction.json").read_text())
     assert saved["benchmark"] == "extraction" and saved["machine"]["cores"] >= 1
 
@@ -89,6 +94,12 @@ def test_flow_benchmarks_small(tmp_path: Path, prefect_harness: None) -> None:
     bf = backfill.run(workdir=tmp_path / "bf", api_url=api, pages=12, raw_sample=4, results_dir=out)
     assert bf["pages"] == 12 and bf["articles"] == 12 and bf["rejected"] == 0
     assert bf["limit_pages_per_s"] > 0 and bf["ratio"] is not None and bf["peak_rss_mib"] > 0
+    # the three archive kinds, each its own backfill of the same pages
+    assert list(bf["formats"]) == ["warc", "dir", "text"] and bf["archive_format"] == "warc"
+    for kind in ("dir", "text"):
+        f = bf["formats"][kind]
+        assert (f["pages"], f["articles"], f["rejected"]) == (12, 12, 0), (kind, f)
+        assert f["new_stages_ms_per_article"]["events_ms"] > 0 and f["cpu_ratio_without_new_stages"] > f["cpu_ratio"]
 
     archive = next((tmp_path / "bf" / "archive").glob("pages-0-12*"))
     mem = memory.run(workdir=tmp_path / "mem", api_url=api, small=12, large=20, small_archive=archive,
@@ -109,7 +120,8 @@ def test_flow_benchmarks_small(tmp_path: Path, prefect_harness: None) -> None:
 
     md = report.write_results_md(out, tmp_path / "RESULTS.md")
     text = md.read_text()
-    for label in ("2 backfill throughput", "3 busy hour", "4 quiet hour", "6 memory"):
+    for label in ("2 backfill throughput", "3 busy hour", "4 quiet hour", "6 memory", "HTML files, end to end",
+                  "text dumps, end to end", "WARC, end to end"):
         assert label in text
 
 

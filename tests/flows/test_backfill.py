@@ -193,3 +193,29 @@ def test_reprocess_reextracts_stored_pages(archive: dict[str, Any], db_path: Pat
     assert _rows(db_path, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(6, 6)]
     again = reprocess(db=str(db_path))
     assert again["updated"] == 0 and again["unchanged"] == 6
+
+
+def test_archive_bodies_stay_in_the_archive_and_reprocess_reads_them_there(archive: dict[str, Any],
+                                                                          db_path: Path) -> None:
+    from flows.reprocess import reprocess
+
+    _backfill([archive["root"]], db_path)
+    stored = dict(_rows(db_path, "SELECT json_extract_string(json_extract_string(headers_json, "
+                                 "'$.\"x-newsflow-archive\"'), '$.kind'), count(body_gz) FROM raw_pages GROUP BY 1"))
+    # JSONL lines cannot be found by seeking: their bodies are kept; HTML, text and WARC are not
+    assert stored == {"html": 0, "text": 0, "warc": 0, "jsonl": 2}, stored
+    assert _rows(db_path, "SELECT count(*) FROM raw_pages WHERE body_bytes > 0") == [(6,)]
+    con = duckdb.connect(str(db_path))
+    con.execute("UPDATE articles SET text = 'stale text', content_hash = 'x', word_count = 2")
+    con.close()
+    # one archive file gone, one rewritten with other content: clear rejects, the articles stay
+    (archive["root"] / "crawl.warc.gz").unlink()
+    (archive["root"] / "html" / "a.html").write_text("<html><body><p>another page</p></body></html>")
+    counts = reprocess(db=str(db_path))
+    assert counts["pages"] == 6 and counts["updated"] == 4 and counts["rejected"] == 2, counts
+    msgs = _rows(db_path, "SELECT reason, message FROM rejects ORDER BY reason")
+    assert [m[0] for m in msgs] == ["corrupt_archive", "invalid_record"], msgs
+    assert "archive file not found" in msgs[0][1] and "crawl.warc.gz" in msgs[0][1]
+    assert "changed since it was loaded" in msgs[1][1] and "kept" in msgs[1][1]
+    assert _rows(db_path, "SELECT count(*) FROM articles WHERE text = 'stale text'") == [(2,)]
+    assert _rows(db_path, "SELECT count(*) FROM articles") == [(6,)]

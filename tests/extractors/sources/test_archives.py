@@ -32,6 +32,7 @@ from extractors.sources.archives import (
     html_page_url,
     iter_records,
     make_record_id,
+    read_record_at,
     record_url,
 )
 from schemas.failures import Reason
@@ -563,3 +564,80 @@ def test_records_survive_pickling(tmp_path: Path) -> None:
     problem = ArchiveProblem("p", "line:1", Reason.INVALID_RECORD, "bad", "payload")
     assert pickle.loads(pickle.dumps(recs[0])) == recs[0]
     assert pickle.loads(pickle.dumps(problem)) == problem
+
+
+# --------------------------------------------------------------------------------------------
+# reading one record again by its locator (reprocess of a page whose body was not stored)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_read_record_at_gives_back_each_record(tmp_path: Path, gz: bool) -> None:
+    path = _write(tmp_path / ("crawl.warc.gz" if gz else "crawl.warc"), build_warc(gz=gz, n_articles=4))
+    recs, _ = read_all(path)
+    assert recs and all(r.rereadable for r in recs)
+    for rec in reversed(recs):  # any order: each read seeks on its own
+        again = read_record_at(str(path), rec.locator)
+        assert isinstance(again, ArchiveRecord), again
+        assert (again.record_id, again.url, again.html, again.locator) == (rec.record_id, rec.url, rec.html, rec.locator)
+
+
+def test_read_record_at_a_corrupt_record_in_the_middle(tmp_path: Path) -> None:
+    """Records gzipped one by one: the damaged member is a clear problem, its neighbours read fine."""
+    members: list[bytes] = []
+    for i in range(5):
+        buf = io.BytesIO()
+        writer = WARCWriter(buf, gzip=True)
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(f"https://news.example/s{i}", "response",
+                                                      payload=io.BytesIO(page(f"Story {i}", 20)), http_headers=http))
+        members.append(buf.getvalue())
+    offsets = [sum(len(m) for m in members[:i]) for i in range(5)]
+    bad = bytearray(members[2])
+    mid = len(bad) // 2
+    bad[mid : mid + 40] = bytes(40)  # deflate data overwritten inside the third record
+    path = _write(tmp_path / "crawl.warc.gz", b"".join([*members[:2], bytes(bad), *members[3:]]))
+    results = [read_record_at(str(path), f"offset:{off}") for off in offsets]
+    problem = results[2]
+    assert isinstance(problem, ArchiveProblem) and problem.reason is Reason.CORRUPT_ARCHIVE
+    assert problem.locator == f"offset:{offsets[2]}" and problem.message
+    for i in (0, 1, 3, 4):
+        rec = results[i]
+        assert isinstance(rec, ArchiveRecord), rec
+        assert rec.url == f"https://news.example/s{i}" and rec.html == page(f"Story {i}", 20)
+        assert rec.locator == f"offset:{offsets[i]}"
+    # the stream reader stops at the damage; the records before it are the same records
+    streamed, problems = read_all(path)
+    assert [r.record_id for r in streamed] == [results[0].record_id, results[1].record_id]  # type: ignore[union-attr]
+    assert [p.reason for p in problems] == [Reason.CORRUPT_ARCHIVE]
+
+
+def test_read_record_at_whole_files_and_what_cannot_be_found(tmp_path: Path) -> None:
+    html = _write(tmp_path / "a.html", page("Saved page"))
+    dump = _write(tmp_path / "d.txt", b"A title\n\nA story line with words in it.\n")
+    for path in (html, dump):
+        (rec,), _ = read_all(path)
+        assert rec.rereadable
+        again = read_record_at(str(path), "")
+        assert isinstance(again, ArchiveRecord) and again.record_id == rec.record_id
+    jsonl = _write(tmp_path / "r.jsonl", b'{"url": "https://x.example/1", "text": "Some text here."}\n')
+    (line,), _ = read_all(jsonl)
+    assert not line.rereadable  # a line number is not a place one can seek to: its body is kept
+    cannot = read_record_at(str(jsonl), line.locator)
+    assert isinstance(cannot, ArchiveProblem) and "seeking" in cannot.message
+    gone = read_record_at(str(tmp_path / "moved-away.warc.gz"), "offset:0")
+    assert isinstance(gone, ArchiveProblem) and gone.reason is Reason.CORRUPT_ARCHIVE
+    assert "not found" in gone.message
+    warc = _write(tmp_path / "c.warc", build_warc(gz=False))
+    first = read_all(warc)[0][0]
+    off = int(first.locator.split(":")[1])
+    assert isinstance(read_record_at(str(warc), f"offset:{off + 3}"), ArchiveProblem)  # not a record start
+
+
+def test_whole_stream_gzip_warc_records_are_not_rereadable(tmp_path: Path) -> None:
+    path = _write(tmp_path / "one-stream.warc.gz", gzip.compress(build_warc(gz=False)))
+    recs, problems = read_all(path)
+    assert len(recs) == 5 and problems == []
+    # after its first record the file is read through a decompressing stream, whose offsets are
+    # not offsets in the file: those records keep their body in the warehouse
+    assert not any(r.rereadable for r in recs[1:])

@@ -396,7 +396,8 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     # and the report; the closing flush (hourly_ingest's ``finally``) waits for what is left of it
     flush_index(settings, wait=False)
     publish_artifacts(summary)
-    if any(res.status == "loaded" for res in loads):  # a staged load changed nothing the report could show
+    # a staged load changed nothing the report could show, and neither did a quiet hour
+    if any(res.status == "loaded" for res in loads) and not summary.quiet():
         publish_report(settings.db, staging_dir=settings.staging_path)
     return summary.as_dict()
 

@@ -60,6 +60,16 @@ def test_apply_loads_sums_a_busy_runs_batches_and_any_staged_batch_makes_it_stag
     assert (t.load_status, t.articles_new, t.staged_path) == ("staged", 2, "/tmp/stage/last")
 
 
+def test_a_quiet_run_is_one_that_changed_nothing_the_report_shows() -> None:
+    from flows.report import IngestSummary
+
+    assert IngestSummary(run_id="r", feeds_unchanged=500, feeds_backoff=2).quiet()
+    assert not IngestSummary(run_id="r", feeds_unchanged=499, feeds_ok=1).quiet()  # a new body, parsed
+    assert not IngestSummary(run_id="r", feeds_unchanged=499, feeds_failed=1).quiet()  # a feed broke
+    assert not IngestSummary(run_id="r", feeds_unchanged=500, articles_from_staging=2).quiet()
+    assert not IngestSummary(run_id="r", feeds_unchanged=500, articles_new=1).quiet()
+
+
 def test_markdown_and_text_renderings() -> None:
     data = _summary().as_dict()
     md = render_markdown(data)

@@ -7,7 +7,6 @@ replaced. Facts that only the feed knew (feed URL, the feed's date) are carried 
 
 from __future__ import annotations
 
-import gzip
 import json
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from schemas.records import Article, FeedEntry, RawPage, Reject, RunRecord, utcn
 from schemas.settings import Settings, load_settings
 from schemas.stories import StorySketch
 from warehouse.batch import Batch
+from warehouse.pages import page_body
 from warehouse.queries import articles_by_id, iter_article_texts, raw_pages_since
 
 
@@ -42,7 +42,7 @@ def _feed_outlets(settings: Settings) -> dict[str, str]:
 
 def _job(page: RawPage, old: Article | None, run_id: str, settings: Settings,
          feed_outlets: dict[str, str] | None = None) -> PageJob:
-    body = gzip.decompress(page.body_gz)
+    body = page_body(settings.db, page)
     headers = json.loads(page.headers_json or "{}")
     archive_meta = json.loads(headers.get("x-newsflow-archive", "null") or "null")
     is_text = (page.content_type or "").startswith("text/plain")

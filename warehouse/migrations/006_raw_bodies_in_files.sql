@@ -1,0 +1,5 @@
+-- Raw page bodies move out of the database file (issue 13): new rows keep the body in a
+-- content-addressed gzip file beside the database (warehouse/pages.py) and name it here;
+-- rows written before keep their inline body_gz, which is still read.
+ALTER TABLE raw_pages ADD COLUMN body_ref VARCHAR;
+ALTER TABLE raw_pages ALTER COLUMN body_gz DROP NOT NULL;

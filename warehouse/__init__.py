@@ -7,6 +7,7 @@ from warehouse.batch import ArchiveRecordRow, Batch
 from warehouse.db import DatabaseLocked, DatabaseMissing, connect_read, connect_write
 from warehouse.load import LoadResult, load_batch, load_staged, upsert_run
 from warehouse.migrate import migrate
+from warehouse.pages import page_body, pages_root, read_body, store_body
 from warehouse.queries import (
     database_status,
     known_article_ids,
@@ -32,9 +33,13 @@ __all__ = [
     "load_batch",
     "load_staged",
     "migrate",
+    "page_body",
+    "pages_root",
     "raw_pages_since",
+    "read_body",
     "read_feed_states",
     "run_lock",
     "stats",
+    "store_body",
     "upsert_run",
 ]

@@ -3,7 +3,7 @@
 The same flow back-fills 5,000 pages and then 20,000 pages (the first 5,000 plus 15,000 more,
 as a second archive file) into empty databases, each in a fresh process whose whole tree
 (flow process, forkserver, pool workers) is sampled for RSS every 100 ms. Streaming means
-the two peaks are nearly equal. Target: < 1 GiB, and the bigger run's peak within 25 % of
+the two peaks are nearly equal. Target: < 1 GiB, and the bigger run's peak within 10 % of
 the smaller one's.
 """
 
@@ -18,7 +18,7 @@ from bench.common import cores, save_result, say
 from bench.corpus import ArchiveFormat, write_archive
 
 LIMIT_MIB = 1024.0
-GROWTH_TARGET = 1.25
+GROWTH_TARGET = 1.10  # issue 13: the 20k run within 10 % of the 5k run
 
 
 def run(*, workdir: Path, api_url: str | None, small: int = 5000, large: int = 20000, fmt: ArchiveFormat = "warc",

@@ -7,7 +7,6 @@ replaced. Facts that only the feed knew (feed URL, the feed's date) are carried 
 
 from __future__ import annotations
 
-import gzip
 import json
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from schemas.records import Article, FeedEntry, RawPage, Reject, RunRecord, utcn
 from schemas.settings import Settings, load_settings
 from schemas.stories import StorySketch
 from warehouse.batch import Batch
+from warehouse.pages import page_body
 from warehouse.queries import articles_by_id, iter_article_texts, raw_pages_since
 
 
@@ -67,7 +67,8 @@ def _job(page: RawPage, old: Article | None, run_id: str, settings: Settings,
     """The extraction job of a stored page; raises ``Unreadable`` when its body cannot be had."""
     headers = json.loads(page.headers_json or "{}")
     archive_meta = json.loads(headers.get("x-newsflow-archive", "null") or "null")
-    body = gzip.decompress(page.body_gz) if page.body_gz is not None else _archive_body(page, archive_meta)
+    stored = page.body_gz is not None or page.body_ref is not None
+    body = page_body(settings.db, page) if stored else _archive_body(page, archive_meta)
     is_text = (page.content_type or "").startswith("text/plain")
     entry = None
     if old is not None and old.origin == "rss":

@@ -144,8 +144,12 @@ class ArticleFeedLink(Strict):
 class RawPage(Strict):
     """Compressed original document and HTTP metadata, kept for re-extraction.
 
-    ``body_gz`` is None for an archive record that can be re-read from its archive (the path and
-    locator are in ``headers_json``): the archive is not copied into the warehouse."""
+    On the way to the warehouse the gzip body rides in ``body_gz``; the load moves it to a file
+    beside the database and stores its locator in ``body_ref`` (rows written before that keep the
+    body inline). ``warehouse.pages.page_body`` reads either back. Both are None for an archive
+    record that can be re-read from its archive (the path and locator are in ``headers_json``):
+    the archive is not copied into the warehouse.
+    """
 
     page_id: str
     article_id: str | None = None
@@ -154,11 +158,12 @@ class RawPage(Strict):
     http_status: int | None = None
     content_type: str | None = None
     headers_json: str = "{}"
-    body_gz: bytes | None
+    body_gz: bytes | None = None
     body_bytes: int = Field(ge=0)
     origin: Origin = "rss"
     fetched_at: UTCDateTime
     run_id: str
+    body_ref: str | None = None  # the body's file beside the warehouse (warehouse/pages.py)
 
 
 class Reject(Strict):

@@ -122,11 +122,12 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("http_status", _I32, True),
         ("content_type", _STR, True),
         ("headers_json", _STR, False),
-        ("body_gz", pa.binary(), True),
+        ("body_gz", pa.binary(), True),  # inline only until the load moves it to a file
         ("body_bytes", pa.int64(), False),
         ("origin", _STR, False),
         ("fetched_at", _TS, False),
         ("run_id", _STR, False),
+        ("body_ref", _STR, True),  # locator of the body's file (warehouse/pages.py)
     ),
     "rejects": _schema(
         ("reject_id", _STR, False),

@@ -78,8 +78,8 @@ def connect_write(path: str | Path, *, run_migrations: bool = True) -> duckdb.Du
     conn = _open(path, read_only=False)
     try:
         conn.execute("SET TimeZone = 'UTC'")
-        # a loader's memory stays flat however large the file grows: checkpoints rewrite the
-        # raw_pages blobs, and without a cap DuckDB's buffer pool grows with the database
+        # a loader's memory stays flat however large the file grows: without a cap DuckDB's buffer
+        # pool grows with the database (page bodies are kept out of it, in warehouse/pages.py)
         conn.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
         if run_migrations:
             migrate(conn)

@@ -32,6 +32,7 @@ from warehouse.batch import (
 )
 from warehouse.db import DatabaseLocked, connect_write
 from warehouse.events import replace_enrichment
+from warehouse.pages import externalize, pages_root
 from warehouse.queries import known_article_ids, known_record_ids, read_feed_states
 from warehouse.staging import (
     StagingCorrupt,
@@ -343,7 +344,7 @@ def load_batch(db_path: str | Path, batch: Batch, *, staging_dir: str | Path | N
     db_path = Path(db_path)
     if batch.is_empty():
         return LoadResult(status="loaded", batch_id=batch.batch_id)
-    tables = batch.to_arrow()
+    tables = _bodies_to_files(db_path, batch.to_arrow())
     try:
         conn = connect_write(db_path)
     except DatabaseLocked as exc:
@@ -360,6 +361,15 @@ def load_batch(db_path: str | Path, batch: Batch, *, staging_dir: str | Path | N
     finally:
         conn.close()
     return LoadResult.loaded(batch.batch_id, counts)
+
+
+def _bodies_to_files(db_path: Path, tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
+    """Raw page bodies go to their files beside the database before any row naming them is
+    committed (or staged); the rows keep only the locator."""
+    raw = tables.get("raw_pages")
+    if raw is not None and raw.num_rows:
+        tables = {**tables, "raw_pages": externalize(pages_root(db_path), raw)}
+    return tables
 
 
 def upsert_run(db_path: str | Path, run: RunRecord, *, staging_dir: str | Path | None = None) -> LoadResult:
@@ -387,7 +397,7 @@ def load_staged(db_path: str | Path, staging_dir: str | Path | None = None, *,
     results: list[LoadResult] = []
     try:
         for path in pending:
-            results.append(_load_one_staged(conn, path, stories))
+            results.append(_load_one_staged(conn, db_path, path, stories))
     finally:
         conn.close()
     return results
@@ -397,7 +407,8 @@ def _batch_id_of(path: Path) -> str:
     return path.name.split("_", 1)[-1]
 
 
-def _load_one_staged(conn: duckdb.DuckDBPyConnection, path: Path, stories: Decide | None = None) -> LoadResult:
+def _load_one_staged(conn: duckdb.DuckDBPyConnection, db_path: Path, path: Path,
+                     stories: Decide | None = None) -> LoadResult:
     batch_id = _batch_id_of(path)
     try:
         manifest = read_manifest(path)
@@ -409,6 +420,7 @@ def _load_one_staged(conn: duckdb.DuckDBPyConnection, path: Path, stories: Decid
             if table not in SCHEMAS:
                 raise StagingCorrupt(f"{path}: unknown table {table}")
             tables[table] = conform(table, tables[table])
+        tables = _bodies_to_files(db_path, tables)  # batches staged by older code carry bodies inline
     except (StagingCorrupt, ValueError, pa.ArrowException) as exc:
         failed = mark_failed(path)
         log.error("staged batch %s is unreadable, set aside at %s: %s", batch_id, failed, exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from tests.support.factories import (
 from warehouse.batch import Batch
 from warehouse.db import connect_read
 from warehouse.load import load_batch, upsert_run
+from warehouse.pages import pages_root, read_body
 
 TABLES = ("articles", "article_feeds", "raw_pages", "rejects", "feeds", "runs", "archive_records")
 
@@ -70,8 +72,10 @@ def test_first_load_writes_everything(db_path: Path, tmp_path: Path) -> None:
     title, authors, published, tags = stored[0]
     assert title == "Headline 3" and authors == ["Reporter 0"] and tags == ["world"]
     assert published == batch.articles[3].published_at  # tz-aware, same instant
-    body = fetch(db_path, "SELECT body_gz FROM raw_pages WHERE page_id = ?", [batch.raw_pages[0].page_id])[0][0]
-    assert bytes(body) == batch.raw_pages[0].body_gz
+    inline, ref = fetch(db_path, "SELECT body_gz, body_ref FROM raw_pages WHERE page_id = ?",
+                        [batch.raw_pages[0].page_id])[0]
+    assert inline is None and ref  # the body went to its file beside the database
+    assert read_body(pages_root(db_path), ref) == gzip.decompress(batch.raw_pages[0].body_gz)
 
 
 def test_reloading_the_same_batch_changes_nothing(db_path: Path) -> None:

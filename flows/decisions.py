@@ -85,6 +85,15 @@ def is_backing_off(state: FeedState, now: datetime) -> bool:
     return state.backoff_until is not None and state.backoff_until > now
 
 
+def needs_parsing(p: PollOutcome) -> bool:
+    """The feed answered with a body other than the last one seen (it is parsed, and may bring
+    new stories); a 304, the same body again, a failure or a feed backing off are not."""
+    res = p.result
+    if p.skipped or p.error is not None or res is None or res.not_modified:
+        return False
+    return not (p.state.body_hash == body_hash(res.body) and p.state.last_status in _UNCHANGED_AFTER)
+
+
 def feed_outcome(p: PollOutcome, tolerance_hours: float) -> FeedOutcome:
     """Parse a changed feed body; an unchanged body (same hash) costs no parsing."""
     if p.skipped:
@@ -97,7 +106,7 @@ def feed_outcome(p: PollOutcome, tolerance_hours: float) -> FeedOutcome:
     assert res is not None
     if res.not_modified:
         return FeedOutcome(p.spec, "not_modified", http_status=res.status, result=res)
-    if p.state.body_hash == body_hash(res.body) and p.state.last_status in _UNCHANGED_AFTER:
+    if not needs_parsing(p):
         return FeedOutcome(p.spec, "unchanged", http_status=res.status, result=res)
     try:
         parsed = parse_feed(res.body, res.final_url or p.spec.url, content_type=res.content_type,

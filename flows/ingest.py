@@ -13,6 +13,7 @@ import contextlib
 import json
 import queue
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from flows.decisions import (
     feed_item_keys,
     feed_outcome,
     is_backing_off,
+    needs_parsing,
     next_state,
     page_job,
     resolve_known,
@@ -48,16 +50,19 @@ from flows.shared import (
     prepare_warehouse,
     run_load,
 )
+from flows.warm import warm_pool
 from schemas.failures import PipelineError, Reason
 from schemas.records import (
+    Article,
     FeedSpec,
     FeedState,
+    Reject,
     RunRecord,
     utcnow,
 )
 from schemas.settings import Settings, load_settings
 from warehouse.batch import Batch
-from warehouse.load import upsert_run
+from warehouse.load import LoadResult, upsert_run
 from warehouse.queries import (
     known_article_ids,
     linked_items,
@@ -197,15 +202,23 @@ def fetch_pages(
 
 @task(name="extract-pages", timeout_seconds=EXTRACT_DEADLINE_S + 60, cache_policy=NO_CACHE)
 def extract_pages(jobs: Iterable[PageJob], workers: int, cluster: str | None = None,
-                  shard_size: int = 16, deadline: float = EXTRACT_DEADLINE_S) -> list[JobResult]:
+                  shard_size: int = 16, deadline: float = EXTRACT_DEADLINE_S,
+                  on_done: Callable[[JobResult], Any] | None = None) -> list[JobResult]:
     """CPU-bound extraction and normalisation over all cores, as jobs arrive (on the Dask
     cluster at ``cluster`` in shards when set: a shard that fails for good fails the run).
     Locally, pages not extracted within ``deadline`` seconds of the stage's start fail with a
-    timeout and the worker stuck on one is killed (with ``workers=1`` too: one worker process)."""
+    timeout and the worker stuck on one is killed (with ``workers=1`` too: one worker process).
+
+    ``on_done`` is handed each result as soon as its page is extracted (so the flow can load
+    while the rest are still being extracted); the returned list is the stage's whole outcome,
+    timeouts and dead workers included.
+    """
     if cluster:
         done: list[JobResult] = []
         for r in map_ordered(run_job, jobs, workers=workers, cluster=cluster, shard_size=shard_size):
             _tick("extract")
+            if on_done is not None:
+                on_done(r)
             done.append(r)
         return done
     keys: list[str] = []
@@ -215,10 +228,15 @@ def extract_pages(jobs: Iterable[PageJob], workers: int, cluster: str | None = N
             keys.append(job.key)
             yield job
 
+    def finished(fut: Future[JobResult]) -> None:
+        _tick("extract")
+        if on_done is not None and not fut.cancelled() and fut.exception() is None:
+            on_done(fut.result())
+
     # a worker died (e.g. out of memory): that page, not the run; a page still being extracted
     # when the stage deadline passes is a timeout, and its stuck worker is killed
     return map_within(
-        run_job, seen(jobs), workers=workers, seconds=deadline, on_done=lambda: _tick("extract"),
+        run_job, seen(jobs), workers=workers, seconds=deadline, on_done=finished,
         late=lambda i: JobResult(key=keys[i], reason=Reason.TIMEOUT,
                                  message=f"extraction still running when the stage deadline ({deadline:.0f} s) passed"),
         failed=lambda i, exc: JobResult(key=keys[i], reason=Reason.EXTRACTION_ERROR,
@@ -236,7 +254,7 @@ def _arrivals(
         try:
             item = sink.get(timeout=1.0)
         except queue.Empty:
-            if fetching.state.is_final() and sink.empty():
+            if _ended(fetching) and sink.empty():
                 return  # the fetch task ended without its end marker (failed or timed out)
             continue
         if item is None:
@@ -273,8 +291,11 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     specs = load_feed_list(settings.feeds_file)
     states = read_feed_states(settings.db, [s.url for s in specs])
 
-    polls = poll_feeds(specs, states, settings)
-    outcomes = parse_feeds(polls, settings.future_tolerance_hours)
+    # quote(): Prefect must not walk 500 specs, states and poll outcomes (~1 s of a quiet hour's CPU)
+    polls = poll_feeds(quote(specs), quote(states), settings)  # type: ignore[call-overload]
+    if any(needs_parsing(p) for p in polls):  # new stories likely: the pool's workers get ready meanwhile
+        warm_pool(settings.workers, settings.dask_address)
+    outcomes = parse_feeds(quote(polls), settings.future_tolerance_hours)  # type: ignore[call-overload]
 
     now = utcnow()
     cands, rejects = collect_candidates(outcomes, run_id)
@@ -291,72 +312,166 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
         o.new_items = new_by_feed.get(o.spec.url, 0)
     _tick("fetch", 0, total=len(to_fetch))
     _tick("extract", 0, total=len(to_fetch))
+    _tick("load", 0, total=len(to_fetch))  # at most; the run's last load sets the real count
 
     by_key = {c.article_id: c for c in to_fetch}
+    fetched: dict[str, FetchResult | PipelineError] = {}
 
     def job_for(aid: str, res: FetchResult | PipelineError) -> PageJob | None:
+        fetched[aid] = res
         job, reject = page_job(by_key[aid], res, run_id=run_id, now=now,
                                tolerance_hours=settings.future_tolerance_hours)
         if reject is not None:
             rejects.append(reject)
         return job
 
-    sink: queue.Queue[Any] = queue.Queue()
-    fetching = fetch_pages.submit(quote(to_fetch), settings, quote(sink))  # type: ignore[call-overload]  # quote(): Prefect must not walk the args
-    results = extract_pages(quote(_arrivals(sink, job_for, fetching)), settings.workers,
-                            settings.dask_address, settings.shard_size)
-    pages = fetching.result()
+    # Fetching and extraction run in two task threads joined by a queue; this thread loads the
+    # extracted articles in batches of ``batch_size`` meanwhile (see ``PartLoads``), and the
+    # run's last batch (the rest, every feed's new state, the run record) once both are done.
+    parts = PartLoads(settings, run_id=run_id, now=now, by_key=by_key, fetched=fetched)
+    results: list[JobResult] = []
+    pages: dict[str, FetchResult | PipelineError] = {}
+    if to_fetch:  # a quiet hour starts neither stage
+        sink: queue.Queue[Any] = queue.Queue()
+        extracted: queue.Queue[JobResult] = queue.Queue()
+        fetching = fetch_pages.submit(quote(to_fetch), settings, quote(sink))  # type: ignore[call-overload]  # quote(): Prefect must not walk the args
+        extracting = extract_pages.submit(quote(_arrivals(sink, job_for, fetching)), settings.workers,  # type: ignore[call-overload]
+                                          settings.dask_address, settings.shard_size, on_done=quote(extracted.put))
+        try:
+            for r in _completed(extracted, extracting):
+                parts.add(r)
+        except Exception:
+            _record_failed_run(settings, RunRecord(run_id=run_id, flow="hourly_ingest", started_at=started,
+                                                   status="failed", feeds_total=len(specs)), logger)
+            raise
+        results = extracting.result()
+        pages = fetching.result()
 
-    articles, new_links, raw_pages, result_rejects = collect_results(results, by_key, pages, run_id=run_id, now=now)
+    rest = [r for r in results if r.key not in parts.loaded_keys]
+    articles, new_links, raw_pages, result_rejects = collect_results(rest, by_key, pages, run_id=run_id, now=now)
     links += new_links
-    rejects += result_rejects
+    rejects += parts.rejects + result_rejects
 
     feed_states = [next_state(o, p.state, settings, now) for o, p in zip(outcomes, polls, strict=True)]
     batch = Batch(run=None, articles=articles, links=links, raw_pages=raw_pages, rejects=rejects,
-                  feed_states=feed_states, archive_records=[], sketches=batch_sketches(articles, results))
-    batch.enriched_ids, batch.enrichment = batch_enrichment(articles, results)
-    duplicates = merge_exact_duplicates(batch, settings)
-    summary = IngestSummary.build(run_id=run_id, outcomes=outcomes, articles=batch.articles, rejects=rejects,
+                  feed_states=feed_states, archive_records=[], sketches=batch_sketches(articles, rest))
+    batch.enriched_ids, batch.enrichment = batch_enrichment(articles, rest)
+    duplicates = parts.duplicates + len(merge_exact_duplicates(batch, settings))
+    all_articles = parts.articles + batch.articles
+    summary = IngestSummary.build(run_id=run_id, outcomes=outcomes, articles=all_articles, rejects=rejects,
                                   pages_fetched=sum(isinstance(v, FetchResult) for v in pages.values()))
     run = RunRecord(
         run_id=run_id, flow="hourly_ingest", started_at=started, finished_at=utcnow(), status="completed",
         feeds_total=len(specs), feeds_ok=summary.feeds_ok, feeds_not_modified=summary.feeds_unchanged,
         feeds_failed=summary.feeds_failed, entries_seen=sum(o.entries for o in outcomes),
-        pages_fetched=summary.pages_fetched, articles_new=len(batch.articles), links_new=len(batch.links),
-        rejects=len(rejects),
-        details_json=json.dumps({"staged_batches_loaded": len(staged_loaded), "exact_duplicates": len(duplicates),
-                                 "refetched": len(refetch)}),
+        pages_fetched=summary.pages_fetched, articles_new=len(all_articles),
+        links_new=parts.links + len(batch.links), rejects=len(rejects),
+        details_json=json.dumps({"staged_batches_loaded": len(staged_loaded), "exact_duplicates": duplicates,
+                                 "refetched": len(refetch), "load_batches": len(parts.results) + 1}),
     )
     batch.run = run
     for o in outcomes:  # in the flow's log (the Prefect UI), not only in the artifact
         if o.status == "failed":
             logger.warning("feed failed: %s (%s): %s: %s", o.spec.name or o.spec.url, o.spec.url, o.reason,
                            (o.message or "")[:300])
-    _tick("load", 0, total=len(batch.articles))
+    _tick("load", 0, total=len(all_articles))
     try:
         result = run_load(batch, settings)
     except Exception:
-        # the run fails honestly; leave a trace of it when the database still takes writes
-        try:
-            upsert_run(settings.db, run.model_copy(update={"status": "failed", "finished_at": utcnow()}),
-                       staging_dir=settings.staging_path)
-        except Exception:
-            logger.error("could not record the failed run %s", run_id)
+        _record_failed_run(settings, run, logger)
         raise
-    summary.apply_load(result, staged_loaded)
+    loads = [*parts.results, result]
+    summary.apply_loads(loads, staged_loaded)
     _tick("load", len(batch.articles))
-    logger.info("ingest %s: load %s; feeds %d ok, %d unchanged, %d failed, %d backing off; pages %d; "
-                "new articles %d (+%d from %d staged batch(es)); rejects %d", run_id, summary.load_status,
-                summary.feeds_ok, summary.feeds_unchanged, summary.feeds_failed, summary.feeds_backoff,
+    logger.info("ingest %s: load %s in %d batch(es); feeds %d ok, %d unchanged, %d failed, %d backing off; "
+                "pages %d; new articles %d (+%d from %d staged batch(es)); rejects %d", run_id, summary.load_status,
+                len(loads), summary.feeds_ok, summary.feeds_unchanged, summary.feeds_failed, summary.feeds_backoff,
                 summary.pages_fetched, summary.articles_new, summary.articles_from_staging,
                 summary.staged_batches_loaded, summary.rejects)
-    if result.status == "staged":
-        logger.warning("database %s is locked by another process: batch staged at %s; the next run loads it",
-                       settings.db, result.path)
+    for res in loads:
+        if res.status == "staged":
+            logger.warning("database %s is locked by another process: batch staged at %s; the next run loads it",
+                           settings.db, res.path)
     # the run's search-index commit starts now, in a background thread, and overlaps the artifacts
     # and the report; the closing flush (hourly_ingest's ``finally``) waits for what is left of it
     flush_index(settings, wait=False)
     publish_artifacts(summary)
-    if result.status == "loaded":  # a staged load changed nothing the report could show
+    # a staged load changed nothing the report could show, and neither did a quiet hour
+    if any(res.status == "loaded" for res in loads) and not summary.quiet():
         publish_report(settings.db, staging_dir=settings.staging_path)
     return summary.as_dict()
+
+
+def _record_failed_run(settings: Settings, run: RunRecord, logger: Any) -> None:
+    """The run fails honestly; leave a trace of it when the database still takes writes."""
+    try:
+        upsert_run(settings.db, run.model_copy(update={"status": "failed", "finished_at": utcnow()}),
+                   staging_dir=settings.staging_path)
+    except Exception:
+        logger.error("could not record the failed run %s", run.run_id)
+
+
+def _completed(extracted: queue.Queue[JobResult], extracting: Any) -> Iterator[JobResult]:
+    """Results as the extraction stage hands them over, until the stage has ended."""
+    while True:
+        try:
+            yield extracted.get(timeout=0.2)
+        except queue.Empty:
+            if _ended(extracting):
+                return
+
+
+def _ended(future: Any) -> bool:
+    """Whether a submitted task has ended. A Prefect future's ``state`` asks the API each time
+    until it is final; the thread's own future answers without a round trip."""
+    wrapped = getattr(future, "wrapped_future", None)
+    return bool(wrapped.done()) if wrapped is not None else bool(future.state.is_final())
+
+
+class PartLoads:
+    """Loads a busy run's extracted articles in batches of ``settings.batch_size`` while the rest
+    are still being fetched and extracted, so the run does not end with one long load.
+
+    A part holds only articles, their feed links, raw pages, story sketches and coded events.
+    Every feed's new state (its ETag, body hash, last poll) and the run's rejects go in the run's
+    last batch, after every part: a run that dies between two loads has stored some articles
+    once and left its feeds as they were, so the next run sees the same items again, finds the
+    stored ones linked (nothing fetched or written twice) and fetches the rest (nothing lost).
+    """
+
+    def __init__(self, settings: Settings, *, run_id: str, now: Any, by_key: dict[str, Candidate],
+                 fetched: dict[str, FetchResult | PipelineError]) -> None:
+        self.settings = settings
+        self.run_id = run_id
+        self.now = now
+        self.by_key = by_key
+        self.fetched = fetched
+        self.waiting: list[JobResult] = []
+        self.loaded_keys: set[str] = set()
+        self.articles: list[Article] = []
+        self.rejects: list[Reject] = []
+        self.results: list[LoadResult] = []
+        self.duplicates = 0
+        self.links = 0
+
+    def add(self, result: JobResult) -> None:
+        self.waiting.append(result)
+        if len(self.waiting) >= self.settings.batch_size:
+            self.load()
+
+    def load(self) -> None:
+        part, self.waiting = self.waiting, []
+        if not part:
+            return
+        articles, links, raw_pages, rejects = collect_results(part, self.by_key, self.fetched,
+                                                              run_id=self.run_id, now=self.now)
+        batch = Batch(run=None, articles=articles, links=links, raw_pages=raw_pages, rejects=[],
+                      feed_states=[], archive_records=[], sketches=batch_sketches(articles, part))
+        batch.enriched_ids, batch.enrichment = batch_enrichment(articles, part)
+        self.duplicates += len(merge_exact_duplicates(batch, self.settings))
+        self.results.append(run_load(batch, self.settings))
+        self.loaded_keys.update(r.key for r in part)
+        self.articles += batch.articles
+        self.rejects += rejects
+        self.links += len(batch.links)
+        _tick("load", len(batch.articles))

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from extractors.content.language import detect_language
-from extractors.events import enrich
 from extractors.normalize.article import build_article
 from extractors.stories import sketch_text
 from schemas.events import Enrichment
@@ -113,6 +112,8 @@ ENRICH_MAX_CHARS = 20_000
 def enrich_text(text: str, *, article_id: str, published_at: datetime | None) -> Enrichment | None:
     """Entities, events and quotes of a text (its first ``ENRICH_MAX_CHARS``). A coder failure
     costs the article its events, never the article."""
+    from extractors.events import enrich  # the coder's modules load where it runs (the workers)
+
     try:
         return enrich(text[:ENRICH_MAX_CHARS], article_id=article_id, published_at=published_at)
     except Exception:

@@ -38,6 +38,12 @@ def get_pool(workers: int) -> ProcessPoolExecutor:
     return _pool
 
 
+def pool_started(workers: int) -> bool:
+    """Whether this process's pool of ``workers`` is up with its processes started."""
+    return (_pool is not None and _pool_size == workers and not getattr(_pool, "_broken", False)
+            and bool(getattr(_pool, "_processes", None)))
+
+
 def shutdown_pool() -> None:
     global _pool, _pool_size
     if _pool is not None:
@@ -94,13 +100,14 @@ def results_within(futures: Iterable[Future[R]], deadline: float, late: Callable
 
 def map_within(fn: Callable[[T], R], items: Iterable[T], *, workers: int, seconds: float,
                late: Callable[[int], R], failed: Callable[[int, BaseException], R],
-               on_done: Callable[[], None] | None = None) -> list[R]:
+               on_done: Callable[[Future[R]], None] | None = None) -> list[R]:
     """``fn`` over ``items`` (which may arrive over time) in the shared pool, results in order.
 
     Jobs not done ``seconds`` after the call stand as ``late(i)`` and the worker running one is
     killed (results_within). Always worker processes, one at least even for ``workers=1``: a job
     running in this process could not be stopped. The one exception is a Dask worker, which may
     not start processes; there the jobs run inline and the cluster's own limits apply.
+    ``on_done`` is called with each job's future as it finishes (its result handed on early).
     """
     started = time.monotonic()
     ex = _InlineExecutor() if in_dask_worker() else get_pool(max(workers, 1))
@@ -108,7 +115,7 @@ def map_within(fn: Callable[[T], R], items: Iterable[T], *, workers: int, second
     for item in items:
         fut = ex.submit(fn, item)
         if on_done is not None:
-            fut.add_done_callback(lambda _f: on_done())
+            fut.add_done_callback(on_done)
         futures.append(fut)
     return results_within(futures, started + seconds, late, failed)
 

@@ -66,13 +66,26 @@ class IngestSummary:
         return s
 
     def apply_load(self, result: LoadResult, staged_loaded: list[LoadResult]) -> None:
-        self.load_status = result.status
-        self.staged_path = str(result.path) if getattr(result, "path", None) else None
-        if result.status == "loaded":
-            self.articles_new = result.articles_new
-            self.links_new = result.links_new
+        self.apply_loads([result], staged_loaded)
+
+    def apply_loads(self, results: list[LoadResult], staged_loaded: list[LoadResult]) -> None:
+        """What the run's loads did (a busy run loads in several batches): staged if any was staged
+        (its path is the last one staged); new rows counted by the warehouse over the batches."""
+        staged = [r for r in results if r.status != "loaded"]
+        self.load_status = staged[-1].status if staged else "loaded"
+        self.staged_path = str(staged[-1].path) if staged and staged[-1].path else None
+        if not staged:  # the warehouse's counts; a staged run keeps the counts of what it built
+            self.articles_new = sum(r.articles_new for r in results)
+            self.links_new = sum(r.links_new for r in results)
         self.staged_batches_loaded = sum(1 for r in staged_loaded if r.status == "loaded")
         self.articles_from_staging = sum(r.articles_new for r in staged_loaded if r.status == "loaded")
+
+    def quiet(self) -> bool:
+        """A run that changed nothing the report shows: no feed sent a new body or failed, no
+        article was stored (here or from a staged batch). Its report would differ only by one
+        more run in the runs panel, so it is not drawn again (charts cost ~1 s)."""
+        return (self.feeds_ok == 0 and self.feeds_failed == 0 and self.articles_new == 0
+                and self.articles_from_staging == 0)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

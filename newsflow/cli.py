@@ -118,14 +118,17 @@ def _prefect_env(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_INTERNAL_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
 
 
-def _prefect_api(verbose: bool) -> None:
-    """Use a configured or local running Prefect server; say so when falling back to a temporary API.
+def _prefect_api(verbose: bool) -> str | None:
+    """The Prefect server to use: a configured or local running one; say so when falling back
+    to a temporary API.
 
-    A server is configured by PREFECT_API_URL; otherwise one answering on 127.0.0.1:4200 (the
-    port of ``make serve``) is used, unless NEWSFLOW_PREFECT_PROBE=false.
+    A server configured by PREFECT_API_URL is Prefect's own setting (None is returned: nothing to
+    change); otherwise one answering on 127.0.0.1:4200 (the port of ``make serve``) is returned
+    for ``_run_flow`` to hand to Prefect for the flow's duration, unless NEWSFLOW_PREFECT_PROBE=false.
+    The process environment is left as it is.
     """
     if os.environ.get("PREFECT_API_URL"):
-        return
+        return None
     probe = os.environ.get("NEWSFLOW_PREFECT_PROBE", "true").lower() not in ("0", "false", "no", "off")
     url = f"http://127.0.0.1:{os.environ.get('NEWSFLOW_PREFECT_PORT', '4200')}/api"
     if probe:
@@ -134,15 +137,26 @@ def _prefect_api(verbose: bool) -> None:
         try:
             with urllib.request.urlopen(url + "/health", timeout=0.3) as resp:
                 if resp.status == 200:
-                    os.environ["PREFECT_API_URL"] = url
                     if verbose or sys.stderr.isatty():
                         print(f"newsflow: using the Prefect server at {url}", file=sys.stderr)
-                    return
+                    return url
         except (OSError, ValueError):
             pass
     if verbose or sys.stderr.isatty():
         print("newsflow: no Prefect server configured or running; starting a temporary local API "
               "(takes ~10 s; `make serve` or PREFECT_API_URL avoids it)", file=sys.stderr)
+    return None
+
+
+def _prefect_settings(api_url: str | None) -> Any:
+    """A context in which Prefect talks to ``api_url`` (its own settings when None)."""
+    import contextlib
+
+    if api_url is None:
+        return contextlib.nullcontext()
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    return temporary_settings(updates={PREFECT_API_URL: api_url})
 
 
 def _check_executor(settings: Settings) -> None:
@@ -157,8 +171,9 @@ def _check_executor(settings: Settings) -> None:
         raise ConfigError(str(exc)) from None
 
 
-def _run_flow(fn: Any, verbose: bool, **params: Any) -> Any:
-    """Call a Prefect flow and turn its failure into one line."""
+def _run_flow(fn: Any, verbose: bool, api_url: str | None = None, **params: Any) -> Any:
+    """Call a Prefect flow (against the server at ``api_url`` when given) and turn its failure
+    into one line."""
     if not verbose:
         # Prefect's background services log to the root logger (e.g. "EventsWorker - Still
         # processing items" while a refused run exits); the CLI prints its own summary instead
@@ -166,7 +181,8 @@ def _run_flow(fn: Any, verbose: bool, **params: Any) -> Any:
 
         logging.getLogger().setLevel(logging.CRITICAL)
     try:
-        return fn(**params)
+        with _prefect_settings(api_url):
+            return fn(**params)
     except (ConfigError, CliError):
         raise
     except Exception as exc:
@@ -277,19 +293,22 @@ def ingest(ctx: typer.Context, feeds: FeedsOpt = None, db: DbOpt = None, verbose
         if settings.run_lock_wait <= 0:
             raise CliError(str(exc), EXIT_LOCKED) from None
 
-    _prefect_api(o.verbose)
+    api_url = _prefect_api(o.verbose)
     import flows.ingest as fi
     from newsflow.progress import IngestProgress, live_enabled
 
     with IngestProgress(live_enabled(quiet or o.verbose), len(specs)) as bar:
         fi.progress_hook = bar.hook
         try:
-            summary = _run_flow(fi.hourly_ingest, o.verbose, feeds_file=str(settings.feeds_file),
+            summary = _run_flow(fi.hourly_ingest, o.verbose, api_url, feeds_file=str(settings.feeds_file),
                                 db=str(settings.db), executor=settings.executor)
         finally:
             fi.progress_hook = None
     _print_ingest(summary, settings, o.wide)
     return 0
+
+
+FOLD_UNCHANGED_FEEDS = 20  # more unchanged feeds than this are one line in the ingest's output
 
 
 def _print_ingest(summary: dict[str, Any], settings: Settings, wide: bool) -> None:
@@ -299,9 +318,18 @@ def _print_ingest(summary: dict[str, Any], settings: Settings, wide: bool) -> No
 
     con = console(wide)
     rows = feed_table(summary)
+    # a quiet hour of a long feed list is hundreds of identical "unchanged" rows (and a costly table):
+    # those fold into one line; the feeds that failed or brought news are always listed
+    quiet = [r for r in rows if r["status"] in ("not_modified", "unchanged")]
+    if len(quiet) > FOLD_UNCHANGED_FEEDS:
+        rows = [r for r in rows if r["status"] not in ("not_modified", "unchanged")]
     cols = ["feed", "status", "http", "entries", "new", "reason", "detail"]
-    con.print(make_table(cols, [[r[c] for c in cols] for r in rows], wide=wide, fold=("feed", "detail"),
-                         width=con.width))
+    if rows:
+        con.print(make_table(cols, [[r[c] for c in cols] for r in rows], wide=wide, fold=("feed", "detail"),
+                             width=con.width))
+    if len(quiet) > FOLD_UNCHANGED_FEEDS:
+        con.print(f"{'and ' if rows else ''}{len(quiet)} feed(s) unchanged (304, or the same body again); "
+                  "'newsflow feeds health' lists every feed", highlight=False, markup=False)
     con.print()
     body = render_markdown(summary, failed_table=False).split("\n", 2)[2].replace("**", "").replace("`", "")
     con.print(body, highlight=False, markup=False)
@@ -334,14 +362,20 @@ def backfill(ctx: typer.Context,
             raise ConfigError(f"archive path not found: {p}")
     _check_db_writable(settings.db)
     _check_executor(settings)
-    _prefect_api(o.verbose)
+    api_url = _prefect_api(o.verbose)
+    if api_url or os.environ.get("PREFECT_API_URL"):
+        # with a server, the pool's workers get ready while Prefect loads (with Prefect's temporary
+        # API they would compete with its start-up for the cores: they start with the first record)
+        from flows.warm import warm_pool
+
+        warm_pool(settings.workers, settings.dask_address)
     import flows.backfill as bf
     from newsflow.progress import RecordProgress, live_enabled
 
     with RecordProgress(live_enabled(quiet or o.verbose), "backfill", archive_paths=paths) as bar:
         bf.progress_hook = bar.backfill
         try:
-            summary = _run_flow(bf.backfill, o.verbose, paths=[str(p) for p in paths], db=str(settings.db),
+            summary = _run_flow(bf.backfill, o.verbose, api_url, paths=[str(p) for p in paths], db=str(settings.db),
                                 outlet=outlet, force=force, executor=settings.executor)
         finally:
             bf.progress_hook = None
@@ -373,14 +407,14 @@ def reprocess(ctx: typer.Context,
     since_dt = _parse_since(since)
     _check_db_writable(settings.db)
     _check_executor(settings)
-    _prefect_api(o.verbose)
+    api_url = _prefect_api(o.verbose)
     import flows.reprocess as rp
     from newsflow.progress import RecordProgress, live_enabled
 
     with RecordProgress(live_enabled(quiet or o.verbose), "reprocess") as bar:
         rp.progress_hook = bar.reprocess
         try:
-            summary = _run_flow(rp.reprocess, o.verbose, since=since_dt.isoformat() if since_dt else None,
+            summary = _run_flow(rp.reprocess, o.verbose, api_url, since=since_dt.isoformat() if since_dt else None,
                                 db=str(settings.db), enrich_only=enrich, executor=settings.executor)
         finally:
             rp.progress_hook = None
@@ -699,7 +733,7 @@ def _print_stats(st: dict[str, Any], pending_text: str, wide: bool) -> None:
 
 
 def _table_names() -> list[str]:
-    from warehouse.export import EXPORTS, OPTIONAL_VIEWS
+    from warehouse.tables import EXPORTS, OPTIONAL_VIEWS
 
     return [*EXPORTS, *(v.removeprefix("v_") for v in OPTIONAL_VIEWS)]
 

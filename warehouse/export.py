@@ -13,7 +13,6 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -25,34 +24,13 @@ import pyarrow.parquet as pq
 
 from warehouse.db import connect_read
 from warehouse.staging import swap_directory
+from warehouse.tables import EXPORTS, OPTIONAL_VIEWS, ExportSpec
 
 Format = Literal["parquet", "csv", "jsonl", "json"]
 FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl", "json")
 BATCH_ROWS = 50_000
 
 
-@dataclass(frozen=True)
-class ExportSpec:
-    """What ``--table NAME`` exports: a relation, its time column for ``--since``, a stable order."""
-
-    relation: str
-    time_expr: str | None
-    order: str
-
-
-# Analyst-facing tables: the views where one exists (same columns as a notebook sees), raw HTML never.
-EXPORTS: dict[str, ExportSpec] = {
-    "articles": ExportSpec("v_articles", "coalesce(published_at, ingested_at)", "article_id"),
-    "daily_counts": ExportSpec("v_daily_counts", "day", "day, 2"),
-    "feed_health": ExportSpec("v_feed_health", "last_polled_at", "feed_url"),
-    "feeds": ExportSpec("feeds", "last_polled_at", "feed_url"),
-    "article_feeds": ExportSpec("article_feeds", "first_seen_at", "article_id, feed_url, guid"),
-    "rejects": ExportSpec("rejects", "created_at", "created_at, reject_id"),
-    "runs": ExportSpec("runs", "started_at", "started_at, run_id"),
-    "archive_records": ExportSpec("archive_records", "loaded_at", "record_id"),
-}
-# Views added by later migrations are exported when the database has them.
-OPTIONAL_VIEWS = ("v_outlets", "v_stories")
 
 
 def available_exports(conn: duckdb.DuckDBPyConnection) -> dict[str, ExportSpec]:

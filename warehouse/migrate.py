@@ -7,6 +7,7 @@ a recorded version and the next start-up simply carries on.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from importlib.resources import files
@@ -41,6 +42,12 @@ class Migration:
 
 def available_migrations() -> list[Migration]:
     """Every migration shipped with the package, in version order."""
+    return list(_shipped_migrations())
+
+
+@functools.cache
+def _shipped_migrations() -> tuple[Migration, ...]:
+    """Read once per process: every write connection checks the schema, and the files do not change."""
     found: dict[int, Migration] = {}
     for entry in files("warehouse").joinpath("migrations").iterdir():
         match = _NAME.match(entry.name)
@@ -50,7 +57,7 @@ def available_migrations() -> list[Migration]:
         if version in found:
             raise MigrationError(f"two migrations share version {version}: {found[version].label}, {entry.name}")
         found[version] = Migration(version, match.group(2), entry.read_text(encoding="utf-8"))
-    return [found[v] for v in sorted(found)]
+    return tuple(found[v] for v in sorted(found))
 
 
 def applied_versions(conn: duckdb.DuckDBPyConnection) -> dict[int, str]:

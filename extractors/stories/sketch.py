@@ -20,9 +20,10 @@ import unicodedata
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 import numpy as np
-from datasketch import MinHash
 
 from schemas.stories import SKETCH_VERSION, StorySketch
 
@@ -51,8 +52,13 @@ def _identity(value: int) -> int:
     return value
 
 
-_FULL_PERMS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
-_LEAD_PERMS = MinHash(num_perm=LEAD_PERM, seed=SEED + 1, scheme="affine32").permutations
+@cache
+def _permutations(num_perm: int, seed: int) -> Any:
+    """datasketch's permutations for one sketch, made on first use: importing datasketch pulls in
+    scipy (~0.7 s), which only the processes that sketch (the extraction workers) should pay."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
@@ -91,6 +97,8 @@ def shingle_hashes(tokens: list[str], k: int = SHINGLE) -> np.ndarray:
 
 def minhash(hashes: np.ndarray, permutations: np.ndarray) -> np.ndarray:
     """datasketch MinHash (affine32) of precomputed 32-bit shingle hashes."""
+    from datasketch import MinHash
+
     m = MinHash(num_perm=len(permutations[0]), hashfunc=_identity, permutations=permutations,
                 scheme="affine32")
     m.update_batch(hashes.tolist())  # plain ints: datasketch calls the hash function per value
@@ -127,8 +135,8 @@ def sketch_text(article_id: str, text: str, first_seen: datetime) -> StorySketch
         return StorySketch(article_id=article_id, first_seen=first_seen, version=SKETCH_VERSION,
                            tokens=len(tokens), shingles=len(full), lead_shingles=len(lead),
                            signature=b"", lead_signature=b"", band_keys=[])
-    sig = minhash(full, _FULL_PERMS)
-    lead_sig = minhash(lead, _LEAD_PERMS)
+    sig = minhash(full, _permutations(NUM_PERM, SEED))
+    lead_sig = minhash(lead, _permutations(LEAD_PERM, SEED + 1))
     keys = np.concatenate([band_keys(sig, *FULL_BANDS, salt=_U64(0)),
                            band_keys(lead_sig, *LEAD_BANDS, salt=_LEAD_SALT)])
     return StorySketch(article_id=article_id, first_seen=first_seen, version=SKETCH_VERSION,

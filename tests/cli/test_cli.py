@@ -347,23 +347,49 @@ def test_flow_commands_use_a_running_prefect_server_or_say_they_fall_back(
     server.expect_request("/api/health").respond_with_json(True)
     server.start()
     try:
-        # setenv first so monkeypatch records the variable's state and restores it afterwards:
-        # _prefect_api writes os.environ itself, which must not leak into later tests
-        monkeypatch.setenv("PREFECT_API_URL", "unset-by-this-test")
-        monkeypatch.delenv("PREFECT_API_URL")
+        monkeypatch.delenv("PREFECT_API_URL", raising=False)
         monkeypatch.setenv("NEWSFLOW_PREFECT_PROBE", "true")
         monkeypatch.setenv("NEWSFLOW_PREFECT_PORT", str(server.port))
-        cli._prefect_api(verbose=True)
-        assert os.environ["PREFECT_API_URL"] == f"http://127.0.0.1:{server.port}/api"
+        assert cli._prefect_api(verbose=True) == f"http://127.0.0.1:{server.port}/api"
         assert "using the Prefect server" in capsys.readouterr().err
-        # a configured server is used as it is, without probing
+        assert "PREFECT_API_URL" not in os.environ  # handed to Prefect, not written into the environment
+        # a configured server is Prefect's own setting: nothing to hand over, no probing
         monkeypatch.setenv("PREFECT_API_URL", "http://prefect.example:4200/api")
-        cli._prefect_api(verbose=True)
+        assert cli._prefect_api(verbose=True) is None
         assert os.environ["PREFECT_API_URL"] == "http://prefect.example:4200/api"
     finally:
         server.clear()
         server.stop()
     monkeypatch.delenv("PREFECT_API_URL")
-    cli._prefect_api(verbose=True)  # the port is closed now: nothing answers
+    assert cli._prefect_api(verbose=True) is None  # the port is closed now: nothing answers
     assert "PREFECT_API_URL" not in os.environ
     assert "temporary local API" in capsys.readouterr().err
+    from prefect.settings import PREFECT_API_URL
+
+    with cli._prefect_settings(f"http://127.0.0.1:{server.port}/api"):  # what _run_flow runs the flow in
+        assert PREFECT_API_URL.value() == f"http://127.0.0.1:{server.port}/api"
+
+
+def test_ingest_output_folds_a_long_list_of_unchanged_feeds_into_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from flows.report import FeedRow, IngestSummary
+    from newsflow import cli
+    from schemas.settings import load_settings
+
+    def summary(unchanged: int) -> dict[str, object]:
+        rows = [FeedRow(f"quiet-{i}", f"https://q{i}.example.org/rss", "not_modified" if i % 2 else "unchanged",
+                        304 if i % 2 else 200, 0, 0, None, None) for i in range(unchanged)]
+        rows.append(FeedRow("busy", "https://busy.example.org/rss", "ok", 200, 3, 3, None, None))
+        rows.append(FeedRow("broken", "https://broken.example.org/rss", "failed", 500, 0, 0, "http_5xx", "HTTP 500"))
+        return IngestSummary(run_id="r", feeds=rows, feeds_ok=1, feeds_unchanged=unchanged, feeds_failed=1,
+                             load_status="loaded").as_dict()
+
+    settings = load_settings(db=tmp_path / "x.duckdb")
+    cli._print_ingest(summary(cli.FOLD_UNCHANGED_FEEDS + 5), settings, wide=True)
+    out = capsys.readouterr().out
+    assert "busy" in out and "broken" in out and "http_5xx" in out  # news and failures stay listed
+    assert "quiet-" not in out
+    assert f"{cli.FOLD_UNCHANGED_FEEDS + 5} feed(s) unchanged" in out
+    cli._print_ingest(summary(3), settings, wide=True)  # a short list stays a full table
+    out = capsys.readouterr().out
+    assert all(f"quiet-{i}" in out for i in range(3)) and "unchanged (304" not in out

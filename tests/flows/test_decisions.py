@@ -17,6 +17,7 @@ from flows.decisions import (
     feed_outcome,
     guid_for,
     is_backing_off,
+    needs_parsing,
     next_state,
     page_job,
     resolve_known,
@@ -78,6 +79,18 @@ def test_feed_outcome_for_each_poll_result() -> None:
 
     junk = feed_outcome(PollOutcome(SPEC, FeedState(feed_url=FEED), result=_fetch(b"<html><body>hi</body></html>")), 24.0)
     assert (junk.status, junk.reason) == ("failed", "not_a_feed")
+
+
+def test_needs_parsing_only_for_a_body_not_seen_before() -> None:
+    """What makes an ingest start its extraction pool early: a feed that may bring new stories."""
+    seen = FeedState(feed_url=FEED, body_hash=body_hash(RSS), last_status="ok")
+    assert needs_parsing(PollOutcome(SPEC, FeedState(feed_url=FEED), result=_fetch()))
+    assert needs_parsing(PollOutcome(SPEC, seen, result=_fetch(b"<rss version='2.0'><channel/></rss>")))
+    assert needs_parsing(PollOutcome(SPEC, seen.model_copy(update={"last_status": "failed"}), result=_fetch()))
+    assert not needs_parsing(PollOutcome(SPEC, seen, result=_fetch()))
+    assert not needs_parsing(PollOutcome(SPEC, seen, result=_fetch(not_modified=True, status=304)))
+    assert not needs_parsing(PollOutcome(SPEC, seen, error=PipelineError(Reason.SERVER_ERROR, "down")))
+    assert not needs_parsing(PollOutcome(SPEC, seen, skipped=True))
 
 
 def test_is_backing_off() -> None:

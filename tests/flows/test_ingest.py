@@ -200,3 +200,69 @@ def test_a_failed_load_fails_the_run(site: Site, news: dict[str, Any], tmp_path:
     # the failure is recorded, and nothing was half-written
     assert _rows(db_path, "SELECT status FROM runs") == [("failed",)]
     assert _rows(db_path, "SELECT count(*) FROM articles") == [(0,)]
+
+
+def test_a_run_that_dies_between_two_loads_stores_nothing_twice_and_loses_nothing(
+        site: Site, news: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_path: Path) -> None:
+    """A busy run loads its articles in batches while it is still extracting; it dies at its
+    second load. What the first load stored stays (once); the feeds keep their old state, so the
+    next run sees every item again, fetches only the stories not stored and stores each once."""
+    import flows.shared as shared_mod
+
+    stories, link = news["stories"], news["link"]
+    monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "2")
+    real_load = shared_mod.load_batch
+    loads: list[int] = []
+
+    def dies_at_second_load(db: Any, batch: Any, **kw: Any) -> Any:
+        loads.append(len(batch.articles))
+        if len(loads) == 2:
+            raise OSError("killed between two loads")
+        return real_load(db, batch, **kw)
+
+    monkeypatch.setattr(shared_mod, "load_batch", dies_at_second_load)
+    feeds = _feeds_file(tmp_path, [f"{site.base}/rss.xml", f"{site.base}/atom.xml", f"{site.base}/rdf.xml"])
+    from flows.ingest import hourly_ingest
+
+    state = hourly_ingest(feeds_file=str(feeds), db=str(db_path), return_state=True)
+    assert state.is_failed()
+    assert loads[0] == 2, "the first batch was not loaded while the run went on"
+    stored = {r[0] for r in _rows(db_path, "SELECT url FROM articles")}
+    assert len(stored) == 2
+    assert _rows(db_path, "SELECT count(*) FROM article_feeds") == [(2,)]
+    # no feed state was written: the next run cannot take the feeds as unchanged
+    assert _rows(db_path, "SELECT count(*) FROM feeds WHERE last_polled_at IS NOT NULL") == [(0,)]
+    assert _rows(db_path, "SELECT status FROM runs") == [("failed",)]
+
+    monkeypatch.setattr(shared_mod, "load_batch", real_load)
+    n_log = len(site.log)
+    summary = _run(feeds, db_path)
+    fetched = {p for p, _ in site.log[n_log:] if p.startswith("/news/")}
+    assert fetched == {f"/news/{s['slug']}" for s in stories if link[s["slug"]] not in stored}
+    assert summary["load_status"] == "loaded" and summary["articles_new"] == 3
+    urls = [r[0] for r in _rows(db_path, "SELECT url FROM articles")]
+    assert sorted(urls) == sorted(link[s["slug"]] for s in stories)  # every story, each once
+    assert _rows(db_path, "SELECT count(*), count(DISTINCT (article_id, feed_url, guid)) FROM article_feeds") == [(5, 5)]
+    assert _rows(db_path, "SELECT count(*) FROM feeds WHERE last_polled_at IS NOT NULL") == [(3,)]
+
+
+def test_a_busy_run_loads_in_batches_of_batch_size(site: Site, news: dict[str, Any], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch, db_path: Path) -> None:
+    import flows.shared as shared_mod
+
+    monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "2")
+    real_load = shared_mod.load_batch
+    batches: list[tuple[int, int, bool]] = []
+
+    def counting(db: Any, batch: Any, **kw: Any) -> Any:
+        batches.append((len(batch.articles), len(batch.feed_states), batch.run is not None))
+        return real_load(db, batch, **kw)
+
+    monkeypatch.setattr(shared_mod, "load_batch", counting)
+    feeds = _feeds_file(tmp_path, [f"{site.base}/rss.xml", f"{site.base}/atom.xml", f"{site.base}/rdf.xml"])
+    summary = _run(feeds, db_path)
+    assert summary["articles_new"] == 5 and summary["load_status"] == "loaded"
+    assert len(batches) >= 2 and batches[0] == (2, 0, False)  # a part: articles only
+    assert batches[-1][1:] == (3, True)  # the last load: every feed's state and the run record
+    assert sum(n for n, _, _ in batches) == 5
+    assert _rows(db_path, "SELECT articles_new, status FROM runs") == [(5, "completed")]

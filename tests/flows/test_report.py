@@ -48,6 +48,28 @@ def test_apply_load_takes_the_warehouse_counts_only_when_loaded() -> None:
     assert (t.load_status, t.articles_new, t.staged_path) == ("staged", 2, "/tmp/stage/b")
 
 
+def test_apply_loads_sums_a_busy_runs_batches_and_any_staged_batch_makes_it_staged() -> None:
+    s = _summary()
+    s.apply_loads([LoadResult(status="loaded", batch_id="p1", articles_new=3, links_new=4),
+                   LoadResult(status="loaded", batch_id="last", articles_new=2, links_new=2)], [])
+    assert (s.load_status, s.articles_new, s.links_new, s.staged_path) == ("loaded", 5, 6, None)
+    t = _summary()
+    t.apply_loads([LoadResult(status="loaded", batch_id="p1", articles_new=3, links_new=4),
+                   LoadResult(status="staged", batch_id="last", path=Path("/tmp/stage/last"))], [])
+    # the database was taken mid-run: the run is staged, with the counts of what it built
+    assert (t.load_status, t.articles_new, t.staged_path) == ("staged", 2, "/tmp/stage/last")
+
+
+def test_a_quiet_run_is_one_that_changed_nothing_the_report_shows() -> None:
+    from flows.report import IngestSummary
+
+    assert IngestSummary(run_id="r", feeds_unchanged=500, feeds_backoff=2).quiet()
+    assert not IngestSummary(run_id="r", feeds_unchanged=499, feeds_ok=1).quiet()  # a new body, parsed
+    assert not IngestSummary(run_id="r", feeds_unchanged=499, feeds_failed=1).quiet()  # a feed broke
+    assert not IngestSummary(run_id="r", feeds_unchanged=500, articles_from_staging=2).quiet()
+    assert not IngestSummary(run_id="r", feeds_unchanged=500, articles_new=1).quiet()
+
+
 def test_markdown_and_text_renderings() -> None:
     data = _summary().as_dict()
     md = render_markdown(data)

@@ -73,12 +73,14 @@ def html_to_dump(markup: str) -> str:
         current.clear()
 
     walker = etree.iterwalk(body, events=("start", "end"))
-    skipped: set[int] = set()
+    # skipped elements are held, not only their id(): a freed lxml proxy's id can be reused by the
+    # next element, which would then lose its line break (dumps varied from run to run)
+    skipped: dict[int, etree._Element] = {}
     for event, element in walker:
         tag = element.tag if isinstance(element.tag, str) else ""
         if event == "start":
             if not tag or tag.lower() in _INVISIBLE or _hidden(element):
-                skipped.add(id(element))
+                skipped[id(element)] = element
                 walker.skip_subtree()
                 continue
             if tag.lower() in _BLOCK:

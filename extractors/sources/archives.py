@@ -274,11 +274,14 @@ def iter_records(
     *,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     stats: Counter[str] | None = None,
+    span: tuple[int, int | None, int] | None = None,
 ) -> Iterator[ArchiveRecord | ArchiveProblem]:
     """Stream the records of one archive file; problems are yielded, never raised.
 
     ``stats``, when given, counts what was skipped on purpose (WARC request/metadata
     records, non-2xx or non-HTML responses, blank JSONL lines) so a summary can show it.
+    ``span`` = (start byte, end byte or None, line number at start) reads one byte range of a plain
+    JSONL file (a cluster shard, ``extractors/sources/shards.py``): the lines that start in it.
     """
     path = Path(path)
     where = str(path)
@@ -289,8 +292,13 @@ def iter_records(
         return
     counter: Counter[str] = stats if stats is not None else Counter()
     readers = {"text": _iter_single, "html": _iter_single, "jsonl": _iter_jsonl, "warc": _iter_warc}
+    if span is not None and (classified.kind != "jsonl" or classified.gzipped):
+        raise ValueError(f"{where}: only a plain JSONL file can be read by byte range")
     try:
-        yield from readers[classified.kind](path, classified, max_record_bytes, counter)
+        if span is not None:
+            yield from _iter_jsonl(path, classified, max_record_bytes, counter, span=span)
+        else:
+            yield from readers[classified.kind](path, classified, max_record_bytes, counter)
     except OSError as exc:  # the file vanished or became unreadable mid-way
         yield ArchiveProblem(where, "", Reason.CORRUPT_ARCHIVE, f"cannot read file: {exc.strerror or exc}")
 
@@ -378,13 +386,18 @@ def html_page_url(data: bytes) -> str | None:
 
 
 def _iter_jsonl(
-    path: Path, classified: _Classified, limit: int, stats: Counter[str]
+    path: Path, classified: _Classified, limit: int, stats: Counter[str],
+    span: tuple[int, int | None, int] | None = None,
 ) -> Iterator[ArchiveRecord | ArchiveProblem]:
-    """One object per line; a bad line is a problem for that line only."""
+    """One object per line; a bad line is a problem for that line only. ``span`` (start byte,
+    end byte or None, number of the line at start) reads only the lines that start in the range."""
     where = str(path)
-    lineno = 0
+    start, end, first_line = span or (0, None, 1)
+    lineno = first_line - 1
     with _open_stream(path, classified.gzipped) as fh:
-        while True:
+        if start:
+            fh.seek(start)
+        while end is None or fh.tell() < end:
             try:
                 line = fh.readline(limit + 1)
                 if not line:

@@ -19,12 +19,8 @@ from extractors.sources.archives import (
     ArchiveProblem,
     ArchiveRecord,
     _classify,
-    _jsonl_record,
-    _skip_rest_of_line,
-    _strip_bom,
     iter_records,
 )
-from schemas.failures import Reason
 
 _SCAN = 8 * 1024 * 1024
 
@@ -80,35 +76,5 @@ def plan_shards(path: Path, target_bytes: int) -> list[Shard]:
 def iter_shard(shard: Shard, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
                stats: Counter[str] | None = None) -> Iterator[ArchiveRecord | ArchiveProblem]:
     """The records of one shard, as ``iter_records`` gives them for the whole file."""
-    path = Path(shard.path)
-    if shard.whole:
-        yield from iter_records(path, max_record_bytes=max_record_bytes, stats=stats)
-        return
-    counter: Counter[str] = stats if stats is not None else Counter()
-    where, limit = str(path), max_record_bytes
-    lineno = shard.first_line - 1
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(shard.start)
-            pos = shard.start
-            while shard.end is None or pos < shard.end:
-                line = fh.readline(limit + 1)
-                if not line:
-                    return
-                pos += len(line)
-                lineno += 1
-                if len(line) > limit and not line.endswith(b"\n"):
-                    before = fh.tell()
-                    _skip_rest_of_line(fh)
-                    pos += fh.tell() - before
-                    yield ArchiveProblem(where, f"line:{lineno}", Reason.TOO_LARGE,
-                                         f"line is longer than {limit} bytes")
-                    continue
-                if lineno == 1:
-                    line = _strip_bom(line)
-                if not line.strip():
-                    counter["blank_lines"] += 1
-                    continue
-                yield _jsonl_record(where, lineno, line)
-    except OSError as exc:
-        yield ArchiveProblem(where, "", Reason.CORRUPT_ARCHIVE, f"cannot read file: {exc.strerror or exc}")
+    span = None if shard.whole else (shard.start, shard.end, shard.first_line)
+    yield from iter_records(Path(shard.path), max_record_bytes=max_record_bytes, stats=stats, span=span)

@@ -7,6 +7,7 @@ stories are groups of ``dup_group_id`` when that column exists, else exact copie
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -98,23 +99,7 @@ def read_report_data(db: str | Path, *, since: datetime | None = None, top: int 
         daily = q(
             "SELECT CAST(timezone('UTC', published_at) AS DATE) AS day, outlet, count(*) FROM scope "
             "WHERE published_at IS NOT NULL GROUP BY ALL ORDER BY day").fetchall()
-        totals: dict[str, int] = {}
-        for _, o, n in daily:
-            totals[o] = totals.get(o, 0) + n
-        keep = [o for o, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
-        seen_days = sorted({d for d, _, _ in daily})
-        days: list[date] = []
-        if seen_days:  # every day of the span (a quiet day is a zero, not a gap), at most MAX_DAYS
-            first = max(seen_days[0], seen_days[-1] - timedelta(days=MAX_DAYS - 1))
-            days = [first + timedelta(days=i) for i in range((seen_days[-1] - first).days + 1)]
-        index = {d: i for i, d in enumerate(days)}
-        series: dict[str, list[int]] = {o: [0] * len(days) for o in keep}
-        other = [0] * len(days)
-        for d, o, n in daily:
-            if d in index:
-                series.get(o, other)[index[d]] += n
-        if any(other):
-            series["other outlets"] = other
+        days, series = top_series(daily, step=timedelta(days=1), most=MAX_DAYS, top=top, other="other outlets")
         data.days, data.per_day = days, series
 
         data.languages = [(r[0] or "unknown", r[1]) for r in q(
@@ -169,23 +154,8 @@ def _read_events(conn: duckdb.DuckDBPyConnection, data: ReportData, since: datet
         f"SELECT CAST(date_trunc('week', event_date) AS DATE) AS week, event_type, count(DISTINCT event_id) "
         f"{scope} GROUP BY ALL ORDER BY week", params).fetchall()
     data.events = int((conn.execute(f"SELECT count(DISTINCT event_id) {scope}", params).fetchone() or (0,))[0])
-    totals: dict[str, int] = {}
-    for _, t, n in weekly:
-        totals[t] = totals.get(t, 0) + n
-    keep = [t for t, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_EVENT_TYPES]]
-    seen = sorted({w for w, _, _ in weekly})
-    weeks: list[date] = []
-    if seen:  # every week of the span (a quiet week is a zero), at most MAX_WEEKS
-        first = max(seen[0], seen[-1] - timedelta(weeks=MAX_WEEKS - 1))
-        weeks = [first + timedelta(weeks=i) for i in range((seen[-1] - first).days // 7 + 1)]
-    index = {w: i for i, w in enumerate(weeks)}
-    series: dict[str, list[int]] = {t: [0] * len(weeks) for t in keep}
-    other = [0] * len(weeks)
-    for w, t, n in weekly:
-        if w in index:
-            series.get(t, other)[index[w]] += n
-    if any(other):
-        series["other types"] = other
+    weeks, series = top_series(weekly, step=timedelta(weeks=1), most=MAX_WEEKS, top=TOP_EVENT_TYPES,
+                               other="other types")
     data.weeks, data.events_by_type = weeks, series
     # pairs with both sides coded; the main type is the pair's most frequent one
     data.actor_pairs = _dicts(conn.execute(
@@ -195,3 +165,28 @@ def _read_events(conn: duckdb.DuckDBPyConnection, data: ReportData, since: datet
         f"avg(intensity) AS mean_intensity, max(event_date) AS last_event "
         f"{scope} AND actor_code IS NOT NULL AND recipient_code IS NOT NULL AND actor_code <> recipient_code "
         f"GROUP BY ALL ORDER BY events DESC, articles DESC, actor, recipient LIMIT ?", [*params, TOP_PAIRS]))
+
+
+def top_series(rows: Sequence[tuple[date, str, int]], *, step: timedelta, most: int, top: int,
+               other: str) -> tuple[list[date], dict[str, list[int]]]:
+    """Counts ``(period, name, n)`` as one series per name over every period of the span (a quiet
+    period is a zero, not a gap; at most ``most`` periods, the latest), for the ``top`` names by
+    total; the rest summed as ``other`` when any."""
+    totals: dict[str, int] = {}
+    for _, name, n in rows:
+        totals[name] = totals.get(name, 0) + n
+    keep = [name for name, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
+    seen = sorted({p for p, _, _ in rows})
+    periods: list[date] = []
+    if seen:
+        first = max(seen[0], seen[-1] - step * (most - 1))
+        periods = [first + step * i for i in range((seen[-1] - first) // step + 1)]
+    index = {p: i for i, p in enumerate(periods)}
+    series: dict[str, list[int]] = {name: [0] * len(periods) for name in keep}
+    rest = [0] * len(periods)
+    for p, name, n in rows:
+        if p in index:
+            series.get(name, rest)[index[p]] += n
+    if any(rest):
+        series[other] = rest
+    return periods, series

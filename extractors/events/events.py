@@ -54,6 +54,8 @@ FUTURE = frozenset({"will", "'ll", "shall", "going", "plans", "plan", "planned",
                     "intend", "intended", "expected", "set", "due", "scheduled"})
 SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
                          "announced", "according"})
+# role words without a country that still name a codable actor ("was criticised by rights groups")
+CODED_ROLE_SECTORS = frozenset({"NGO", "IGO", "REB"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
 LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of the place, as a rule
 TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
@@ -148,7 +150,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         preps = (rule.preps or types[rule.event_type].preps) | extra_preps.get(m.first, frozenset())
         recipients, location = _recipients(text, toks, lows, actors, m, preps)
         if passive:
-            agent = _by_agent(toks, lows, actors, m)
+            agent = _by_agent(toks, lows, actors, m) or _by_agent(
+                toks, lows, [r for r in getattr(registry, "roles", []) if r.sector in CODED_ROLE_SECTORS], m)
             if agent:
                 source, recipients, penalty = agent, source, 1.0
             elif source:

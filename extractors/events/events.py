@@ -61,7 +61,7 @@ LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of t
 TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                         "february", "march", "april", "may", "june", "july", "august", "september", "october",
                         "november", "december", "today", "tonight", "yesterday", "tomorrow", "week", "month"})
-PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside"})
+PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside", "through", "across"})
 
 
 @dataclass
@@ -140,6 +140,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if (k_to >= 0 and lows[k_to] == "to" and not lows[m.first].endswith("ing")
                 and (k_to < 1 or lows[k_to - 1] not in INFINITIVE_HEADS)):
             continue  # a purpose or complement infinitive ("invited … to visit") is not an event yet
+        if k_to >= 1 and lows[k_to] == "help" and lows[k_to - 1] == "to":
+            continue  # "sent troops to help fight the rebels": a purpose, not an event yet
         rule = m.rule
         tstart, tend = toks[m.first].start, toks[m.last].end
         passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
@@ -156,6 +158,13 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
                 source, recipients, penalty = agent, source, 1.0
             elif source:
                 source, recipients, penalty = [], source, penalty
+        if events and m.first > 1 and lows[m.first - 1] == "," and lows[m.first].endswith("ing") \
+                and not passive:
+            # a participle clause after the main verb ("expelled the ambassador, accusing him of …",
+            # "struck a block in Odesa, killing four") has the main clause's subject
+            if events[-1].event_type == rule.event_type:
+                continue  # "shelled the city, killing two civilians": one attack, not two
+            source, penalty = events[-1].actors, 0.9
         if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
             # "The US would prohibit aid … and would deny entry": the second verb shares the subject
             source, penalty = events[-1].actors, 0.9

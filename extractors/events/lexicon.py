@@ -116,7 +116,8 @@ class Lexicon:
         out: list[TriggerMatch] = []
         for i, word in enumerate(lows):
             for rule in self.index.get(word, ()):
-                if word in rule.elements[0].verbal and (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())):
+                if word in rule.elements[0].verbal and (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())
+                                                         or _after_demonym(toks, lows, i)):
                     continue  # a noun use, or a name ("the Canadian Press")
                 last = _match_rest(rule.elements, 1, lows, i + 1)
                 if last is not None:
@@ -130,6 +131,16 @@ DETERMINERS = frozenset({"a", "an", "the", "this", "these", "those", "its", "the
                          "my", "your", "of", "for", "whose", "no", "any", "some", "each", "every", "such",
                          "in", "on", "at", "by", "from", "against", "amid", "following", "after", "before",
                          "during", "over", "and", "or", "with", "without", "new", "further"})
+
+
+ARTICLES = frozenset({"a", "an", "the", "its", "their", "his", "her"})
+DEMONYM_ENDINGS = ("an", "ese", "ish", "i")
+
+
+def _after_demonym(toks, lows: list[str], i: int) -> bool:
+    """'the Israeli raid', 'a Russian attack': an article and a demonym before a bare verb form make a noun."""
+    return (i > 1 and lows[i - 2] in ARTICLES and toks[i - 1].text[:1].isupper()
+            and lows[i - 1].endswith(DEMONYM_ENDINGS) and not lows[i].endswith(("ed", "ing")))
 
 
 def _noun_use(lows: list[str], i: int) -> bool:

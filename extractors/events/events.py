@@ -168,7 +168,12 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
             # "The US would prohibit aid … and would deny entry": the second verb shares the subject
             source, penalty = events[-1].actors, 0.9
-        if not source and location is not None and location.country and rule.event_type in LOCAL_TYPES:
+        if not source:
+            # "The Pakistani army said its troops had killed …": the possessive points at the speaker
+            source = _possessive_role_subject(toks, lows, getattr(registry, "roles", []), actors, m)
+            penalty = 0.9
+        if not source and location is not None and location.country and rule.event_type in LOCAL_TYPES \
+                and not _at_border(toks, lows, location):
             # "Thousands of protesters rallied in Tbilisi": a role word with no country right before
             # the verb, acting in a stated place, belongs to that place's country
             source = _role_subject(toks, lows, getattr(registry, "roles", []), m, location)
@@ -190,7 +195,11 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if conf < MIN_CONFIDENCE:
             continue
         event_type, rule_id = rule.event_type, rule.rule_id
-        if rule_id == "mobilize.exercise" and len({a.country for a in source if a.country}) >= 2:
+        if rule_id == "mobilize.missile" and not lows[m.first].startswith("test") \
+                and any(w in ("at", "into", "toward", "towards") for w in lows[m.last + 1:m.last + 3]) \
+                and not any(w in ("sea", "ocean", "waters") for w in lows[m.last + 1:m.last + 6]):
+            event_type, rule_id = "ASSAULT", rule_id + "+target"  # "fired rockets into northern Israel"
+        elif rule_id == "mobilize.exercise" and len({a.country for a in source if a.country}) >= 2:
             event_type, rule_id = "COOPERATE", rule_id + "+joint"  # "French and Egyptian warships … war games"
         if m.first in retype:
             event_type, rule_id = retype[m.first], rule_id + "+conflict"
@@ -346,6 +355,15 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
         prev = lows[first - 1] if first > 0 else ""
         if prev == "the" and first > 1:
             prev = lows[first - 2]
+        if prev in PLACE_PREPS and between[:1] == [","]:
+            continue  # "The minister, speaking in Paris, urged": a place, not the subject
+        if _relative_after(between):
+            rel = between[2:]
+            if "," not in rel and len(rel) <= 3 and not any(w in SUBJECT_BLOCK for w in rel):
+                return _group(actors, actor), 0.9  # "Erdogan, who met Putin": the relative's antecedent
+            if rel.count(",") == 1 and len(rel) <= 16 and rel[-1] == "," \
+                    and not any(w in SUBJECT_BLOCK for w in rel):
+                return _group(actors, actor), 0.9  # "Germany, which has long opposed it, rejected"
         if any(w in SUBJECT_BLOCK for w in between):
             break
         if prev in PREPOSITIONS and (len(words) > 2 or "and" in between):
@@ -360,6 +378,11 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
                 break
             if len([w for w in tail if re.match(r"\w", w)]) > 4:
                 break
+            if between == [","]:
+                # "The United States, which backs Israel, vetoed": the relative clause's antecedent
+                appos = _appositive_subject(toks, lows, actors, m)
+                if appos:
+                    return appos, 0.9
             return _group(actors, actor), 0.9
         if len(words) > 6:
             break
@@ -386,6 +409,24 @@ def _role_subject(toks, lows, roles: list[Actor], m: TriggerMatch, location: Act
             return [dataclasses.replace(role, country=location.country)]
         break
     return []
+
+
+def _possessive_role_subject(toks, lows, roles: list[Actor], actors: list[Actor], m: TriggerMatch) -> list[Actor]:
+    for role in reversed([r for r in roles if r.end <= toks[m.first].start]):
+        first = _tok_index(toks, role.start)
+        between = lows[_tok_index(toks, role.end):m.first]
+        if first == 0 or lows[first - 1] not in ("its", "their") or len(between) > 2 \
+                or any(w in SUBJECT_BLOCK or w == "," for w in between):
+            return []
+        speaker = _speaker_before(toks, lows, actors, first - 1)
+        return [dataclasses.replace(role, country=s.country) for s in speaker[:1] if s.country]
+    return []
+
+
+def _at_border(toks, lows, location: Actor) -> bool:
+    """"near the Afghan border": a frontier says nothing about whose forces are there."""
+    i = _tok_index(toks, location.end)
+    return i < len(lows) and lows[i] in ("border", "borders", "frontier")
 
 
 def _in_parens(lows: list[str], first: int, after: int) -> bool:
@@ -415,9 +456,19 @@ def _appositive_subject(toks, lows, actors, m) -> list[Actor]:
         if not between or between[0] != "," or between.count(",") != 2 or len(between) > 16:
             continue
         tail = between[len(between) - between[::-1].index(","):]
-        if len(tail) <= 3 and not any(w in SUBJECT_BLOCK for w in between):
+        inner = between[2:] if _relative_after(between) else between
+        if len(tail) <= 3 and not any(w in SUBJECT_BLOCK for w in inner):
             return _group(actors, actor)
     return []
+
+
+RELATIVES = frozenset({"who", "which", "whose"})
+ARTICLES = frozenset({"a", "an", "the", "its", "their", "his", "her", "this", "that"})
+
+
+def _relative_after(between: list[str]) -> bool:
+    """", who …" or ", which …" right after an actor: a non-restrictive relative clause about it."""
+    return len(between) > 1 and between[0] == "," and between[1] in RELATIVES
 
 
 def _speaker_before(toks, lows, actors, j: int) -> list[Actor]:
@@ -499,6 +550,7 @@ def _modality(lows, toks, m: TriggerMatch, source: list[Actor], quoted) -> str:
         if "would" in window and any(w in ("said", "says", "told") for w in lows[:m.first]):
             return "future"
         return "hypothetical"
-    if any(w in FUTURE for w in window) or "to be" in " ".join(window[-3:]):
+    if any(w in FUTURE and (k == 0 or window[k - 1] not in ARTICLES) for k, w in enumerate(window)) \
+            or "to be" in " ".join(window[-3:]):  # "the plan" is a noun, "plans to" a plan
         return "future"
     return "asserted"

@@ -143,6 +143,11 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if k_to >= 1 and lows[k_to] == "help" and lows[k_to - 1] == "to":
             continue  # "sent troops to help fight the rebels": a purpose, not an event yet
         rule = m.rule
+        if lows[m.first].endswith("ed") and m.last + 1 < len(lows) and lows[m.last + 1] == "by" \
+                and m.first > 0 and lows[m.first - 1] not in PASSIVE_AUX and lows[m.first - 1] != ",":
+            continue  # "troops backed by helicopter gunships": a participle describing a noun
+        if events and m.first > 0 and lows[m.first - 1] == "and" and events[-1].event_type == rule.event_type:
+            continue  # "raided the offices … and seized computers": one coercion, said twice
         tstart, tend = toks[m.first].start, toks[m.last].end
         passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
             and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \

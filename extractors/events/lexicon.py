@@ -138,9 +138,13 @@ DEMONYM_ENDINGS = ("an", "ese", "ish", "i")
 
 
 def _after_demonym(toks, lows: list[str], i: int) -> bool:
-    """'the Israeli raid', 'a Russian attack': an article and a demonym before a bare verb form make a noun."""
-    return (i > 1 and lows[i - 2] in ARTICLES and toks[i - 1].text[:1].isupper()
-            and lows[i - 1].endswith(DEMONYM_ENDINGS) and not lows[i].endswith(("ed", "ing")))
+    """'the Israeli raid', 'a Russian attack', 'the US embargo': an article and a name before a verb form make a noun."""
+    if i < 2 or lows[i - 2] not in ARTICLES or not toks[i - 1].text[:1].isupper() or lows[i].endswith(("ed", "ing")):
+        return False
+    # "the US embargo": a bare form after "the <Name>" cannot be a verb (it would need an -s)
+    prev = toks[i - 1].text
+    plural = prev.endswith("s") and not prev.isupper() or (i > 2 and lows[i - 3] in ("and", "or"))  # "X and the US agree"
+    return lows[i - 1].endswith(DEMONYM_ENDINGS) or (not lows[i].endswith("s") and not plural)
 
 
 def _noun_use(lows: list[str], i: int) -> bool:

@@ -420,7 +420,7 @@ def _possessive_role_subject(toks, lows, roles: list[Actor], actors: list[Actor]
     for role in reversed([r for r in roles if r.end <= toks[m.first].start]):
         first = _tok_index(toks, role.start)
         between = lows[_tok_index(toks, role.end):m.first]
-        if first == 0 or lows[first - 1] not in ("its", "their") or len(between) > 2 \
+        if first == 0 or lows[first - 1] not in ("its", "their", "his", "her", "our") or len(between) > 2 \
                 or any(w in SUBJECT_BLOCK or w == "," for w in between):
             return []
         speaker = _speaker_before(toks, lows, actors, first - 1)

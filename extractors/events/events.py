@@ -161,7 +161,7 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
                 toks, lows, [r for r in getattr(registry, "roles", []) if r.sector in CODED_ROLE_SECTORS], m)
             if agent:
                 source, recipients, penalty = agent, source, 1.0
-            elif source and rule.event_type != "MOBILIZE":  # "warships were deployed": the actor's own forces
+            elif source:
                 source, recipients, penalty = [], source, penalty
         if events and m.first > 1 and lows[m.first - 1] == "," and lows[m.first].endswith("ing") \
                 and not passive:

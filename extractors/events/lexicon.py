@@ -116,8 +116,7 @@ class Lexicon:
         out: list[TriggerMatch] = []
         for i, word in enumerate(lows):
             for rule in self.index.get(word, ()):
-                if word in rule.elements[0].verbal and (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())
-                                                         or _after_demonym(toks, lows, i)):
+                if word in rule.elements[0].verbal and (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())):
                     continue  # a noun use, or a name ("the Canadian Press")
                 last = _match_rest(rule.elements, 1, lows, i + 1)
                 if last is not None:
@@ -131,20 +130,6 @@ DETERMINERS = frozenset({"a", "an", "the", "this", "these", "those", "its", "the
                          "my", "your", "of", "for", "whose", "no", "any", "some", "each", "every", "such",
                          "in", "on", "at", "by", "from", "against", "amid", "following", "after", "before",
                          "during", "over", "and", "or", "with", "without", "new", "further"})
-
-
-ARTICLES = frozenset({"a", "an", "the", "its", "their", "his", "her"})
-DEMONYM_ENDINGS = ("an", "ese", "ish", "i")
-
-
-def _after_demonym(toks, lows: list[str], i: int) -> bool:
-    """'the Israeli raid', 'a Russian attack', 'the US embargo': an article and a name before a verb form make a noun."""
-    if i < 2 or lows[i - 2] not in ARTICLES or not toks[i - 1].text[:1].isupper() or lows[i].endswith(("ed", "ing")):
-        return False
-    # "the US embargo": a bare form after "the <Name>" cannot be a verb (it would need an -s)
-    prev = toks[i - 1].text
-    plural = prev.endswith("s") and not prev.isupper() or (i > 2 and lows[i - 3] in ("and", "or"))  # "X and the US agree"
-    return lows[i - 1].endswith(DEMONYM_ENDINGS) or (not lows[i].endswith("s") and not plural)
 
 
 def _noun_use(lows: list[str], i: int) -> bool:

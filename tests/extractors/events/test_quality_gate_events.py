@@ -56,7 +56,9 @@ def test_own_gold_figures_stay_above_floors() -> None:
     # the tuning part (seed documents and fresh batches the rules were adjusted on) and the unseen
     # part (coded by hand, only ever scored as figures: the honest estimate on new sentences)
     tuning = [d for d in docs if not d.get("unseen")]
-    got = score_gold(tuning)
+    # the floors of "own_gold" keep the population they were measured on (seed and fresh documents);
+    # later tuning batches ("tune-…") are scored with floors of their own
+    got = score_gold([d for d in tuning if not d["id"].startswith("tune")])
     fresh = score_gold([d for d in tuning if d["id"].startswith("fresh")]).as_dict()
     # unseen documents come in batches, each with its own floors (a later batch is a new estimate;
     # it does not lower the floors an earlier batch set): no "batch" = the first, then "unseen-2" …
@@ -65,7 +67,8 @@ def test_own_gold_figures_stay_above_floors() -> None:
     unseen3 = score_gold([d for d in docs if d.get("unseen") and d.get("batch") == "unseen-3"]).as_dict()
     # later tuning batches ("tune-…": written by hand, then the rules were adjusted on them)
     tune = score_gold([d for d in tuning if d["id"].startswith("tune")]).as_dict()
-    print("own gold (tuning part):", json.dumps(got.as_dict()))
+    print("own gold (tuning part: seed and fresh documents):", json.dumps(got.as_dict()))
+    print("own gold (whole tuning part):", json.dumps(score_gold(tuning).as_dict()))
     print("own gold, fresh sentences only:", json.dumps(fresh))
     print("own gold, unseen part (first batch):", json.dumps(unseen))
     print("own gold, unseen part (batch unseen-2):", json.dumps(unseen2))

@@ -54,14 +54,12 @@ FUTURE = frozenset({"will", "'ll", "shall", "going", "plans", "plan", "planned",
                     "intend", "intended", "expected", "set", "due", "scheduled"})
 SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
                          "announced", "according"})
-# role words without a country that still name a codable actor ("was criticised by rights groups")
-CODED_ROLE_SECTORS = frozenset({"NGO", "IGO", "REB"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
 LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of the place, as a rule
 TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                         "february", "march", "april", "may", "june", "july", "august", "september", "october",
                         "november", "december", "today", "tonight", "yesterday", "tomorrow", "week", "month"})
-PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside", "through", "across"})
+PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside"})
 
 
 @dataclass
@@ -140,14 +138,7 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if (k_to >= 0 and lows[k_to] == "to" and not lows[m.first].endswith("ing")
                 and (k_to < 1 or lows[k_to - 1] not in INFINITIVE_HEADS)):
             continue  # a purpose or complement infinitive ("invited … to visit") is not an event yet
-        if k_to >= 1 and lows[k_to] == "help" and lows[k_to - 1] == "to":
-            continue  # "sent troops to help fight the rebels": a purpose, not an event yet
         rule = m.rule
-        if lows[m.first].endswith("ed") and m.last + 1 < len(lows) and lows[m.last + 1] == "by" \
-                and m.first > 0 and lows[m.first - 1] not in PASSIVE_AUX and lows[m.first - 1] != ",":
-            continue  # "troops backed by helicopter gunships": a participle describing a noun
-        if events and m.first > 0 and lows[m.first - 1] == "and" and events[-1].event_type == rule.event_type:
-            continue  # "raided the offices … and seized computers": one coercion, said twice
         tstart, tend = toks[m.first].start, toks[m.last].end
         passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
             and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
@@ -157,28 +148,15 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         preps = (rule.preps or types[rule.event_type].preps) | extra_preps.get(m.first, frozenset())
         recipients, location = _recipients(text, toks, lows, actors, m, preps)
         if passive:
-            agent = _by_agent(toks, lows, actors, m) or _by_agent(
-                toks, lows, [r for r in getattr(registry, "roles", []) if r.sector in CODED_ROLE_SECTORS], m)
+            agent = _by_agent(toks, lows, actors, m)
             if agent:
                 source, recipients, penalty = agent, source, 1.0
             elif source:
                 source, recipients, penalty = [], source, penalty
-        if events and m.first > 1 and lows[m.first - 1] == "," and lows[m.first].endswith("ing") \
-                and not passive:
-            # a participle clause after the main verb ("expelled the ambassador, accusing him of …",
-            # "struck a block in Odesa, killing four") has the main clause's subject
-            if events[-1].event_type == rule.event_type:
-                continue  # "shelled the city, killing two civilians": one attack, not two
-            source, penalty = events[-1].actors, 0.9
         if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
             # "The US would prohibit aid … and would deny entry": the second verb shares the subject
             source, penalty = events[-1].actors, 0.9
-        if not source:
-            # "The Pakistani army said its troops had killed …": the possessive points at the speaker
-            source = _possessive_role_subject(toks, lows, getattr(registry, "roles", []), actors, m)
-            penalty = 0.9
-        if not source and location is not None and location.country and rule.event_type in LOCAL_TYPES \
-                and not _at_border(toks, lows, location):
+        if not source and location is not None and location.country and rule.event_type in LOCAL_TYPES:
             # "Thousands of protesters rallied in Tbilisi": a role word with no country right before
             # the verb, acting in a stated place, belongs to that place's country
             source = _role_subject(toks, lows, getattr(registry, "roles", []), m, location)
@@ -200,11 +178,7 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if conf < MIN_CONFIDENCE:
             continue
         event_type, rule_id = rule.event_type, rule.rule_id
-        if rule_id == "mobilize.missile" and not lows[m.first].startswith("test") \
-                and any(w in ("at", "into", "toward", "towards") for w in lows[m.last + 1:m.last + 3]) \
-                and not any(w in ("sea", "ocean", "waters") for w in lows[m.last + 1:m.last + 6]):
-            event_type, rule_id = "ASSAULT", rule_id + "+target"  # "fired rockets into northern Israel"
-        elif rule_id == "mobilize.exercise" and len({a.country for a in source if a.country}) >= 2:
+        if rule_id == "mobilize.exercise" and len({a.country for a in source if a.country}) >= 2:
             event_type, rule_id = "COOPERATE", rule_id + "+joint"  # "French and Egyptian warships … war games"
         if m.first in retype:
             event_type, rule_id = retype[m.first], rule_id + "+conflict"
@@ -360,15 +334,6 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
         prev = lows[first - 1] if first > 0 else ""
         if prev == "the" and first > 1:
             prev = lows[first - 2]
-        if prev in PLACE_PREPS and between[:1] == [","]:
-            continue  # "The minister, speaking in Paris, urged": a place, not the subject
-        if _relative_after(between):
-            rel = between[2:]
-            if "," not in rel and len(rel) <= 3 and not any(w in SUBJECT_BLOCK for w in rel):
-                return _group(actors, actor), 0.9  # "Erdogan, who met Putin": the relative's antecedent
-            if rel.count(",") == 1 and len(rel) <= 16 and rel[-1] == "," \
-                    and not any(w in SUBJECT_BLOCK for w in rel):
-                return _group(actors, actor), 0.9  # "Germany, which has long opposed it, rejected"
         if any(w in SUBJECT_BLOCK for w in between):
             break
         if prev in PREPOSITIONS and (len(words) > 2 or "and" in between):
@@ -383,11 +348,6 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
                 break
             if len([w for w in tail if re.match(r"\w", w)]) > 4:
                 break
-            if between == [","]:
-                # "The United States, which backs Israel, vetoed": the relative clause's antecedent
-                appos = _appositive_subject(toks, lows, actors, m)
-                if appos:
-                    return appos, 0.9
             return _group(actors, actor), 0.9
         if len(words) > 6:
             break
@@ -414,24 +374,6 @@ def _role_subject(toks, lows, roles: list[Actor], m: TriggerMatch, location: Act
             return [dataclasses.replace(role, country=location.country)]
         break
     return []
-
-
-def _possessive_role_subject(toks, lows, roles: list[Actor], actors: list[Actor], m: TriggerMatch) -> list[Actor]:
-    for role in reversed([r for r in roles if r.end <= toks[m.first].start]):
-        first = _tok_index(toks, role.start)
-        between = lows[_tok_index(toks, role.end):m.first]
-        if first == 0 or lows[first - 1] not in ("its", "their", "his", "her", "our") or len(between) > 2 \
-                or any(w in SUBJECT_BLOCK or w == "," for w in between):
-            return []
-        speaker = _speaker_before(toks, lows, actors, first - 1)
-        return [dataclasses.replace(role, country=s.country) for s in speaker[:1] if s.country]
-    return []
-
-
-def _at_border(toks, lows, location: Actor) -> bool:
-    """"near the Afghan border": a frontier says nothing about whose forces are there."""
-    i = _tok_index(toks, location.end)
-    return i < len(lows) and lows[i] in ("border", "borders", "frontier")
 
 
 def _in_parens(lows: list[str], first: int, after: int) -> bool:
@@ -461,19 +403,9 @@ def _appositive_subject(toks, lows, actors, m) -> list[Actor]:
         if not between or between[0] != "," or between.count(",") != 2 or len(between) > 16:
             continue
         tail = between[len(between) - between[::-1].index(","):]
-        inner = between[2:] if _relative_after(between) else between
-        if len(tail) <= 3 and not any(w in SUBJECT_BLOCK for w in inner):
+        if len(tail) <= 3 and not any(w in SUBJECT_BLOCK for w in between):
             return _group(actors, actor)
     return []
-
-
-RELATIVES = frozenset({"who", "which", "whose"})
-ARTICLES = frozenset({"a", "an", "the", "its", "their", "his", "her", "this", "that"})
-
-
-def _relative_after(between: list[str]) -> bool:
-    """", who …" or ", which …" right after an actor: a non-restrictive relative clause about it."""
-    return len(between) > 1 and between[0] == "," and between[1] in RELATIVES
 
 
 def _speaker_before(toks, lows, actors, j: int) -> list[Actor]:
@@ -555,7 +487,6 @@ def _modality(lows, toks, m: TriggerMatch, source: list[Actor], quoted) -> str:
         if "would" in window and any(w in ("said", "says", "told") for w in lows[:m.first]):
             return "future"
         return "hypothetical"
-    if any(w in FUTURE and (k == 0 or window[k - 1] not in ARTICLES) for k, w in enumerate(window)) \
-            or "to be" in " ".join(window[-3:]):  # "the plan" is a noun, "plans to" a plan
+    if any(w in FUTURE for w in window) or "to be" in " ".join(window[-3:]):
         return "future"
     return "asserted"

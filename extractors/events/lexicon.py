@@ -139,9 +139,6 @@ def _noun_use(lows: list[str], i: int) -> bool:
     if i == 0:
         return False
     prev = lows[i - 1]
-    prev2 = lows[i - 2] if i > 1 else ""
-    if not lows[i].endswith(("ed", "ing")) and (any(c.isdigit() for c in prev + prev2) or "-" in prev.strip("-")):
-        return True  # "50,000 shells", "cross-border attacks": a modified noun
     if lows[i].endswith("ing") and prev in ("by", "after", "before", "for", "in", "on", "while", "without"):
         return prev in ("for", "in", "on")  # "in engaging with" describes, "by attacking" acts
     if lows[i].endswith("ed") and prev in ("and", "or", "on", "in", "at", "by", "after", "before"):

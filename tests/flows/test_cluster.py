@@ -501,3 +501,132 @@ def test_ingest_fetches_on_the_cluster_by_host_within_each_hosts_limit(
     assert max(peaks) == 2 and max(local_peaks) == 2, (peaks, local_peaks)
     fetches = [t for t in stream.data if str(t["key"]).startswith("newsflow-fetch-")]
     assert len(fetches) == 3 and {t["worker"] for t in fetches} <= set(cluster.scheduler_info()["workers"])
+
+
+class _Supervised:
+    """A scheduler and two one-thread workers as separate processes on loopback, the workers kept
+    running by a supervisor thread (Dask workers exit with their scheduler; a deployment's systemd
+    or Kubernetes starts them again, as this does). ``kill_scheduler`` SIGKILLs the scheduler and
+    starts a new one on the same address."""
+
+    def __init__(self, log_dir: Path) -> None:
+        import socket
+        import threading
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.log_dir = log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.scheduler = self._start_scheduler()
+        self.workers: list[Any] = [self._start_worker(i) for i in range(2)]
+        self.worker_starts = 2
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._supervise, daemon=True)
+        self.thread.start()
+
+    def _spawn(self, args: list[str], log: str) -> Any:
+        import subprocess
+        import sys
+
+        from tests.support.cli import ROOT, child_env
+
+        with (self.log_dir / log).open("ab") as out:
+            return subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=child_env(), stdout=out,
+                                    stderr=out, start_new_session=True)
+
+    def _start_scheduler(self) -> Any:
+        return self._spawn(["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(self.port),
+                            "--dashboard-address", ":0"], "scheduler.log")
+
+    def _start_worker(self, i: int) -> Any:
+        return self._spawn(["distributed.cli.dask_worker", self.address, "--nthreads", "1", "--no-nanny",
+                            "--dashboard-address", ":0"], f"worker-{i}.log")
+
+    def _supervise(self) -> None:
+        while not self.stop.wait(0.1):
+            for i, proc in enumerate(self.workers):
+                if proc.poll() is not None:
+                    self.workers[i] = self._start_worker(i)
+                    self.worker_starts += 1
+
+    def kill_scheduler(self) -> None:
+        os.kill(self.scheduler.pid, signal.SIGKILL)
+        self.scheduler.wait(timeout=30)
+        self.scheduler = self._start_scheduler()
+
+    def wait_for_workers(self, n: int = 2) -> None:
+        from distributed import Client
+
+        with Client(self.address, timeout=60, set_as_default=False) as c:
+            c.wait_for_workers(n, timeout=60)
+
+    def close(self) -> None:
+        from tests.support.cli import kill_group
+
+        self.stop.set()
+        self.thread.join()
+        for proc in [*self.workers, self.scheduler]:
+            kill_group(proc)
+
+
+class _SchedulerKiller:
+    """A thread that, once ``after`` shard batches are finished in ``lake`` (and not all of them
+    committed), kills the scheduler and starts it again on the same address."""
+
+    def __init__(self, supervised: _Supervised, lake: Path, after: int) -> None:
+        import threading
+
+        self.supervised, self.lake, self.after = supervised, lake, after
+        self.killed: dict[str, Any] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> _SchedulerKiller:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _watch(self) -> None:
+        while not self.stop.wait(0.01):
+            done = len(list(self.lake.glob("batches/*/_SUCCESS")))
+            if done >= self.after:
+                self.supervised.kill_scheduler()
+                self.killed.update(batches_done=done, at=time.monotonic())
+                return
+
+
+def test_a_scheduler_killed_mid_run_and_restarted_loses_and_doubles_nothing(
+        editions: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.cluster import close_clients
+
+    archive, local_db = editions
+    dask_db = tmp_path / "dask" / "n.duckdb"
+    lake = dask_db.parent / "lake"
+    monkeypatch.setenv("NEWSFLOW_LAKE_SHARD_BYTES", str(archive.stat().st_size // 8))
+    supervised = _Supervised(tmp_path / "logs")
+    try:
+        supervised.wait_for_workers()
+        executor = "dask://" + supervised.address.removeprefix("tcp://")
+        with _SchedulerKiller(supervised, lake, after=1) as killer:
+            remote = _backfill([archive], dask_db, executor=executor)
+        restarts = supervised.worker_starts - 2
+    finally:
+        close_clients()
+        supervised.close()
+    assert killer.killed, "the run ended before the scheduler could be killed"
+    shards = sorted(p.parent.name for p in lake.glob("batches/*/_SUCCESS"))
+    assert killer.killed["batches_done"] < len(shards) >= 8  # mid-run: shards were still to come
+    assert restarts >= 2  # both workers went with the scheduler and were started again
+    # the run survived: every record loaded, exactly once, the same articles as the local run
+    assert (remote["read"], remote["loaded"], remote["rejected"]) == (40, 40, 0), remote
+    assert _rows(dask_db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
+    assert _rows(dask_db, "SELECT count(*), count(DISTINCT record_id) FROM archive_records") == [(40, 40)]
+    assert _articles(dask_db) == _articles(local_db)
+    # only whole batches: each finished batch committed once, with all its records
+    assert _rows(dask_db, "SELECT list(batch_id ORDER BY batch_id), sum(records) FROM lake_batches") == \
+        [(shards, 40)]

@@ -183,6 +183,7 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
     where = {bid: pieces[0].path for bid, pieces in shards}
     loaded = {} if force else loaded_batches(settings.db, list(where))
     todo = [(bid, pieces) for bid, pieces in shards if bid not in loaded]
+    lake_counts = summary.lake_batches = {"committed": 0, "reused": 0, "skipped": len(loaded), "pending": 0}
     summary.skipped += sum(loaded.values())  # records of shards loaded by an earlier run
     summary.read += sum(loaded.values())
     address = settings.dask_address
@@ -195,10 +196,14 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
         nonlocal shared
         shared = client.scatter(learnt, broadcast=True) if learnt is not None else None
 
-    def start(bid: str, pieces: tuple[Shard, ...]) -> Any:
+    found: set[str] = set()  # batches an earlier run finished in the lake and never loaded
+
+    def start(bid: str, pieces: tuple[Shard, ...], first: bool = True) -> Any:
         """The shard's counts when its batch is already finished in the lake, else its future."""
         made = None if force else lake.manifest(bid)
         if made is not None:  # finished in the lake earlier, never loaded: commit it as it is
+            if first:
+                found.add(bid)
             return dict(made.get("summary", {}))
         task = ShardTask(bid, pieces, run_id, outlet, force, settings.lake_location)
         return client.submit(process_shard, task, settings, shared, steps, pure=False,
@@ -231,7 +236,7 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
                                           "stay, a rerun does the rest)") from None
                     client = reconnect(address)
                     share()
-                    pending[:] = [(b, p, f if isinstance(f, dict) else start(b, p)) for b, p, f in pending]
+                    pending[:] = [(b, p, f if isinstance(f, dict) else start(b, p, first=False)) for b, p, f in pending]
 
         try:
             if todo:
@@ -259,7 +264,12 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
             done = committer.commit(bid, run_id=run_id, replace=force)
             summary.batches += 1
             if done.status == "locked":
-                summary.staged_batches += 1  # waits in the lake for the next run
+                lake_counts["pending"] += 1  # waits in the lake for the next run
+            elif done.status == "already":  # loaded meanwhile by another committer
+                lake_counts["skipped"] += 1
+            else:
+                lake_counts["committed"] += 1
+                lake_counts["reused"] += bid in found
             summary.loaded += done.articles
             summary.skipped += done.skipped
             summary.duplicates += done.duplicates

@@ -630,3 +630,38 @@ def test_a_scheduler_killed_mid_run_and_restarted_loses_and_doubles_nothing(
     # only whole batches: each finished batch committed once, with all its records
     assert _rows(dask_db, "SELECT list(batch_id ORDER BY batch_id), sum(records) FROM lake_batches") == \
         [(shards, 40)]
+
+
+def test_the_cli_says_what_a_cluster_backfill_did_with_its_lake_batches(
+        cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    from extractors.sources.shards import plan_shards
+    from tests.support.cli import child_env, newsflow
+
+    api = PREFECT_API_URL.value()  # the CLI runs its flow against this session's Prefect API (no start-up of its own)
+    assert api
+    monkeypatch.setenv("NEWSFLOW_WORKERS", "1")
+    monkeypatch.setenv("NEWSFLOW_LAKE_URI", f"file://{tmp_path / 'lake'}")  # one lake for both databases
+    a = SEED  # five small files: one shard
+    target = sum(p.stat().st_size for p in a.iterdir()) + 1
+    monkeypatch.setenv("NEWSFLOW_LAKE_SHARD_BYTES", str(target))
+    b = _archive(tmp_path / "b", copies=4)  # 20 more articles, a file cut into byte ranges
+    c = tmp_path / "c" / "one.jsonl"  # one more article, a shard of its own
+    c.parent.mkdir()
+    c.write_text(_archive(tmp_path / "c-src", copies=5).read_text().splitlines()[-1] + "\n")
+    b_shards = len(plan_shards(b, target))
+    assert b_shards >= 2 and c.stat().st_size < target
+    db, other = tmp_path / "n.duckdb", tmp_path / "other" / "n.duckdb"
+    assert _backfill([a], db, executor=_executor(cluster))["loaded"] == 5  # A: loaded into db
+    assert _backfill([c], other, executor=_executor(cluster))["loaded"] == 1  # C: finished in the lake, not in db
+    proc = newsflow("backfill", str(a), str(b), str(c), "--db", str(db), "--executor", _executor(cluster), "-q",
+                    env=child_env(PREFECT_API_URL=api), timeout=170)
+    assert proc.returncode == 0, proc.stderr
+    assert "read 26, loaded 21, skipped 5" in proc.stdout, proc.stdout
+    assert (f"lake batches: {b_shards + 1} committed (1 finished in the lake by an earlier run, not recomputed), "
+            "1 skipped (loaded by an earlier run), 0 left pending") in proc.stdout, proc.stdout
+    assert "warning" not in proc.stderr
+    stats = json.loads(newsflow("stats", "--format", "json", "--db", str(db), env=child_env()).stdout)["lake"]
+    assert (stats["batches_loaded"], stats["batches_waiting"], stats["records"]) == (b_shards + 2, 0, 26)
+    assert _rows(db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(26, 26)]

@@ -2,7 +2,7 @@
 the flow process commits them, the one DuckDB writer.
 
 A shard is a reference: a group of small archive files, one file, or a byte range of a large
-plain JSONL file (``extractors/sources/shards.py``). Its task gets the paths and offsets, never
+plain JSONL file or WARC (``extractors/sources/shards.py``). Its task gets the paths and offsets, never
 records; the worker reads, extracts (``run_job``, in its own process) and writes the shard's
 batch under a deterministic id (``warehouse.lake.batch_id``), complete or not at all. The flow
 takes results in plan order and commits each batch (``flows/committer.py``) as it arrives.

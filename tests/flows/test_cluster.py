@@ -665,3 +665,27 @@ def test_the_cli_says_what_a_cluster_backfill_did_with_its_lake_batches(
     stats = json.loads(newsflow("stats", "--format", "json", "--db", str(db), env=child_env()).stdout)["lake"]
     assert (stats["batches_loaded"], stats["batches_waiting"], stats["records"]) == (b_shards + 2, 0, 26)
     assert _rows(db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(26, 26)]
+
+
+def test_a_large_warc_is_cut_into_record_ranges_on_the_cluster_like_a_local_run(
+        cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from distributed import get_task_stream
+
+    from bench.corpus import write_archive
+
+    monkeypatch.setenv("NEWSFLOW_WORKERS", "1")
+    warc = write_archive(tmp_path / "archive", 12, "warc")  # one gzip member per record
+    local_db, dask_db = tmp_path / "local" / "n.duckdb", tmp_path / "dask" / "n.duckdb"
+    local = _backfill([warc], local_db, executor="local")
+    monkeypatch.setenv("NEWSFLOW_LAKE_SHARD_BYTES", str(warc.stat().st_size // 4))
+    with get_task_stream(cluster) as stream:
+        remote = _backfill([warc], dask_db, executor=_executor(cluster))
+    assert (remote["read"], remote["loaded"]) == (local["read"], local["loaded"]) == (12, 12), remote
+    assert _articles(dask_db) == _articles(local_db)
+    # located as a whole-file read locates them, so a reprocess can find each record again
+    assert _rows(dask_db, "SELECT locator FROM archive_records ORDER BY locator") == \
+        _rows(local_db, "SELECT locator FROM archive_records ORDER BY locator")
+    ranges = _rows(dask_db, "SELECT byte_start, byte_end FROM lake_batches ORDER BY byte_start")
+    assert len(ranges) >= 4 and ranges[0][0] == 0 and ranges[-1][1] is None
+    assert [s for s, _ in ranges][1:] == [e for _, e in ranges][:-1]
+    assert len([t for t in stream.data if str(t["key"]).startswith("newsflow-shard-")]) == len(ranges)

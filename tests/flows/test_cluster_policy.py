@@ -7,7 +7,14 @@ import concurrent.futures
 
 import pytest
 
-from flows.cluster import SCHEDULER_LOSSES, ClusterLost, ClusterUnavailable, lost_scheduler, reconnect, survives
+from flows.cluster import (
+    SCHEDULER_LOSSES,
+    ClusterLost,
+    ClusterUnavailable,
+    lost_scheduler,
+    reconnect,
+    survives,
+)
 
 
 def test_a_future_cancelled_for_a_lost_connection_is_a_scheduler_loss() -> None:

@@ -62,6 +62,10 @@ class BackfillSummary:
     not_articles: dict[str, int] = field(default_factory=dict)
     batches: int = 0
     staged_batches: int = 0
+    # a cluster backfill's lake batches (None for a local run): committed by this run, of which
+    # "reused" were finished in the lake by an earlier run; "skipped", loaded by an earlier run;
+    # "pending", finished but left in the lake (the database was busy) for the next run
+    lake_batches: dict[str, int] | None = None
     seconds: float = 0.0
     path: str | None = None  # the archive file being read (for a progress display)
 
@@ -306,7 +310,8 @@ def backfill(paths: list[str], db: str | None = None, outlet: str | None = None,
     # rejects by reason are counted from what went to the rejects table
     run = RunRecord(run_id=run_id, flow="backfill", started_at=started, finished_at=utcnow(), status="completed",
                     entries_seen=summary.read, articles_new=summary.loaded, rejects=summary.rejected,
-                    staged=summary.staged_batches > 0, details_json=json.dumps(summary.as_dict()))
+                    staged=summary.staged_batches > 0 or bool((summary.lake_batches or {}).get("pending")),
+                    details_json=json.dumps(summary.as_dict()))
     run_load(Batch(run=run, articles=[], links=[], raw_pages=[], rejects=[], feed_states=[], archive_records=[]),
          settings)
     logger.info("backfill %s: %s", run_id, summary.as_dict())

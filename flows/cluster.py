@@ -13,6 +13,15 @@ loads, each result is taken once whichever run of its shard delivered it. If a
 shard fails for good (e.g. it killed several workers in a row), the map raises: the batches
 loaded so far stay, and a rerun of the backfill skips them.
 
+When the scheduler itself goes (killed, restarted), every future in flight is lost with it. The
+run then waits up to ``RECONNECT_WITHIN`` seconds for a scheduler at the same address with at
+least one worker, and submits again the shards it had not got back (``lost_scheduler``,
+``reconnect``); a backfill first takes the batches a worker finished in the lake meanwhile. A run
+survives ``SCHEDULER_LOSSES`` such losses; past that, or when the scheduler does not come back in
+time, it fails with ``ClusterLost`` (the batches committed so far stay, a rerun finishes the rest).
+Dask workers do not reconnect by themselves: they exit with their scheduler, and whatever
+supervises them (systemd, Kubernetes, a job script) has to start them again.
+
 Workers need the project importable (``pip install`` of the same version on every worker);
 shards carry plain data (dataclasses, bytes, pydantic models), never open files or sockets.
 """
@@ -30,6 +39,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 CONNECT_TIMEOUT = 15.0  # seconds to reach the scheduler before the run fails
+RECONNECT_WITHIN = 120.0  # seconds a run waits for a lost scheduler (and one worker) to come back
+SCHEDULER_LOSSES = 3  # scheduler losses a run survives; the next one fails it
 SHARDS_PER_THREAD = 2  # shards in flight per worker thread: one running, one queued behind it
 
 _clients: dict[str, Any] = {}
@@ -51,11 +62,69 @@ def client_for(address: str) -> Any:
         try:
             client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError) as exc:
-            where = "dask://" + address.removeprefix("tcp://")
-            raise ClusterUnavailable(f"cannot reach the Dask scheduler at {where} "
+            raise ClusterUnavailable(f"cannot reach the Dask scheduler at {_where(address)} "
                                      f"within {CONNECT_TIMEOUT:.0f}s ({type(exc).__name__})") from None
         _clients[address] = client
         return client
+
+
+class ClusterLost(ClusterUnavailable):
+    """The scheduler went away mid-run and did not come back (or went away too often)."""
+
+
+def lost_scheduler(exc: BaseException, client_status: str) -> bool:
+    """Whether ``exc``, raised by a shard's result, means the scheduler went away (the shard
+    itself did not fail): its future was cancelled for a lost connection, or the client is no
+    longer connected."""
+    if getattr(exc, "reason", None) == "scheduler-connection-lost":
+        return True
+    import asyncio
+    import concurrent.futures
+
+    lost_kinds = (concurrent.futures.CancelledError, asyncio.CancelledError, OSError, TimeoutError)
+    return client_status != "running" and isinstance(exc, lost_kinds)
+
+
+def survives(losses: int, limit: int | None = None) -> bool:
+    """Whether a run that has lost its scheduler ``losses`` times (this one included) goes on."""
+    return losses <= (SCHEDULER_LOSSES if limit is None else limit)
+
+
+def _where(address: str) -> str:
+    return "dask://" + address.removeprefix("tcp://")
+
+
+def reconnect(address: str, within: float | None = None) -> Any:
+    """Wait until the scheduler at ``address`` is back with at least one worker; returns the
+    client (the old one if it reconnected, else a new one). Raises ``ClusterLost`` after ``within``
+    seconds (default ``RECONNECT_WITHIN``)."""
+    import time
+
+    within = RECONNECT_WITHIN if within is None else within
+    deadline = time.monotonic() + within
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ClusterLost(f"lost the Dask scheduler at {_where(address)} and it did not come back with a "
+                              f"worker within {within:.0f}s; the batches committed so far stay, "
+                              "a rerun does the rest")
+        with _lock:
+            client = _clients.get(address)
+        status = getattr(client, "status", "closed")
+        if status == "running":
+            try:
+                client.wait_for_workers(1, timeout=max(left, 0.1))
+                return client
+            except (TimeoutError, OSError):
+                continue
+        if status in ("closed", "closing", "failed") or client is None:
+            with _lock:
+                if _clients.get(address) is client:
+                    _clients.pop(address, None)
+            with contextlib.suppress(ClusterUnavailable):  # not back yet: try again until the deadline
+                client_for(address)
+            continue
+        time.sleep(0.2)  # the client is reconnecting by itself
 
 
 def connect_executor(address: str | None) -> None:
@@ -115,16 +184,42 @@ def dask_map_ordered(fn: Callable[[T], R], items: Iterable[T], *, address: str, 
 
     limit, asked_at = window(), 0
     name = f"newsflow-{getattr(fn, '__name__', 'job')}-{uuid.uuid4().hex[:12]}"
-    pending: list[Any] = []
+    pending: list[tuple[str, list[T], Any]] = []  # key, shard, future
+    losses = 0
+
+    def submit(key: str, shard: list[T]) -> Any:
+        return client.submit(run_shard, fn, shard, key=key, pure=False, retries=1)
+
+    def take() -> list[R]:
+        nonlocal client, losses
+        while True:
+            try:
+                return pending[0][2].result()  # type: ignore[no-any-return]
+            except Exception as exc:
+                if not lost_scheduler(exc, client.status):
+                    raise
+                losses += 1
+                if not survives(losses):
+                    raise ClusterLost(f"lost the Dask scheduler at {_where(address)} {losses} times in one run; "
+                                      "giving up") from None
+                client = reconnect(address)
+                pending[:] = [(k, shard, submit(k, shard)) for k, shard, _ in pending]
+
     try:
         for i, shard in enumerate(shards(items, shard_size)):
-            pending.append(client.submit(run_shard, fn, shard, key=f"{name}-{i}", pure=False, retries=1))
+            key = f"{name}-{i}"
+            pending.append((key, shard, submit(key, shard)))
             if i - asked_at >= limit:
                 limit, asked_at = window(), i
             while len(pending) >= limit:
-                yield from pending.pop(0).result()
+                out = take()
+                pending.pop(0)
+                yield from out
         while pending:
-            yield from pending.pop(0).result()
+            out = take()
+            pending.pop(0)
+            yield from out
     finally:
         if pending:  # the consumer stopped early or a shard failed: free the cluster
-            client.cancel(pending)
+            with contextlib.suppress(Exception):  # a client without its scheduler has nothing to free
+                client.cancel([f for _, _, f in pending])

@@ -2,7 +2,7 @@
 the flow process commits them, the one DuckDB writer.
 
 A shard is a reference: a group of small archive files, one file, or a byte range of a large
-plain JSONL file (``extractors/sources/shards.py``). Its task gets the paths and offsets, never
+plain JSONL file or WARC (``extractors/sources/shards.py``). Its task gets the paths and offsets, never
 records; the worker reads, extracts (``run_job``, in its own process) and writes the shard's
 batch under a deterministic id (``warehouse.lake.batch_id``), complete or not at all. The flow
 takes results in plan order and commits each batch (``flows/committer.py``) as it arrives.
@@ -11,7 +11,9 @@ Faults: a worker killed mid-shard loses nothing but time; the scheduler runs the
 elsewhere and it writes the same batch id. A rerun of the backfill skips shards whose batch is
 loaded (``lake_batches``) and commits without recomputing those whose batch is finished in the
 lake but not loaded (the committer died, or the database was locked). ``force`` recomputes and
-replaces everything.
+replaces everything. When the scheduler is lost mid-run (``flows/cluster.py``: ``reconnect``,
+``SCHEDULER_LOSSES``), the run waits for it to come back, commits the batches finished in the lake
+meanwhile and submits the other shards again; their batch ids are the same, so nothing is doubled.
 
 Workers must reach the archive paths and the lake at the same names as the flow (a shared
 filesystem or object storage).
@@ -19,6 +21,7 @@ filesystem or object storage).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -32,7 +35,15 @@ from typing import Any
 from extractors.content.recurring import RecurringLines
 from extractors.sources.archives import ArchiveProblem, ArchiveRecord, discover
 from extractors.sources.shards import Shard, iter_shard, plan_shards
-from flows.cluster import SHARDS_PER_THREAD, client_for, cluster_threads
+from flows.cluster import (
+    SHARDS_PER_THREAD,
+    ClusterLost,
+    client_for,
+    cluster_threads,
+    lost_scheduler,
+    reconnect,
+    survives,
+)
 from flows.committer import Committer
 from flows.jobs import JobResult, PageJob, batch_enrichment, run_job
 from schemas.records import Article, RawPage, Reject
@@ -172,33 +183,75 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
     where = {bid: pieces[0].path for bid, pieces in shards}
     loaded = {} if force else loaded_batches(settings.db, list(where))
     todo = [(bid, pieces) for bid, pieces in shards if bid not in loaded]
+    lake_counts = summary.lake_batches = {"committed": 0, "reused": 0, "skipped": len(loaded), "pending": 0}
     summary.skipped += sum(loaded.values())  # records of shards loaded by an earlier run
     summary.read += sum(loaded.values())
-    client = client_for(settings.dask_address)
+    address = settings.dask_address
+    client = client_for(address)
     learnt = recurring() if todo else None
-    shared = client.scatter(learnt, broadcast=True) if learnt is not None else None
+    shared: Any = None
     not_articles: Counter[str] = Counter(summary.not_articles)
 
+    def share() -> None:  # the learnt furniture, once per worker (again after a scheduler loss)
+        nonlocal shared
+        shared = client.scatter(learnt, broadcast=True) if learnt is not None else None
+
+    found: set[str] = set()  # batches an earlier run finished in the lake and never loaded
+
+    def start(bid: str, pieces: tuple[Shard, ...], first: bool = True) -> Any:
+        """The shard's counts when its batch is already finished in the lake, else its future."""
+        made = None if force else lake.manifest(bid)
+        if made is not None:  # finished in the lake earlier, never loaded: commit it as it is
+            if first:
+                found.add(bid)
+            return dict(made.get("summary", {}))
+        task = ShardTask(bid, pieces, run_id, outlet, force, settings.lake_location)
+        return client.submit(process_shard, task, settings, shared, steps, pure=False,
+                             key=f"newsflow-shard-{bid[:16]}-{run_id[:8]}", retries=1)
+
     def results() -> Iterator[tuple[str, dict[str, Any]]]:
-        pending: list[tuple[str, Any]] = []
+        nonlocal client
+        pending: list[tuple[str, tuple[Shard, ...], Any]] = []
         limit = SHARDS_PER_THREAD * cluster_threads(client)
+        losses = 0
+
+        def take() -> tuple[str, dict[str, Any]]:
+            nonlocal client, losses
+            while True:
+                bid, _, fut = pending[0]
+                if isinstance(fut, dict):
+                    pending.pop(0)
+                    return bid, fut
+                try:
+                    counts = fut.result()
+                    pending.pop(0)
+                    return bid, counts
+                except Exception as exc:
+                    if not lost_scheduler(exc, client.status):
+                        raise
+                    losses += 1
+                    if not survives(losses):
+                        raise ClusterLost(f"lost the Dask scheduler at dask://{address.removeprefix('tcp://')} "
+                                          f"{losses} times in one run; giving up (the batches committed so far "
+                                          "stay, a rerun does the rest)") from None
+                    client = reconnect(address)
+                    share()
+                    pending[:] = [(b, p, f if isinstance(f, dict) else start(b, p, first=False)) for b, p, f in pending]
+
         try:
+            if todo:
+                share()
             for bid, pieces in todo:
-                made = None if force else lake.manifest(bid)
-                if made is not None:  # finished in the lake earlier, never loaded: commit it as it is
-                    pending.append((bid, made.get("summary", {})))
-                else:
-                    task = ShardTask(bid, pieces, run_id, outlet, force, settings.lake_location)
-                    pending.append((bid, client.submit(process_shard, task, settings, shared, steps, pure=False,
-                                                       key=f"newsflow-shard-{bid[:16]}-{run_id[:8]}", retries=1)))
+                pending.append((bid, pieces, start(bid, pieces)))
                 while len(pending) >= limit:
-                    yield _take(pending.pop(0))
+                    yield take()
             while pending:
-                yield _take(pending.pop(0))
+                yield take()
         finally:
-            left = [f for _, f in pending if not isinstance(f, dict)]
+            left = [f for _, _, f in pending if not isinstance(f, dict)]
             if left:
-                client.cancel(left)
+                with contextlib.suppress(Exception):  # a client without its scheduler has nothing to free
+                    client.cancel(left)
 
     with Committer(settings, lake) as committer:  # the one writer, one connection for the run
         for bid, counts in results():
@@ -211,7 +264,12 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
             done = committer.commit(bid, run_id=run_id, replace=force)
             summary.batches += 1
             if done.status == "locked":
-                summary.staged_batches += 1  # waits in the lake for the next run
+                lake_counts["pending"] += 1  # waits in the lake for the next run
+            elif done.status == "already":  # loaded meanwhile by another committer
+                lake_counts["skipped"] += 1
+            else:
+                lake_counts["committed"] += 1
+                lake_counts["reused"] += bid in found
             summary.loaded += done.articles
             summary.skipped += done.skipped
             summary.duplicates += done.duplicates
@@ -223,7 +281,3 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
     summary.seconds = time.perf_counter() - t0
     return summary
 
-
-def _take(item: tuple[str, Any]) -> tuple[str, dict[str, Any]]:
-    bid, fut = item
-    return bid, fut if isinstance(fut, dict) else fut.result()

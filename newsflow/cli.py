@@ -384,6 +384,11 @@ def backfill(ctx: typer.Context,
           f"(already loaded), rejected {summary['rejected']} (by reason: {reasons}) "
           f"in {summary['seconds']:.1f}s" + (f" ({summary['rate_per_s']} records/s)" if summary.get("rate_per_s")
                                               else ""))
+    if summary.get("lake_batches") is not None:
+        line, warning = lake_batches_text(summary["lake_batches"])
+        print(line)
+        if warning:
+            print(f"newsflow: warning: {warning}", file=sys.stderr)
     if summary.get("staged_batches"):
         from warehouse.pending import pending_batches
 
@@ -391,6 +396,21 @@ def backfill(ctx: typer.Context,
               f"waiting now: {pending_batches(settings.staging_path).describe()}; the next run loads them")
         print(f"newsflow: warning: {summary['staged_batches']} batch(es) staged, not loaded", file=sys.stderr)
     return 0
+
+
+def lake_batches_text(counts: dict[str, int]) -> tuple[str, str | None]:
+    """What a cluster backfill says about its lake batches: one line for stdout, and a warning for
+    stderr when batches were left in the lake unloaded (None otherwise)."""
+    committed, reused = counts.get("committed", 0), counts.get("reused", 0)
+    skipped, pending = counts.get("skipped", 0), counts.get("pending", 0)
+    line = (f"lake batches: {committed} committed"
+            + (f" ({reused} finished in the lake by an earlier run, not recomputed)" if reused else "")
+            + f", {skipped} skipped (loaded by an earlier run), {pending} left pending")
+    if not pending:
+        return line, None
+    line += (f". NOT LOADED: {pending} finished batch(es) wait in the lake because the database was busy; "
+             "the next backfill (or python -m flows.committer) loads them")
+    return line, f"{pending} lake batch(es) finished, not loaded"
 
 
 @app.command()
@@ -652,10 +672,11 @@ def query(ctx: typer.Context, sql: Annotated[str | None, typer.Argument(metavar=
 def stats(ctx: typer.Context,
           fmt: Annotated[Literal["table", "json"], typer.Option("--format")] = "table",
           db: DbOpt = None, wide: WideOpt = False) -> int:
-    """Table counts, the latest run, staged batches waiting and the search index."""
+    """Table counts, the latest run, staged batches waiting, lake batches and the search index."""
     o = _opts(ctx, db, False, wide)
     settings = _settings(o)
     from warehouse.db import DatabaseLocked, DatabaseMissing
+    from warehouse.lake import lake_state
     from warehouse.pending import pending_batches
     from warehouse.queries import stats as db_stats
     from warehouse.search import index_dir_for, indexed_count
@@ -669,6 +690,10 @@ def stats(ctx: typer.Context,
     pend = pending_batches(settings.staging_path)
     st["pending"] = {"batches": pend.batches, "articles": pend.articles, "rows": pend.rows,
                      "oldest": pend.oldest, "failed": pend.failed, "staging_dir": str(settings.staging_path)}
+    lake = lake_state(settings.db, settings.lake_location)
+    st["lake"] = {"uri": lake.uri, "batches_loaded": lake.loaded, "records": lake.records,
+                  "articles": lake.articles, "last_loaded": lake.last_loaded,
+                  "batches_waiting": lake.waiting, "error": lake.error}
     idx = index_dir_for(settings.db)
     try:
         st["search_index"] = {"path": str(idx), "documents": indexed_count(idx)}
@@ -679,11 +704,11 @@ def stats(ctx: typer.Context,
 
         print(json.dumps(st, default=json_default, indent=2))
         return 0
-    _print_stats(st, pend.describe(), o.wide)
+    _print_stats(st, pend.describe(), lake.describe(), o.wide)
     return 0
 
 
-def _print_stats(st: dict[str, Any], pending_text: str, wide: bool) -> None:
+def _print_stats(st: dict[str, Any], pending_text: str, lake_text: str, wide: bool) -> None:
     from rich.table import Table
 
     from newsflow.tables import console, fmt_cell, make_table
@@ -699,6 +724,7 @@ def _print_stats(st: dict[str, Any], pending_text: str, wide: bool) -> None:
         head.add_row("schema version", str(st.get("schema_version")))
         head.add_row("size", f"{size / 1e6:,.1f} MB" if size is not None else "")
     head.add_row("staged, not loaded", pending_text if pending_text != "none" else "none")
+    head.add_row("lake batches", lake_text)
     si = st.get("search_index") or {}
     docs = si.get("documents")
     articles = (st.get("tables") or {}).get("articles")
@@ -714,6 +740,11 @@ def _print_stats(st: dict[str, Any], pending_text: str, wide: bool) -> None:
         con.print(f"[bold red]{pend['batches']} staged batch(es) ({pend['articles']} articles) wait since "
                   f"{fmt_cell(pend['oldest'])} UTC: the database was busy; the next ingest or backfill loads "
                   "them[/]", highlight=False)
+    waiting = (st.get("lake") or {}).get("batches_waiting")
+    if waiting:
+        con.print(f"[bold red]{waiting} lake batch(es) finished but not loaded: the next cluster backfill of "
+                  f"the same archives, or python -m flows.committer --db {st['path']}, loads them[/]",
+                  highlight=False)
     if st.get("tables"):
         con.print()
         con.print(make_table(["table", "rows"], list(st["tables"].items()), wide=wide, width=con.width))

@@ -226,3 +226,67 @@ def commit_batch(db: str | Path | duckdb.DuckDBPyConnection, tables: dict[str, p
         if not held:
             conn.close()
     return LoadResult.loaded(record.batch_id, counts)
+
+
+@dataclass(frozen=True)
+class LakeState:
+    """What ``newsflow stats`` shows of the lake: batches committed to the warehouse
+    (``lake_batches``) and batches finished in the lake but not loaded (the committer was killed,
+    the database was busy, or the run failed before committing them)."""
+
+    uri: str
+    loaded: int | None  # None: the warehouse could not be read
+    records: int = 0
+    articles: int = 0
+    last_loaded: datetime | None = None
+    waiting: int | None = None  # None: the lake could not be read
+    error: str | None = None
+
+    def describe(self) -> str:
+        if self.loaded is None and self.waiting is None:
+            return "unknown" + (f" ({self.error})" if self.error else "")
+        parts = []
+        if self.loaded is not None:
+            parts.append("none loaded" if not self.loaded else
+                         f"{self.loaded:,} loaded ({self.records:,} records, {self.articles:,} articles"
+                         + (f", last {self.last_loaded:%Y-%m-%d %H:%M} UTC" if self.last_loaded else "") + ")")
+        if self.waiting is None:
+            parts.append(f"lake unreadable ({self.error})" if self.error else "lake unreadable")
+        else:
+            parts.append(f"{self.waiting:,} finished, not loaded" if self.waiting else "none waiting")
+        return "; ".join(parts)
+
+
+def lake_state(db: str | Path, uri: str) -> LakeState:
+    """Batches loaded into the warehouse at ``db`` and batches finished in the lake at ``uri`` but
+    not loaded (a batch counts once whatever the number of attempts that wrote it)."""
+    loaded: int | None = None
+    records = articles = 0
+    last: datetime | None = None
+    ids: set[str] = set()
+    error = None
+    try:
+        conn = connect_read(db)
+    except (DatabaseMissing, DatabaseLocked) as exc:
+        error = type(exc).__name__
+    else:
+        try:
+            ids = {r[0] for r in conn.execute("SELECT batch_id FROM lake_batches").fetchall()}
+            (records, articles, last), = conn.execute(
+                "SELECT coalesce(sum(records), 0), coalesce(sum(articles), 0), max(loaded_at) FROM lake_batches"
+            ).fetchall()
+            loaded = len(ids)
+        except duckdb.CatalogException:  # a warehouse older than the lake
+            loaded = 0
+        finally:
+            conn.close()
+    waiting: int | None = None
+    try:
+        finished = Lake(uri).finished()
+        waiting = len(set(finished) - ids) if loaded is not None else None
+    except Exception as exc:  # an unreachable object store is reported, not fatal
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    if isinstance(last, datetime) and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return LakeState(uri=uri, loaded=loaded, records=int(records), articles=int(articles), last_loaded=last,
+                     waiting=waiting, error=error)

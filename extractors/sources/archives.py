@@ -281,7 +281,9 @@ def iter_records(
     ``stats``, when given, counts what was skipped on purpose (WARC request/metadata
     records, non-2xx or non-HTML responses, blank JSONL lines) so a summary can show it.
     ``span`` = (start byte, end byte or None, line number at start) reads one byte range of a plain
-    JSONL file (a cluster shard, ``extractors/sources/shards.py``): the lines that start in it.
+    JSONL file (a cluster shard, ``extractors/sources/shards.py``): the lines that start in it; or
+    of a WARC gzipped record by record (or not at all), starting at a record: the records that start
+    in it (the line number is not used).
     """
     path = Path(path)
     where = str(path)
@@ -292,10 +294,13 @@ def iter_records(
         return
     counter: Counter[str] = stats if stats is not None else Counter()
     readers = {"text": _iter_single, "html": _iter_single, "jsonl": _iter_jsonl, "warc": _iter_warc}
-    if span is not None and (classified.kind != "jsonl" or classified.gzipped):
-        raise ValueError(f"{where}: only a plain JSONL file can be read by byte range")
+    if span is not None and not ((classified.kind == "jsonl" and not classified.gzipped)
+                                 or classified.kind == "warc"):
+        raise ValueError(f"{where}: only a plain JSONL file or a WARC can be read by byte range")
     try:
-        if span is not None:
+        if span is not None and classified.kind == "warc":
+            yield from _iter_warc_span(path, max_record_bytes, counter, span[0], span[1])
+        elif span is not None:
             yield from _iter_jsonl(path, classified, max_record_bytes, counter, span=span)
         else:
             yield from readers[classified.kind](path, classified, max_record_bytes, counter)
@@ -531,6 +536,33 @@ def _iter_warc(
             yield from _warc_stream(where, _EOFAsError(gz), limit, stats, handled, skip=handled[0])
 
 
+def _iter_warc_span(path: Path, limit: int, stats: Counter[str], start: int,
+                    end: int | None) -> Iterator[ArchiveRecord | ArchiveProblem]:
+    """The records of a WARC that start in bytes ``start``..``end`` (``start`` a record's first byte,
+    as ``warc_record_offsets`` finds them); locators are file offsets, as a whole-file read gives."""
+    with open(path, "rb") as fh:
+        yield from _warc_stream(str(path), _Window(fh, start), limit, stats, [0], skip=0, rereadable=True, stop=end)
+
+
+def warc_record_offsets(path: Path) -> Iterator[int]:
+    """Where each record of a WARC starts, by one sequential read (a record gzipped on its own is
+    a gzip member that can be entered there). Raises ``ValueError`` for a WARC gzipped as one
+    stream, which cannot be entered in the middle, or one warcio cannot walk to its end."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(path, "rb") as fh:
+        records = ArchiveIterator(fh)
+        while True:
+            at = records.offset
+            try:
+                next(records)
+            except StopIteration:
+                return
+            except Exception as exc:  # whole-file gzip ("non-chunked gzip"), or damage
+                raise ValueError(f"{path}: cannot find WARC record boundaries ({exc})") from None
+            yield at
+
+
 class _TruncatedStream(Exception):
     """Raised instead of EOFError, which warcio would take for a clean end of file."""
 
@@ -552,15 +584,18 @@ class _EOFAsError:
 
 def _warc_stream(
     where: str, fh: Any, limit: int, stats: Counter[str], handled: list[int], *, skip: int,
-    rereadable: bool = False,
+    rereadable: bool = False, stop: int | None = None,
 ) -> Generator[ArchiveRecord | ArchiveProblem, None, bool]:
-    """Walk one WARC byte stream; returns True when it turns out to be whole-file gzip."""
+    """Walk one WARC byte stream; returns True when it turns out to be whole-file gzip.
+    ``stop``: end before the first record that starts at or after this offset."""
     from warcio.archiveiterator import ArchiveIterator
 
     records = ArchiveIterator(fh)
     index = 0
     while True:
         start = records.offset
+        if stop is not None and start >= stop:
+            return False
         try:
             record = next(records)
         except StopIteration:

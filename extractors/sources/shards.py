@@ -1,16 +1,19 @@
-"""Archive shards: a whole file, or a byte range of a large plain JSONL file.
+"""Archive shards: a whole file, or a byte range of a large plain JSONL file or WARC.
 
 A shard is a reference (path, byte range, first line number), never records: the worker that
 gets it reads the records itself. Ranges start at line starts found by one sequential scan
 (``plan_shards``), so two shards never share a line and their line numbers (the records'
-locators) are those a whole-file read gives. Gzipped files and the other kinds are one shard
-each (a gzip stream cannot be entered in the middle).
+locators) are those a whole-file read gives. A WARC gzipped record by record (the usual
+``.warc.gz``) or not at all is cut at record starts, found by one sequential read of the file in
+the planning process (``warc_record_offsets``; it decompresses the file once); its records'
+locators are file offsets either way. Gzipped JSONL, a WARC gzipped as one stream and the other
+kinds are one shard each (a gzip stream cannot be entered in the middle).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from extractors.sources.archives import (
     ArchiveRecord,
     _classify,
     iter_records,
+    warc_record_offsets,
 )
 
 _SCAN = 8 * 1024 * 1024
@@ -47,6 +51,8 @@ def plan_shards(path: Path, target_bytes: int) -> list[Shard]:
     if size <= target_bytes:
         return whole
     classified = _classify(path)
+    if classified.kind == "warc":
+        return _plan_warc(path, size, target_bytes) or whole
     if classified.kind != "jsonl" or classified.gzipped:
         return whole
     cuts: list[tuple[int, int]] = [(0, 1)]  # (line start offset, its line number)
@@ -71,6 +77,27 @@ def plan_shards(path: Path, target_bytes: int) -> list[Shard]:
         end = cuts[i + 1][0] if i + 1 < len(cuts) else None
         out.append(Shard(str(path), start=start, end=end, first_line=line, size=size))
     return out
+
+
+def cut_points(offsets: Iterable[int], target_bytes: int) -> list[int]:
+    """Shard starts among record ``offsets`` (ascending, the first at 0): a new shard at the first
+    record that starts ``target_bytes`` or more after the current shard's start."""
+    cuts = [0]
+    for at in offsets:
+        if at >= cuts[-1] + target_bytes:
+            cuts.append(at)
+    return cuts
+
+
+def _plan_warc(path: Path, size: int, target_bytes: int) -> list[Shard] | None:
+    try:
+        cuts = cut_points(warc_record_offsets(path), target_bytes)
+    except ValueError:  # one gzip stream, or damaged: one shard, whose reader reports the damage
+        return None
+    if len(cuts) < 2:
+        return None
+    return [Shard(str(path), start=start, end=cuts[i + 1] if i + 1 < len(cuts) else None, first_line=0, size=size)
+            for i, start in enumerate(cuts)]
 
 
 def iter_shard(shard: Shard, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,

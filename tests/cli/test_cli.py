@@ -232,6 +232,50 @@ def test_stats_reports_staged_batches_waiting(tmp_path: Path) -> None:
     assert data["tables"]["articles"] == 0
 
 
+def test_stats_reports_lake_batches_loaded_and_waiting(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from warehouse.lake import BatchRecord, Lake, commit_batch
+
+    db = tmp_path / "db.duckdb"
+    _make_db(db)
+    quiet = newsflow("stats", "--db", str(db), env=child_env(COLUMNS="200"))
+    assert quiet.returncode == 0, quiet.stderr
+    assert "lake batches        none loaded; none waiting" in quiet.stdout
+    lake = Lake(f"file://{tmp_path / 'lake'}")  # the default lake of a database in tmp_path
+    for i, bid in enumerate(["b1", "b2", "b3"]):
+        lake.write(bid, {"articles": pa.table({"article_id": [f"{bid}-{k}" for k in range(i + 1)]})},
+                   meta={"records": i + 1})
+        lake.write(bid, {"articles": pa.table({"article_id": [f"{bid}-{k}" for k in range(i + 1)]})},
+                   meta={"records": i + 1})  # a second attempt at the same batch: still one batch
+    commit_batch(db, {}, BatchRecord(batch_id="b1", source="a.jsonl", byte_start=0, byte_end=None, records=7,
+                                     articles=5, run_id="r1"))
+    out = newsflow("stats", "--db", str(db), env=child_env(COLUMNS="200"))
+    assert out.returncode == 0, out.stderr
+    assert "1 loaded (7 records, 5 articles, last " in out.stdout and "2 finished, not loaded" in out.stdout
+    assert "2 lake batch(es) finished but not loaded" in out.stdout and "python -m flows.committer" in out.stdout
+    data = json.loads(newsflow("stats", "--format", "json", "--db", str(db)).stdout)["lake"]
+    assert (data["batches_loaded"], data["batches_waiting"], data["records"]) == (1, 2, 7)
+    assert data["uri"] == f"file://{(tmp_path / 'lake').resolve()}"
+
+
+@pytest.mark.parametrize(("counts", "says", "warns"), [
+    ({"committed": 3, "reused": 0, "skipped": 2, "pending": 0},
+     "lake batches: 3 committed, 2 skipped (loaded by an earlier run), 0 left pending", None),
+    ({"committed": 3, "reused": 1, "skipped": 0, "pending": 0},
+     "lake batches: 3 committed (1 finished in the lake by an earlier run, not recomputed), 0 skipped", None),
+    ({"committed": 1, "reused": 0, "skipped": 0, "pending": 4},
+     "1 committed, 0 skipped (loaded by an earlier run), 4 left pending. NOT LOADED: 4 finished batch(es)",
+     "4 lake batch(es) finished, not loaded"),
+])
+def test_a_cluster_backfill_says_what_became_of_its_lake_batches(counts: dict[str, int], says: str,
+                                                                 warns: str | None) -> None:
+    from newsflow.cli import lake_batches_text
+
+    line, warning = lake_batches_text(counts)
+    assert says in line and warning == warns
+
+
 FAST_IMPORT_CHECK = """
 import sys, time
 t0 = time.perf_counter()

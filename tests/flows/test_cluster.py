@@ -501,3 +501,210 @@ def test_ingest_fetches_on_the_cluster_by_host_within_each_hosts_limit(
     assert max(peaks) == 2 and max(local_peaks) == 2, (peaks, local_peaks)
     fetches = [t for t in stream.data if str(t["key"]).startswith("newsflow-fetch-")]
     assert len(fetches) == 3 and {t["worker"] for t in fetches} <= set(cluster.scheduler_info()["workers"])
+
+
+class _Supervised:
+    """A scheduler and two one-thread workers as separate processes on loopback, the workers kept
+    running by a supervisor thread (Dask workers exit with their scheduler; a deployment's systemd
+    or Kubernetes starts them again, as this does). ``kill_scheduler`` SIGKILLs the scheduler and
+    starts a new one on the same address."""
+
+    def __init__(self, log_dir: Path) -> None:
+        import socket
+        import threading
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.log_dir = log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.scheduler = self._start_scheduler()
+        self.workers: list[Any] = [self._start_worker(i) for i in range(2)]
+        self.worker_starts = 2
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._supervise, daemon=True)
+        self.thread.start()
+
+    def _spawn(self, args: list[str], log: str) -> Any:
+        import subprocess
+        import sys
+
+        from tests.support.cli import ROOT, child_env
+
+        with (self.log_dir / log).open("ab") as out:
+            return subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=child_env(), stdout=out,
+                                    stderr=out, start_new_session=True)
+
+    def _start_scheduler(self) -> Any:
+        return self._spawn(["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(self.port),
+                            "--dashboard-address", ":0"], "scheduler.log")
+
+    def _start_worker(self, i: int) -> Any:
+        return self._spawn(["distributed.cli.dask_worker", self.address, "--nthreads", "1", "--no-nanny",
+                            "--dashboard-address", ":0"], f"worker-{i}.log")
+
+    def _supervise(self) -> None:
+        while not self.stop.wait(0.1):
+            for i, proc in enumerate(self.workers):
+                if proc.poll() is not None:
+                    self.workers[i] = self._start_worker(i)
+                    self.worker_starts += 1
+
+    def kill_scheduler(self) -> None:
+        os.kill(self.scheduler.pid, signal.SIGKILL)
+        self.scheduler.wait(timeout=30)
+        self.scheduler = self._start_scheduler()
+
+    def wait_for_workers(self, n: int = 2) -> None:
+        from distributed import Client
+
+        with Client(self.address, timeout=60, set_as_default=False) as c:
+            c.wait_for_workers(n, timeout=60)
+
+    def close(self) -> None:
+        from tests.support.cli import kill_group
+
+        self.stop.set()
+        self.thread.join()
+        for proc in [*self.workers, self.scheduler]:
+            kill_group(proc)
+
+
+class _SchedulerKiller:
+    """A thread that, once ``after`` shard batches are finished in ``lake`` (and not all of them
+    committed), kills the scheduler and starts it again on the same address."""
+
+    def __init__(self, supervised: _Supervised, lake: Path, after: int) -> None:
+        import threading
+
+        self.supervised, self.lake, self.after = supervised, lake, after
+        self.killed: dict[str, Any] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> _SchedulerKiller:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _watch(self) -> None:
+        while not self.stop.wait(0.01):
+            done = len(list(self.lake.glob("batches/*/_SUCCESS")))
+            if done >= self.after:
+                self.supervised.kill_scheduler()
+                self.killed.update(batches_done=done, at=time.monotonic())
+                return
+
+
+def test_a_scheduler_killed_mid_run_and_restarted_loses_and_doubles_nothing(
+        editions: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.cluster import close_clients
+
+    archive, local_db = editions
+    dask_db = tmp_path / "dask" / "n.duckdb"
+    lake = dask_db.parent / "lake"
+    monkeypatch.setenv("NEWSFLOW_LAKE_SHARD_BYTES", str(archive.stat().st_size // 8))
+    supervised = _Supervised(tmp_path / "logs")
+    try:
+        supervised.wait_for_workers()
+        executor = "dask://" + supervised.address.removeprefix("tcp://")
+        with _SchedulerKiller(supervised, lake, after=1) as killer:
+            remote = _backfill([archive], dask_db, executor=executor)
+        restarts = supervised.worker_starts - 2
+    finally:
+        close_clients()
+        supervised.close()
+    assert killer.killed, "the run ended before the scheduler could be killed"
+    shards = sorted(p.parent.name for p in lake.glob("batches/*/_SUCCESS"))
+    assert killer.killed["batches_done"] < len(shards) >= 8  # mid-run: shards were still to come
+    assert restarts >= 2  # both workers went with the scheduler and were started again
+    # the run survived: every record loaded, exactly once, the same articles as the local run
+    assert (remote["read"], remote["loaded"], remote["rejected"]) == (40, 40, 0), remote
+    assert _rows(dask_db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(40, 40)]
+    assert _rows(dask_db, "SELECT count(*), count(DISTINCT record_id) FROM archive_records") == [(40, 40)]
+    assert _articles(dask_db) == _articles(local_db)
+    # only whole batches: each finished batch committed once, with all its records
+    assert _rows(dask_db, "SELECT list(batch_id ORDER BY batch_id), sum(records) FROM lake_batches") == \
+        [(shards, 40)]
+
+
+def test_the_cli_says_what_a_cluster_backfill_did_with_its_lake_batches(
+        cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    from extractors.sources.shards import plan_shards
+    from tests.support.cli import child_env, newsflow
+
+    api = PREFECT_API_URL.value()  # the CLI runs its flow against this session's Prefect API (no start-up of its own)
+    assert api
+    monkeypatch.setenv("NEWSFLOW_WORKERS", "1")
+    monkeypatch.setenv("NEWSFLOW_LAKE_URI", f"file://{tmp_path / 'lake'}")  # one lake for both databases
+    a = SEED  # five small files: one shard
+    target = sum(p.stat().st_size for p in a.iterdir()) + 1
+    monkeypatch.setenv("NEWSFLOW_LAKE_SHARD_BYTES", str(target))
+    b = _archive(tmp_path / "b", copies=4)  # 20 more articles, a file cut into byte ranges
+    c = tmp_path / "c" / "one.jsonl"  # one more article, a shard of its own
+    c.parent.mkdir()
+    c.write_text(_archive(tmp_path / "c-src", copies=5).read_text().splitlines()[-1] + "\n")
+    b_shards = len(plan_shards(b, target))
+    assert b_shards >= 2 and c.stat().st_size < target
+    db, other = tmp_path / "n.duckdb", tmp_path / "other" / "n.duckdb"
+    assert _backfill([a], db, executor=_executor(cluster))["loaded"] == 5  # A: loaded into db
+    assert _backfill([c], other, executor=_executor(cluster))["loaded"] == 1  # C: finished in the lake, not in db
+    proc = newsflow("backfill", str(a), str(b), str(c), "--db", str(db), "--executor", _executor(cluster), "-q",
+                    env=child_env(PREFECT_API_URL=api), timeout=170)
+    assert proc.returncode == 0, proc.stderr
+    assert "read 26, loaded 21, skipped 5" in proc.stdout, proc.stdout
+    assert (f"lake batches: {b_shards + 1} committed (1 finished in the lake by an earlier run, not recomputed), "
+            "1 skipped (loaded by an earlier run), 0 left pending") in proc.stdout, proc.stdout
+    assert "warning" not in proc.stderr
+    stats = json.loads(newsflow("stats", "--format", "json", "--db", str(db), env=child_env()).stdout)["lake"]
+    assert (stats["batches_loaded"], stats["batches_waiting"], stats["records"]) == (b_shards + 2, 0, 26)
+    assert _rows(db, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(26, 26)]
+
+
+def test_a_large_warc_is_cut_into_record_ranges_on_the_cluster_like_a_local_run(
+        cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from distributed import get_task_stream
+
+    from bench.corpus import write_archive
+
+    monkeypatch.setenv("NEWSFLOW_WORKERS", "1")
+    warc = write_archive(tmp_path / "archive", 12, "warc")  # one gzip member per record
+    local_db, dask_db = tmp_path / "local" / "n.duckdb", tmp_path / "dask" / "n.duckdb"
+    local = _backfill([warc], local_db, executor="local")
+    monkeypatch.setenv("NEWSFLOW_LAKE_SHARD_BYTES", str(warc.stat().st_size // 6))
+    with get_task_stream(cluster) as stream:
+        remote = _backfill([warc], dask_db, executor=_executor(cluster))
+    assert (remote["read"], remote["loaded"]) == (local["read"], local["loaded"]) == (12, 12), remote
+    assert _articles(dask_db) == _articles(local_db)
+    # located as a whole-file read locates them, so a reprocess can find each record again
+    assert _rows(dask_db, "SELECT locator FROM archive_records ORDER BY locator") == \
+        _rows(local_db, "SELECT locator FROM archive_records ORDER BY locator")
+    ranges = _rows(dask_db, "SELECT byte_start, byte_end FROM lake_batches ORDER BY byte_start")
+    assert len(ranges) >= 3 and ranges[0][0] == 0 and ranges[-1][1] is None
+    assert [s for s, _ in ranges][1:] == [e for _, e in ranges][:-1]
+    assert len([t for t in stream.data if str(t["key"]).startswith("newsflow-shard-")]) == len(ranges)
+
+
+def test_a_shard_map_goes_on_after_its_scheduler_is_killed_and_restarted(tmp_path: Path) -> None:
+    from flows.cluster import close_clients, dask_map_ordered
+
+    supervised = _Supervised(tmp_path / "logs")
+    out: list[tuple[int, int]] = []
+    try:
+        supervised.wait_for_workers()
+        for r in dask_map_ordered(_slow_square, range(60), address=supervised.address, shard_size=4, in_flight=3):
+            out.append(r)
+            if len(out) == 8:  # two shards back, at least three more out on the cluster
+                supervised.kill_scheduler()
+        restarts = supervised.worker_starts - 2
+    finally:
+        close_clients()
+        supervised.close()
+    assert restarts >= 2  # the workers went with the scheduler and were started again
+    assert out == [(i, i * i) for i in range(60)]  # every item once, in order

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from extractors.events.gazetteer import Entry, Gazetteer, Match
 
@@ -228,10 +229,6 @@ class ArticleEntities:
         known = self.surnames.get(name.lower()) if nwords == 1 else None
         if known:
             return known.split(":", 1)[1]
-        if self._is_headline is None:
-            self._is_headline = _headline(text)
-        if self._is_headline:
-            return None  # Title Case headlines make every word look like a name
         # a title right before the name: a role word ("spokesperson Ibrahim Kalin") or "Mr", "Gen."
         # (matches do not overlap: only the last one ending before the name can touch it)
         j = bisect.bisect_right(ends, start) - 1
@@ -244,6 +241,10 @@ class ArticleEntities:
             speaks = speech is not None and speech.group(1).lower() in SPEECH
             if not (appositive or (speaks and nwords >= 2)):
                 return None
+        if self._is_headline is None:  # asked last: few candidates get this far
+            self._is_headline = _headline(text)
+        if self._is_headline:
+            return None  # Title Case headlines make every word look like a name
         return _NOT_KEY_CHARS.sub("_", name.lower()).strip("_")
 
     def _chunk(self, text: str, matches: list[Match]) -> list[Actor]:
@@ -342,6 +343,7 @@ def _clean(word: str) -> str:
     return word.rstrip(",.;:!?”\"’)")
 
 
+@lru_cache(maxsize=1 << 16)
 def _name_word(word: str) -> bool:
     return word.lower() not in NOT_NAMES and NAME_TOKEN.match(word) is not None
 

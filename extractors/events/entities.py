@@ -237,10 +237,12 @@ class ArticleEntities:
         if not title:
             after = text[end:end + 60]
             appositive = after.lstrip().startswith(",") and _APPOSITIVE_ROLE.match(after) is not None
-            speech = _SPEECH_AFTER.match(after)
-            speaks = speech is not None and speech.group(1).lower() in SPEECH
-            if not (appositive or (speaks and nwords >= 2)):
-                return None
+            if not appositive:
+                if nwords < 2:
+                    return None  # a speech verb alone does not make one word a name
+                speech = _SPEECH_AFTER.match(after)
+                if speech is None or speech.group(1).lower() not in SPEECH:
+                    return None
         if self._is_headline is None:  # asked last: few candidates get this far
             self._is_headline = _headline(text)
         if self._is_headline:

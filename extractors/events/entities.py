@@ -35,7 +35,7 @@ IRREGULAR_PAST = ("held|met|sent|gave|took|made|led|struck|fought|won|lost|told|
                   "threw|flew|bought|sold|stood|heard|knew|forgave|froze|overran|beat|bore|swore")
 APPOSITIVE = re.compile(r"^\s*,\s*(?:the|a|an)?\s*$", re.I)
 # the person recogniser's patterns (compiled once: it looks at every sentence)
-_NAME_RUN = re.compile(r"[A-Z][\w'’.\-]*(?:\s+[A-Z][\w'’.\-]*){0,7}")  # up to 8 capitalised words
+_NAME_RUN = re.compile(r"[A-Z][\w'’.\-]*((?:\s+[A-Z][\w'’.\-]*){0,7})")  # up to 8 capitalised words
 _NON_SPACE = re.compile(r"\S+")
 _TITLE_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|Mullah|Sheikh|Gen|General)\.?\s+$")
 _APPOSITIVE_ROLE = re.compile(r"\s*,\s*(?:the|a)?\s*[A-Z]?[\w’'.\- ]{0,40}?(?:minister|secretary|president|"
@@ -192,10 +192,16 @@ class ArticleEntities:
         found: list[Match] = []
         self._is_headline = None  # worked out once, when a name candidate first needs it
         for run in _NAME_RUN.finditer(text):
-            words = []
-            for w in _NON_SPACE.finditer(text, run.start(), run.end()):
-                word = _clean(w.group())
-                words.append((w.start(), w.start() + len(word), word))  # possessive, punctuation stripped
+            if run.start(1) == run.end(1):  # a single word: the usual case, and a quick one
+                word = _clean(run.group())
+                if not _name_word(word):
+                    continue
+                words = [(run.start(), run.start() + len(word), word)]
+            else:
+                words = []
+                for w in _NON_SPACE.finditer(text, run.start(), run.end()):
+                    word = _clean(w.group())
+                    words.append((w.start(), w.start() + len(word), word))  # possessive, punctuation stripped
             # keep what follows the last gazetteer match: "Iranian Foreign Minister | Abbas Araghchi"
             for i in range(len(words) - 1, -1, -1):
                 s, e, _ = words[i]

@@ -256,6 +256,9 @@ class ArticleEntities:
         return _NOT_KEY_CHARS.sub("_", name.lower()).strip("_")
 
     def _chunk(self, text: str, matches: list[Match]) -> list[Actor]:
+        if not matches:  # most sentences name no one
+            self.roles = []
+            return []
         actors: list[Actor] = []
         current: list[Match] = []
 

@@ -53,6 +53,12 @@ def rows(res: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str, str]]
                         "reported", ""))
     elif e:
         out.append(("1 extraction overhead", "skipped", e.get("reason", ""), "≤ 1.15", "–"))
+    v = res.get("events")
+    if v and not v.get("skipped"):
+        ms = v["ms_per_page"]
+        out.append(("10 event coding", f"CPU `enrich` of the extracted text ÷ `trafilatura.extract`, {v['pages']} real pages",
+                    f"{v['ratio_enrich_extract']} ({ms['enrich']} vs {ms['extract']} ms/page)", f"≤ {v['budget']}",
+                    _yes(v["met"])))
     t = res.get("textdump")
     if t:
         out.append(("12 text-dump line model", f"CPU added per dump on {t['dumps']} naive dumps ({t['source']})",

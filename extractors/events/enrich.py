@@ -15,8 +15,7 @@ from extractors.events.lexicon import load_lexicon
 from extractors.events.quotes import find_quotes, quote_spans
 from extractors.events.rerank import MIN_PROBABILITY, load_reranker
 from extractors.events.sentences import split_sentences, tokens
-from schemas.events import Actor as ActorModel
-from schemas.events import Enrichment, Entity, Event, Mention, Quote
+from schemas.events import Enrichment
 
 CODER_VERSION = "newsflow-events-0.1"
 MAX_SENTENCE_CHARS = 1000  # longer "sentences" are tables or run-on boilerplate: not coded
@@ -26,8 +25,8 @@ def _digest(*parts: object) -> str:
     return hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:20]
 
 
-def _actor_model(actor: Actor) -> ActorModel:
-    return ActorModel(text=actor.text, country=actor.country, sector=actor.sector, entity_id=actor.entity_key)
+def _actor_row(actor: Actor) -> dict:
+    return {"text": actor.text, "country": actor.country, "sector": actor.sector, "entity_id": actor.entity_key}
 
 
 def rerank_events(events: list[CodedEvent], rerank: bool = True) -> list[CodedEvent]:
@@ -64,7 +63,9 @@ def enrich(text: str, *, article_id: str, published_at: datetime | date | None,
     quote_starts = [s for s, _ in quoted]
     all_actors: list[tuple[int, Actor]] = []
     person_marks: list[tuple[int, str]] = []  # (offset, person key) in text order
-    events: list[Event] = []
+    # records are gathered as plain dicts and validated in one ``Enrichment.model_validate`` call
+    # at the end: the same checks as building each model, without a Python call per record
+    events: list[dict] = []
     pub = pub_day(published_at)
     for sent in sentences:
         actors = registry.sentence_actors(sent.text, sent.start, sent.index)
@@ -84,19 +85,19 @@ def enrich(text: str, *, article_id: str, published_at: datetime | date | None,
             when, precision, when_text = event_date(sent.text, ev.trigger_start, pub,
                                                     future=ev.modality == "future")
             start = sent.start + ev.trigger_start
-            events.append(Event.model_validate(dict(
+            events.append(dict(
                 event_id=_digest(article_id, sent.index, start, ev.event_type, ev.rule_id),
                 article_id=article_id, sentence_index=sent.index, sentence=sent.text,
                 trigger=ev.trigger, trigger_start=start, trigger_end=sent.start + ev.trigger_end,
                 event_type=ev.event_type, quad_class=ev.quad_class, intensity=ev.intensity,
-                actors=[_actor_model(a) for a in ev.actors],
-                recipients=[_actor_model(a) for a in ev.recipients],
+                actors=[_actor_row(a) for a in ev.actors],
+                recipients=[_actor_row(a) for a in ev.recipients],
                 event_date=when, date_precision=precision, date_text=when_text,
                 location_text=ev.location.text if ev.location else None,
                 location_country=ev.location.country if ev.location else None,
                 modality=ev.modality, confidence=ev.confidence, rule_id=ev.rule_id,
                 explanation=ev.explanation,
-                coder_version=CODER_VERSION)))
+                coder_version=CODER_VERSION))
 
     marks = [o for o, _ in person_marks]
 
@@ -107,23 +108,23 @@ def enrich(text: str, *, article_id: str, published_at: datetime | date | None,
         ent = registry.entities[person_marks[i][1]]
         return Actor(0, 0, ent.name, ent.country, ent.sector, ent.key, "person")
 
-    quotes = []
+    quotes: list[dict] = []
     for q in find_quotes(text, sentences, all_actors, registry, last_person_at):
         sp = q.speaker
-        quotes.append(Quote.model_validate(dict(
+        quotes.append(dict(
             quote_id=_digest(article_id, q.kind, q.start, q.end), article_id=article_id, kind=q.kind,
             text=q.text, start=q.start, end=q.end, speaker_text=q.speaker_text,
             speaker_entity_id=sp.entity_key if sp else None, speaker_country=sp.country if sp else None,
-            cue=q.cue, sentence_index=q.sentence_index)))
-    entities = [Entity.model_validate(dict(article_id=article_id, entity_id=e.key, kind=e.kind, name=e.name, code=e.code,
-                       country=e.country, sector=e.sector, mention_count=e.count,
-                                               first_offset=e.first_offset))
+            cue=q.cue, sentence_index=q.sentence_index))
+    entities = [dict(article_id=article_id, entity_id=e.key, kind=e.kind, name=e.name, code=e.code,
+                     country=e.country, sector=e.sector, mention_count=e.count, first_offset=e.first_offset)
                 for e in registry.entities.values() if e.count > 0]
-    mentions = [Mention(article_id=article_id, entity_id=m.entity_key, text=m.text, start=m.start, end=m.end,
-                        sentence_index=m.sentence_index) for m in registry.mentions]
-    return Enrichment(article_id=article_id, coder_version=CODER_VERSION,
-                      published_at=published_at if isinstance(published_at, datetime) else None,
-                      entities=entities, mentions=mentions, events=events, quotes=quotes)
+    mentions = [dict(article_id=article_id, entity_id=m.entity_key, text=m.text, start=m.start, end=m.end,
+                     sentence_index=m.sentence_index) for m in registry.mentions]
+    return Enrichment.model_validate(dict(
+        article_id=article_id, coder_version=CODER_VERSION,
+        published_at=published_at if isinstance(published_at, datetime) else None,
+        entities=entities, mentions=mentions, events=events, quotes=quotes))
 
 
 def code_document(text: str, published_at: datetime | date | None = None) -> list[dict]:

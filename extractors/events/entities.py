@@ -13,8 +13,10 @@ joined by "and" or commas form a coordinated group ("Russia and China").
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from extractors.events.gazetteer import Entry, Gazetteer, Match
 
@@ -32,6 +34,22 @@ IRREGULAR_PAST = ("held|met|sent|gave|took|made|led|struck|fought|won|lost|told|
                   "kept|put|set|cut|hit|shot|withdrew|broke|spoke|saw|found|left|paid|built|ran|rose|fell|drew|"
                   "threw|flew|bought|sold|stood|heard|knew|forgave|froze|overran|beat|bore|swore")
 APPOSITIVE = re.compile(r"^\s*,\s*(?:the|a|an)?\s*$", re.I)
+# the person recogniser's patterns (compiled once: it looks at every sentence)
+_NAME_RUN = re.compile(r"[A-Z][\w'’.\-]*((?:\s+[A-Z][\w'’.\-]*){0,7})")  # up to 8 capitalised words
+_NON_SPACE = re.compile(r"\S+")
+_TITLE_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|Mullah|Sheikh|Gen|General)\.?\s+$")
+_APPOSITIVE_ROLE = re.compile(r"\s*,\s*(?:the|a)?\s*[A-Z]?[\w’'.\- ]{0,40}?(?:minister|secretary|president|"
+                              r"spokes\w+|ambassador|envoy|leader|chief|official|diplomat|general)\b", re.I)
+_SPEECH_AFTER = re.compile(r"\s*(?:[’']s\s+)?(\w+)")
+_NOT_KEY_CHARS = re.compile(r"[^a-z0-9]+")
+_HEADLINE_WORD = re.compile(r"[A-Za-z][\w'’]*")
+# gaps between mentions (``_chunk``)
+_FROM_IN_GAP = re.compile(r"^\s+(?:from|in)\s+(?:the\s+)?$")
+_MODIFIER_GAP = re.compile(r"^(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,3}\s+$")
+_NOT_MODIFIER = re.compile(r"\b(?:and|or|but|the|a|an|of|in|on|to|with|for|from|by|said|says|"
+                           r"is|are|was|were|has|have|had|will|would|between|against|among|into|over|after|before|near|at|as|"
+                           r"than|during|amid|under|" + IRREGULAR_PAST + r")\b|[a-z]ed\b")
+_LIST_WORD = re.compile(r"\b(?:and|as well as|along with)\b|&", re.I)
 PRONOUNS = {"he": "person", "she": "person"}
 
 
@@ -81,6 +99,7 @@ class ArticleEntities:
         self.last_person: str | None = None
         self.country_counts: dict[str, int] = {}
         self.roles: list[Actor] = []  # the last sentence's role words without a country
+        self._is_headline: bool | None = None  # of the sentence being read (``_with_people``)
 
     # -- registry ---------------------------------------------------------------------------
     def _entity_for(self, entry: Entry, surface: str) -> Entity:
@@ -166,28 +185,43 @@ class ArticleEntities:
         return Actor(start, end, text[start:end], ent.country, ent.sector, ent.key, "person", resolved=True)
 
     def _with_people(self, text: str, matches: list[Match]) -> list[Match]:
-        covered = [(m.start, m.end) for m in matches]
+        # ``matches`` come from ``Gazetteer.find``: sorted and non-overlapping, so their ends are
+        # sorted too and the match that may overlap a word is found by bisection
+        starts = [m.start for m in matches]
+        ends = [m.end for m in matches]
         found: list[Match] = []
-        self._is_headline = _headline(text)
-        for run in re.finditer(r"[A-Z][\w'’.\-]*(?:\s+[A-Z][\w'’.\-]*){0,7}", text):
-            words = [(w.start() + run.start(), w.end() + run.start(), w.group())
-                     for w in re.finditer(r"\S+", run.group())]
-            # strip possessives and trailing punctuation
-            words = [(s, e - (len(w) - len(_clean(w))), _clean(w)) for s, e, w in words]
+        self._is_headline = None  # worked out once, when a name candidate first needs it
+        for run in _NAME_RUN.finditer(text):
+            if run.start(1) == run.end(1):  # a single word: the usual case, and a quick one
+                word = _clean(run.group())
+                if not _name_word(word):
+                    continue
+                words = [(run.start(), run.start() + len(word), word)]
+            else:
+                words = []
+                for w in _NON_SPACE.finditer(text, run.start(), run.end()):
+                    word = _clean(w.group())
+                    words.append((w.start(), w.start() + len(word), word))  # possessive, punctuation stripped
             # keep what follows the last gazetteer match: "Iranian Foreign Minister | Abbas Araghchi"
-            hit = [i for i, (s, e, _) in enumerate(words) if any(s < ce and cs < e for cs, ce in covered)]
-            if hit:
-                words = words[hit[-1] + 1:]
-            while words and (words[0][2].lower() in NOT_NAMES or not NAME_TOKEN.match(words[0][2])):
-                words.pop(0)
-            cut = next((i for i, (_, _, w) in enumerate(words)
-                        if w.lower() in NOT_NAMES or not NAME_TOKEN.match(w)), len(words))
-            words = words[:cut]
-            if not words:
+            for i in range(len(words) - 1, -1, -1):
+                s, e, _ = words[i]
+                j = bisect.bisect_left(starts, e)
+                if j and ends[j - 1] > s:
+                    words = words[i + 1:]
+                    break
+            # the first run of name words in what is left
+            first = 0
+            while first < len(words) and not _name_word(words[first][2]):
+                first += 1
+            last = first
+            while last < len(words) and _name_word(words[last][2]):
+                last += 1
+            if first == last:
                 continue
+            words = words[first:last]
             start, end = words[0][0], words[-1][1]
             name = " ".join(w for _, _, w in words)
-            key = self._person_key(text, matches, start, end, name, len(words))
+            key = self._person_key(text, matches, ends, start, end, name, len(words))
             if key is None:
                 continue
             entry = Entry(name, key, None, None, "person", False, "recognised", name)
@@ -196,26 +230,35 @@ class ArticleEntities:
             return matches
         return sorted([*matches, *found], key=lambda m: m.start)
 
-    def _person_key(self, text: str, matches: list[Match], start: int, end: int,
+    def _person_key(self, text: str, matches: list[Match], ends: list[int], start: int, end: int,
                     name: str, nwords: int) -> str | None:
         known = self.surnames.get(name.lower()) if nwords == 1 else None
         if known:
             return known.split(":", 1)[1]
+        # a title right before the name: a role word ("spokesperson Ibrahim Kalin") or "Mr", "Gen."
+        # (matches do not overlap: only the last one ending before the name can touch it)
+        j = bisect.bisect_right(ends, start) - 1
+        title = (j >= 0 and matches[j].entry.kind == "agent" and not text[matches[j].end:start].strip()) \
+            or _TITLE_BEFORE.search(text[max(0, start - 8):start]) is not None
+        if not title:
+            after = text[end:end + 60]
+            appositive = after.lstrip().startswith(",") and _APPOSITIVE_ROLE.match(after) is not None
+            if not appositive:
+                if nwords < 2:
+                    return None  # a speech verb alone does not make one word a name
+                speech = _SPEECH_AFTER.match(after)
+                if speech is None or speech.group(1).lower() not in SPEECH:
+                    return None
+        if self._is_headline is None:  # asked last: few candidates get this far
+            self._is_headline = _headline(text)
         if self._is_headline:
             return None  # Title Case headlines make every word look like a name
-        before = [m for m in matches if m.end <= start and text[m.end:start].strip() == ""]
-        title = (bool(before) and before[-1].entry.kind == "agent") or re.search(
-            r"\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|Mullah|Sheikh|Gen|General)\.?\s+$", text[max(0, start - 8):start]) is not None
-        after = text[end:end + 60]
-        appositive = after.lstrip().startswith(",") and re.match(r"\s*,\s*(?:the|a)?\s*[A-Z]?[\w’'.\- ]{0,40}?(?:minister|secretary|president|"
-                              r"spokes\w+|ambassador|envoy|leader|chief|official|diplomat|general)\b", after, re.I)
-        speech = re.match(r"\s*(?:[’']s\s+)?(\w+)", after)
-        speaks = bool(speech and speech.group(1).lower() in SPEECH)
-        if title or appositive or (speaks and nwords >= 2):
-            return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-        return None
+        return _NOT_KEY_CHARS.sub("_", name.lower()).strip("_")
 
     def _chunk(self, text: str, matches: list[Match]) -> list[Actor]:
+        if not matches:  # most sentences name no one
+            self.roles = []
+            return []
         actors: list[Actor] = []
         current: list[Match] = []
 
@@ -231,14 +274,12 @@ class ArticleEntities:
                 # "delegations from Sweden", "officials in Kabul"; but "his Chinese counterpart in Moscow"
                 # already has its country: "in Moscow" is where, not who
                 from_body = (current[-1].entry.kind == "agent" and m.entry.kind == "country"
-                             and re.match(r"^\s+(?:from|in)\s+(?:the\s+)?$", gap) is not None
+                             and _FROM_IN_GAP.match(gap) is not None
                              and not (gap.strip().startswith("in") and any(x.entry.country for x in current)))
                 # "Algeria's leading human rights activist": lower-case modifiers before a role word
                 modified = (m.entry.kind == "agent" and current[-1].entry.kind in ("country", "org", "group", "igo")
-                            and re.match(r"^(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,3}\s+$", gap) is not None
-                            and not re.search(r"\b(?:and|or|but|the|a|an|of|in|on|to|with|for|from|by|said|says|"
-                                              r"is|are|was|were|has|have|had|will|would|between|against|among|into|over|after|before|near|at|as|"
-                                              r"than|during|amid|under|" + IRREGULAR_PAST + r")\b|[a-z]ed\b", gap))
+                            and _MODIFIER_GAP.match(gap) is not None
+                            and not _NOT_MODIFIER.search(gap))
                 from_body = from_body or modified
                 if (GAP_MERGE.match(gap) or from_body) and not both_places and not _two_heads(current, m):
                     current.append(m)
@@ -273,7 +314,7 @@ class ArticleEntities:
         for g in {a.group for a in merged}:
             members = [i for i, a in enumerate(merged) if a.group == g]
             joints = [text[merged[i - 1].end:merged[i].start] for i in members[1:]]
-            if joints and not any(re.search(r"\b(?:and|as well as|along with)\b|&", j, re.I) for j in joints):
+            if joints and not any(_LIST_WORD.search(j) for j in joints):
                 # headlines list with commas ("UK calls on China, Russia"): keep members of one shape
                 a, b = merged[members[0]], merged[members[1]]
                 if (a.sector is None) != (b.sector is None) or a.kind != b.kind:
@@ -299,7 +340,7 @@ def _two_heads(current: list[Match], m: Match) -> bool:
 
 
 def _headline(text: str) -> bool:
-    words = re.findall(r"[A-Za-z][\w'’]*", text)
+    words = _HEADLINE_WORD.findall(text)
     if len(words) < 4:
         return False
     caps = sum(1 for w in words if w[0].isupper() or w.lower() in ("a", "an", "the", "of", "in", "on", "to",
@@ -308,8 +349,14 @@ def _headline(text: str) -> bool:
 
 
 def _clean(word: str) -> str:
-    word = re.sub(r"[’']s$", "", word)
+    if word.endswith(("’s", "'s")):
+        word = word[:-2]
     return word.rstrip(",.;:!?”\"’)")
+
+
+@lru_cache(maxsize=1 << 16)
+def _name_word(word: str) -> bool:
+    return word.lower() not in NOT_NAMES and NAME_TOKEN.match(word) is not None
 
 
 def _actor(text: str, members: list[Match]) -> Actor:

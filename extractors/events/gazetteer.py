@@ -80,12 +80,31 @@ def load() -> Gazetteer:
     return Gazetteer(entries)
 
 
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    """One automaton key with what ``find`` asks of its entries, worked out once at load time."""
+
+    length: int
+    stem: bool  # may take an inflection: stems, demonyms and group names ("Russians", "Talibans")
+    best: Entry | None  # preferred entry when the text starts upper-case or with a digit
+    best_lower: Entry | None  # ... when it does not: agent words and lower-case phrases only
+    best_agent: Entry | None  # ... of the agent words (short phrases not written in capitals)
+
+    @classmethod
+    def of(cls, key: str, values: tuple[Entry, ...]) -> _Phrase:
+        lower = tuple(v for v in values if v.kind == "agent" or v.phrase[:1].islower())
+        agents = tuple(v for v in values if v.kind == "agent")
+        return cls(len(key), any(v.stem or v.kind in ("country", "group") for v in values),
+                   _prefer(values) if values else None, _prefer(lower) if lower else None,
+                   _prefer(agents) if agents else None)
+
+
 class Gazetteer:
     def __init__(self, entries: dict[str, list[Entry]]):
         self.entries = entries
         self.automaton = ahocorasick.Automaton()
         for key, values in entries.items():
-            self.automaton.add_word(key, (len(key), tuple(values)))
+            self.automaton.add_word(key, _Phrase.of(key, tuple(values)))
         self.automaton.make_automaton()
         self.countries: dict[str, str] = {}
         for vals in entries.values():  # the first name wins: the hand file's "Russia", not a region's
@@ -101,16 +120,15 @@ class Gazetteer:
         """
         low = _norm(text)
         n = len(low)
-        candidates: list[tuple[int, int, tuple[Entry, ...]]] = []
-        for end_idx, (length, values) in self.automaton.iter(low):
+        candidates: list[tuple[int, int, Entry]] = []
+        for end_idx, phrase in self.automaton.iter(low):
+            length = phrase.length
             start = end_idx - length + 1
             end = end_idx + 1
-            if start > 0 and (low[start - 1].isalnum() or low[start - 1] in "-"):
+            if start > 0 and (low[start - 1].isalnum() or low[start - 1] == "-"):
                 continue
-            # stems inflect ("Russian" → "Russians"); demonyms and group names take a plural "s"
-            stem = any(v.stem or v.kind in ("country", "group") for v in values)
             if end < n and low[end].isalnum():
-                if not stem:
+                if not phrase.stem:
                     continue
                 extra = end
                 while extra < n and low[extra].isalpha() and extra - end < 2:
@@ -120,23 +138,22 @@ class Gazetteer:
                 if low[end:extra] not in ("s", "es", "n", "ns"):
                     continue
                 end = extra
-            keep = tuple(v for v in values if v.kind == "agent" or text[start].isupper() or text[start].isdigit()
-                         or v.phrase[:1].islower())  # "al-Qaeda" is written lower-case
-            if not keep:
+            first = text[start]
+            # "al-Qaeda" is written lower-case
+            entry = phrase.best if first.isupper() or first.isdigit() else phrase.best_lower
+            if entry is None:
                 continue
-            surface = text[start:start + length]
-            if length <= 3 and not surface.replace(".", "").isupper():
-                keep = tuple(v for v in keep if v.kind == "agent")  # "Us", "Un" are not US, UN
-                if not keep:
+            if length <= 3 and not text[start:start + length].replace(".", "").isupper():
+                entry = phrase.best_agent  # "Us", "Un" are not US, UN
+                if entry is None:
                     continue
-            candidates.append((start, end, keep))
+            candidates.append((start, end, entry))
         candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
         out: list[Match] = []
         last = -1
-        for start, end, values in candidates:
+        for start, end, entry in candidates:
             if start < last:
                 continue
-            entry = _prefer(values)
             out.append(Match(start, end, text[start:end], entry))
             last = end
         return out

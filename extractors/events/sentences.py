@@ -14,6 +14,8 @@ from dataclasses import dataclass
 ABBREVIATIONS = frozenset(["mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "cmdr", "adm", "sgt", "cpl", "pvt", "rep", "sen", "gov", "pres", "st", "sr", "jr", "messrs", "mme", "vol", "fig", "dept", "univ", "inc", "ltd", "corp", "co", "bros", "est", "approx", "vs", "etc", "al", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "u.s", "u.k", "u.n", "e.u", "d.c", "a.m", "p.m", "i.e", "e.g", "rev", "hon", "amb", "gov't", "ft", "mt"])
 
 _END = re.compile(r"""[.!?…]+['"’”)\]]*(?=\s+['"“‘(\[]?[A-Z0-9])""")
+_LINE = re.compile(r"[^\n]+")
+_ABBREVIATION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.")
 _WORD = re.compile(r"\d+(?:[.,]\d+)+|[A-Za-z0-9][A-Za-z0-9'’\-]*(?:\.(?=[A-Za-z]\.))?(?:[A-Za-z]\.)*|[^\sA-Za-z0-9]")
 
 
@@ -37,10 +39,15 @@ class Token:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    m = re.search(r"([A-Za-z][A-Za-z.]*)$", text[:dot])
-    if not m:
+    # the word before the full stop: letters and dots back from it, starting at a letter
+    start = dot
+    while start > 0 and text[start - 1] in _ABBREVIATION_CHARS:
+        start -= 1
+    while start < dot and text[start] == ".":
+        start += 1
+    if start == dot:
         return False
-    word = m.group(1).lower().rstrip(".")
+    word = text[start:dot].lower().rstrip(".")
     if len(word) == 1:
         return True  # an initial: "George W. Bush"
     return word in ABBREVIATIONS
@@ -49,8 +56,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
 def split_sentences(text: str) -> list[Sentence]:
     """Split ``text`` into sentences with absolute character offsets."""
     out: list[Sentence] = []
-    pos = 0
-    for line in re.finditer(r"[^\n]+", text):
+    for line in _LINE.finditer(text):
         lstart, ltext = line.start(), line.group()
         cut = 0
         for m in _END.finditer(ltext):
@@ -59,8 +65,6 @@ def split_sentences(text: str) -> list[Sentence]:
             _add(out, text, lstart + cut, lstart + m.end())
             cut = m.end()
         _add(out, text, lstart + cut, lstart + len(ltext))
-        pos = line.end()
-    del pos
     return out
 
 

@@ -9,8 +9,9 @@ Pure functions, no I/O. Two MinHash sketches (datasketch, scheme ``affine32``) p
   Jaccard similarity of the whole texts is low.
 
 Shingles are hashed once to 32 bits here (words by CRC-32, then a 64-bit mix of ``SHINGLE``
-consecutive word hashes) and handed to datasketch through an identity hash function; its
-``affine32`` scheme pre-mixes them with the MurmurHash3 finaliser before the permutations.
+consecutive word hashes); the MinHash is datasketch's ``affine32`` scheme with its permutations
+(the hashes pre-mixed with the MurmurHash3 finaliser, then the permutations), computed here on
+the whole array of hashes as datasketch's ``update_batch`` computes it.
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ _S33 = _U64(33)
 _GOLD = _U64(0x9E3779B97F4A7C15)
 _LEAD_SALT = _U64(0x5EAD5EAD5EAD5EAD)
 _MASK32 = _U64(0xFFFFFFFF)
-
-
-def _identity(value: int) -> int:
-    return value
+_U32 = np.uint32
+_S16, _S13 = _U32(16), _U32(13)
+_C1, _C2 = _U32(0x85EBCA6B), _U32(0xC2B2AE35)
+_MAX32 = _U32(0xFFFFFFFF)
+_BLOCK = 4096  # shingles per block of the MinHash
 
 
 @cache
@@ -67,6 +69,15 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
     h = h ^ (h >> _S33)
     h = h * _M2
     return h ^ (h >> _S33)
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finaliser (datasketch's pre-mix of the affine32 scheme)."""
+    h = h ^ (h >> _S16)
+    h = h * _C1
+    h = h ^ (h >> _S13)
+    h = h * _C2
+    return h ^ (h >> _S16)
 
 
 def words(text: str) -> list[str]:
@@ -96,13 +107,19 @@ def shingle_hashes(tokens: list[str], k: int = SHINGLE) -> np.ndarray:
 
 
 def minhash(hashes: np.ndarray, permutations: np.ndarray) -> np.ndarray:
-    """datasketch MinHash (affine32) of precomputed 32-bit shingle hashes."""
-    from datasketch import MinHash
+    """datasketch MinHash (affine32) of precomputed 32-bit shingle hashes.
 
-    m = MinHash(num_perm=len(permutations[0]), hashfunc=_identity, permutations=permutations,
-                scheme="affine32")
-    m.update_batch(hashes.tolist())  # plain ints: datasketch calls the hash function per value
-    return np.asarray(m.hashvalues, dtype=np.uint32)
+    The same arithmetic as datasketch's ``MinHash.update_batch`` with an identity hash function
+    (its 32-bit MurmurHash3 finaliser, then ``a * h + b`` modulo 2**32 per permutation, the minimum
+    over the shingles), done on the array directly instead of through a Python call per shingle,
+    in blocks so a huge text does not make a shingles × permutations matrix at once.
+    """
+    a, b = permutations
+    signature = np.full(len(a), _MAX32, dtype=np.uint32)
+    hv = _fmix32(hashes.astype(np.uint32)).reshape(-1, 1)
+    for lo in range(0, len(hv), _BLOCK):
+        np.minimum(signature, (hv[lo:lo + _BLOCK] * a + b).min(axis=0), out=signature)
+    return signature
 
 
 def band_keys(signature: np.ndarray, bands: int, rows: int, salt: np.uint64) -> np.ndarray:

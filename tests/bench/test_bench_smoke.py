@@ -156,3 +156,13 @@ def test_search_benchmark_counts_agree_with_the_scan(tmp_path: Path) -> None:
     assert small["sync"]["index_wait_s"] > 0 and small["overlapped"]["report_s"] > 0
     assert json.loads((out / "search.json").read_text())["benchmark"] == "search"
     assert "7 search" in report.table(out)
+
+
+def test_report_has_an_event_coding_row(tmp_path: Path) -> None:
+    import json
+
+    doc = {"benchmark": "events", "measured_at": "2026-12-01T00:00:00+00:00", "pages": 3,
+           "ms_per_page": {"extract": 30.0, "enrich": 4.5}, "ratio_enrich_extract": 0.15, "budget": 0.3, "met": True}
+    (tmp_path / "events.json").write_text(json.dumps(doc))
+    row = next(line for line in report.table(tmp_path).splitlines() if "event coding" in line)
+    assert "0.15 (4.5 vs 30.0 ms/page)" in row and "≤ 0.3" in row and row.rstrip().endswith("yes |")

@@ -18,3 +18,21 @@ def test_offsets_point_into_the_text() -> None:
 def test_tokens_keep_decimals_abbreviations_and_possessives() -> None:
     words = [t.text for t in tokens("The U.S. gave 5.1 million to Russia’s ally.")]
     assert words == ["The", "U.S.", "gave", "5.1", "million", "to", "Russia’s", "ally", "."]
+
+
+def test_word_before_a_full_stop_is_the_trailing_letters_and_dots_from_a_letter() -> None:
+    import random
+    import re
+
+    from extractors.events.sentences import ABBREVIATIONS, _is_abbreviation
+
+    def by_regex(text: str, dot: int) -> bool:  # the definition: the scan must agree with it
+        m = re.search(r"([A-Za-z][A-Za-z.]*)$", text[:dot])
+        word = m.group(1).lower().rstrip(".") if m else ""
+        return bool(m) and (len(word) == 1 or word in ABBREVIATIONS)
+
+    rng = random.Random(7)
+    pieces = ["U", "S", "u.s", ".", "..", " ", "Mr", "Gen", "e.g", "x", "7", "-", "’", "Dr", "abc"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))) + "."
+        assert _is_abbreviation(text, len(text) - 1) == by_regex(text, len(text) - 1), text

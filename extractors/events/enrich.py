@@ -12,7 +12,7 @@ from extractors.events.entities import Actor, ArticleEntities
 from extractors.events.events import CodedEvent, code_sentence
 from extractors.events.gazetteer import load as load_gazetteer
 from extractors.events.lexicon import load_lexicon
-from extractors.events.quotes import find_quotes, quote_spans
+from extractors.events.quotes import find_quotes, quote_matches, quote_spans
 from extractors.events.rerank import MIN_PROBABILITY, load_reranker
 from extractors.events.sentences import split_sentences, tokens
 from schemas.events import Enrichment
@@ -59,7 +59,8 @@ def enrich(text: str, *, article_id: str, published_at: datetime | date | None,
     lexicon = load_lexicon()
     registry = ArticleEntities(gaz)
     sentences = split_sentences(text)
-    quoted = quote_spans(text)
+    found_quotes = quote_matches(text)
+    quoted = quote_spans(found_quotes)
     quote_starts = [s for s, _ in quoted]
     all_actors: list[tuple[int, Actor]] = []
     person_marks: list[tuple[int, str]] = []  # (offset, person key) in text order
@@ -109,7 +110,7 @@ def enrich(text: str, *, article_id: str, published_at: datetime | date | None,
         return Actor(0, 0, ent.name, ent.country, ent.sector, ent.key, "person")
 
     quotes: list[dict] = []
-    for q in find_quotes(text, sentences, all_actors, registry, last_person_at):
+    for q in find_quotes(text, sentences, all_actors, registry, last_person_at, found_quotes):
         sp = q.speaker
         quotes.append(dict(
             quote_id=_digest(article_id, q.kind, q.start, q.end), article_id=article_id, kind=q.kind,

@@ -52,3 +52,24 @@ def test_a_partial_quote_belongs_to_the_subject_and_he_said_to_the_speaker_just_
             "\"Of course, we will continue working on Afghanistan together,\" he said.\n")
     got = [q for q in quotes(text) if q.kind == "direct"]
     assert [q.speaker_entity_id for q in got] == ["person:cavusoglu", "person:cavusoglu"]
+
+
+def test_cue_prefilter_never_hides_a_cue_the_sentence_scan_finds() -> None:
+    """The whole-text cue search that lets sentences without a cue skip the indirect-speech scan
+    must find (at least) every cue the per-sentence regex finds, whatever the case or script."""
+    import random
+
+    from extractors.events.quotes import _CUE, _CUE_WORDS, _cue_positions
+
+    rng = random.Random(7)
+    pieces = [*_CUE_WORDS, "SAID", "Said", "sAiD", "essay", "İstanbul", "ß", "Lavrov", "the", ",", ".", "“", "\n"]
+    checked = 0
+    for _ in range(500):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))
+        found = _cue_positions(text)
+        if found is None:  # lower-casing changed the length: the caller scans every sentence
+            assert len(text.lower()) != len(text)
+            continue
+        assert {m.start() for m in _CUE.finditer(text)} <= set(found), text
+        checked += 1
+    assert checked > 100

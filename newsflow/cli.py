@@ -116,6 +116,10 @@ def _prefect_env(verbose: bool) -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
     os.environ.setdefault("PREFECT_INTERNAL_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
+    # With no server running, Prefect starts a temporary one and gives up after 20 s; on a busy
+    # machine (or a first run, which creates Prefect's database) that start alone took 35-60 s
+    # here, and the command failed with "Timed out ... ephemeral Prefect API server".
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def _prefect_api(verbose: bool) -> str | None:

@@ -135,18 +135,12 @@ if ! "$PREFECT" work-pool inspect "$POOL" >/dev/null 2>&1; then
     echo "serve: created work pool '$POOL' (process)"
 fi
 
-# prefect 3.8.8 + fastapi 0.154: after creating the deployments, `prefect deploy` asks for the
-# pool's online workers to print a hint, the server rejects that request (422, null
-# limit/offset) and the command exits 1 with a traceback, which stays in the deploy log.
-# Tolerate exactly that 422; fail on anything else.
 deployed() {
     grep -o "Deployment '[^']*' successfully created" "$DEPLOY_LOG" | sed "s/Deployment '\(.*\)' successfully created/\1/" \
         | paste -sd, - | sed 's/,/, /g'
 }
 if COLUMNS=300 "$PREFECT" --no-prompt deploy --all >>"$DEPLOY_LOG" 2>&1; then
     echo "serve: deployed $(deployed) (prefect's output in $DEPLOY_LOG)"
-elif grep -q "successfully created" "$DEPLOY_LOG" && grep -q "workers/filter" "$DEPLOY_LOG"; then
-    echo "serve: deployed $(deployed); prefect's known 422 on its worker hint ignored (details in $DEPLOY_LOG)"
 else
     echo "serve: prefect deploy failed; last lines of $DEPLOY_LOG:" >&2
     tail -n 15 "$DEPLOY_LOG" >&2 || true

@@ -80,15 +80,10 @@ async def _read_deployment(api_url: str) -> tuple[Any, Any, str]:
     """The deployment named hourly-ingest, its work pool, and its flow's name, as the API sees them."""
     from prefect.client.orchestration import PrefectClient
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
-    from prefect.client.schemas.sorting import DeploymentSort
 
     async with PrefectClient(api_url) as client:
         found = await client.read_deployments(
             deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[DEPLOYMENT])),
-            # Explicit paging and sort: this server (fastapi 0.154) rejects the client's nulls.
-            limit=10,
-            offset=0,
-            sort=DeploymentSort.NAME_ASC,
         )
         assert len(found) == 1, f"expected one {DEPLOYMENT} deployment, got {[d.name for d in found]}"
         deployment = found[0]
@@ -219,7 +214,7 @@ async def _online_workers(api_url: str) -> list[str]:
     from prefect.client.orchestration import PrefectClient
 
     async with PrefectClient(api_url) as client:
-        workers = await client.read_workers_for_work_pool(POOL, limit=10, offset=0)
+        workers = await client.read_workers_for_work_pool(POOL)
         return [w.name for w in workers if str(w.status.value if w.status else "") == "ONLINE"]
 
 

@@ -159,18 +159,16 @@ def test_run_publishes_feed_health_artifacts(site: Site, news: dict[str, Any], t
     import asyncio
 
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
     dead = f"http://127.0.0.1:{_dead_port()}/gone.xml"
     feeds = _feeds_file(tmp_path, [f"{site.base}/rss.xml", dead])
     summary = _run(feeds, db_path)
 
     async def latest(key: str) -> Any:
         async with get_client() as client:
-            # a raw filter body: this server version answers the client's explicit nulls with 422
-            resp = await client._client.post("/artifacts/filter", json={
-                "artifacts": {"key": {"any_": [key]}, "flow_run_id": {"any_": [summary["run_id"]]}},
-                "sort": "CREATED_DESC", "limit": 50, "offset": 0})
-            resp.raise_for_status()
-            return resp.json()
+            found = await client.read_artifacts(artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[key]), flow_run_id=ArtifactFilterFlowRunId(any_=[summary["run_id"]])))
+            return [a.model_dump(mode="json") for a in found]
 
     table = asyncio.run(latest("feed-health"))
     md = asyncio.run(latest("ingest-summary"))

@@ -173,6 +173,11 @@ def run_backfill(
         if not Path(p).exists():
             raise FileNotFoundError(f"archive path not found: {p}")
 
+    if settings.executor == "prefect":  # shard runs on Prefect workers write lake batches, a commit run loads them
+        from flows.fanout import run_prefect_backfill
+
+        return run_prefect_backfill(paths, settings, run_id=run_id, outlet=outlet, force=force, summary=summary,
+                                    recurring=lambda: learn_recurring(paths, outlet), progress=progress)
     if settings.dask_address:  # a cluster: workers write lake batches, this process commits them
         from flows.lake_backfill import Steps, run_lake_backfill
 
@@ -290,7 +295,7 @@ progress_hook: ProgressFn | None = None
 def backfill(paths: list[str], db: str | None = None, outlet: str | None = None,
              force: bool = False, executor: str | None = None) -> dict[str, Any]:
     """Backfill archives into the warehouse; returns counts (read, loaded, skipped, rejected).
-    ``executor`` ('local' or 'dask://HOST:PORT') overrides NEWSFLOW_EXECUTOR."""
+    ``executor`` ('local', 'prefect' or 'dask://HOST:PORT') overrides NEWSFLOW_EXECUTOR."""
     settings = load_settings(db=Path(db) if db else None, executor=executor)
     connect_executor(settings.dask_address)
     logger = get_run_logger()

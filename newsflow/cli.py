@@ -43,8 +43,9 @@ WideOpt = Annotated[bool, typer.Option("--wide", help="never cut table cells (wi
 FeedsOpt = Annotated[str | None, typer.Option("--feeds", help="feed list (default: $NEWSFLOW_FEEDS_FILE or feeds.yaml)",
                                               show_default=False)]
 ExecutorOpt = Annotated[str | None, typer.Option(
-    "--executor", help="where extraction runs: local (default: $NEWSFLOW_EXECUTOR or local) or "
-    "dask://HOST:PORT (an existing Dask scheduler)", show_default=False)]
+    "--executor", help="where extraction runs: local (default: $NEWSFLOW_EXECUTOR or local), "
+    "dask://HOST:PORT (an existing Dask scheduler) or prefect (backfill only: shards as deployment runs "
+    "on Prefect workers)", show_default=False)]
 TableFmt = Annotated[Literal["table", "csv", "json"], typer.Option("--format", help="table, csv or json")]
 
 

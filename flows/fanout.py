@@ -181,42 +181,73 @@ class _Driver:
         return {w.name: worker_alive(w.last_heartbeat_time, w.heartbeat_interval_seconds, at) for w in found}
 
     def drive(self, works: list[_Work], max_attempts: int = MAX_ATTEMPTS) -> None:
-        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-        from prefect.states import Crashed
-
+        """Run every work not finished yet, and again when its run fails or is lost, until all are finished."""
         for w in works:
             if not w.finished():
                 self.submit(w)
         left = [w for w in works if w.flow_run_id is not None]
-        while left:
-            time.sleep(POLL_SECONDS)
-            runs = {r.id: r for r in self.client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[w.flow_run_id for w in left])),
-                limit=len(left), offset=0)}
-            workers: dict[str, bool | None] = {}
-            for dep in {w.deployment for w in left if _state(runs.get(w.flow_run_id)) in _HELD}:
-                workers.update(self._workers(dep))
-            still = []
-            for w in left:
-                run = runs.get(w.flow_run_id)
-                state = _state(run)
-                holder = (run.labels or {}).get(WORKER_LABEL) if run is not None else None
-                alive = workers.get(str(holder)) if holder else None
-                v = verdict(state, finished=w.finished(), alive=alive, attempt=w.attempt, max_attempts=max_attempts)
-                if v == "done":
-                    continue
-                if v == "give_up":
-                    raise FanoutFailed(f"{w.deployment} for {w.what} failed {w.attempt} times "
-                                       f"(last run {w.flow_run_id}: {state})")
-                if v == "resubmit":
-                    if state in _HELD:  # its worker is gone: say so on the run, then start another
-                        self.client.set_flow_run_state(w.flow_run_id, Crashed(
-                            message=f"worker {holder} stopped heartbeating; shard resubmitted"), force=True)
-                    log.warning("fanout: %s run %s ended %s%s; resubmitting", w.what, w.flow_run_id, state,
-                                f" (worker {holder} gone)" if state in _HELD else "")
-                    self.submit(w)
-                still.append(w)
-            left = still
+        try:
+            while left:
+                time.sleep(POLL_SECONDS)
+                left = self._step(left, max_attempts)
+        except BaseException:
+            self._cancel_waiting(left, "the backfill stopped")
+            raise
+
+    def _runs(self, works: list[_Work]) -> dict[Any, Any]:
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+        from prefect.client.schemas.sorting import FlowRunSort
+
+        # explicit paging and sort: the server (fastapi 0.154) rejects the nulls prefect 3.8.8's client sends
+        found = self.client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[w.flow_run_id for w in works])),
+            limit=len(works), offset=0, sort=FlowRunSort.ID_DESC)
+        return {r.id: r for r in found}
+
+    def _step(self, left: list[_Work], max_attempts: int) -> list[_Work]:
+        from prefect.states import Crashed
+
+        runs = self._runs(left)
+        workers: dict[str, bool | None] = {}
+        for dep in {w.deployment for w in left if _state(runs.get(w.flow_run_id)) in _HELD}:
+            workers.update(self._workers(dep))
+        still = []
+        for w in left:
+            run = runs.get(w.flow_run_id)
+            state = _state(run)
+            holder = (run.labels or {}).get(WORKER_LABEL) if run is not None else None
+            alive = workers.get(str(holder)) if holder else None
+            v = verdict(state, finished=w.finished(), alive=alive, attempt=w.attempt, max_attempts=max_attempts)
+            if v == "done":
+                if state == "SCHEDULED":  # finished by an earlier run meanwhile: free the worker it would take
+                    self._cancel_waiting([w], "its output is already there")
+                continue
+            if v == "give_up":
+                raise FanoutFailed(f"{w.deployment} for {w.what} failed {w.attempt} times "
+                                   f"(last run {w.flow_run_id}: {state})")
+            if v == "resubmit":
+                if state in _HELD:  # its worker is gone: say so on the run, then start another
+                    self.client.set_flow_run_state(w.flow_run_id, Crashed(
+                        message=f"worker {holder} stopped heartbeating; resubmitted"), force=True)
+                log.warning("fanout: %s run %s ended %s%s; resubmitting", w.what, w.flow_run_id, state,
+                            f" (worker {holder} gone)" if state in _HELD else "")
+                self.submit(w)
+            still.append(w)
+        return still
+
+    def _cancel_waiting(self, works: list[_Work], why: str) -> None:
+        """Cancel the runs of ``works`` that no worker has taken yet."""
+        from prefect.states import Cancelled
+
+        if not works:
+            return
+        try:
+            for w in works:
+                run = self._runs([w]).get(w.flow_run_id)
+                if _state(run) == "SCHEDULED":
+                    self.client.set_flow_run_state(w.flow_run_id, Cancelled(message=why))
+        except Exception:  # best effort: a run left queued finds its batch finished, or writes it again
+            log.warning("fanout: could not cancel waiting runs", exc_info=True)
 
 
 def _state(run: Any) -> str | None:

@@ -2,7 +2,8 @@
 # `make serve`: run the hourly schedule for real on this machine.
 #
 # Starts a local Prefect server on 127.0.0.1 (background, log in data/prefect-server.log),
-# creates the `newsflow-process` work pool if missing, deploys everything in prefect.yaml and
+# creates the `newsflow-process` work pool if missing, deploys everything in prefect.yaml (the
+# hourly ingest, the backfill fan-out's shard and commit deployments) and
 # runs a process worker until Ctrl-C, which stops the worker (and any run in progress) and
 # then the server.
 #
@@ -135,23 +136,30 @@ if ! "$PREFECT" work-pool inspect "$POOL" >/dev/null 2>&1; then
     echo "serve: created work pool '$POOL' (process)"
 fi
 
-# prefect 3.8.8 + fastapi 0.154: after creating the deployments, `prefect deploy` asks for the
+# prefect 3.8.8 + fastapi 0.154: after creating a deployment, `prefect deploy` asks for the
 # pool's online workers to print a hint, the server rejects that request (422, null
-# limit/offset) and the command exits 1 with a traceback, which stays in the deploy log.
-# Tolerate exactly that 422; fail on anything else.
-deployed() {
-    grep -o "Deployment '[^']*' successfully created" "$DEPLOY_LOG" | sed "s/Deployment '\(.*\)' successfully created/\1/" \
-        | paste -sd, - | sed 's/,/, /g'
-}
-if COLUMNS=300 "$PREFECT" --no-prompt deploy --all >>"$DEPLOY_LOG" 2>&1; then
-    echo "serve: deployed $(deployed) (prefect's output in $DEPLOY_LOG)"
-elif grep -q "successfully created" "$DEPLOY_LOG" && grep -q "workers/filter" "$DEPLOY_LOG"; then
-    echo "serve: deployed $(deployed); prefect's known 422 on its worker hint ignored (details in $DEPLOY_LOG)"
-else
-    echo "serve: prefect deploy failed; last lines of $DEPLOY_LOG:" >&2
-    tail -n 15 "$DEPLOY_LOG" >&2 || true
-    exit 1
-fi
+# limit/offset) and the command exits 1 with a traceback, which stays in the deploy log; with
+# `--all` it stops there, after the first deployment. So each deployment of prefect.yaml is
+# deployed by name, and exactly that 422 is tolerated; anything else fails.
+NAMES="$("$PYTHON" -c 'import sys, yaml; print(" ".join(d["name"] for d in yaml.safe_load(open(sys.argv[1]))["deployments"]))' prefect.yaml)"
+DEPLOYED=()
+for name in $NAMES; do
+    STEP_LOG="$(mktemp)"
+    if COLUMNS=300 "$PREFECT" --no-prompt deploy --name "$name" >"$STEP_LOG" 2>&1 \
+        || { grep -q "successfully created" "$STEP_LOG" && grep -q "workers/filter" "$STEP_LOG"; }; then
+        DEPLOYED+=("$(sed -n "s/.*Deployment '\([^']*\)' successfully created.*/\1/p" "$STEP_LOG" | head -n 1)")
+        cat "$STEP_LOG" >>"$DEPLOY_LOG"
+        rm -f "$STEP_LOG"
+    else
+        cat "$STEP_LOG" >>"$DEPLOY_LOG"
+        rm -f "$STEP_LOG"
+        echo "serve: prefect deploy of '$name' failed; last lines of $DEPLOY_LOG:" >&2
+        tail -n 15 "$DEPLOY_LOG" >&2 || true
+        exit 1
+    fi
+done
+printf -v LISTED '%s, ' "${DEPLOYED[@]}"
+echo "serve: deployed ${LISTED%, } (prefect's output in $DEPLOY_LOG; its known 422 on a worker hint ignored)"
 
 echo "serve: worker polling '$POOL'; hourly-ingest runs at minute 0 (UTC). Ctrl-C to stop."
 set -m

@@ -119,7 +119,8 @@ class PrefectServer:
 
 
 @contextmanager
-def prefect_server(workdir: Path, timeout: float = 90.0) -> Iterator[PrefectServer]:
+def prefect_server(workdir: Path, timeout: float = 90.0,
+                   extra: Mapping[str, str] | None = None) -> Iterator[PrefectServer]:
     """A real `prefect server start` on a free loopback port with a throwaway home.
 
     The scheduler service is off: the test checks the hourly schedule as stored on the
@@ -131,6 +132,7 @@ def prefect_server(workdir: Path, timeout: float = 90.0) -> Iterator[PrefectServ
     home.mkdir(parents=True, exist_ok=True)
     env = isolated_env(home, api_url)
     log = workdir / "prefect-server.log"
+    server_env = dict(env, **(extra or {}))
     with log.open("wb") as sink:
         proc = subprocess.Popen(
             [
@@ -144,7 +146,7 @@ def prefect_server(workdir: Path, timeout: float = 90.0) -> Iterator[PrefectServ
                 "--no-scheduler",
                 "--no-ui",
             ],
-            env=env,
+            env=server_env,
             cwd=workdir,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -159,12 +161,13 @@ def prefect_server(workdir: Path, timeout: float = 90.0) -> Iterator[PrefectServ
 
 @contextmanager
 def prefect_worker(
-    pool: str, env: Mapping[str, str], cwd: Path, log: Path
+    pool: str, env: Mapping[str, str], cwd: Path, log: Path, *args: str
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """`prefect worker start` for one pool, killed (with its flow runs) on exit."""
+    """`prefect worker start` for one pool (``args``: more options, e.g. ``--name``), killed
+    (with its flow runs) on exit."""
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            [PREFECT, "worker", "start", "--pool", pool, "--type", "process"],
+            [PREFECT, "worker", "start", "--pool", pool, "--type", "process", *args],
             env=dict(env),
             cwd=cwd,
             stdout=sink,
@@ -185,28 +188,40 @@ def flow_run_id_from(output: str) -> str:
     return match.group(1)
 
 
-# `prefect deploy` creates the deployment, then lists the pool's online workers to print a
-# hint; with prefect 3.8.8 against fastapi 0.154 that last call is rejected (422: null
-# limit/offset) and the command exits 1 although the deployment exists. That one failure is
-# tolerated; any other is not. The caller reads the deployment back either way.
+# `prefect deploy` creates a deployment, then lists the pool's online workers to print a hint;
+# with prefect 3.8.8 against fastapi 0.154 that last call is rejected (422: null limit/offset)
+# and the command exits 1 although the deployment exists. `--all` stops right there, after the
+# first deployment, so each deployment of prefect.yaml is deployed by name. That one failure is
+# tolerated; any other is not. The caller reads the deployments back either way.
 KNOWN_DEPLOY_422 = "workers/filter"
 
 
+def deployment_names(cwd: Path) -> list[str]:
+    """The deployments ``cwd``/prefect.yaml declares."""
+    import yaml
+
+    spec = yaml.safe_load((cwd / "prefect.yaml").read_text(encoding="utf-8"))
+    return [str(d["name"]) for d in spec.get("deployments", [])]
+
+
 def deploy_all(env: Mapping[str, str], cwd: Path, timeout: float = 120.0) -> str:
-    """`prefect --no-prompt deploy --all` from ``cwd`` (where prefect.yaml lives)."""
-    done = subprocess.run(
-        [PREFECT, "--no-prompt", "deploy", "--all"],
-        env=dict(env),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    output = done.stdout + done.stderr
-    created = "successfully created" in output
-    if done.returncode != 0 and not (created and KNOWN_DEPLOY_422 in output and "422" in output):
-        raise AssertionError(f"`prefect deploy --all` exited {done.returncode}:\n{output}")
-    if not created:
-        raise AssertionError(f"`prefect deploy --all` created no deployment:\n{output}")
-    return output
+    """`prefect --no-prompt deploy --name NAME` from ``cwd`` for every deployment of its prefect.yaml."""
+    outputs = []
+    for name in deployment_names(cwd):
+        done = subprocess.run(
+            [PREFECT, "--no-prompt", "deploy", "--name", name],
+            env=dict(env),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        output = done.stdout + done.stderr
+        created = "successfully created" in output
+        if done.returncode != 0 and not (created and KNOWN_DEPLOY_422 in output and "422" in output):
+            raise AssertionError(f"`prefect deploy --name {name}` exited {done.returncode}:\n{output}")
+        if not created:
+            raise AssertionError(f"`prefect deploy --name {name}` created no deployment:\n{output}")
+        outputs.append(output)
+    return "\n".join(outputs)

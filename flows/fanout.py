@@ -182,11 +182,12 @@ class _Driver:
 
     def drive(self, works: list[_Work], max_attempts: int = MAX_ATTEMPTS) -> None:
         """Run every work not finished yet, and again when its run fails or is lost, until all are finished."""
-        for w in works:
-            if not w.finished():
-                self.submit(w)
-        left = [w for w in works if w.flow_run_id is not None]
+        left: list[_Work] = []
         try:
+            for w in works:
+                if not w.finished():
+                    self.submit(w)
+                    left.append(w)
             while left:
                 time.sleep(POLL_SECONDS)
                 left = self._step(left, max_attempts)
@@ -248,6 +249,17 @@ class _Driver:
                     self.client.set_flow_run_state(w.flow_run_id, Cancelled(message=why))
         except Exception:  # best effort: a run left queued finds its batch finished, or writes it again
             log.warning("fanout: could not cancel waiting runs", exc_info=True)
+
+
+def _check_deployments(client: Any, names: list[str]) -> None:
+    from prefect.exceptions import ObjectNotFound
+
+    for name in names:
+        try:
+            client.read_deployment_by_name(name)
+        except ObjectNotFound:
+            raise FanoutFailed(f"no deployment {name} on the Prefect server at {client.api_url}: "
+                               "deploy prefect.yaml (`make serve` does)") from None
 
 
 def _state(run: Any) -> str | None:
@@ -319,6 +331,7 @@ def run_prefect_backfill(paths: list[str], settings: Settings, *, run_id: str, o
         return len(got) == len(ids) and (not force or all(r[2] == run_id for r in got.values()))
 
     with get_client(sync_client=True) as client:
+        _check_deployments(client, [SHARD_DEPLOYMENT, COMMIT_DEPLOYMENT] if ids else [])
         driver = _Driver(client, run_id)
         driver.drive(works)
         if ids:

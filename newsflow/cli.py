@@ -364,6 +364,9 @@ def backfill(ctx: typer.Context,
     _check_db_writable(settings.db)
     _check_executor(settings)
     api_url = _prefect_api(o.verbose)
+    if settings.executor == "prefect" and not (api_url or os.environ.get("PREFECT_API_URL")):
+        raise ConfigError("NEWSFLOW_EXECUTOR=prefect needs a Prefect server with the backfill-shard and lake-commit "
+                          "deployments and workers on their pool (`make serve`, or PREFECT_API_URL)")
     if api_url or os.environ.get("PREFECT_API_URL"):
         # with a server, the pool's workers get ready while Prefect loads (with Prefect's temporary
         # API they would compete with its start-up for the cores: they start with the first record)

@@ -204,10 +204,12 @@ def deployment_names(cwd: Path) -> list[str]:
     return [str(d["name"]) for d in spec.get("deployments", [])]
 
 
-def deploy_all(env: Mapping[str, str], cwd: Path, timeout: float = 120.0) -> str:
-    """`prefect --no-prompt deploy --name NAME` from ``cwd`` for every deployment of its prefect.yaml."""
+def deploy_all(env: Mapping[str, str], cwd: Path, timeout: float = 120.0,
+               names: Sequence[str] | None = None) -> str:
+    """`prefect --no-prompt deploy --name NAME` from ``cwd`` for every deployment of its prefect.yaml
+    (or those of ``names``)."""
     outputs = []
-    for name in deployment_names(cwd):
+    for name in names or deployment_names(cwd):
         done = subprocess.run(
             [PREFECT, "--no-prompt", "deploy", "--name", name],
             env=dict(env),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from flows.fanout import MAX_ATTEMPTS, SILENT_HEARTBEATS, run_key, verdict, worker_alive
 
+SEED = Path(__file__).resolve().parents[2] / "data" / "seed_archive"
 NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 
 
@@ -54,3 +56,16 @@ def test_a_worker_is_gone_after_missing_several_heartbeats() -> None:
     assert worker_alive(NOW - timedelta(seconds=SILENT_HEARTBEATS * interval + 1), interval, NOW) is False
     assert worker_alive(None, interval, NOW) is None
     assert worker_alive(NOW, None, NOW) is None
+
+
+def test_the_prefect_executor_without_a_prefect_server_is_one_line_at_start_up(tmp_path: Path) -> None:
+    from newsflow.cli import EXIT_CONFIG
+    from tests.support.cli import child_env, newsflow, one_line_error
+
+    env = {k: v for k, v in child_env(NEWSFLOW_PREFECT_PROBE="false").items() if k != "PREFECT_API_URL"}
+    db = tmp_path / "n.duckdb"
+    proc = newsflow("backfill", str(SEED), "--db", str(db), "--executor", "prefect", env=env)
+    line = one_line_error(proc)
+    assert proc.returncode == EXIT_CONFIG
+    assert "NEWSFLOW_EXECUTOR=prefect" in line and "PREFECT_API_URL" in line, line
+    assert not db.exists()

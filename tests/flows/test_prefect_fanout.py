@@ -32,10 +32,10 @@ from tests.flows.deploy_harness import (
     tail,
 )
 from tests.flows.site import editions_archive
-from tests.support.cli import ROOT, child_env, newsflow
+from tests.support.cli import ROOT, child_env
 from tests.support.dbrows import rows as _rows
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 POOL = "newsflow-process"
 WORKERS = ("worker-a", "worker-b")
@@ -74,15 +74,28 @@ async def _online(api_url: str) -> list[str]:
         return [w.name for w in found if w.status is not None and w.status.value == "ONLINE"]
 
 
-def _kill_host(worker: subprocess.Popen[bytes]) -> list[int]:
-    """SIGKILL a worker and every process under it (its flow runs), as a lost host would."""
+def _run_processes(flow_run_id: Any) -> list[psutil.Process]:
+    """The processes executing one flow run (Prefect gives each the run's id in its environment)."""
+    found = []
+    for p in psutil.process_iter():
+        with suppress(psutil.Error):
+            if p.environ().get("PREFECT__FLOW_RUN_ID") == str(flow_run_id):
+                found.append(p)
+    return found
+
+
+def _kill_host(worker: subprocess.Popen[bytes], flow_run_id: Any) -> dict[str, Any]:
+    """SIGKILL a worker, everything under it and the processes of the flow run it is executing,
+    as a lost host would."""
     root = psutil.Process(worker.pid)
     family = [root, *root.children(recursive=True)]
-    for p in family:
+    engine = _run_processes(flow_run_id)
+    for p in {*family, *engine}:
         with suppress(psutil.NoSuchProcess):
             p.send_signal(signal.SIGKILL)
     worker.wait(timeout=30)
-    return [p.pid for p in family]
+    return {"family": [p.pid for p in family], "engine": [p.pid for p in engine],
+            "engine_outside_family": sorted({p.pid for p in engine} - {p.pid for p in family})}
 
 
 def _kill_a_busy_worker(srv: PrefectServer, workers: dict[str, subprocess.Popen[bytes]], lake: Path,
@@ -97,9 +110,9 @@ def _kill_a_busy_worker(srv: PrefectServer, workers: dict[str, subprocess.Popen[
                 holder = (run.labels or {}).get("prefect.worker.name")
                 if run.state and run.state.type.value == "RUNNING" and holder in workers:
                     done = len(list(lake.glob("batches/*/_SUCCESS")))
-                    pids = _kill_host(workers[holder])
+                    pids = _kill_host(workers[holder], run.id)
                     return {"worker": holder, "run": run.id, "batch": run.parameters["batch_id"],
-                            "batches_done": done, "pids": pids}
+                            "batches_done": done, **pids}
         time.sleep(0.2)
     pytest.fail(f"no shard run was ever RUNNING on a worker:\n{tail(log)}")
 
@@ -112,25 +125,33 @@ def test_backfill_fans_out_over_two_prefect_workers_and_survives_one_killed(tmp_
     archive = editions_archive(tmp_path / "archive", copies=ARTICLES // 5)
     local_db, fan_db = tmp_path / "local" / "n.duckdb", tmp_path / "fan" / "n.duckdb"
     lake = fan_db.parent / "lake"
+    t0 = time.monotonic()
+    marks: dict[str, float] = {}
     # a lost concurrency slot is asked for again after 1 s (default 30 s)
     with prefect_server(tmp_path / "prefect",
                         extra={"PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "1"}) as srv:
         run_cli(["work-pool", "create", POOL, "--type", "process"], srv.env, tmp_path, timeout=60)
-        deploy_all(srv.env, ROOT)
-        shard_dep = asyncio.run(_deployment(srv.api_url, "backfill-shard/backfill-shard"))
-        commit_dep = asyncio.run(_deployment(srv.api_url, "lake-commit/lake-commit"))
-        assert shard_dep.work_pool_name == commit_dep.work_pool_name == POOL
-        assert commit_dep.global_concurrency_limit is not None and commit_dep.global_concurrency_limit.limit == 1
-        assert commit_dep.concurrency_options.collision_strategy.value == "ENQUEUE"
-
         env = child_env(**srv.env, NEWSFLOW_WORKERS="1", NEWSFLOW_LAKE_SHARD_BYTES=str(archive.stat().st_size // 4))
-        local = newsflow("backfill", str(archive), "--db", str(local_db), "--executor", "local", "-q", env=env)
-        assert local.returncode == 0, local.stderr
         worker_env = dict(env, PREFECT_WORKER_HEARTBEAT_SECONDS="2", PREFECT_WORKER_QUERY_SECONDS="1")
         with ExitStack() as stack:
+            # the workers start, and the reference run goes, while the deployments are made
             workers = {n: stack.enter_context(prefect_worker(POOL, worker_env, tmp_path, tmp_path / f"{n}.log",
                                                              "--name", n, "--limit", "1"))
                        for n in WORKERS}
+            local = subprocess.Popen([sys.executable, "-m", "newsflow", "backfill", str(archive), "--db", str(local_db),
+                                      "--executor", "local", "-q"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+            deploy_all(srv.env, ROOT, names=["backfill-shard", "lake-commit"])
+            out, _ = local.communicate(timeout=180)
+            assert local.returncode == 0, out
+            shard_dep = asyncio.run(_deployment(srv.api_url, "backfill-shard/backfill-shard"))
+            commit_dep = asyncio.run(_deployment(srv.api_url, "lake-commit/lake-commit"))
+            assert shard_dep.work_pool_name == commit_dep.work_pool_name == POOL
+            assert commit_dep.global_concurrency_limit is not None
+            assert commit_dep.global_concurrency_limit.limit == 1
+            assert commit_dep.concurrency_options.collision_strategy.value == "ENQUEUE"
+
+            marks["ready"] = time.monotonic() - t0
             log = tmp_path / "backfill.log"
             with log.open("w") as sink:
                 proc = subprocess.Popen([sys.executable, "-m", "newsflow", "backfill", str(archive), "--db",
@@ -142,8 +163,10 @@ def test_backfill_fans_out_over_two_prefect_workers_and_survives_one_killed(tmp_
             finally:
                 if proc.poll() is None:
                     proc.kill()
+            marks["fanout"] = time.monotonic() - t0
             said = log.read_text()
             assert proc.returncode == 0, said + "\n".join(tail(tmp_path / f"{n}.log") for n in WORKERS)
+            assert killed["engine"], f"no process of the run on {killed['worker']} was found to kill: {killed}"
             survivor = next(n for n in WORKERS if n != killed["worker"])
             assert workers[survivor].poll() is None
 
@@ -182,6 +205,8 @@ def test_backfill_fans_out_over_two_prefect_workers_and_survives_one_killed(tmp_
             stack.enter_context(prefect_worker(POOL, worker_env, tmp_path, tmp_path / "worker-c.log",
                                                "--name", "worker-c", "--limit", "1"))
             _two_commits_never_overlap(srv, lake, batches, tmp_path)
+            marks["commits"] = time.monotonic() - t0
+            print(f"phases (s since start): {marks}; killed: {killed}")
 
 
 def _two_commits_never_overlap(srv: PrefectServer, lake: Path, batches: list[str], tmp_path: Path) -> None:

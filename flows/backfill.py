@@ -287,6 +287,21 @@ def _collect(r: JobResult, rec: ArchiveRecord, run_id: str, summary: BackfillSum
                                  run_id=run_id, loaded_at=now))
 
 
+@flow(name="backfill-shard", timeout_seconds=6 * 3600)
+def backfill_shard(batch_id: str, pieces: list[dict[str, Any]], run_id: str, lake_uri: str,
+                   settings: dict[str, Any] | None = None, outlet: str | None = None, force: bool = False,
+                   recurring: str | None = None) -> dict[str, Any]:
+    """One shard of a backfill fanned out over Prefect workers (``flows/fanout.py``), one lake batch:
+    the ``backfill-shard`` deployment. Parameters are references: batch id, paths and byte ranges
+    (``pieces``), the lake, the backfill's settings and the name of its learnt recurring lines."""
+    from flows.fanout import run_shard
+    from flows.lake_backfill import Steps
+
+    return run_shard(batch_id, pieces, run_id, lake_uri, settings=settings, outlet=outlet, force=force,
+                     recurring=recurring, steps=Steps(new_summary=BackfillSummary, job_for=_job_for,
+                                                      collect=_collect))
+
+
 # The CLI sets this to draw its progress bar; flow parameters must stay serialisable.
 progress_hook: ProgressFn | None = None
 

@@ -104,24 +104,18 @@ def verdict(state: str | None, *, finished: bool, alive: bool | None, attempt: i
 # --------------------------------------------------------------------------- the deployments' flows
 
 
-def _steps() -> Steps:
-    from flows.backfill import BackfillSummary, _collect, _job_for  # the local backfill's own steps
-
-    return Steps(new_summary=BackfillSummary, job_for=_job_for, collect=_collect)
-
-
-@flow(name=SHARD_FLOW, timeout_seconds=6 * 3600)
-def backfill_shard(batch_id: str, pieces: list[dict[str, Any]], run_id: str, lake_uri: str,
-                   settings: dict[str, Any] | None = None, outlet: str | None = None, force: bool = False,
-                   recurring: str | None = None) -> dict[str, Any]:
-    """One shard, one lake batch: read the pieces (paths and byte ranges), extract, write batch
-    ``batch_id``. ``settings`` are the backfill's (so every worker extracts alike);
+def run_shard(batch_id: str, pieces: list[dict[str, Any]], run_id: str, lake_uri: str, *,
+              settings: dict[str, Any] | None, outlet: str | None, force: bool, recurring: str | None,
+              steps: Steps) -> dict[str, Any]:
+    """The body of a shard run (the ``backfill-shard`` flow, ``flows.backfill.backfill_shard``, which
+    hands over the local backfill's steps): read the pieces (paths and byte ranges), extract, write
+    batch ``batch_id``. ``settings`` are the backfill's (so every worker extracts alike);
     ``recurring`` names the learnt recurring lines in the lake."""
     conf = load_settings(**(settings or {}))
     lake = Lake(lake_uri)
     learnt: RecurringLines | None = pickle.loads(lake.get_object(recurring)) if recurring else None
     task = ShardTask(batch_id, tuple(Shard(**p) for p in pieces), run_id, outlet, force, lake_uri)
-    return process_shard(task, conf, learnt, _steps())
+    return process_shard(task, conf, learnt, steps)
 
 
 @flow(name=COMMIT_FLOW, timeout_seconds=6 * 3600)

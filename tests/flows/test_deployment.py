@@ -267,7 +267,7 @@ def test_make_serve_brings_everything_up_and_down(tmp_path: Path) -> None:
         deployment, pool, _ = asyncio.run(_read_deployment(api_url))
         _check_deployment(deployment, pool)
         # every deployment of prefect.yaml, not only the first (`prefect deploy --all` stops there)
-        assert "hourly-ingest, backfill-shard, lake-commit" in said, tail(out)
+        assert re.search(r"deployed \S+/hourly-ingest, \S+/backfill-shard, \S+/lake-commit ", said), tail(out)
         commit = asyncio.run(_read_by_name(api_url, "lake-commit/lake-commit"))
         assert commit.global_concurrency_limit is not None and commit.global_concurrency_limit.limit == 1
         assert commit.work_pool_name == POOL

@@ -3,8 +3,9 @@
 The backfill flow plans the archive's shards as the Dask backfill does (``flows/lake_backfill.py``:
 same shards, same deterministic batch ids), then starts one run of the ``backfill-shard``
 deployment (flow ``flows.backfill.backfill_shard``, which calls ``run_shard`` here) per shard
-whose batch is neither loaded nor finished in the lake. A run's parameters are references (batch id, paths and byte ranges, the lake URI, the name of the learnt recurring
-lines stored in the lake), never records; the worker that picks the run up reads the shard,
+whose batch is neither loaded nor finished in the lake. A run's parameters are references (batch
+id, paths and byte ranges, the lake URI, the name of the learnt recurring lines stored in the
+lake), never records; the worker that picks the run up reads the shard,
 extracts it and writes its lake batch, complete or not at all. Once every batch is finished, one
 run of the ``lake-commit`` deployment (concurrency limit 1: never two writers of DuckDB) loads
 them through the committer (``flows/committer.py``).

@@ -75,36 +75,34 @@ async def _online(api_url: str) -> list[str]:
         return [w.name for w in found if w.status is not None and w.status.value == "ONLINE"]
 
 
-def _run_processes(flow_run_id: Any) -> list[psutil.Process]:
-    """The processes executing one flow run (Prefect gives each the run's id in its environment)."""
+def _run_processes(worker: subprocess.Popen[bytes], flow_run_id: Any) -> list[psutil.Process]:
+    """The worker's child processes executing one flow run (each has the run's id in its environment)."""
     found = []
-    for p in psutil.process_iter():
-        with suppress(psutil.Error):
-            if p.environ().get("PREFECT__FLOW_RUN_ID") == str(flow_run_id):
-                found.append(p)
+    with suppress(psutil.Error):
+        for p in psutil.Process(worker.pid).children(recursive=True):
+            with suppress(psutil.Error):
+                if p.environ().get("PREFECT__FLOW_RUN_ID") == str(flow_run_id):
+                    found.append(p)
     return found
 
 
-def _kill_host(worker: subprocess.Popen[bytes], flow_run_id: Any) -> dict[str, Any]:
-    """SIGKILL a worker, everything under it and the processes of the flow run it is executing,
-    as a lost host would."""
+def _kill_host(worker: subprocess.Popen[bytes]) -> list[int]:
+    """SIGKILL a worker and everything under it (its flow-run processes), as a lost host would."""
     root = psutil.Process(worker.pid)
     family = [root, *root.children(recursive=True)]
-    engine = _run_processes(flow_run_id)
-    for p in {*family, *engine}:
+    for p in family:
         with suppress(psutil.NoSuchProcess):
             p.send_signal(signal.SIGKILL)
     worker.wait(timeout=30)
-    return {"family": [p.pid for p in family], "engine": [p.pid for p in engine],
-            "engine_outside_family": sorted({p.pid for p in engine} - {p.pid for p in family})}
+    return [p.pid for p in family]
 
 
 def _kill_a_busy_worker(srv: PrefectServer, workers: dict[str, subprocess.Popen[bytes]], lake: Path,
                         backfill: subprocess.Popen[str], log: Path) -> dict[str, Any]:
     """Once a shard batch is finished, kill a worker that holds another shard's run (returns what was
-    killed). The run is taken while PENDING: its flow-run process is then starting (imports, the
-    pull step: most of a small shard's run), while RUNNING lasts a second or two here, too short
-    to land a kill in reliably."""
+    killed). The kill lands while the run is PENDING with its flow-run process started (importing,
+    running the pull step: most of a small shard's run); RUNNING lasts a second or two here, too
+    short to land a kill in reliably."""
     deadline = time.monotonic() + 150
     while time.monotonic() < deadline:
         if backfill.poll() is not None:
@@ -113,10 +111,13 @@ def _kill_a_busy_worker(srv: PrefectServer, workers: dict[str, subprocess.Popen[
             for run in asyncio.run(_runs(srv.api_url, "backfill-shard")):
                 holder = (run.labels or {}).get("prefect.worker.name")
                 if run.state and run.state.type.value == "PENDING" and holder in workers:
+                    engine = _run_processes(workers[holder], run.id)
+                    if not engine:  # its flow-run process is not started yet
+                        continue
                     done = len(list(lake.glob("batches/*/_SUCCESS")))
-                    pids = _kill_host(workers[holder], run.id)
                     return {"worker": holder, "run": run.id, "batch": run.parameters["batch_id"],
-                            "batches_done": done, **pids}
+                            "batches_done": done, "engine": [p.pid for p in engine],
+                            "killed": _kill_host(workers[holder])}
         time.sleep(0.2)
     pytest.fail(f"no shard run was ever PENDING on a worker:\n{tail(log)}")
 
@@ -170,6 +171,7 @@ def test_backfill_fans_out_over_two_prefect_workers_and_survives_one_killed(tmp_
             marks["fanout"] = time.monotonic() - t0
             said = log.read_text()
             assert proc.returncode == 0, said + "\n".join(tail(tmp_path / f"{n}.log") for n in WORKERS)
+            assert set(killed["engine"]) <= set(killed["killed"])
             survivor = next(n for n in WORKERS if n != killed["worker"])
             assert workers[survivor].poll() is None
 

@@ -123,15 +123,19 @@ def run_shard(batch_id: str, pieces: list[dict[str, Any]], run_id: str, lake_uri
 def lake_commit(db: str, lake_uri: str, batch_ids: list[str] | None = None, run_id: str = "committer",
                 replace: bool = False, hold_in_transaction: float = 0.0) -> dict[str, Any]:
     """The one DuckDB writer: load the finished lake batches named (all not loaded yet when None).
-    ``hold_in_transaction``: fault drills, seconds to wait in each batch's open transaction."""
+    ``hold_in_transaction``: fault drills, seconds to wait in each batch's open transaction. Fails
+    when the database is held by another process."""
     from flows.shared import flush_index
+    from warehouse.db import DatabaseLocked
 
     settings = load_settings(db=Path(db), lake_uri=lake_uri)
     out = commit_all(settings, run_id=run_id, batch_ids=batch_ids, replace=replace,
                      in_transaction=(lambda _bid: time.sleep(hold_in_transaction)) if hold_in_transaction else None)
     flush_index(settings)
+    locked = [c.batch_id for c in out if c.status == "locked"]
+    if locked:  # the run fails (the fan-out tries again); the batches wait in the lake meanwhile
+        raise DatabaseLocked(f"{db} is held by another process: {len(locked)} lake batch(es) not loaded")
     return {"committed": [c.batch_id for c in out if c.status == "loaded"],
-            "locked": [c.batch_id for c in out if c.status == "locked"],
             "articles": sum(c.articles for c in out)}
 
 

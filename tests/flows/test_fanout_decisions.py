@@ -69,3 +69,19 @@ def test_the_prefect_executor_without_a_prefect_server_is_one_line_at_start_up(t
     assert proc.returncode == EXIT_CONFIG
     assert "NEWSFLOW_EXECUTOR=prefect" in line and "PREFECT_API_URL" in line, line
     assert not db.exists()
+
+
+def test_a_commit_run_against_a_held_database_fails_so_the_fanout_tries_again(tmp_path: Path) -> None:
+    from flows.fanout import lake_commit
+    from tests.support.cli import hold_database
+    from warehouse.db import DatabaseLocked, connect_write
+
+    db = tmp_path / "n.duckdb"
+    connect_write(db).close()
+    holder = hold_database(db, "rw")
+    try:
+        with pytest.raises(DatabaseLocked, match="1 lake batch"):
+            lake_commit.fn(str(db), f"file://{tmp_path / 'lake'}", batch_ids=["0" * 32])
+    finally:
+        holder.release()
+    assert lake_commit.fn(str(db), f"file://{tmp_path / 'lake'}", batch_ids=[]) == {"committed": [], "articles": 0}

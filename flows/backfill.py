@@ -177,6 +177,11 @@ def run_backfill(
         if not Path(p).exists():
             raise FileNotFoundError(f"archive path not found: {p}")
 
+    if settings.executor == "prefect":  # shard runs on Prefect workers write lake batches, a commit run loads them
+        from flows.fanout import run_prefect_backfill
+
+        return run_prefect_backfill(paths, settings, run_id=run_id, outlet=outlet, force=force, summary=summary,
+                                    recurring=lambda: learn_recurring(paths, outlet), progress=progress)
     if settings.dask_address:  # a cluster: workers write lake batches, this process commits them
         from flows.lake_backfill import Steps, run_lake_backfill
 
@@ -286,6 +291,21 @@ def _collect(r: JobResult, rec: ArchiveRecord, run_id: str, summary: BackfillSum
                                  run_id=run_id, loaded_at=now))
 
 
+@flow(name="backfill-shard", timeout_seconds=6 * 3600)
+def backfill_shard(batch_id: str, pieces: list[dict[str, Any]], run_id: str, lake_uri: str,
+                   settings: dict[str, Any] | None = None, outlet: str | None = None, force: bool = False,
+                   recurring: str | None = None) -> dict[str, Any]:
+    """One shard of a backfill fanned out over Prefect workers (``flows/fanout.py``), one lake batch:
+    the ``backfill-shard`` deployment. Parameters are references: batch id, paths and byte ranges
+    (``pieces``), the lake, the backfill's settings and the name of its learnt recurring lines."""
+    from flows.fanout import run_shard
+    from flows.lake_backfill import Steps
+
+    return run_shard(batch_id, pieces, run_id, lake_uri, settings=settings, outlet=outlet, force=force,
+                     recurring=recurring, steps=Steps(new_summary=BackfillSummary, job_for=_job_for,
+                                                      collect=_collect))
+
+
 # The CLI sets this to draw its progress bar; flow parameters must stay serialisable.
 progress_hook: ProgressFn | None = None
 
@@ -294,7 +314,7 @@ progress_hook: ProgressFn | None = None
 def backfill(paths: list[str], db: str | None = None, outlet: str | None = None,
              force: bool = False, executor: str | None = None) -> dict[str, Any]:
     """Backfill archives into the warehouse; returns counts (read, loaded, skipped, rejected).
-    ``executor`` ('local' or 'dask://HOST:PORT') overrides NEWSFLOW_EXECUTOR."""
+    ``executor`` ('local', 'prefect' or 'dask://HOST:PORT') overrides NEWSFLOW_EXECUTOR."""
     settings = load_settings(db=Path(db) if db else None, executor=executor)
     connect_executor(settings.dask_address)
     logger = get_run_logger()

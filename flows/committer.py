@@ -185,13 +185,13 @@ class Committer:
 
 
 def commit_all(settings: Settings, *, run_id: str, batch_ids: Iterable[str] | None = None,
-               on_start: Callable[[str], None] | None = None,
+               replace: bool = False, on_start: Callable[[str], None] | None = None,
                in_transaction: Callable[[str], None] | None = None) -> list[Committed]:
     """Load the finished batches named (default: every finished batch not loaded yet), in id order."""
     with Committer(settings) as committer:
         ids = list(batch_ids) if batch_ids is not None else committer.lake.finished()
-        return [committer.commit(bid, run_id=run_id, on_start=on_start, in_transaction=in_transaction)
-                for bid in ids]
+        return [committer.commit(bid, run_id=run_id, replace=replace, on_start=on_start,
+                                 in_transaction=in_transaction) for bid in ids]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,8 +43,9 @@ WideOpt = Annotated[bool, typer.Option("--wide", help="never cut table cells (wi
 FeedsOpt = Annotated[str | None, typer.Option("--feeds", help="feed list (default: $NEWSFLOW_FEEDS_FILE or feeds.yaml)",
                                               show_default=False)]
 ExecutorOpt = Annotated[str | None, typer.Option(
-    "--executor", help="where extraction runs: local (default: $NEWSFLOW_EXECUTOR or local) or "
-    "dask://HOST:PORT (an existing Dask scheduler)", show_default=False)]
+    "--executor", help="where extraction runs: local (default: $NEWSFLOW_EXECUTOR or local), "
+    "dask://HOST:PORT (an existing Dask scheduler) or prefect (backfill only: shards as deployment runs "
+    "on Prefect workers)", show_default=False)]
 TableFmt = Annotated[Literal["table", "csv", "json"], typer.Option("--format", help="table, csv or json")]
 
 
@@ -367,6 +368,9 @@ def backfill(ctx: typer.Context,
     _check_db_writable(settings.db)
     _check_executor(settings)
     api_url = _prefect_api(o.verbose)
+    if settings.executor == "prefect" and not (api_url or os.environ.get("PREFECT_API_URL")):
+        raise ConfigError("NEWSFLOW_EXECUTOR=prefect needs a Prefect server with the backfill-shard and lake-commit "
+                          "deployments and workers on their pool (`make serve`, or PREFECT_API_URL)")
     if api_url or os.environ.get("PREFECT_API_URL"):
         # with a server, the pool's workers get ready while Prefect loads (with Prefect's temporary
         # API they would compete with its start-up for the cores: they start with the first record)

@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     future_tolerance_hours: float = Field(24.0, ge=0)
     run_lock_wait: float = Field(0.0, ge=0, description="seconds an ingest waits for another run")
     executor: str = Field("local", description="where extraction runs: 'local' (this machine's process "
-                          "pool) or 'dask://HOST:PORT' (an existing Dask scheduler)")
+                          "pool), 'dask://HOST:PORT' (an existing Dask scheduler) or 'prefect' (backfill "
+                          "shards as runs of the backfill-shard deployment, on the Prefect workers of its pool)")
     shard_size: int = Field(16, ge=1, le=10_000, description="jobs per Dask task (never one task per page)")
     lake_uri: str | None = Field(None, description="where cluster workers write Parquet batches for the "
                                  "committer: file://DIR or s3://BUCKET/PREFIX; default file://<db dir>/lake")
@@ -69,17 +70,18 @@ class Settings(BaseSettings):
     @classmethod
     def _executor_form(cls, v: str) -> str:
         v = v.strip()
-        if v.lower() == "local":
-            return "local"
+        if v.lower() in ("local", "prefect"):
+            return v.lower()
         m = _DASK_URL.fullmatch(v)
         if m is None or not 0 < int(m.group(2)) < 65536:
-            raise ValueError("executor must be 'local' or 'dask://HOST:PORT'")
+            raise ValueError("executor must be 'local', 'prefect' or 'dask://HOST:PORT'")
         return f"dask://{m.group(1)}:{int(m.group(2))}"
 
     @property
     def dask_address(self) -> str | None:
-        """The Dask scheduler's address (``tcp://HOST:PORT``), or None for the local pool."""
-        return None if self.executor == "local" else "tcp://" + self.executor.removeprefix("dask://")
+        """The Dask scheduler's address (``tcp://HOST:PORT``), or None (the local pool; with
+        'prefect' only a backfill fans out, everything else runs in the local pool)."""
+        return None if not self.executor.startswith("dask://") else "tcp://" + self.executor.removeprefix("dask://")
 
     @property
     def lake_location(self) -> str:

@@ -133,6 +133,17 @@ class Lake:
             tables[table] = data
         return manifest, tables
 
+    def put_object(self, name: str, body: bytes) -> None:
+        """Store ``body`` under ``objects/<name>`` in the lake, whole before it has its name (what a
+        fan-out hands its shard runs by reference, e.g. the learnt recurring lines)."""
+        path = f"{self.root}/objects/{name}"
+        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        self._put(path, lambda fh: fh.write(body))
+
+    def get_object(self, name: str) -> bytes:
+        data = self.fs.cat_file(f"{self.root}/objects/{name}")
+        return bytes(data)
+
     def finished(self) -> list[str]:
         """Ids of every finished batch in the lake."""
         try:

@@ -119,7 +119,8 @@ class PrefectServer:
 
 
 @contextmanager
-def prefect_server(workdir: Path, timeout: float = 90.0) -> Iterator[PrefectServer]:
+def prefect_server(workdir: Path, timeout: float = 90.0,
+                   extra: Mapping[str, str] | None = None) -> Iterator[PrefectServer]:
     """A real `prefect server start` on a free loopback port with a throwaway home.
 
     The scheduler service is off: the test checks the hourly schedule as stored on the
@@ -131,6 +132,7 @@ def prefect_server(workdir: Path, timeout: float = 90.0) -> Iterator[PrefectServ
     home.mkdir(parents=True, exist_ok=True)
     env = isolated_env(home, api_url)
     log = workdir / "prefect-server.log"
+    server_env = dict(env, **(extra or {}))
     with log.open("wb") as sink:
         proc = subprocess.Popen(
             [
@@ -144,7 +146,7 @@ def prefect_server(workdir: Path, timeout: float = 90.0) -> Iterator[PrefectServ
                 "--no-scheduler",
                 "--no-ui",
             ],
-            env=env,
+            env=server_env,
             cwd=workdir,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -159,12 +161,13 @@ def prefect_server(workdir: Path, timeout: float = 90.0) -> Iterator[PrefectServ
 
 @contextmanager
 def prefect_worker(
-    pool: str, env: Mapping[str, str], cwd: Path, log: Path
+    pool: str, env: Mapping[str, str], cwd: Path, log: Path, *args: str
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """`prefect worker start` for one pool, killed (with its flow runs) on exit."""
+    """`prefect worker start` for one pool (``args``: more options, e.g. ``--name``), killed
+    (with its flow runs) on exit."""
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            [PREFECT, "worker", "start", "--pool", pool, "--type", "process"],
+            [PREFECT, "worker", "start", "--pool", pool, "--type", "process", *args],
             env=dict(env),
             cwd=cwd,
             stdout=sink,
@@ -185,21 +188,27 @@ def flow_run_id_from(output: str) -> str:
     return match.group(1)
 
 
-def deploy_all(env: Mapping[str, str], cwd: Path, timeout: float = 120.0) -> str:
-    """`prefect --no-prompt deploy --all` from ``cwd`` (where prefect.yaml lives)."""
-    done = subprocess.run(
-        [PREFECT, "--no-prompt", "deploy", "--all"],
-        env=dict(env),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    output = done.stdout + done.stderr
-    created = "successfully created" in output
-    if done.returncode != 0:
-        raise AssertionError(f"`prefect deploy --all` exited {done.returncode}:\n{output}")
-    if not created:
-        raise AssertionError(f"`prefect deploy --all` created no deployment:\n{output}")
-    return output
+def deploy_all(env: Mapping[str, str], cwd: Path, timeout: float = 120.0,
+               names: Sequence[str] | None = None) -> str:
+    """`prefect --no-prompt deploy --all` from ``cwd`` (where prefect.yaml lives), or
+    `deploy --name NAME` for each of ``names``; any non-zero exit fails."""
+    commands = [["--all"]] if names is None else [["--name", name] for name in names]
+    outputs = []
+    for args in commands:
+        done = subprocess.run(
+            [PREFECT, "--no-prompt", "deploy", *args],
+            env=dict(env),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        output = done.stdout + done.stderr
+        what = " ".join(["prefect deploy", *args])
+        if done.returncode != 0:
+            raise AssertionError(f"`{what}` exited {done.returncode}:\n{output}")
+        if "successfully created" not in output:
+            raise AssertionError(f"`{what}` created no deployment:\n{output}")
+        outputs.append(output)
+    return "\n".join(outputs)

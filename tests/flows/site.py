@@ -63,6 +63,24 @@ def article_page(story: dict[str, Any], canonical: str | None = None) -> str:
 </body></html>"""
 
 
+def editions_archive(root: Path, copies: int) -> Path:
+    """A JSONL archive of ``copies`` x 5 distinct HTML articles (the fixture stories, each edition
+    with its own title, URL and a paragraph from the next story), so the run lasts long enough
+    to kill a worker in the middle of it."""
+    stories = load_stories()
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "editions.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for k in range(copies):
+            for i, story in enumerate(stories):
+                other = stories[(i + k + 1) % len(stories)]
+                edition = {**story, "title": f"{story['title']}, edition {k + 1}",
+                           "paragraphs": [*story["paragraphs"], other["paragraphs"][k % len(other["paragraphs"])]]}
+                fh.write(json.dumps({"url": f"https://herald.example.org/{story['slug']}-ed{k + 1}",
+                                     "html": article_page(edition)}) + "\n")
+    return path
+
+
 def _rfc822(iso: str) -> str:
     from datetime import datetime
     from email.utils import format_datetime

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.flows.site import Site, article_page, load_stories, rss
+from tests.flows.site import Site, article_page, editions_archive, load_stories, rss
 from tests.support.dbrows import rows as _rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness"), pytest.mark.timeout(180)]
@@ -59,24 +59,6 @@ def _articles(db: Path) -> list[tuple[Any, ...]]:
 
 def _events(db: Path) -> list[tuple[Any, ...]]:
     return _rows(db, "SELECT article_id, count(*) FROM events GROUP BY article_id ORDER BY article_id")
-
-
-def _archive(root: Path, copies: int) -> Path:
-    """A JSONL archive of ``copies`` x 5 distinct HTML articles (the fixture stories, each edition
-    with its own title, URL and a paragraph from the next story), so the run lasts long enough
-    to kill a worker in the middle of it."""
-    stories = load_stories()
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / "editions.jsonl"
-    with path.open("w", encoding="utf-8") as fh:
-        for k in range(copies):
-            for i, story in enumerate(stories):
-                other = stories[(i + k + 1) % len(stories)]
-                edition = {**story, "title": f"{story['title']}, edition {k + 1}",
-                           "paragraphs": [*story["paragraphs"], other["paragraphs"][k % len(other["paragraphs"])]]}
-                fh.write(json.dumps({"url": f"https://herald.example.org/{story['slug']}-ed{k + 1}",
-                                     "html": article_page(edition)}) + "\n")
-    return path
 
 
 def test_seed_archive_on_the_cluster_matches_a_local_run(cluster: Any, tmp_path: Path,
@@ -125,7 +107,7 @@ def test_reprocess_on_the_cluster(cluster: Any, tmp_path: Path, monkeypatch: pyt
 def editions(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The 40-record archive and the database a local run (in process, no pool) made of it."""
     root = tmp_path_factory.mktemp("editions")
-    archive, local_db = _archive(root / "archive", copies=8), root / "local" / "n.duckdb"
+    archive, local_db = editions_archive(root / "archive", copies=8), root / "local" / "n.duckdb"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NEWSFLOW_WORKERS", "1")
         mp.setenv("NEWSFLOW_BATCH_SIZE", "8")

@@ -93,6 +93,13 @@ async def _read_deployment(api_url: str) -> tuple[Any, Any, str]:
         return deployment, pool, flow.name
 
 
+async def _read_by_name(api_url: str, name: str) -> Any:
+    from prefect.client.orchestration import PrefectClient
+
+    async with PrefectClient(api_url) as client:
+        return await client.read_deployment_by_name(name)
+
+
 async def _read_flow_run(api_url: str, flow_run_id: str) -> Any:
     from prefect.client.orchestration import PrefectClient
 
@@ -254,6 +261,11 @@ def test_make_serve_brings_everything_up_and_down(tmp_path: Path) -> None:
         assert "created work pool 'newsflow-process'" in said, tail(out)
         deployment, pool, _ = asyncio.run(_read_deployment(api_url))
         _check_deployment(deployment, pool)
+        # every deployment of prefect.yaml, not only the first (`prefect deploy --all` stops there)
+        assert re.search(r"deployed \S+/hourly-ingest, \S+/backfill-shard, \S+/lake-commit ", said), tail(out)
+        commit = asyncio.run(_read_by_name(api_url, "lake-commit/lake-commit"))
+        assert commit.global_concurrency_limit is not None and commit.global_concurrency_limit.limit == 1
+        assert commit.work_pool_name == POOL
         deadline = time.monotonic() + 60
         while not asyncio.run(_online_workers(api_url)):
             assert time.monotonic() < deadline, f"no online worker:\n{tail(out)}"

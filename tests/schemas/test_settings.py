@@ -51,12 +51,13 @@ def test_unknown_keyword_is_refused() -> None:
     [
         ("local", "local", None),
         (" LOCAL ", "local", None),
+        ("Prefect", "prefect", None),
         ("dask://127.0.0.1:8786", "dask://127.0.0.1:8786", "tcp://127.0.0.1:8786"),
         ("dask://scheduler.internal:08786/", "dask://scheduler.internal:8786", "tcp://scheduler.internal:8786"),
         ("dask://[::1]:8786", "dask://[::1]:8786", "tcp://[::1]:8786"),
     ],
 )
-def test_executor_is_local_or_a_dask_scheduler(monkeypatch: pytest.MonkeyPatch, value: str, executor: str,
+def test_executor_is_local_prefect_or_a_dask_scheduler(monkeypatch: pytest.MonkeyPatch, value: str, executor: str,
                                                address: str | None) -> None:
     monkeypatch.setenv("NEWSFLOW_EXECUTOR", value)
     s = load_settings()
@@ -64,7 +65,7 @@ def test_executor_is_local_or_a_dask_scheduler(monkeypatch: pytest.MonkeyPatch, 
 
 
 @pytest.mark.parametrize("value", ["dask", "dask://host", "dask://host:0", "dask://host:70000", "tcp://host:8786",
-                                   "dask://ho st:8786", "ray://host:10001", ""])
+                                   "dask://ho st:8786", "ray://host:10001", "prefect://pool", ""])
 def test_a_bad_executor_fails_as_one_line(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("NEWSFLOW_EXECUTOR", value)
     with pytest.raises(ConfigError) as info:

@@ -71,8 +71,8 @@ WRITE_MEMORY_LIMIT = "512MB"
 # Rows per row group the writer creates. DuckDB writes a bulk insert's row groups to the file,
 # compressed, as each one fills (on several threads); a batch smaller than one row group (the
 # default is 122,880 rows) stays in memory until the commit, spills under the memory cap and is
-# compressed on one thread by the checkpoint. 100,000 articles under the 512 MB cap: ~7 CPU-s
-# with the default, ~2.9 with 16,384 (bench/RESULTS.md §5). A size of the attached database,
+# compressed on one thread by the checkpoint. 100,000 articles under the 512 MB cap: 7–9 CPU-s
+# with the default, 3–4 with 16,384 (bench/RESULTS.md §5). A size of the attached database,
 # not of the file: older files keep their row groups and read the same.
 WRITE_ROW_GROUP_SIZE = 16_384
 _ALIAS = "warehouse"

@@ -62,19 +62,20 @@ def bench_upsert(workdir: Path, rows: int) -> dict[str, Any]:
     arts = synthetic_articles(rows)
     build_s = time.perf_counter() - t0
     batch = Batch(articles=arts)
-    t0 = time.perf_counter()
-    batch.to_arrow()
-    arrow_s = time.perf_counter() - t0
+    t0, c0 = time.perf_counter(), time.process_time()
+    tables = batch.to_arrow()
+    arrow_s, arrow_cpu = time.perf_counter() - t0, time.process_time() - c0
     t0, c0 = time.perf_counter(), time.process_time()
     first = load_batch(db, batch, staging_dir=workdir / "staging")
     first_s, first_cpu = time.perf_counter() - t0, time.process_time() - c0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     again = load_batch(db, Batch(articles=arts), staging_dir=workdir / "staging")
-    again_s = time.perf_counter() - t0
+    again_s, again_cpu = time.perf_counter() - t0, time.process_time() - c0
     return {
         "rows": rows,
         "models_build_s": round(build_s, 2),
         "to_arrow_s": round(arrow_s, 2),
+        "to_arrow_cpu_s": round(arrow_cpu, 2),
         "upsert_s": round(first_s, 2),
         "upsert_rows_per_s": round(rows / first_s),
         # CPU of the whole process (DuckDB's threads included): what other jobs on the machine cannot move
@@ -83,11 +84,150 @@ def bench_upsert(workdir: Path, rows: int) -> dict[str, Any]:
         "upsert_new": first.articles_new,
         "reupsert_s": round(again_s, 2),
         "reupsert_rows_per_s": round(rows / again_s),
+        "reupsert_cpu_s": round(again_cpu, 2),
         "reupsert_new": again.articles_new,
         "reupsert_ratio": round(first_s / again_s, 2),
         "db_mib": round(db.stat().st_size / 2**20, 1),
         "met": rows / first_s >= UPSERT_TARGET and rows / again_s >= UPSERT_TARGET and again.articles_new == 0,
+        "options": bench_upsert_options(workdir, tables),
     }
+
+
+def _old_writer(db: Path) -> Any:
+    """The write connection before issue 13's second round: the file opened directly (DuckDB's
+    default 122,880-row groups), same settings."""
+    import duckdb
+
+    from warehouse.db import WRITE_MEMORY_LIMIT
+
+    conn = duckdb.connect(str(db))
+    conn.execute("SET TimeZone = 'UTC'")
+    conn.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
+    return conn
+
+
+def _default_text_compression(conn: Any) -> None:
+    """Rebuild ``articles`` as before migration 009 (DuckDB picks the text's compression)."""
+    from importlib.resources import files
+
+    sql = files("warehouse").joinpath("migrations", "009_articles_text_zstd.sql").read_text(encoding="utf-8")
+    conn.execute(sql.replace(" USING COMPRESSION zstd", ""))
+
+
+def _fresh_paragraphs(articles: Any) -> Any:
+    """``articles`` with each text rebuilt from as many newly drawn paragraphs (none shared)."""
+    import pyarrow as pa
+
+    from bench.corpus import paragraphs
+
+    rng = random.Random(13)
+    texts = ["\n\n".join(paragraphs(rng, t.count("\n\n") + 1)) for t in articles.column("text").to_pylist()]
+    return articles.set_column(articles.schema.get_field_index("text"), "text", pa.array(texts, pa.string()))
+
+
+def _text_scans(db: Path) -> dict[str, float]:
+    """CPU seconds of the keyword counts over the loaded texts (second of two runs)."""
+    from warehouse.db import connect_read
+
+    out: dict[str, float] = {}
+    conn = connect_read(db)
+    try:
+        for name in ("keyword count (text ILIKE)", "keyword count (regexp_matches, case-insensitive)"):
+            sql, params = QUERIES[name]
+            conn.execute(sql, params).fetchall()
+            c0 = time.process_time()
+            conn.execute(sql, params).fetchall()
+            out[name] = round(time.process_time() - c0, 3)
+    finally:
+        conn.close()
+    return out
+
+
+def bench_upsert_options(workdir: Path, tables: dict[str, Any]) -> dict[str, Any]:
+    """The same Arrow batch through ``apply_tables`` under differently set-up writers, side by side.
+
+    CPU seconds of the whole process (DuckDB's threads included) for the inserts and for the
+    commit (the checkpoint), each variant into a fresh migrated file; wall seconds are reported
+    but depend on what else runs on the machine. The ceiling variants insert the same Arrow
+    articles into a plain table with no key (and none of the loader's SQL).
+    """
+    from warehouse.db import connect_write
+    from warehouse.load import apply_tables
+
+    articles = tables["articles"]
+    rows = articles.num_rows
+    db = workdir / "options.duckdb"
+    out: dict[str, Any] = {}
+
+    def fresh() -> None:
+        for f in (db, db.with_name(db.name + ".wal")):
+            f.unlink(missing_ok=True)
+        connect_write(db).close()
+
+    def run(name: str, *, old: bool = False, default_text: bool = False, settings: tuple[str, ...] = (),
+            data: dict[str, Any] | None = None, ceiling: str | None = None, scans: bool = False) -> None:
+        fresh()
+        conn = _old_writer(db) if old else connect_write(db)
+        try:
+            if default_text:
+                _default_text_compression(conn)
+            for sql in settings:
+                conn.execute(sql)
+            if ceiling is not None:
+                ddl = conn.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'articles'").fetchall()[0][0]
+                # the same columns and compression, no key
+                conn.execute(ddl.replace("CREATE TABLE articles(", "CREATE TABLE plain(").replace(" PRIMARY KEY", ""))
+                if ceiling == "no text":
+                    conn.execute("ALTER TABLE plain DROP COLUMN text")
+                conn.execute("CHECKPOINT")
+            marks: list[tuple[float, float]] = []
+
+            def mark(_conn: Any = None) -> None:
+                marks.append((time.process_time(), time.perf_counter()))
+
+            mark()
+            if ceiling is None:
+                apply_tables(conn, data or tables, before_commit=mark)
+            else:
+                src = articles if ceiling != "no text" else articles.drop_columns(["text"])
+                conn.register("_src", src)
+                conn.begin()
+                conn.execute("INSERT INTO plain SELECT * FROM _src").fetchall()
+                mark()
+                conn.commit()
+                conn.unregister("_src")
+            mark()
+        finally:
+            conn.close()
+        (c0, w0), (c1, _), (c2, w2) = marks
+        out[name] = {"insert_cpu_s": round(c1 - c0, 2), "commit_cpu_s": round(c2 - c1, 2),
+                     "cpu_s": round(c2 - c0, 2), "rows_per_cpu_s": round(rows / (c2 - c0)),
+                     "wall_s": round(w2 - w0, 2), "db_mib": round(db.stat().st_size / 2**20, 1)}
+        if scans:
+            out[name]["scan_cpu_s"] = _text_scans(db)
+        say(f"warehouse:   option {name}: {out[name]}")
+
+    run("before: file opened directly (122,880-row groups), DuckDB's text compression", old=True, default_text=True)
+    run("16,384-row groups, DuckDB's text compression", default_text=True)
+    run("16,384-row groups, text zstd (connect_write now)")
+    run("now + preserve_insertion_order=false", settings=("SET preserve_insertion_order = false",))
+    run("now + threads=1", settings=("SET threads = 1",))
+    run("now, rows sorted by article_id", data={**tables, "articles": articles.sort_by("article_id")})
+    run("now without the memory cap", settings=("SET memory_limit = '16GB'",))
+    run("ceiling: plain INSERT into a table with no key, same writer", ceiling="plain")
+    run("ceiling without the text column", ceiling="no text")
+    run("before, ceiling: plain INSERT, no key", old=True, default_text=True, ceiling="plain")
+    # The benchmark's bodies repeat 400 paragraphs, which flatters zstd (the file shrinks 8x); the
+    # same rows with every paragraph drawn afresh (word-list prose, nothing repeated) are nearer
+    # real news text.
+    unique = {**tables, "articles": _fresh_paragraphs(articles)}
+    run("unique paragraphs: before", old=True, default_text=True, data=unique, scans=True)
+    run("unique paragraphs: 16,384-row groups, DuckDB's text compression", default_text=True, data=unique,
+        scans=True)
+    run("unique paragraphs: now", data=unique, scans=True)
+    for f in (db, db.with_name(db.name + ".wal")):
+        f.unlink(missing_ok=True)
+    return out
 
 
 def build_big(db: Path, rows: int) -> float:

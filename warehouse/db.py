@@ -12,7 +12,9 @@ from warehouse.migrate import migrate
 
 _HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 _LOCK_MARKERS = ("could not set lock on file", "conflicting lock")
-_SAME_PROCESS = "different configuration"
+# This process already has the file open: in the other mode (read-only vs read-write), or as the
+# writer's attached database (DuckDB refuses a second handle on one file within a process).
+_SAME_PROCESS = ("different configuration", "unique file handle conflict")
 
 
 class DatabaseLocked(Exception):
@@ -49,8 +51,8 @@ def _lock_error(path: Path, exc: Exception) -> DatabaseLocked | None:
         if match:
             return DatabaseLocked(path, pid=int(match["pid"]), program=match["program"], detail=text)
         return DatabaseLocked(path, detail=text)
-    if isinstance(exc, duckdb.ConnectionException) and _SAME_PROCESS in lowered:
-        # This process already has the file open in the other mode (read-only vs read-write).
+    if isinstance(exc, (duckdb.ConnectionException, duckdb.ResourceInUseException)) and any(
+            marker in lowered for marker in _SAME_PROCESS):
         return DatabaseLocked(path, pid=os.getpid(), program="this process", detail=text)
     return None
 
@@ -58,7 +60,7 @@ def _lock_error(path: Path, exc: Exception) -> DatabaseLocked | None:
 def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(path), read_only=read_only)
-    except (duckdb.IOException, duckdb.ConnectionException) as exc:
+    except (duckdb.IOException, duckdb.ConnectionException, duckdb.ResourceInUseException) as exc:
         locked = _lock_error(path, exc)
         if locked is not None:
             raise locked from None
@@ -66,6 +68,34 @@ def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 WRITE_MEMORY_LIMIT = "512MB"
+# Rows per row group the writer creates. DuckDB writes a bulk insert's row groups to the file,
+# compressed, as each one fills (on several threads); a batch smaller than one row group (the
+# default is 122,880 rows) stays in memory until the commit, spills under the memory cap and is
+# compressed on one thread by the checkpoint. 100,000 articles under the 512 MB cap: 7–9 CPU-s
+# with the default, 3–4 with 16,384 (bench/RESULTS.md §5). A size of the attached database,
+# not of the file: older files keep their row groups and read the same.
+WRITE_ROW_GROUP_SIZE = 16_384
+_ALIAS = "warehouse"
+
+
+def _open_write(path: Path) -> duckdb.DuckDBPyConnection:
+    """The file attached to an in-memory instance: only ATTACH takes a row-group size."""
+    conn = duckdb.connect()
+    try:
+        conn.execute(f"ATTACH ? AS {_ALIAS} (ROW_GROUP_SIZE {WRITE_ROW_GROUP_SIZE})", [str(path)])
+        conn.execute(f"USE {_ALIAS}")
+        # spill files beside the database, where a file-backed connection puts them (not the cwd)
+        conn.execute("SET temp_directory = ?", [f"{path}.tmp"])
+    except (duckdb.IOException, duckdb.ConnectionException, duckdb.ResourceInUseException) as exc:
+        conn.close()
+        locked = _lock_error(path, exc)
+        if locked is not None:
+            raise locked from None
+        raise
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def connect_write(path: str | Path, *, run_migrations: bool = True) -> duckdb.DuckDBPyConnection:
@@ -75,7 +105,7 @@ def connect_write(path: str | Path, *, run_migrations: bool = True) -> duckdb.Du
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = _open(path, read_only=False)
+    conn = _open_write(path)
     try:
         conn.execute("SET TimeZone = 'UTC'")
         # a loader's memory stays flat however large the file grows: without a cap DuckDB's buffer

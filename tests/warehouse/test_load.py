@@ -21,7 +21,7 @@ from tests.support.factories import (
     run_record,
 )
 from warehouse.batch import Batch
-from warehouse.db import connect_read
+from warehouse.db import WRITE_ROW_GROUP_SIZE, connect_read
 from warehouse.load import load_batch, upsert_run
 from warehouse.pages import pages_root, read_body
 
@@ -201,5 +201,11 @@ def test_bulk_load_of_20000_articles(db_path: Path) -> None:
     assert (result.articles_new, result.links_new) == (20_000, 20_000)
     assert fetch(db_path, "SELECT count(DISTINCT article_id), sum(word_count) FROM articles") == [
         (20_000, sum(a.word_count for a in arts))]
+    # stored in the writer's row groups (written as they filled, not one group built by the
+    # commit's checkpoint), the text with zstd (migration 009)
+    groups, text_codecs = fetch(
+        db_path, "SELECT count(DISTINCT row_group_id), list(DISTINCT compression) FILTER "
+                 "(WHERE column_name = 'text' AND segment_type = 'VARCHAR') FROM pragma_storage_info('articles')")[0]
+    assert groups == -(-20_000 // WRITE_ROW_GROUP_SIZE) and text_codecs == ["ZSTD"]
     again = load_batch(db_path, Batch(articles=arts, links=[link(a) for a in arts]))
     assert (again.articles_new, again.links_new) == (0, 0)

@@ -136,6 +136,21 @@ def test_same_process_conflicting_mode_counts_as_locked(db_path: Path, tmp_path:
     assert article_count(db_path) == (4, 4)
 
 
+def test_a_second_writer_in_the_same_process_counts_as_locked(db_path: Path, tmp_path: Path) -> None:
+    # the writer attaches the file; DuckDB refuses a second handle on it within one process
+    load_batch(db_path, batch_of(range(2), "run-0"))
+    writer = connect_write(db_path)
+    try:
+        result = load_batch(db_path, batch_of(range(2, 4), "run-1"), staging_dir=tmp_path / "st")
+        assert result.status == "staged"
+        with pytest.raises(DatabaseLocked, match="this process"):
+            connect_read(db_path)
+    finally:
+        writer.close()
+    assert [r.status for r in load_staged(db_path, tmp_path / "st")] == ["loaded"]
+    assert article_count(db_path) == (4, 4)
+
+
 def test_staged_batches_load_oldest_first_and_a_failing_one_stays(db_path: Path, tmp_path: Path) -> None:
     staging = tmp_path / "staging"
     load_batch(db_path, batch_of(range(1), "run-0"))

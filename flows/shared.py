@@ -62,14 +62,20 @@ def run_load(batch: Batch, settings: Settings) -> LoadResult:
     return result
 
 
-# Articles wait here for the search index and are committed together (a tantivy commit costs
-# about 0.1 s whatever its size): when INDEX_FLUSH_DOCS have gathered and when a flow ends. Their
-# ids are noted in the index's pending file first, so a crash before the commit loses nothing.
+# Articles wait here for the search index and are committed together (a tantivy commit has a
+# fixed cost of about 0.1 s): when INDEX_FLUSH_DOCS have gathered or their texts reach
+# INDEX_FLUSH_CHARS, and when a flow ends. Their ids are noted in the index's pending file first,
+# so a crash before the commit loses nothing.
 # A commit started because the buffer filled runs in a background thread (tantivy tokenises
 # without the GIL), overlapping the flow's next fetches, extraction and load; the next commit and
 # the flow's closing flush wait for it, so one process never runs two writers on one index.
+# The buffer holds the article texts, so it is bounded by their size too: 5,000 real pages are
+# ~63 MiB of text, and while one buffer is committed the next one fills (profiled in
+# bench/RESULTS.md §6: it was what a backfill's flow process grew with past 5,000 pages).
 INDEX_FLUSH_DOCS = 5000
+INDEX_FLUSH_CHARS = 16_000_000
 _index_buffer: dict[Path, list[Any]] = {}
+_index_chars: dict[Path, int] = {}
 _index_commits: dict[Path, threading.Thread] = {}
 _index_lock = threading.Lock()
 
@@ -82,9 +88,13 @@ def index_articles(articles: list[Article], settings: Settings, *, flush: bool =
     if articles:
         with contextlib.suppress(OSError):
             search.remember_pending(index_dir, [a.article_id for a in articles])
+        docs = [search.doc_from_article(a) for a in articles]
         with _index_lock:
-            _index_buffer.setdefault(index_dir, []).extend(search.doc_from_article(a) for a in articles)
-    if flush or len(_index_buffer.get(index_dir, ())) >= INDEX_FLUSH_DOCS:
+            _index_buffer.setdefault(index_dir, []).extend(docs)
+            _index_chars[index_dir] = _index_chars.get(index_dir, 0) + sum(
+                len(d.text) + len(d.title or "") for d in docs)
+    if (flush or len(_index_buffer.get(index_dir, ())) >= INDEX_FLUSH_DOCS
+            or _index_chars.get(index_dir, 0) >= INDEX_FLUSH_CHARS):
         flush_index(settings, wait=flush)
 
 
@@ -120,6 +130,7 @@ def flush_index(settings: Settings, *, wait: bool = True) -> None:
     wait_index(settings)  # one writer at a time
     with _index_lock:
         docs = _index_buffer.pop(index_dir, [])
+        _index_chars.pop(index_dir, None)
     if not docs and not (index_dir / search.PENDING_FILE).exists():
         return
     if wait:

@@ -308,10 +308,13 @@ def ingest(ctx: typer.Context, feeds: FeedsOpt = None, db: DbOpt = None, verbose
     from newsflow.progress import IngestProgress, live_enabled
 
     with IngestProgress(live_enabled(quiet or o.verbose), len(specs)) as bar:
-        # the poll's politeness waits overlap Prefect's import and the flow run's creation; the
-        # flow uses it only if it polled the very states the flow reads under its lock (a run
-        # that holds the lock now would change them: then no early poll, not two)
-        early = start_early_poll(settings, specs, tick=lambda: bar.hook("feeds", 1, None)) if lock_free else None
+        # with a server, the poll's politeness waits overlap Prefect's import and the flow run's
+        # creation; the flow uses it only if it polled the very states the flow reads under its
+        # lock (a run that holds the lock now would change them: then no early poll, not two).
+        # With Prefect's temporary API the command stays as it was (like the backfill's pool).
+        with_server = bool(api_url or os.environ.get("PREFECT_API_URL"))
+        early = (start_early_poll(settings, specs, tick=lambda: bar.hook("feeds", 1, None))
+                 if lock_free and with_server else None)
         import flows.ingest as fi
 
         fi.progress_hook = bar.hook

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import json
 import logging
+import sys
 import threading
 import uuid
 from datetime import datetime
@@ -63,19 +64,19 @@ def run_load(batch: Batch, settings: Settings) -> LoadResult:
 
 
 # Articles wait here for the search index and are committed together (a tantivy commit has a
-# fixed cost of about 0.1 s): when INDEX_FLUSH_DOCS have gathered or their texts reach
-# INDEX_FLUSH_CHARS, and when a flow ends. Their ids are noted in the index's pending file first,
+# fixed cost of about 0.1 s): when INDEX_FLUSH_DOCS have gathered or their texts take
+# INDEX_FLUSH_BYTES of memory, and when a flow ends. Their ids are noted in the index's pending file first,
 # so a crash before the commit loses nothing.
 # A commit started because the buffer filled runs in a background thread (tantivy tokenises
 # without the GIL), overlapping the flow's next fetches, extraction and load; the next commit and
 # the flow's closing flush wait for it, so one process never runs two writers on one index.
-# The buffer holds the article texts, so it is bounded by their size too: 5,000 real pages are
-# ~63 MiB of text, and while one buffer is committed the next one fills (profiled in
-# bench/RESULTS.md §6: it was what a backfill's flow process grew with past 5,000 pages).
+# The buffer holds the article texts, so it is bounded by their memory too (a text with one curly
+# quote is stored 2 bytes a character): 5,000 of the memory benchmark's pages were ~63 MiB, and
+# while one buffer is committed the next one fills (bench/RESULTS.md §6).
 INDEX_FLUSH_DOCS = 5000
-INDEX_FLUSH_CHARS = 16_000_000
+INDEX_FLUSH_BYTES = 16 * 2**20
 _index_buffer: dict[Path, list[Any]] = {}
-_index_chars: dict[Path, int] = {}
+_index_bytes: dict[Path, int] = {}
 _index_commits: dict[Path, threading.Thread] = {}
 _index_lock = threading.Lock()
 
@@ -91,10 +92,10 @@ def index_articles(articles: list[Article], settings: Settings, *, flush: bool =
         docs = [search.doc_from_article(a) for a in articles]
         with _index_lock:
             _index_buffer.setdefault(index_dir, []).extend(docs)
-            _index_chars[index_dir] = _index_chars.get(index_dir, 0) + sum(
-                len(d.text) + len(d.title or "") for d in docs)
+            _index_bytes[index_dir] = _index_bytes.get(index_dir, 0) + sum(
+                sys.getsizeof(d.text) + sys.getsizeof(d.title) for d in docs)
     if (flush or len(_index_buffer.get(index_dir, ())) >= INDEX_FLUSH_DOCS
-            or _index_chars.get(index_dir, 0) >= INDEX_FLUSH_CHARS):
+            or _index_bytes.get(index_dir, 0) >= INDEX_FLUSH_BYTES):
         flush_index(settings, wait=flush)
 
 
@@ -130,7 +131,7 @@ def flush_index(settings: Settings, *, wait: bool = True) -> None:
     wait_index(settings)  # one writer at a time
     with _index_lock:
         docs = _index_buffer.pop(index_dir, [])
-        _index_chars.pop(index_dir, None)
+        _index_bytes.pop(index_dir, None)
     if not docs and not (index_dir / search.PENDING_FILE).exists():
         return
     if wait:

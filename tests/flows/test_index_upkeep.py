@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 
@@ -57,14 +58,14 @@ def test_the_buffer_is_also_committed_when_its_texts_reach_the_size_bound(
     settings = Settings(db=db)
     index = ws.index_dir_for(db)
     long_text = "The harbour crane was inspected again after the storm. " * 40  # ~2,200 characters
-    monkeypatch.setattr(shared, "INDEX_FLUSH_CHARS", 3 * len(long_text))
+    monkeypatch.setattr(shared, "INDEX_FLUSH_BYTES", 3 * sys.getsizeof(long_text))
     arts = [article(i, text=long_text) for i in range(3)]
     load_batch(db, Batch(run=None, articles=arts[:2], links=[]))
     shared.index_articles(arts[:2], settings)
     shared.wait_index(settings)
-    assert not ws.exists(index) and shared._index_chars[index] >= 2 * len(long_text)
+    assert not ws.exists(index) and shared._index_bytes[index] >= 2 * sys.getsizeof(long_text)
     load_batch(db, Batch(run=None, articles=arts[2:], links=[]))
     shared.index_articles(arts[2:], settings)  # three texts reach the bound: committed, 3 docs < 5,000
     shared.wait_index(settings)
     assert ws.count(index, "crane") == 3
-    assert shared._index_buffer == {} and shared._index_chars == {}
+    assert shared._index_buffer == {} and shared._index_bytes == {}

@@ -21,7 +21,6 @@ from extractors.normalize.urls import article_id_for, canonicalize_url
 from extractors.sources.feeds import body_hash, parse_feed
 from flows.identity import entry_changed_since, entry_fingerprint
 from flows.jobs import JobResult, PageJob
-from flows.shared import raw_page_from_fetch
 from schemas.failures import PipelineError, Reason
 from schemas.records import (
     Article,
@@ -253,6 +252,10 @@ def collect_results(
     ``text_source_reason``). A re-fetched known story replaces the stored one only with its
     page's own text, never with the feed's.
     """
+    from flows.shared import (
+        raw_page_from_fetch,  # here: importing flows.shared loads Prefect (flows.poll must not)
+    )
+
     articles: list[Article] = []
     links: list[ArticleFeedLink] = []
     raw_pages: list[RawPage] = []

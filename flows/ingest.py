@@ -32,13 +32,13 @@ from flows.decisions import (
     collect_results,
     feed_item_keys,
     feed_outcome,
-    is_backing_off,
     needs_parsing,
     next_state,
     page_job,
     resolve_known,
 )
 from flows.jobs import JobResult, PageJob, batch_enrichment, batch_sketches, run_job
+from flows.poll import POLL_DEADLINE_S, EarlyPoll, late_error, poll_all, within
 from flows.pool import map_ordered, map_within
 from flows.report import IngestSummary, publish_artifacts
 from flows.report_site import publish_report
@@ -90,59 +90,27 @@ def _tick(stage: str, advance: int = 1, total: int | None = None) -> None:
 # cannot interrupt a task running in a worker thread (it only warns), so the network stages cancel
 # their own requests when time is up and report the unfinished ones as timeouts; the run goes on
 # with what arrived. The Prefect timeouts stay, a minute later, as a backstop.
-POLL_DEADLINE_S = 840.0
 FETCH_DEADLINE_S = 1740.0
 EXTRACT_DEADLINE_S = 3540.0
+_late = late_error
 
-
-async def within(awaitables: Iterable[Any], seconds: float, late: Callable[[int], Any]) -> list[Any]:
-    """The awaitables' results in order; any still running after ``seconds`` is cancelled (its
-    sockets closed) and stands as ``late(i)``."""
-    tasks = [asyncio.ensure_future(a) for a in awaitables]
-    if not tasks:
-        return []
-    done, pending = await asyncio.wait(tasks, timeout=max(seconds, 0.0))
-    for t in pending:
-        t.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    return [t.result() if t in done else late(i) for i, t in enumerate(tasks)]
-
-
-def _late(seconds: float, what: str) -> PipelineError:
-    return PipelineError(Reason.TIMEOUT, f"{what} still running when the stage deadline ({seconds:.0f} s) passed")
+# The CLI sets this to a poll it started before importing Prefect (``flows.poll.EarlyPoll``); the
+# flow takes it once, if it matches what the flow would poll. Like ``progress_hook``, a global:
+# flow parameters must stay serialisable.
+early_poll: EarlyPoll | None = None
 
 
 @task(name="poll-feeds", timeout_seconds=POLL_DEADLINE_S + 60, cache_policy=NO_CACHE)
 def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Settings,
-               deadline: float = POLL_DEADLINE_S) -> list[PollOutcome]:
+               deadline: float = POLL_DEADLINE_S, early: EarlyPoll | None = None) -> list[PollOutcome]:
     """Conditional GET of every feed that is not backing off (network only, no parsing); feeds
-    not answered within ``deadline`` seconds fail with a timeout."""
-    now = utcnow()
-
-    async def one(fetcher: Fetcher, spec: FeedSpec) -> PollOutcome:
-        state = states.get(spec.url) or FeedState(feed_url=spec.url, name=spec.name, tags=spec.tags)
-        if is_backing_off(state, now):
-            return PollOutcome(spec, state, skipped=True)
-        try:
-            res = await fetcher.fetch(spec.url, kind="feed", etag=state.etag, last_modified=state.last_modified)
-            return PollOutcome(spec, state, result=res)
-        except PipelineError as exc:
-            return PollOutcome(spec, state, error=exc)
-        except Exception as exc:  # never let one feed break the poll
-            return PollOutcome(spec, state, error=PipelineError(Reason.INTERNAL, f"{type(exc).__name__}: {exc}"))
-        finally:
-            _tick("feeds")
-
-    def late(i: int) -> PollOutcome:
-        spec = specs[i]
-        state = states.get(spec.url) or FeedState(feed_url=spec.url, name=spec.name, tags=spec.tags)
-        return PollOutcome(spec, state, error=_late(deadline, "feed poll"))
-
-    async def all_feeds() -> list[PollOutcome]:
-        async with Fetcher(settings) as fetcher:
-            return await within((one(fetcher, s) for s in specs), deadline, late)
-
-    return asyncio.run(all_feeds())
+    not answered within ``deadline`` seconds fail with a timeout. ``early``: a poll of exactly
+    these feeds and states already under way (its outcomes are waited for and used)."""
+    if early is not None:
+        got = early.outcomes()
+        if got is not None:
+            return got
+    return poll_all(specs, states, settings, deadline, tick=lambda: _tick("feeds"))
 
 
 @task(name="parse-feeds", timeout_seconds=900, cache_policy=NO_CACHE)
@@ -292,7 +260,8 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     states = read_feed_states(settings.db, [s.url for s in specs])
 
     # quote(): Prefect must not walk 500 specs, states and poll outcomes (~1 s of a quiet hour's CPU)
-    polls = poll_feeds(quote(specs), quote(states), settings)  # type: ignore[call-overload]
+    early = _take_early_poll(specs, states, settings)
+    polls = poll_feeds(quote(specs), quote(states), settings, early=quote(early))  # type: ignore[call-overload]
     if any(needs_parsing(p) for p in polls):  # new stories likely: the pool's workers get ready meanwhile
         warm_pool(settings.workers, settings.dask_address)
     outcomes = parse_feeds(quote(polls), settings.future_tolerance_hours)  # type: ignore[call-overload]
@@ -400,6 +369,14 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
     if any(res.status == "loaded" for res in loads) and not summary.quiet():
         publish_report(settings.db, staging_dir=settings.staging_path)
     return summary.as_dict()
+
+
+def _take_early_poll(specs: list[FeedSpec], states: dict[str, FeedState], settings: Settings) -> EarlyPoll | None:
+    """The poll the CLI started before the flow, if it polled these very feeds from these very
+    stored states (read here under the run lock); it is used once either way."""
+    global early_poll
+    early, early_poll = early_poll, None
+    return early if early is not None and early.matches(specs, states, settings) else None
 
 
 def _record_failed_run(settings: Settings, run: RunRecord, logger: Any) -> None:

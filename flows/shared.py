@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import json
 import logging
+import sys
 import threading
 import uuid
 from datetime import datetime
@@ -62,14 +63,20 @@ def run_load(batch: Batch, settings: Settings) -> LoadResult:
     return result
 
 
-# Articles wait here for the search index and are committed together (a tantivy commit costs
-# about 0.1 s whatever its size): when INDEX_FLUSH_DOCS have gathered and when a flow ends. Their
-# ids are noted in the index's pending file first, so a crash before the commit loses nothing.
+# Articles wait here for the search index and are committed together (a tantivy commit has a
+# fixed cost of about 0.1 s): when INDEX_FLUSH_DOCS have gathered or their texts take
+# INDEX_FLUSH_BYTES of memory, and when a flow ends. Their ids are noted in the index's pending file first,
+# so a crash before the commit loses nothing.
 # A commit started because the buffer filled runs in a background thread (tantivy tokenises
 # without the GIL), overlapping the flow's next fetches, extraction and load; the next commit and
 # the flow's closing flush wait for it, so one process never runs two writers on one index.
+# The buffer holds the article texts, so it is bounded by their memory too (a text with one curly
+# quote is stored 2 bytes a character): 5,000 of the memory benchmark's pages were ~63 MiB, and
+# while one buffer is committed the next one fills (bench/RESULTS.md §6).
 INDEX_FLUSH_DOCS = 5000
+INDEX_FLUSH_BYTES = 16 * 2**20
 _index_buffer: dict[Path, list[Any]] = {}
+_index_bytes: dict[Path, int] = {}
 _index_commits: dict[Path, threading.Thread] = {}
 _index_lock = threading.Lock()
 
@@ -82,9 +89,13 @@ def index_articles(articles: list[Article], settings: Settings, *, flush: bool =
     if articles:
         with contextlib.suppress(OSError):
             search.remember_pending(index_dir, [a.article_id for a in articles])
+        docs = [search.doc_from_article(a) for a in articles]
         with _index_lock:
-            _index_buffer.setdefault(index_dir, []).extend(search.doc_from_article(a) for a in articles)
-    if flush or len(_index_buffer.get(index_dir, ())) >= INDEX_FLUSH_DOCS:
+            _index_buffer.setdefault(index_dir, []).extend(docs)
+            _index_bytes[index_dir] = _index_bytes.get(index_dir, 0) + sum(
+                sys.getsizeof(d.text) + sys.getsizeof(d.title) for d in docs)
+    if (flush or len(_index_buffer.get(index_dir, ())) >= INDEX_FLUSH_DOCS
+            or _index_bytes.get(index_dir, 0) >= INDEX_FLUSH_BYTES):
         flush_index(settings, wait=flush)
 
 
@@ -120,6 +131,7 @@ def flush_index(settings: Settings, *, wait: bool = True) -> None:
     wait_index(settings)  # one writer at a time
     with _index_lock:
         docs = _index_buffer.pop(index_dir, [])
+        _index_bytes.pop(index_dir, None)
     if not docs and not (index_dir / search.PENDING_FILE).exists():
         return
     if wait:

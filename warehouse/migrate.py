@@ -62,9 +62,10 @@ def _shipped_migrations() -> tuple[Migration, ...]:
 
 def applied_versions(conn: duckdb.DuckDBPyConnection) -> dict[int, str]:
     """Versions recorded in the database (empty when it has never been migrated)."""
+    # duckdb_tables(), not information_schema.tables: the view costs ~20 ms of CPU on its first use in
+    # a process (0.2 s of wall under load), at every command's first write connection
     exists = conn.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_name = 'schema_migrations' AND table_schema = 'main'"
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations' AND schema_name = 'main'"
     ).fetchall()
     if not exists[0][0]:
         return {}

@@ -17,14 +17,21 @@ import ipaddress
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
-
-import tldextract
 
 __all__ = ["registrable_domain", "resolve_outlet", "title_key"]
 
 _HOSTNAME = re.compile(r"[a-z0-9_](?:[a-z0-9_\-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_\-]{0,62}))*")
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
+
+@lru_cache(maxsize=1)
+def _extractor() -> Any:
+    """The suffix-list reader, built on first use: importing tldextract (and the requests stack it
+    loads) is ~0.1 s that a process which never names an outlet from a URL does not pay."""
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 
 
 def _host(url_or_host: str) -> str | None:
@@ -65,7 +72,7 @@ def registrable_domain(url_or_host: str | None) -> str | None:
         return host
     except ValueError:
         pass
-    parts = _EXTRACT.extract_str(host)
+    parts = _extractor().extract_str(host)
     if parts.domain and parts.suffix:
         return f"{parts.domain}.{parts.suffix}"
     labels = host.split(".")

@@ -414,6 +414,21 @@ def test_flow_commands_use_a_running_prefect_server_or_say_they_fall_back(
         assert PREFECT_API_URL.value() == f"http://127.0.0.1:{server.port}/api"
 
 
+def test_cli_flow_runs_send_no_heartbeats_unless_the_user_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prefect's heartbeat thread sleeps in whole seconds and every flow run's end waited for it."""
+    from prefect.settings import get_current_settings
+
+    from newsflow import cli
+
+    monkeypatch.delenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", raising=False)
+    monkeypatch.delenv("PREFECT_RUNNER_HEARTBEAT_FREQUENCY", raising=False)
+    with cli._prefect_settings(None):
+        assert get_current_settings().flows.heartbeat_frequency is None
+    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
+    with cli._prefect_settings(None):
+        assert get_current_settings().flows.heartbeat_frequency == 60
+
+
 def test_ingest_output_folds_a_long_list_of_unchanged_feeds_into_one_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from flows.report import FeedRow, IngestSummary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 
@@ -48,3 +49,23 @@ def test_a_full_buffer_commits_in_the_background_and_the_closing_flush_waits(
     shared.flush_index(settings)  # the flow's closing flush
     assert ws.count(index, "ferry") == 2 and not (index / ws.PENDING_FILE).exists()
     assert shared._index_commits == {} and shared._index_buffer == {}
+
+
+def test_the_buffer_is_also_committed_when_its_texts_reach_the_size_bound(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A few long articles fill the buffer as surely as many short ones (its memory is their text)."""
+    db = tmp_path / "news.duckdb"
+    settings = Settings(db=db)
+    index = ws.index_dir_for(db)
+    long_text = "The harbour crane was inspected again after the storm. " * 40  # ~2,200 characters
+    monkeypatch.setattr(shared, "INDEX_FLUSH_BYTES", 3 * sys.getsizeof(long_text))
+    arts = [article(i, text=long_text) for i in range(3)]
+    load_batch(db, Batch(run=None, articles=arts[:2], links=[]))
+    shared.index_articles(arts[:2], settings)
+    shared.wait_index(settings)
+    assert not ws.exists(index) and shared._index_bytes[index] >= 2 * sys.getsizeof(long_text)
+    load_batch(db, Batch(run=None, articles=arts[2:], links=[]))
+    shared.index_articles(arts[2:], settings)  # three texts reach the bound: committed, 3 docs < 5,000
+    shared.wait_index(settings)
+    assert ws.count(index, "crane") == 3
+    assert shared._index_buffer == {} and shared._index_bytes == {}

@@ -264,3 +264,38 @@ def test_a_busy_run_loads_in_batches_of_batch_size(site: Site, news: dict[str, A
     assert batches[-1][1:] == (3, True)  # the last load: every feed's state and the run record
     assert sum(n for n, _, _ in batches) == 5
     assert _rows(db_path, "SELECT articles_new, status FROM runs") == [(5, "completed")]
+
+
+def test_an_early_poll_is_used_only_when_it_polled_the_states_the_flow_reads(
+        site: Site, news: dict[str, Any], tmp_path: Path, db_path: Path) -> None:
+    import flows.ingest as fi
+    from extractors.sources.feedlist import load_feed_list
+    from flows.poll import start_early_poll
+    from schemas.settings import load_settings
+
+    feeds = _feeds_file(tmp_path, [f"{site.base}/rss.xml", f"{site.base}/atom.xml"])
+    _run(feeds, db_path)
+    settings = load_settings(db=db_path, feeds_file=feeds)
+    specs = load_feed_list(feeds)
+
+    # the CLI's case: polled just before the flow, nothing changed since -> the flow polls nothing itself
+    early = start_early_poll(settings, specs)
+    assert early is not None and early.outcomes() is not None
+    n_log = len(site.log)
+    fi.early_poll = early
+    summary = _run(feeds, db_path)
+    assert fi.early_poll is None, "an early poll is taken once"
+    assert site.log[n_log:] == [], "the flow polled again although the early poll was current"
+    assert summary["feeds_unchanged"] == 2 and summary["articles_new"] == 0
+
+    # another run went in between (the feeds' stored states changed): the early poll is stale
+    stale = start_early_poll(settings, specs)
+    assert stale is not None and stale.outcomes() is not None
+    _run(feeds, db_path)
+    n_log = len(site.log)
+    fi.early_poll = stale
+    summary = _run(feeds, db_path)
+    assert sorted(p for p, _ in site.log[n_log:]) == ["/atom.xml", "/rss.xml"], "a stale early poll was used"
+    assert summary["feeds_unchanged"] == 2
+    runs = _rows(db_path, "SELECT count(*) FROM runs WHERE status = 'completed'")
+    assert runs == [(4,)]

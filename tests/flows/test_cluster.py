@@ -628,10 +628,10 @@ def test_the_cli_says_what_a_cluster_backfill_did_with_its_lake_batches(
     a = SEED  # five small files: one shard
     target = sum(p.stat().st_size for p in a.iterdir()) + 1
     monkeypatch.setenv("NEWSFLOW_LAKE_SHARD_BYTES", str(target))
-    b = _archive(tmp_path / "b", copies=4)  # 20 more articles, a file cut into byte ranges
+    b = editions_archive(tmp_path / "b", copies=4)  # 20 more articles, a file cut into byte ranges
     c = tmp_path / "c" / "one.jsonl"  # one more article, a shard of its own
     c.parent.mkdir()
-    c.write_text(_archive(tmp_path / "c-src", copies=5).read_text().splitlines()[-1] + "\n")
+    c.write_text(editions_archive(tmp_path / "c-src", copies=5).read_text().splitlines()[-1] + "\n")
     b_shards = len(plan_shards(b, target))
     assert b_shards >= 2 and c.stat().st_size < target
     db, other = tmp_path / "n.duckdb", tmp_path / "other" / "n.duckdb"

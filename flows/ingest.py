@@ -116,8 +116,11 @@ def _late(seconds: float, what: str) -> PipelineError:
 def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Settings,
                deadline: float = POLL_DEADLINE_S) -> list[PollOutcome]:
     """Conditional GET of every feed that is not backing off (network only, no parsing); feeds
-    not answered within ``deadline`` seconds fail with a timeout."""
+    not answered within ``deadline`` seconds fail with a timeout. With a Dask executor the GETs
+    run on the cluster in host shards (``flows.host_shards``); parsing stays in the flow."""
     now = utcnow()
+    if settings.dask_address and specs:
+        return _poll_on_cluster(specs, states, settings, deadline, now)
 
     async def one(fetcher: Fetcher, spec: FeedSpec) -> PollOutcome:
         state = states.get(spec.url) or FeedState(feed_url=spec.url, name=spec.name, tags=spec.tags)
@@ -143,6 +146,29 @@ def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Se
             return await within((one(fetcher, s) for s in specs), deadline, late)
 
     return asyncio.run(all_feeds())
+
+
+def _poll_on_cluster(specs: list[FeedSpec], states: dict[str, FeedState], settings: Settings,
+                     deadline: float, now: Any) -> list[PollOutcome]:
+    """``poll_feeds`` on the cluster: the flow decides which feeds are due, the workers GET them
+    with the stored validators, and the answers come back as the local poll's outcomes."""
+    from flows.host_shards import Wanted, poll_on_cluster
+
+    held = [states.get(s.url) or FeedState(feed_url=s.url, name=s.name, tags=s.tags) for s in specs]
+    due = [i for i, st in enumerate(held) if not is_backing_off(st, now)]
+    _tick("feeds", len(specs) - len(due))
+    answers = poll_on_cluster([Wanted(str(i), specs[i].url, held[i].etag, held[i].last_modified) for i in due],
+                              settings, deadline, on_result=lambda _k, _r: _tick("feeds"))
+    out: list[PollOutcome] = []
+    for i, (spec, state) in enumerate(zip(specs, held, strict=True)):
+        res = answers.get(str(i))
+        if res is None:  # backing off: not asked for
+            out.append(PollOutcome(spec, state, skipped=True))
+        elif isinstance(res, FetchResult):
+            out.append(PollOutcome(spec, state, result=res))
+        else:
+            out.append(PollOutcome(spec, state, error=res))
+    return out
 
 
 @task(name="parse-feeds", timeout_seconds=900, cache_policy=NO_CACHE)

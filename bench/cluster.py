@@ -218,7 +218,7 @@ def run_ingest(feeds: int, items: int, hosts: int, workers: int, workdir: Path) 
 
     # the busy-hour benchmark's politeness; set before any worker process starts (they inherit it)
     os.environ.update(NEWSFLOW_PER_HOST_DELAY="0.25", NEWSFLOW_ALLOW_PRIVATE_NETWORKS="true",
-                      NEWSFLOW_WORKERS=str(workers), PREFECT_LOGGING_LEVEL="WARNING")
+                      NEWSFLOW_WORKERS=str(workers))
     per_host = load_settings().per_host_concurrency
     layout = Layout(feeds=feeds, items=items, hosts=min(hosts, feeds), latency=0.05, slow_hosts=min(3, hosts),
                     slow_latency=0.3)
@@ -270,6 +270,8 @@ def main() -> int:
     ap.add_argument("--busy-items", type=int, default=4, help="new stories per feed in that ingest")
     ap.add_argument("--busy-hosts", type=int, default=50, help="loopback hosts the feeds are spread over")
     args = ap.parse_args()
+    # quiet Prefect, no telemetry (the temporary API's SQLite file is not to be written to by it)
+    os.environ.update(PREFECT_LOGGING_LEVEL="ERROR", PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
     work = Path(tempfile.mkdtemp(prefix="newsflow-cluster-bench-"))
     res: dict[str, Any] = {}
     try:

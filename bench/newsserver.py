@@ -10,7 +10,9 @@ like a remote server; HTTP/1.1 keep-alive lets the client reuse connections.
 Feeds with an even number send an ETag/Last-Modified and answer 304 to a matching
 conditional request; odd ones send no validators and the same body every time (the flow's
 body-hash check must catch them). ``/robots.txt`` is a 404 (everything allowed). A control
-listener on 127.0.0.1 answers ``GET /stats`` (request counts by kind) and ``GET /reset``.
+listener on 127.0.0.1 answers ``GET /stats`` (request counts by kind), ``GET /peaks`` (the most
+requests each host ever had in flight at once, a request counting from its arrival to its
+answer, latency included) and ``GET /reset`` (both cleared).
 """
 
 from __future__ import annotations
@@ -64,11 +66,23 @@ class _Site:
     feeds: dict[tuple[str, str], tuple[bytes, str | None]] = field(default_factory=dict)  # (ip, path) → body, etag
     pages: dict[tuple[str, str], bytes] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    in_flight: dict[str, int] = field(default_factory=dict)  # host ip → requests being answered now
+    peaks: dict[str, int] = field(default_factory=dict)  # host ip → most ever in flight at once
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, kind: str) -> None:
         with self.lock:
             self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    def arrive(self, ip: str) -> None:
+        with self.lock:
+            n = self.in_flight[ip] = self.in_flight.get(ip, 0) + 1
+            if n > self.peaks.get(ip, 0):
+                self.peaks[ip] = n
+
+    def leave(self, ip: str) -> None:
+        with self.lock:
+            self.in_flight[ip] -= 1
 
 
 def feed_url(layout: Layout, port: int, f: int) -> str:
@@ -132,6 +146,13 @@ def _handler(site: _Site) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             ip = self.connection.getsockname()[0]
+            site.arrive(ip)
+            try:
+                self._answer(ip)
+            finally:
+                site.leave(ip)
+
+        def _answer(self, ip: str) -> None:
             path = self.path.split("?", 1)[0]
             h = next((i for i in range(site.layout.hosts) if site.layout.host_ip(i) == ip), 0)
             time.sleep(site.layout.host_latency(h))
@@ -168,9 +189,10 @@ def _control(site: _Site) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             with site.lock:
-                body = json.dumps(site.counts).encode()
+                body = json.dumps(site.peaks if self.path.startswith("/peaks") else site.counts).encode()
                 if self.path.startswith("/reset"):
                     site.counts.clear()
+                    site.peaks.clear()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -234,6 +256,13 @@ class Running:
         import urllib.request
 
         with urllib.request.urlopen(self.control + ("/reset" if reset else "/stats"), timeout=10) as resp:
+            return {k: int(v) for k, v in json.loads(resp.read()).items()}
+
+    def peaks(self) -> dict[str, int]:
+        """The most requests each host (by IP) had in flight at once since the last reset."""
+        import urllib.request
+
+        with urllib.request.urlopen(self.control + "/peaks", timeout=10) as resp:
             return {k: int(v) for k, v in json.loads(resp.read()).items()}
 
     def write_feed_list(self, path: Path) -> Path:

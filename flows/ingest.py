@@ -32,6 +32,7 @@ from flows.decisions import (
     collect_results,
     feed_item_keys,
     feed_outcome,
+    is_backing_off,
     needs_parsing,
     next_state,
     page_job,
@@ -105,12 +106,39 @@ def poll_feeds(specs: list[FeedSpec], states: dict[str, FeedState], settings: Se
                deadline: float = POLL_DEADLINE_S, early: EarlyPoll | None = None) -> list[PollOutcome]:
     """Conditional GET of every feed that is not backing off (network only, no parsing); feeds
     not answered within ``deadline`` seconds fail with a timeout. ``early``: a poll of exactly
-    these feeds and states already under way (its outcomes are waited for and used)."""
+    these feeds and states already under way (its outcomes are waited for and used). With a Dask
+    executor the GETs run on the cluster in host shards (``flows.host_shards``); parsing stays in
+    the flow."""
+    if settings.dask_address and specs:
+        return _poll_on_cluster(specs, states, settings, deadline, utcnow())
     if early is not None:
         got = early.outcomes()
         if got is not None:
             return got
     return poll_all(specs, states, settings, deadline, tick=lambda: _tick("feeds"))
+
+
+def _poll_on_cluster(specs: list[FeedSpec], states: dict[str, FeedState], settings: Settings,
+                     deadline: float, now: Any) -> list[PollOutcome]:
+    """``poll_feeds`` on the cluster: the flow decides which feeds are due, the workers GET them
+    with the stored validators, and the answers come back as the local poll's outcomes."""
+    from flows.host_shards import Wanted, poll_on_cluster
+
+    held = [states.get(s.url) or FeedState(feed_url=s.url, name=s.name, tags=s.tags) for s in specs]
+    due = [i for i, st in enumerate(held) if not is_backing_off(st, now)]
+    _tick("feeds", len(specs) - len(due))
+    answers = poll_on_cluster([Wanted(str(i), specs[i].url, held[i].etag, held[i].last_modified) for i in due],
+                              settings, deadline, on_result=lambda _k, _r: _tick("feeds"))
+    out: list[PollOutcome] = []
+    for i, (spec, state) in enumerate(zip(specs, held, strict=True)):
+        res = answers.get(str(i))
+        if res is None:  # backing off: not asked for
+            out.append(PollOutcome(spec, state, skipped=True))
+        elif isinstance(res, FetchResult):
+            out.append(PollOutcome(spec, state, result=res))
+        else:
+            out.append(PollOutcome(spec, state, error=res))
+    return out
 
 
 @task(name="parse-feeds", timeout_seconds=900, cache_policy=NO_CACHE)

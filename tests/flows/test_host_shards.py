@@ -16,7 +16,7 @@ def _cand(url: str, i: int) -> Candidate:
 
 
 def _cands(counts: dict[str, int]) -> list[Candidate]:
-    out = []
+    out: list[Candidate] = []
     for host, n in counts.items():
         out += [_cand(f"https://{host}/story/{k}", len(out)) for k in range(n)]
     return out
@@ -41,3 +41,18 @@ def test_hosts_are_spread_by_page_count() -> None:
 def test_host_is_the_fetchers_key() -> None:
     assert host_of("https://WWW.Example.com:8443/x") == "www.example.com"
     assert host_of("not a url") == ""
+
+
+def test_feed_requests_are_sharded_by_the_same_policy_with_their_validators() -> None:
+    from flows.host_shards import Wanted
+
+    feeds = [Wanted(str(i), f"https://{host}/feed-{i}.xml", f'"e{i}"' if i % 2 else None,
+                    None if i % 2 else "Thu, 01 Jan 2026 00:00:00 GMT")
+             for i, host in enumerate(["a.example", "b.example", "A.example", "c.example", "a.example"])]
+    out = by_host(feeds, 2)
+    assert sorted((w for s in out for w in s), key=lambda w: w.key) == feeds  # nothing lost, validators kept
+    owners = Counter(h for s in out for h in {host_of(w.url) for w in s})
+    assert set(owners.values()) == {1} and len(owners) == 3
+    # the same hosts as page candidates fall into shards of the same sizes
+    pages = [_cand(w.url, i) for i, w in enumerate(feeds)]
+    assert [len(s) for s in by_host(pages, 2)] == [len(s) for s in out]

@@ -111,7 +111,7 @@ def reconnect(address: str, within: float | None = None) -> Any:
         with _lock:
             client = _clients.get(address)
         status = getattr(client, "status", "closed")
-        if status == "running":
+        if client is not None and status == "running":
             try:
                 client.wait_for_workers(1, timeout=max(left, 0.1))
                 return client
@@ -194,7 +194,7 @@ def dask_map_ordered(fn: Callable[[T], R], items: Iterable[T], *, address: str, 
         nonlocal client, losses
         while True:
             try:
-                return pending[0][2].result()  # type: ignore[no-any-return]
+                return pending[0][2].result()
             except Exception as exc:
                 if not lost_scheduler(exc, client.status):
                     raise

@@ -32,6 +32,7 @@ archive paths, the lake and (for the commit run) the DuckDB file at the same nam
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import pickle
 import time
@@ -134,7 +135,7 @@ def lake_commit(db: str, lake_uri: str, batch_ids: list[str] | None = None, run_
     flush_index(settings)
     locked = [c.batch_id for c in out if c.status == "locked"]
     if locked:  # the run fails (the fan-out tries again); the batches wait in the lake meanwhile
-        raise DatabaseLocked(f"{db} is held by another process: {len(locked)} lake batch(es) not loaded")
+        raise DatabaseLocked(Path(db), detail=f"{len(locked)} lake batch(es) not loaded")
     return {"committed": [c.batch_id for c in out if c.status == "loaded"],
             "articles": sum(c.articles for c in out)}
 
@@ -168,6 +169,7 @@ class _Driver:
         run = run_deployment(work.deployment, parameters=work.parameters, timeout=0,
                              idempotency_key=run_key(self.scope, work.what, work.attempt),
                              flow_run_name=f"{work.what[:16]}-{work.attempt}", as_subflow=True)
+        assert not inspect.isawaitable(run)  # called from sync code: Prefect returns the FlowRun itself
         work.flow_run_id = run.id
         log.info("fanout: %s attempt %d is flow run %s", work.what, work.attempt, run.id)
 

@@ -80,8 +80,9 @@ def test_a_commit_run_against_a_held_database_fails_so_the_fanout_tries_again(tm
     connect_write(db).close()
     holder = hold_database(db, "rw")
     try:
-        with pytest.raises(DatabaseLocked, match="1 lake batch"):
+        with pytest.raises(DatabaseLocked, match="is locked") as raised:
             lake_commit.fn(str(db), f"file://{tmp_path / 'lake'}", batch_ids=["0" * 32])
+        assert raised.value.path == db and raised.value.detail == "1 lake batch(es) not loaded"
     finally:
         holder.release()
     assert lake_commit.fn(str(db), f"file://{tmp_path / 'lake'}", batch_ids=[]) == {"committed": [], "articles": 0}

@@ -99,7 +99,9 @@ def test_flow_benchmarks_small(tmp_path: Path, prefect_harness: None) -> None:
     for kind in ("dir", "text"):
         f = bf["formats"][kind]
         assert (f["pages"], f["articles"], f["rejected"]) == (12, 12, 0), (kind, f)
-        assert f["new_stages_ms_per_article"]["events_ms"] > 0 and f["cpu_ratio_without_new_stages"] > f["cpu_ratio"]
+        # at 12 pages start-up dominates the CPU per article, so taking the stages' few ms off can
+        # vanish in the ratios' rounding to 3 decimals (0.044 both ways): never lower, though
+        assert f["new_stages_ms_per_article"]["events_ms"] > 0 and f["cpu_ratio_without_new_stages"] >= f["cpu_ratio"]
 
     archive = next((tmp_path / "bf" / "archive").glob("pages-0-12*"))
     mem = memory.run(workdir=tmp_path / "mem", api_url=api, small=12, large=20, small_archive=archive,

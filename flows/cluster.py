@@ -94,6 +94,19 @@ def _where(address: str) -> str:
     return "dask://" + address.removeprefix("tcp://")
 
 
+def after_failure(exc: BaseException, client: Any, address: str, losses: int, note: str = "") -> tuple[Any, int]:
+    """A shard's result raised ``exc``: re-raise it unless the scheduler was lost; otherwise count
+    the loss, give up past ``SCHEDULER_LOSSES`` (``ClusterLost``, ``note`` appended) and return
+    the reconnected client with the new count, for the caller to resubmit what is pending."""
+    if not lost_scheduler(exc, client.status):
+        raise exc
+    losses += 1
+    if not survives(losses):
+        raise ClusterLost(f"lost the Dask scheduler at {_where(address)} {losses} times in one run; "
+                          f"giving up{note}") from None
+    return reconnect(address), losses
+
+
 def reconnect(address: str, within: float | None = None) -> Any:
     """Wait until the scheduler at ``address`` is back with at least one worker; returns the
     client (the old one if it reconnected, else a new one). Raises ``ClusterLost`` after ``within``
@@ -196,13 +209,7 @@ def dask_map_ordered(fn: Callable[[T], R], items: Iterable[T], *, address: str, 
             try:
                 return pending[0][2].result()
             except Exception as exc:
-                if not lost_scheduler(exc, client.status):
-                    raise
-                losses += 1
-                if not survives(losses):
-                    raise ClusterLost(f"lost the Dask scheduler at {_where(address)} {losses} times in one run; "
-                                      "giving up") from None
-                client = reconnect(address)
+                client, losses = after_failure(exc, client, address, losses)
                 pending[:] = [(k, shard, submit(k, shard)) for k, shard, _ in pending]
 
     try:

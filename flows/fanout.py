@@ -47,9 +47,9 @@ from prefect import flow
 from extractors.content.recurring import RecurringLines
 from extractors.sources.shards import Shard
 from flows.committer import commit_all
-from flows.lake_backfill import ShardTask, Steps, plan, process_shard
+from flows.lake_backfill import ShardTask, Steps, process_shard, shards_to_do
 from schemas.settings import Settings, load_settings
-from warehouse.lake import Lake, loaded_batches
+from warehouse.lake import Lake
 
 SHARD_FLOW = "backfill-shard"
 COMMIT_FLOW = "lake-commit"
@@ -300,13 +300,8 @@ def run_prefect_backfill(paths: list[str], settings: Settings, *, run_id: str, o
     from prefect import get_client
 
     t0 = time.perf_counter()
-    shards = plan(paths, settings, outlet)
+    where, _loaded, todo = shards_to_do(paths, settings, outlet, force, summary)
     lake = Lake(settings.lake_location)
-    where = {bid: pieces[0].path for bid, pieces in shards}
-    loaded = {} if force else loaded_batches(settings.db, list(where))
-    todo = [(bid, pieces) for bid, pieces in shards if bid not in loaded]
-    summary.skipped += sum(loaded.values())
-    summary.read += sum(loaded.values())
 
     def finished(bid: str) -> Callable[[], bool]:
         def check() -> bool:

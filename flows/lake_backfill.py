@@ -37,12 +37,9 @@ from extractors.sources.archives import ArchiveProblem, ArchiveRecord, discover
 from extractors.sources.shards import Shard, iter_shard, plan_shards
 from flows.cluster import (
     SHARDS_PER_THREAD,
-    ClusterLost,
+    after_failure,
     client_for,
     cluster_threads,
-    lost_scheduler,
-    reconnect,
-    survives,
 )
 from flows.committer import Committer
 from flows.jobs import JobResult, PageJob, batch_enrichment, run_job
@@ -104,6 +101,20 @@ def plan(paths: list[str], settings: Settings, outlet: str | None) -> list[tuple
             out.append((bid, (piece,)))
     close()
     return out
+
+
+def shards_to_do(paths: list[str], settings: Settings, outlet: str | None, force: bool, summary: Any
+                 ) -> tuple[dict[str, str], dict[str, int], list[tuple[str, tuple[Shard, ...]]]]:
+    """Each planned batch's first archive path, the batches an earlier run loaded
+    (batch id → records; none with ``force``) and the shards left to do; the loaded shards'
+    records count in ``summary`` as read and skipped. One plan for the Dask and Prefect paths."""
+    shards = plan(paths, settings, outlet)
+    where = {bid: pieces[0].path for bid, pieces in shards}
+    loaded = {} if force else loaded_batches(settings.db, list(where))
+    todo = [(bid, pieces) for bid, pieces in shards if bid not in loaded]
+    summary.skipped += sum(loaded.values())  # records of shards loaded by an earlier run
+    summary.read += sum(loaded.values())
+    return where, loaded, todo
 
 
 def _problem_reject(prob: ArchiveProblem, run_id: str) -> Reject:
@@ -178,14 +189,9 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
     (a ``flows.backfill.BackfillSummary``). ``recurring()`` learns the text dumps' furniture."""
     assert settings.dask_address is not None
     t0 = time.perf_counter()
-    shards = plan(paths, settings, outlet)
+    where, loaded, todo = shards_to_do(paths, settings, outlet, force, summary)
     lake = Lake(settings.lake_location)
-    where = {bid: pieces[0].path for bid, pieces in shards}
-    loaded = {} if force else loaded_batches(settings.db, list(where))
-    todo = [(bid, pieces) for bid, pieces in shards if bid not in loaded]
     lake_counts = summary.lake_batches = {"committed": 0, "reused": 0, "skipped": len(loaded), "pending": 0}
-    summary.skipped += sum(loaded.values())  # records of shards loaded by an earlier run
-    summary.read += sum(loaded.values())
     address = settings.dask_address
     client = client_for(address)
     learnt = recurring() if todo else None
@@ -227,14 +233,8 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
                     pending.pop(0)
                     return bid, counts
                 except Exception as exc:
-                    if not lost_scheduler(exc, client.status):
-                        raise
-                    losses += 1
-                    if not survives(losses):
-                        raise ClusterLost(f"lost the Dask scheduler at dask://{address.removeprefix('tcp://')} "
-                                          f"{losses} times in one run; giving up (the batches committed so far "
-                                          "stay, a rerun does the rest)") from None
-                    client = reconnect(address)
+                    client, losses = after_failure(exc, client, address, losses,
+                                                   " (the batches committed so far stay, a rerun does the rest)")
                     share()
                     pending[:] = [(b, p, f if isinstance(f, dict) else start(b, p, first=False)) for b, p, f in pending]
 

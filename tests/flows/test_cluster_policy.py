@@ -11,6 +11,7 @@ from flows.cluster import (
     SCHEDULER_LOSSES,
     ClusterLost,
     ClusterUnavailable,
+    after_failure,
     lost_scheduler,
     reconnect,
     survives,
@@ -56,3 +57,15 @@ def test_a_scheduler_that_does_not_come_back_fails_the_run_with_a_clear_error(mo
     with pytest.raises(ClusterLost, match=rf"dask://127\.0\.0\.1:{port}.*within 1s.*rerun") as err:
         reconnect(f"tcp://127.0.0.1:{port}", within=1.0)
     assert isinstance(err.value, ClusterUnavailable)  # the CLI reports it as it reports an unreachable scheduler
+
+
+def test_after_a_failure_a_shards_own_error_is_raised_and_one_loss_too_many_gives_up() -> None:
+    from types import SimpleNamespace
+
+    connected = SimpleNamespace(status="running")
+    own = ValueError("bad record")
+    with pytest.raises(ValueError, match="bad record"):
+        after_failure(own, connected, "tcp://127.0.0.1:1", 0)
+    cut = OSError("connection reset")
+    with pytest.raises(ClusterLost, match=rf"{SCHEDULER_LOSSES + 1} times in one run; giving up \(a rerun\)"):
+        after_failure(cut, SimpleNamespace(status="closed"), "tcp://127.0.0.1:1", SCHEDULER_LOSSES, " (a rerun)")

@@ -75,8 +75,9 @@ class ClusterLost(ClusterUnavailable):
 def lost_scheduler(exc: BaseException, client_status: str) -> bool:
     """Whether ``exc``, raised by a shard's result, means the scheduler went away (the shard
     itself did not fail): its future was cancelled for a lost connection, or the client is no
-    longer connected."""
-    if getattr(exc, "reason", None) == "scheduler-connection-lost":
+    longer connected. A shard's arguments are plain data, so "lost dependencies" (what a
+    restarted scheduler answers for a key it no longer knows) also means the scheduler went."""
+    if getattr(exc, "reason", None) in ("scheduler-connection-lost", "lost dependencies"):
         return True
     import asyncio
     import concurrent.futures

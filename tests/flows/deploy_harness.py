@@ -195,20 +195,8 @@ def deploy_all(env: Mapping[str, str], cwd: Path, timeout: float = 120.0,
     commands = [["--all"]] if names is None else [["--name", name] for name in names]
     outputs = []
     for args in commands:
-        done = subprocess.run(
-            [PREFECT, "--no-prompt", "deploy", *args],
-            env=dict(env),
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        output = done.stdout + done.stderr
-        what = " ".join(["prefect deploy", *args])
-        if done.returncode != 0:
-            raise AssertionError(f"`{what}` exited {done.returncode}:\n{output}")
+        output = run_cli(["--no-prompt", "deploy", *args], env, cwd, timeout)
         if "successfully created" not in output:
-            raise AssertionError(f"`{what}` created no deployment:\n{output}")
+            raise AssertionError(f"`prefect deploy {' '.join(args)}` created no deployment:\n{output}")
         outputs.append(output)
     return "\n".join(outputs)

@@ -24,6 +24,8 @@ def test_a_future_cancelled_for_a_lost_connection_is_a_scheduler_loss() -> None:
     exc = FutureCancelledError("k", reason="scheduler-connection-lost", msg="gone")
     assert lost_scheduler(exc, "running")  # even once the client is back
     assert lost_scheduler(exc, "connecting")
+    # a restarted scheduler cancels keys it no longer knows (seen in the restart test, by timing)
+    assert lost_scheduler(FutureCancelledError("k", reason="lost dependencies"), "running")
 
 
 def test_a_shard_that_fails_by_itself_is_not_a_scheduler_loss() -> None:

@@ -92,12 +92,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.workdir is None:
             stack.callback(shutil.rmtree, work, True)
         api = args.api_url
+        api_pid: int | None = None  # the Prefect server's process when this run started it
 
         def prefect_api() -> str:
-            nonlocal api
+            nonlocal api, api_pid
             if api is None:
                 t0 = time.perf_counter()
-                api, _pid = stack.enter_context(prefect_server(work / "prefect-server-home"))
+                api, api_pid = stack.enter_context(prefect_server(work / "prefect-server-home"))
                 say(f"bench: Prefect server up at {api} in {time.perf_counter() - t0:.1f}s")
             return api
 
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             elif name == "busy_hour":
                 from bench import busy_hour
 
-                done[name] = busy_hour.run(workdir=work / "busy", api_url=prefect_api(), feeds=args.feeds,
+                done[name] = busy_hour.run(workdir=work / "busy", api_url=prefect_api(), api_pid=api_pid, feeds=args.feeds,
                                            items=args.items, hosts=args.hosts, slow_hosts=args.slow_hosts,
                                            per_host_delay=args.per_host_delay, profile=args.profile,
                                            results_dir=results_dir)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.backfill import flow_env
-from bench.common import cores, load_average, ratio, run_child, save_result, say
+from bench.common import cores, load_average, ratio, run_child, save_result, say, tree_cpu_s
 from bench.newsserver import Layout, running
 
 TARGET = 1.25
@@ -44,7 +44,7 @@ def politeness_bound(layout: Layout, *, delay: float, per_host: int, global_cap:
             "fetch_bound_s": round(max(worst, total_busy / global_cap), 3)}
 
 
-def run(*, workdir: Path, api_url: str | None, feeds: int = 200, items: int = 20, hosts: int = 50,
+def run(*, workdir: Path, api_url: str | None, api_pid: int | None = None, feeds: int = 200, items: int = 20, hosts: int = 50,
         latency: float = 0.05, slow_hosts: int = 3, slow_latency: float = 0.3, per_host_delay: float = 0.25,
         profile: bool = False, results_dir: Path | None = None) -> dict[str, Any]:
     from bench.common import RESULTS_DIR
@@ -71,7 +71,11 @@ def run(*, workdir: Path, api_url: str | None, feeds: int = 200, items: int = 20
         if prof is not None:
             args += ["--profile", str(prof)]
         load_before = load_average()
+        # the other processes on the same cores during the run: the news server (which a real
+        # busy hour would not have here) and the Prefect server the flow reports to
+        site_cpu0, api_cpu0 = tree_cpu_s(site.pid), tree_cpu_s(api_pid)
         child = run_child(args, env=env, sample_rss=True)
+        site_cpu1, api_cpu1 = tree_cpu_s(site.pid), tree_cpu_s(api_pid)
         requests = site.stats()
     res = child.result
     summ = res["summary"]
@@ -81,6 +85,10 @@ def run(*, workdir: Path, api_url: str | None, feeds: int = 200, items: int = 20
     bound = politeness_bound(layout, delay=per_host_delay, per_host=per_host, global_cap=global_cap)
     cpu_bound = cpu / n_cores
     limit = max(cpu_bound, bound["fetch_bound_s"])
+    site_cpu = None if site_cpu0 is None or site_cpu1 is None else round(site_cpu1 - site_cpu0, 3)
+    api_cpu = None if api_cpu0 is None or api_cpu1 is None else round(api_cpu1 - api_cpu0, 3)
+    # all the CPU the run needed on these cores; spread perfectly over them it takes this long
+    all_cpu = cpu + res["main_cpu_s"] + (site_cpu or 0.0) + (api_cpu or 0.0)
     phases = {k: tasks.get(k, 0.0) for k in ("poll_feeds", "parse_feeds", "fetch_pages", "extract_pages", "load")}
     data: dict[str, Any] = {
         "feeds": feeds, "items_per_feed": items, "hosts": layout.hosts, "latency_s": latency,
@@ -95,6 +103,10 @@ def run(*, workdir: Path, api_url: str | None, feeds: int = 200, items: int = 20
         "extract_workers_cpu_s": cpu, "extract_main_cpu_s": res.get("extract_main_cpu_s"),
         "extract_cpu_ms_per_page": round(1000 * cpu / max(summ.get("pages_fetched") or 1, 1), 2),
         "main_cpu_s": res["main_cpu_s"],
+        "news_server_cpu_s": site_cpu, "prefect_server_cpu_s": api_cpu,
+        "all_cpu_s": round(all_cpu, 3), "all_cpu_bound_s": round(all_cpu / n_cores, 3),
+        "all_cpu_bound_to_bound": ratio(all_cpu / n_cores, max(cpu_bound, bound["fetch_bound_s"])),
+        "cores_busy": round(all_cpu / (n_cores * wall), 3) if wall else None,
         "cpu_bound_s": round(cpu_bound, 3), **bound, "bound_s": round(limit, 3),
         "ratio_to_bound": ratio(wall, limit), "target": TARGET,
         "met": bool(limit) and wall <= TARGET * limit,
@@ -108,5 +120,7 @@ def run(*, workdir: Path, api_url: str | None, feeds: int = 200, items: int = 20
     say(f"busy hour: {data['articles']} articles from {feeds} feeds in {wall:.1f}s (poll {phases['poll_feeds']:.1f}, "
         f"fetch {phases['fetch_pages']:.1f}, extract {phases['extract_pages']:.1f}, load {phases['load']:.1f}); "
         f"bound max(cpu {cpu_bound:.1f}, politeness {bound['fetch_bound_s']:.1f}) = {limit:.1f}s; "
-        f"ratio {data['ratio_to_bound']} (target <= {TARGET})")
+        f"ratio {data['ratio_to_bound']} (target <= {TARGET}); all CPU of the run {all_cpu:.1f}s "
+        f"(news server {site_cpu}, Prefect server {api_cpu}) ÷ {n_cores} cores = "
+        f"{data['all_cpu_bound_to_bound']} × bound, cores busy {data['cores_busy']}")
     return data

@@ -226,6 +226,24 @@ def run_child(args: Sequence[str], *, env: Mapping[str, str], timeout: float = 1
                     returncode=rc, stderr_tail=tail)
 
 
+def tree_cpu_s(pid: int | None) -> float | None:
+    """CPU seconds (user + system) a running process and its living children have used so far,
+    with the children it has already waited for; ``None`` when there is no such process."""
+    if pid is None:
+        return None
+    try:
+        root = psutil.Process(pid)
+        family = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return None
+    total = 0.0
+    for i, p in enumerate(family):
+        with suppress(psutil.NoSuchProcess):
+            t = p.cpu_times()
+            total += t.user + t.system + (t.children_user + t.children_system if i == 0 else 0.0)
+    return total
+
+
 def kill_tree(pid: int, grace: float = 5.0) -> None:
     """Terminate one process we started and everything it spawned."""
     try:

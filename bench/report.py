@@ -74,7 +74,10 @@ def rows(res: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str, str]]
         out.append(("3 busy hour", f"{h['feeds']} feeds × {h['items_per_feed']} new, {h['hosts']} hosts, "
                     f"delay {h['per_host_delay_s']} s", f"{h['flow_wall_s']:.1f} s (poll {ph['poll_feeds']:.1f}, "
                     f"fetch {ph['fetch_pages']:.1f}, extract {ph['extract_pages']:.1f}, load {ph['load']:.1f}); "
-                    f"bound {h['bound_s']:.1f} s → **{h['ratio_to_bound']}**", "≤ 1.25 × bound", _yes(h["met"])))
+                    f"bound {h['bound_s']:.1f} s → **{h['ratio_to_bound']}**"
+                    + (f"; all CPU of the run (workers, flow, news and Prefect servers) ÷ cores = "
+                       f"{h['all_cpu_bound_to_bound']} × bound, cores {100 * h['cores_busy']:.0f}% busy"
+                       if h.get("cores_busy") else ""), "≤ 1.25 × bound", _yes(h["met"])))
     q = res.get("quiet_hour")
     if q:
         out.append(("4 quiet hour", f"{q['feeds']} unchanged feeds, flow run (fresh process, server API)",

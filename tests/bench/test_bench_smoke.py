@@ -113,6 +113,9 @@ def test_flow_benchmarks_small(tmp_path: Path, prefect_harness: None) -> None:
                          slow_latency=0.1, per_host_delay=0.0, results_dir=out)
     assert busy["articles"] == 8 and busy["requests"].get("page") == 8
     assert busy["phases_s"]["extract_pages"] > 0 and busy["bound_s"] > 0
+    # the news server's CPU is read from its process: counted into the run's whole CPU
+    assert busy["news_server_cpu_s"] is not None and busy["news_server_cpu_s"] >= 0
+    assert busy["all_cpu_s"] >= busy["extract_workers_cpu_s"] + busy["main_cpu_s"] + busy["news_server_cpu_s"] - 0.01
 
     quiet = quiet_hour.run(workdir=tmp_path / "quiet", api_url=api, feeds=6, items=1, hosts=3,
                            per_host_delay=0.0, cli=False, results_dir=out)

@@ -90,18 +90,25 @@ def store_compressed_many(root: str | Path, bodies: Iterable[bytes]) -> list[str
     root = Path(root)
     locators: list[str] = []
     pending: dict[Path, Path] = {}  # temporary file -> final name
+    written: set[str] = set()  # locators of this call's pending files
+    folders_made: set[Path] = set()
     try:
         for gz in bodies:
             gz = _normalise(gz)
             locator = hashlib.sha256(gz).hexdigest() + _SUFFIX
             locators.append(locator)
-            final = path_of(root, locator)
-            if final.exists() or final in pending.values():
+            if locator in written:
                 continue
-            final.parent.mkdir(parents=True, exist_ok=True)
+            final = path_of(root, locator)
+            if final.exists():
+                continue
+            if final.parent not in folders_made:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                folders_made.add(final.parent)
             tmp = final.with_name(f".{locator}.{uuid.uuid4().hex}.tmp")
             with open(tmp, "xb") as fh:
                 pending[tmp] = final
+                written.add(locator)
                 fh.write(gz)
         if not pending:
             return locators

@@ -52,6 +52,10 @@ NEGATION = frozenset({"not", "n't", "never", "cannot", "can't", "won't", "didn't
 HYPOTHETICAL = frozenset({"could", "might", "may", "should", "would", "if", "unless", "whether", "can"})
 FUTURE = frozenset({"will", "'ll", "shall", "going", "plans", "plan", "planned", "planning", "intends",
                     "intend", "intended", "expected", "set", "due", "scheduled"})
+FUTURE_NOW = frozenset({"will", "'ll", "shall"})  # the rest of FUTURE only before "to" ("set to", "plans to")
+REFUSAL_MODALS = frozenset({"will", "would", "shall", "won't", "wouldn't", "cannot", "can't"})
+# a refused cooperation is a rejection: "would not recognise", "will not attend"
+REFUSABLE = frozenset({"SUPPORT", "AGREE", "COOPERATE", "CONCEDE", "AID", "CONSULT", "RETREAT"})
 SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
                          "announced", "according"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
@@ -167,7 +171,17 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             continue  # "the Sept. 11 attacks", "first high-level visit": a noun, not a verb
         skeys = {a.entity_key for a in source}
         recipients = [r for r in recipients if r.entity_key not in skeys or r.entity_key is None]
+        if (lows[m.first].endswith("ing") and m.first > 1 and lows[m.first - 1] == "," and events
+                and not passive and events[-1].trigger_end <= tstart):
+            # ", killing six": a participle clause shares the subject of the verb before it; the
+            # same kind of event again is the same event
+            if events[-1].event_type == rule.event_type:
+                continue
+            source, penalty = events[-1].actors, 0.9
         modality = _modality(lows, toks, m, source, quoted)
+        if modality == "negated" and rule.event_type in REFUSABLE and _refusal(lows, m):
+            rule = dataclasses.replace(rule, event_type="REJECT", rule_id=rule.rule_id + "+refusal")
+            modality = "asserted"
         if rule.event_type == "REJECT" and modality == "future" and "not" in lows[m.first:m.last + 1]:
             modality = "asserted"  # "would not accept": the refusal is stated now
         conf = rule.confidence * penalty
@@ -274,6 +288,14 @@ def _shares_subject(between: list[str]) -> bool:
         return False
     tail = between[len(between) - between[::-1].index("and"):]
     return len(tail) <= 2 and all(w in VP_GLUE for w in tail)
+
+
+def _refusal(lows: list[str], m: TriggerMatch) -> bool:
+    """"would not recognise", "will never accept", "won't attend": a stated refusal."""
+    window = lows[max(0, m.first - 4):m.first]
+    return any(w in REFUSAL_MODALS and (w.endswith("'t") or w == "cannot" or "not" in window[k + 1:]
+                                        or "never" in window[k + 1:])
+               for k, w in enumerate(window))
 
 
 def _conditional(lows: list[str], m: TriggerMatch) -> bool:
@@ -487,6 +509,7 @@ def _modality(lows, toks, m: TriggerMatch, source: list[Actor], quoted) -> str:
         if "would" in window and any(w in ("said", "says", "told") for w in lows[:m.first]):
             return "future"
         return "hypothetical"
-    if any(w in FUTURE for w in window) or "to be" in " ".join(window[-3:]):
-        return "future"
+    if any(w in FUTURE_NOW or (w in FUTURE and k + 1 < len(window) and window[k + 1] in ("to", "for"))
+           for k, w in enumerate(window + [lows[m.first]])) or "to be" in " ".join(window[-3:]):
+        return "future"  # "set to meet", "due to visit"; but "set fire to", "plans drawn up" are not
     return "asserted"

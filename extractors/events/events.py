@@ -63,7 +63,7 @@ LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of t
 TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                         "february", "march", "april", "may", "june", "july", "august", "september", "october",
                         "november", "december", "today", "tonight", "yesterday", "tomorrow", "week", "month"})
-PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside"})
+PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside", "through", "across"})
 
 
 @dataclass
@@ -139,11 +139,22 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if m.first in governed:
             continue
         k_to = _verb_prev(lows, m.first)
-        if (k_to >= 0 and lows[k_to] == "to" and not lows[m.first].endswith("ing")
-                and (k_to < 1 or lows[k_to - 1] not in INFINITIVE_HEADS)):
-            continue  # a purpose or complement infinitive ("invited … to visit") is not an event yet
         rule = m.rule
         tstart, tend = toks[m.first].start, toks[m.last].end
+        if (k_to >= 0 and lows[k_to] == "to" and not lows[m.first].endswith("ing")
+                and (k_to < 1 or lows[k_to - 1] not in INFINITIVE_HEADS)):
+            # a purpose or complement infinitive ("invited … to visit") is not an event yet; but people
+            # who gather, march or block roads "to protest" are protesting: the sentence's subject
+            protesters = _protest_subject(text, toks, lows, actors, getattr(registry, "roles", []), m) \
+                if rule.rule_id == "protest.protest" and not any(e.event_type == "PROTEST" for e in events) else []
+            if protesters:
+                ptype = types["PROTEST"]
+                events.append(CodedEvent(rule.rule_id + "+purpose", "PROTEST", ptype.quad_class, ptype.intensity,
+                                         tstart, tend, text[tstart:tend], protesters, [], None, "asserted",
+                                         round(rule.confidence * 0.9, 3),
+                                         _features(lows, toks, m, rule, rule.confidence * 0.9, protesters, [],
+                                                   "asserted", rule.rule_id, ptype.quad_class)))
+            continue
         passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
             and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
             and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to",
@@ -167,6 +178,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             penalty = 0.9
         if not source:
             continue
+        if rule.rule_id == "consult.travel" and all(a.sector == "MIL" and a.kind != "person" for a in source):
+            continue  # "fighter jets flew close to …": forces moving, not a visit
         if _bare_form(lows[m.first], rule) and not _adjacent(toks, lows, source, m):
             continue  # "the Sept. 11 attacks", "first high-level visit": a noun, not a verb
         skeys = {a.entity_key for a in source}
@@ -387,6 +400,26 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
         if lows[j] in SUBJECT_BLOCK or lows[j] == ",":
             break
     return [], 1.0
+
+
+PROTEST_SECTORS = frozenset({"CVL", "OPP", "LAB", "EDU", "AGR", "HLH", "REL", "BUS", "REF", "MED", "JRN"})
+
+
+def _protest_subject(text, toks, lows, actors: list[Actor], roles: list[Actor], m: TriggerMatch) -> list[Actor]:
+    """The subject of "Demonstrators gathered outside the embassy in Manila to protest": a people's
+    role word (or a group of them) opening the sentence, with its own country or the stated place's."""
+    first = min(actors + roles, key=lambda a: a.start, default=None)
+    if first is None or first.sector not in PROTEST_SECTORS or _tok_index(toks, first.start) > 3:
+        return []
+    if first.country:
+        return _group(actors, first) if first in actors else [first]
+    for actor in actors:  # "outside the US embassy in Manila": the place may sit inside a phrase
+        for member in actor.members:
+            i = _tok_index(toks, member.start)
+            if member.entry.kind == "country" and member.entry.country and 0 < i < m.first \
+                    and lows[i - 1] in PLACE_PREPS:
+                return [dataclasses.replace(first, country=member.entry.country)]
+    return []
 
 
 def _role_subject(toks, lows, roles: list[Actor], m: TriggerMatch, location: Actor) -> list[Actor]:

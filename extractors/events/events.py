@@ -543,6 +543,6 @@ def _modality(lows, toks, m: TriggerMatch, source: list[Actor], quoted) -> str:
             return "future"
         return "hypothetical"
     if any(w in FUTURE_NOW or (w in FUTURE and k + 1 < len(window) and window[k + 1] in ("to", "for"))
-           for k, w in enumerate(window + [lows[m.first]])) or "to be" in " ".join(window[-3:]):
+           for k, w in enumerate([*window, lows[m.first]])) or "to be" in " ".join(window[-3:]):
         return "future"  # "set to meet", "due to visit"; but "set fire to", "plans drawn up" are not
     return "asserted"

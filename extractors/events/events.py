@@ -52,6 +52,10 @@ NEGATION = frozenset({"not", "n't", "never", "cannot", "can't", "won't", "didn't
 HYPOTHETICAL = frozenset({"could", "might", "may", "should", "would", "if", "unless", "whether", "can"})
 FUTURE = frozenset({"will", "'ll", "shall", "going", "plans", "plan", "planned", "planning", "intends",
                     "intend", "intended", "expected", "set", "due", "scheduled"})
+FUTURE_NOW = frozenset({"will", "'ll", "shall"})  # the rest of FUTURE only before "to" ("set to", "plans to")
+REFUSAL_MODALS = frozenset({"will", "would", "shall", "won't", "wouldn't", "cannot", "can't"})
+# a refused cooperation is a rejection: "would not recognise", "will not attend"
+REFUSABLE = frozenset({"SUPPORT", "AGREE", "COOPERATE", "CONCEDE", "AID", "CONSULT", "RETREAT"})
 SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
                          "announced", "according"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
@@ -59,7 +63,7 @@ LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of t
 TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                         "february", "march", "april", "may", "june", "july", "august", "september", "october",
                         "november", "december", "today", "tonight", "yesterday", "tomorrow", "week", "month"})
-PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside"})
+PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside", "through", "across"})
 
 
 @dataclass
@@ -135,11 +139,22 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if m.first in governed:
             continue
         k_to = _verb_prev(lows, m.first)
-        if (k_to >= 0 and lows[k_to] == "to" and not lows[m.first].endswith("ing")
-                and (k_to < 1 or lows[k_to - 1] not in INFINITIVE_HEADS)):
-            continue  # a purpose or complement infinitive ("invited … to visit") is not an event yet
         rule = m.rule
         tstart, tend = toks[m.first].start, toks[m.last].end
+        if (k_to >= 0 and lows[k_to] == "to" and not lows[m.first].endswith("ing")
+                and (k_to < 1 or lows[k_to - 1] not in INFINITIVE_HEADS)):
+            # a purpose or complement infinitive ("invited … to visit") is not an event yet; but people
+            # who gather, march or block roads "to protest" are protesting: the sentence's subject
+            protesters = _protest_subject(text, toks, lows, actors, getattr(registry, "roles", []), m) \
+                if rule.rule_id == "protest.protest" and not any(e.event_type == "PROTEST" for e in events) else []
+            if protesters:
+                ptype = types["PROTEST"]
+                events.append(CodedEvent(rule.rule_id + "+purpose", "PROTEST", ptype.quad_class, ptype.intensity,
+                                         tstart, tend, text[tstart:tend], protesters, [], None, "asserted",
+                                         round(rule.confidence * 0.9, 3),
+                                         _features(lows, toks, m, rule, rule.confidence * 0.9, protesters, [],
+                                                   "asserted", rule.rule_id, ptype.quad_class)))
+            continue
         passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
             and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
             and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to",
@@ -163,11 +178,23 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             penalty = 0.9
         if not source:
             continue
+        if rule.rule_id == "consult.travel" and all(a.sector == "MIL" and a.kind != "person" for a in source):
+            continue  # "fighter jets flew close to …": forces moving, not a visit
         if _bare_form(lows[m.first], rule) and not _adjacent(toks, lows, source, m):
             continue  # "the Sept. 11 attacks", "first high-level visit": a noun, not a verb
         skeys = {a.entity_key for a in source}
         recipients = [r for r in recipients if r.entity_key not in skeys or r.entity_key is None]
+        if (lows[m.first].endswith("ing") and m.first > 1 and lows[m.first - 1] == "," and events
+                and not passive and events[-1].trigger_end <= tstart):
+            # ", killing six": a participle clause shares the subject of the verb before it; the
+            # same kind of event again is the same event
+            if events[-1].event_type == rule.event_type:
+                continue
+            source, penalty = events[-1].actors, 0.9
         modality = _modality(lows, toks, m, source, quoted)
+        if modality == "negated" and rule.event_type in REFUSABLE and _refusal(lows, m):
+            rule = dataclasses.replace(rule, event_type="REJECT", rule_id=rule.rule_id + "+refusal")
+            modality = "asserted"
         if rule.event_type == "REJECT" and modality == "future" and "not" in lows[m.first:m.last + 1]:
             modality = "asserted"  # "would not accept": the refusal is stated now
         conf = rule.confidence * penalty
@@ -276,6 +303,14 @@ def _shares_subject(between: list[str]) -> bool:
     return len(tail) <= 2 and all(w in VP_GLUE for w in tail)
 
 
+def _refusal(lows: list[str], m: TriggerMatch) -> bool:
+    """"would not recognise", "will never accept", "won't attend": a stated refusal."""
+    window = lows[max(0, m.first - 4):m.first]
+    return any(w in REFUSAL_MODALS and (w.endswith("'t") or w == "cannot" or "not" in window[k + 1:]
+                                        or "never" in window[k + 1:])
+               for k, w in enumerate(window))
+
+
 def _conditional(lows: list[str], m: TriggerMatch) -> bool:
     return any(w in ("if", "unless") for w in lows) or "may" in lows[max(0, m.first - 3):m.first]
 
@@ -365,6 +400,26 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
         if lows[j] in SUBJECT_BLOCK or lows[j] == ",":
             break
     return [], 1.0
+
+
+PROTEST_SECTORS = frozenset({"CVL", "OPP", "LAB", "EDU", "AGR", "HLH", "REL", "BUS", "REF", "MED", "JRN"})
+
+
+def _protest_subject(text, toks, lows, actors: list[Actor], roles: list[Actor], m: TriggerMatch) -> list[Actor]:
+    """The subject of "Demonstrators gathered outside the embassy in Manila to protest": a people's
+    role word (or a group of them) opening the sentence, with its own country or the stated place's."""
+    first = min(actors + roles, key=lambda a: a.start, default=None)
+    if first is None or first.sector not in PROTEST_SECTORS or _tok_index(toks, first.start) > 3:
+        return []
+    if first.country:
+        return _group(actors, first) if first in actors else [first]
+    for actor in actors:  # "outside the US embassy in Manila": the place may sit inside a phrase
+        for member in actor.members:
+            i = _tok_index(toks, member.start)
+            if member.entry.kind == "country" and member.entry.country and 0 < i < m.first \
+                    and lows[i - 1] in PLACE_PREPS:
+                return [dataclasses.replace(first, country=member.entry.country)]
+    return []
 
 
 def _role_subject(toks, lows, roles: list[Actor], m: TriggerMatch, location: Actor) -> list[Actor]:
@@ -487,6 +542,7 @@ def _modality(lows, toks, m: TriggerMatch, source: list[Actor], quoted) -> str:
         if "would" in window and any(w in ("said", "says", "told") for w in lows[:m.first]):
             return "future"
         return "hypothetical"
-    if any(w in FUTURE for w in window) or "to be" in " ".join(window[-3:]):
-        return "future"
+    if any(w in FUTURE_NOW or (w in FUTURE and k + 1 < len(window) and window[k + 1] in ("to", "for"))
+           for k, w in enumerate([*window, lows[m.first]])) or "to be" in " ".join(window[-3:]):
+        return "future"  # "set to meet", "due to visit"; but "set fire to", "plans drawn up" are not
     return "asserted"

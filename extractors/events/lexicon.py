@@ -116,7 +116,8 @@ class Lexicon:
         out: list[TriggerMatch] = []
         for i, word in enumerate(lows):
             for rule in self.index.get(word, ()):
-                if word in rule.elements[0].verbal and (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())):
+                if word in rule.elements[0].verbal and (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())
+                                                        or _modified_noun(toks, lows, i)):
                     continue  # a noun use, or a name ("the Canadian Press")
                 last = _match_rest(rule.elements, 1, lows, i + 1)
                 if last is not None:
@@ -146,6 +147,16 @@ def _noun_use(lows: list[str], i: int) -> bool:
     if prev in ("and", "or", "on", "in", "at", "by", "over", "after", "before", "following", "during"):
         return not lows[i].endswith(("ed", "ing")) and prev not in ("and", "or")
     return prev in DETERMINERS or prev.endswith("'s")
+
+
+def _modified_noun(toks: list[Token], lows: list[str], i: int) -> bool:
+    """"the Israeli raid", "over cross-border attacks": a bare form after a national adjective or a
+    hyphenated modifier that itself follows a determiner is a noun."""
+    if i < 2 or lows[i].endswith(("ed", "ing")) or lows[i - 2] not in DETERMINERS:
+        return False
+    prev = toks[i - 1].text
+    adjective = prev[:1].isupper() and prev.endswith(("ian", "ese", "ish", "i", "an")) and lows[i - 2] in ("the", "a", "an")
+    return adjective or ("-" in prev and prev[:1].islower())
 
 
 def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) -> int | None:

@@ -212,3 +212,46 @@ def test_a_role_word_without_country_takes_the_place_of_a_protest_or_attack_only
 def test_recipients_after_by_or_from_and_long_lists(sentence, etype, actor, recipients) -> None:
     ev = one(sentence)
     assert (ev["event_type"], ev["actors"][0]["country"], codes(ev["recipients"])) == (etype, actor, recipients)
+
+
+def test_set_fire_is_not_a_plan_but_set_to_is() -> None:
+    events = code_document("Protesters in Nairobi set fire to tyres and blocked the main road to the airport.", PUB)
+    assert ("PROTEST", "asserted") in [(e["event_type"], e["modality"]) for e in events]
+    assert "THREATEN" not in [e["event_type"] for e in events]
+    assert one("Serbia is expected to meet Kosovo in Brussels.")["modality"] == "future"
+
+
+def test_a_participle_clause_shares_the_subject_and_is_not_a_second_event() -> None:
+    events = code_document("Militants attacked a convoy of Pakistani soldiers in Balochistan, killing six of them.", PUB)
+    assert [e["event_type"] for e in events] == ["ASSAULT"]
+    assert [a["text"] for a in events[0]["actors"]] == ["Militants"]
+
+
+def test_a_refused_cooperation_is_a_rejection() -> None:
+    ev = one("Brazil's foreign minister said Brasilia would not recognise the new government in Caracas.")
+    assert (ev["event_type"], ev["modality"], codes(ev["actors"])) == ("REJECT", "asserted", ["BRA"])
+    assert ev["rule_id"].endswith("+refusal")
+    assert one("Germany did not recognise the vote.")["event_type"] == "SUPPORT"  # negated, not a refusal
+
+
+def test_people_who_gather_to_protest_are_protesting_where_they_gather() -> None:
+    ev = one("Demonstrators gathered outside the US embassy in Manila to protest against a new military agreement.")
+    assert (ev["event_type"], codes(ev["actors"]), ev["rule_id"]) == ("PROTEST", ["PHL"], "protest.protest+purpose")
+    assert not code_document("The minister travelled to Paris to protest against the decision.", PUB)
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Lithuania closed its border with Belarus.", "COERCE", "LTU"),
+    ("Georgian police used water cannon against demonstrators in Tbilisi.", "COERCE", "GEO"),
+    ("Lebanese soldiers deployed to villages along the border.", "MOBILIZE", "LBN"),
+    ("The Australian navy intercepted a boat off Christmas Island.", "COERCE", "AUS"),
+])
+def test_cameo_class_rules(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])[0]) == (etype, actor)
+
+
+def test_a_modified_noun_is_not_a_trigger_and_military_craft_do_not_visit() -> None:
+    events = code_document("Indonesia's foreign minister condemned the Israeli raid.", PUB)
+    assert [e["event_type"] for e in events] == ["ACCUSE"]
+    assert not code_document("Chinese fighter jets flew close to a Canadian plane over the East China Sea.", PUB)

@@ -176,6 +176,11 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             # the verb, acting in a stated place, belongs to that place's country
             source = _role_subject(toks, lows, getattr(registry, "roles", []), m, location)
             penalty = 0.9
+        if not source and not passive:
+            # "Leaders of the opposition coalition agreed to postpone the rally in Baku": a role word
+            # heading the subject, with no country of its own, takes the sentence's one stated place
+            source = _role_head_subject(toks, lows, actors, getattr(registry, "roles", []), m, location)
+            penalty = 0.85
         if not source:
             continue
         if rule.rule_id == "consult.travel" and all(a.sector == "MIL" and a.kind != "person" for a in source):
@@ -429,6 +434,56 @@ def _role_subject(toks, lows, roles: list[Actor], m: TriggerMatch, location: Act
             return [dataclasses.replace(role, country=location.country)]
         break
     return []
+
+
+ROLE_HEADS = frozenset({"leaders", "leader", "members", "member", "officials", "official", "spokesman",
+                        "spokeswoman", "spokesperson", "representatives", "head", "heads", "chief"})
+DETERMINERS = frozenset({"the", "a", "an", "its", "their", "some", "several", "many", "two", "three", "top",
+                         "senior", "local", "traditional", "group"})
+
+
+def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: TriggerMatch,
+                       location: Actor | None) -> list[Actor]:
+    """A role word with no country as the subject of any event ("opposition leaders agreed",
+    "Leaders of the … coalition agreed", "a spokesman for the … said"): it takes the country of the
+    sentence's stated place ("in Baku"), when the sentence states exactly one place's country;
+    otherwise nothing is coded (a guess would cost precision)."""
+    before = [r for r in roles if r.end <= toks[m.first].start]
+    if not before:
+        return []
+    role = before[-1]
+    between = [w for w in lows[_tok_index(toks, role.end):m.first] if w not in ("(", ")")]
+    if len(between) > 3 or any(w in SUBJECT_BLOCK or w == "," or w in PREPOSITIONS for w in between):
+        return []
+    first = _tok_index(toks, role.start)
+    k = first - 1
+    while k >= 0 and (lows[k] in DETERMINERS or toks[k].text[:1].isupper() or lows[k] in ("(", ")")):
+        k -= 1  # "the Azadliq (Freedom) opposition coalition", "A group of Yoruba leaders"
+    if k >= 0 and lows[k] in PREPOSITIONS:
+        # inside a prepositional phrase: only "Leaders of …", "a spokesman for …" at the head of the sentence
+        head = k - 1
+        while head >= 0 and lows[head] in DETERMINERS:
+            head -= 1
+        if lows[k] not in ("of", "for") or head < 0 or lows[head] not in ROLE_HEADS and lows[head] != "group" \
+                or any(lows[j] not in DETERMINERS for j in range(head)):
+            return []
+    elif k >= 3 and lows[k] != ",":
+        return []  # deep inside the sentence after other words: not clearly its subject
+    countries = {a.country for a in actors if a.kind == "country" and a.country and _at_place(toks, lows, a)}
+    if location is not None and location.country:
+        countries.add(location.country)
+    if len(countries) != 1:
+        return []
+    return [dataclasses.replace(role, country=countries.pop())]
+
+
+def _at_place(toks, lows, actor: Actor) -> bool:
+    i = _tok_index(toks, actor.start)
+    while i > 0 and lows[i - 1] in ("the", "city", "town", "capital", "of", "province", "region"):
+        i -= 1
+        if lows[i] == "of" and i > 0 and lows[i - 1] in ("city", "town", "capital", "province", "region"):
+            continue
+    return i > 0 and lows[i - 1] in PLACE_PREPS
 
 
 def _in_parens(lows: list[str], first: int, after: int) -> bool:

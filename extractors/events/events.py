@@ -176,7 +176,7 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             # the verb, acting in a stated place, belongs to that place's country
             source = _role_subject(toks, lows, getattr(registry, "roles", []), m, location)
             penalty = 0.9
-        if not source and not passive:
+        if not source and not passive and rule.event_type != "CONSULT":
             # "Leaders of the opposition coalition agreed to postpone the rally in Baku": a role word
             # heading the subject, with no country of its own, takes the sentence's one stated place
             source = _role_head_subject(toks, lows, actors, getattr(registry, "roles", []), m, location)
@@ -447,7 +447,8 @@ def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: T
     """A role word with no country as the subject of any event ("opposition leaders agreed",
     "Leaders of the … coalition agreed", "a spokesman for the … said"): it takes the country of the
     sentence's stated place ("in Baku"), when the sentence states exactly one place's country;
-    otherwise nothing is coded (a guess would cost precision)."""
+    otherwise nothing is coded (a guess would cost precision). A venue right after the verb ("agreed
+    in Geneva") is where visitors may have gone, not whose they are: no event."""
     before = [r for r in roles if r.end <= toks[m.first].start]
     if not before:
         return []
@@ -469,7 +470,10 @@ def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: T
             return []
     elif k >= 3 and lows[k] != ",":
         return []  # deep inside the sentence after other words: not clearly its subject
-    countries = {a.country for a in actors if a.kind == "country" and a.country and _at_place(toks, lows, a)}
+    if location is not None and _tok_index(toks, location.start) - m.last <= 3:
+        return []
+    places = {a.group for a in actors if a.kind == "country" and a.country and _at_place(toks, lows, a)}
+    countries = {a.country for a in actors if a.group in places and a.country}  # "in Kenya and Uganda": two
     if location is not None and location.country:
         countries.add(location.country)
     if len(countries) != 1:

@@ -28,7 +28,11 @@ _QUOTE = re.compile(r"[“\"][^“”\"\n]+[”\"]|«[^«»\n]+»|„[^„“\n]
 # look-behind keeps the regex engine from skipping ahead to the next quotation mark, ~5x slower)
 _OPEN_TO_EOL = re.compile(r"[“\"](?=[A-Z])[^“”\"\n]{20,}(?=\n|$)")
 _AFTER_WHO_CUE = re.compile(rf"^\s*[,.!?…]?\s*(?P<who>[^,.;:“”\"\n]{{1,60}}?)\s+(?P<cue>{DIRECT_CUES})\b", re.I)
-_AFTER_CUE_WHO = re.compile(rf"^\s*[,.!?…]?\s*(?P<cue>{DIRECT_CUES})\s+(?P<who>[^,.;:“”\"\n]{{1,60}})", re.I)
+_AFTER_CUE_WHO = re.compile(rf"^\s*[,.!?…]?\s*(?P<cue>{DIRECT_CUES})\s+(?P<who>[^,.;:“”\"\n]{{1,60}}"
+                            r"(?:,\s*(?-i:[A-Z])[^,.;:“”\"\n]{1,40}(?=\s*[.;]))?)", re.I)
+# an appositive speaker after the quote: “…,” the EU foreign policy chief, Kaja Kallas, said
+_AFTER_APPOSITIVE_CUE = re.compile(rf"^\s*[,.!?…]?\s*(?P<who>[^,.;:“”\"\n]{{1,60}}?,\s*(?-i:[A-Z])[^,.;:“”\"\n]{{1,40}}?),"
+                                   rf"\s+(?P<cue>{DIRECT_CUES})\b", re.I)
 _EARLIER_ACC = re.compile(r"[Aa]ccording to\s+(?P<who>[^,.;:“”\"\n]{1,60}?)\s*,")
 _ACCORDING = re.compile(r"[Aa]ccording to\s+(?P<who>[^,.;:“”\"\n]{1,60}?)\s*,\s*$")
 _CUE = re.compile(rf"\b(?:{CUES})\b", re.I)
@@ -172,7 +176,7 @@ def find_quotes(text: str, sentences, actors: list[tuple[int, Actor]], registry:
         after = text[m.end():m.end() + 90]
         line_start = text.rfind("\n", 0, m.start()) + 1
         before = text[max(line_start, m.start() - 120):m.start()]
-        for pattern in (_AFTER_WHO_CUE, _AFTER_CUE_WHO):
+        for pattern in (_AFTER_WHO_CUE, _AFTER_APPOSITIVE_CUE, _AFTER_CUE_WHO):
             hit = pattern.match(after)
             if hit:
                 who, cue = hit.group("who"), hit.group("cue")

@@ -196,7 +196,7 @@ def test_the_reranker_weights_are_readable_and_every_event_explains_itself() -> 
     assert raw.events[0].confidence == 0.9 and raw.events[0].explanation is None
 
 
-def test_a_role_word_without_country_takes_the_place_of_a_protest_or_attack_only() -> None:
+def test_a_role_word_without_country_takes_the_place_of_a_protest_not_of_a_meeting() -> None:
     ev = one("Thousands of protesters rallied in Tbilisi on Sunday against the decision.")
     assert ev["event_type"] == "PROTEST" and ev["actors"][0]["country"] == "GEO"
     assert ev["location"] == {"text": "Tbilisi", "country": "GEO"}
@@ -255,3 +255,21 @@ def test_a_modified_noun_is_not_a_trigger_and_military_craft_do_not_visit() -> N
     events = code_document("Indonesia's foreign minister condemned the Israeli raid.", PUB)
     assert [e["event_type"] for e in events] == ["ACCUSE"]
     assert not code_document("Chinese fighter jets flew close to a Canadian plane over the East China Sea.", PUB)
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Leaders of the Azadliq opposition coalition agreed to postpone the rally in Baku.", "AGREE", "AZE"),
+    ("Opposition leaders in Nairobi rejected the results.", "REJECT", "KEN"),
+    ("Hundreds of people blocked roads in Dhaka.", "PROTEST", "BGD"),
+])
+def test_a_role_word_heading_the_subject_takes_the_stated_place(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])[0]) == (etype, actor)
+
+
+def test_a_role_word_with_no_place_or_two_places_codes_nothing() -> None:
+    assert not code_document("Opposition leaders rejected the results.", PUB)
+    assert not code_document("Opposition leaders agreed in Geneva to hold new talks.", PUB)  # a venue
+    assert not code_document("Opposition leaders rejected the results of votes in Kenya and Uganda.", PUB)
+    # inside a prepositional phrase, the role word is not the subject
+    assert not code_document("After talks with opposition leaders agreed in Baku, it rained.", PUB)

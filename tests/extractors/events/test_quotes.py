@@ -73,3 +73,12 @@ def test_cue_prefilter_never_hides_a_cue_the_sentence_scan_finds() -> None:
         assert {m.start() for m in _CUE.finditer(text)} <= set(found), text
         checked += 1
     assert checked > 100
+
+
+def test_an_appositive_speaker_after_the_quote() -> None:
+    got = quotes("“We will not accept this kind of pressure,” the EU foreign policy chief, Kaja Kallas, said.\n"
+                 "“The talks were useful and frank,” said Kenya's foreign minister, Musalia Mudavadi.\n"
+                 "“The talks were useful and frank,” said Mudavadi, who arrived on Monday.\n")
+    assert got[0].speaker_entity_id == "person:kallas" and got[0].cue == "said"
+    assert got[1].speaker_country == "KEN"
+    assert got[2].speaker_text == "Mudavadi"  # a relative clause is not part of the speaker

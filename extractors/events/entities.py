@@ -40,7 +40,7 @@ _NON_SPACE = re.compile(r"\S+")
 _TITLE_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|Mullah|Sheikh|Gen|General)\.?\s+$")
 _APPOSITIVE_ROLE = re.compile(r"\s*,\s*(?:the|a)?\s*[A-Z]?[\w’'.\- ]{0,40}?(?:minister|secretary|president|"
                               r"spokes\w+|ambassador|envoy|leader|chief|official|diplomat|general)\b", re.I)
-_SPEECH_AFTER = re.compile(r"\s*(?:[’']s\s+)?(\w+)")
+_SPEECH_AFTER = re.compile(r"\s*(?:[’']s\s+|,\s*)?(\w+)")  # "Assimi Goita said", "…, Assimi Goita, said"
 _NOT_KEY_CHARS = re.compile(r"[^a-z0-9]+")
 _HEADLINE_WORD = re.compile(r"[A-Za-z][\w'’]*")
 # gaps between mentions (``_chunk``)
@@ -238,7 +238,8 @@ class ArticleEntities:
         # a title right before the name: a role word ("spokesperson Ibrahim Kalin") or "Mr", "Gen."
         # (matches do not overlap: only the last one ending before the name can touch it)
         j = bisect.bisect_right(ends, start) - 1
-        title = (j >= 0 and matches[j].entry.kind == "agent" and not text[matches[j].end:start].strip()) \
+        # (or an appositive after it: "Kenya's foreign minister, Musalia Mudavadi")
+        title = (j >= 0 and matches[j].entry.kind == "agent" and text[matches[j].end:start].strip() in ("", ",")) \
             or _TITLE_BEFORE.search(text[max(0, start - 8):start]) is not None
         if not title:
             after = text[end:end + 60]
@@ -295,6 +296,18 @@ class ArticleEntities:
                     and any(m.entry.kind == "agent" for m in actor.members)
                     and APPOSITIVE.match(text[prev.end:actor.start])):
                 prev.country = prev.country or actor.country
+                prev.sector = prev.sector or actor.sector
+                prev.members.extend(actor.members)
+                prev.end = actor.end
+                prev.text = text[prev.start:prev.end]
+                continue
+            if (prev is not None and actor.kind == "person" and prev.kind != "person"
+                    and any(m.entry.kind == "agent" for m in prev.members)
+                    and not any(m.entry.kind == "person" for m in prev.members)
+                    and text[prev.end:actor.start].strip() == ","
+                    and re.match(r"\s*(?:[,.;:]|$)", text[actor.end:actor.end + 2])):  # the whole name
+                # "Ghana's president, John Mahama": the role's holder, named in apposition
+                prev.kind = "person"
                 prev.sector = prev.sector or actor.sector
                 prev.members.extend(actor.members)
                 prev.end = actor.end

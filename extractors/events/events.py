@@ -160,10 +160,11 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to",
         # "is committed to", "is prepared to" are not passive
         source, penalty = _source(text, toks, lows, actors, m, registry)
+        roles = getattr(registry, "roles", [])
         preps = (rule.preps or types[rule.event_type].preps) | extra_preps.get(m.first, frozenset())
         recipients, location = _recipients(text, toks, lows, actors, m, preps)
         if passive:
-            agent = _by_agent(toks, lows, actors, m)
+            agent = _by_agent(toks, lows, actors, m) or _by_role(toks, lows, actors, roles, m, location)
             if agent:
                 source, recipients, penalty = agent, source, 1.0
             elif source:
@@ -179,8 +180,11 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if not source and not passive and rule.event_type != "CONSULT":
             # "Leaders of the opposition coalition agreed to postpone the rally in Baku": a role word
             # heading the subject, with no country of its own, takes the sentence's one stated place
-            source = _role_head_subject(toks, lows, actors, getattr(registry, "roles", []), m, location)
+            source = _role_head_subject(toks, lows, actors, roles, m, location)
             penalty = 0.85
+        if not source and not passive:
+            # "A spokesman for the Nigerian army said troops had killed …": the speaker's own forces
+            source, penalty = _reported_role(toks, lows, actors, roles, m), 0.85
         if not source:
             continue
         if rule.rule_id == "consult.travel" and all(a.sector == "MIL" and a.kind != "person" for a in source):
@@ -327,6 +331,7 @@ def _bare_form(word: str, rule) -> bool:
         "set", "put", "struck", "told")
 
 
+NP_OPENERS = frozenset({"its", "his", "her", "their", "our", "the", "a", "an"})
 VERB_CONTEXT = frozenset({"to", "will", "would", "shall", "can", "could", "should", "must", "may", "might",
                           "did", "does", "do", "not", "n't", "never"})
 
@@ -348,7 +353,8 @@ def _adjacent(toks, lows, source: list[Actor], m) -> bool:
         return True  # "is yet to recognize", "would not accept": a verb after "to" or a modal
     i = _tok_index(toks, last.end)
     between = [w for w in lows[i:m.first]]
-    return len(between) <= 3 and "," not in between
+    # "for its financial support": a determiner opens a noun phrase
+    return len(between) <= 3 and "," not in between and not any(w in NP_OPENERS for w in between)
 
 
 def _tok_index(toks: list[Token], char: int) -> int:
@@ -407,7 +413,7 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
     return [], 1.0
 
 
-PROTEST_SECTORS = frozenset({"CVL", "OPP", "LAB", "EDU", "AGR", "HLH", "REL", "BUS", "REF", "MED", "JRN"})
+PROTEST_SECTORS = frozenset({"CVL", "OPP", "LEG", "LAB", "EDU", "AGR", "HLH", "REL", "BUS", "REF", "MED", "JRN"})
 
 
 def _protest_subject(text, toks, lows, actors: list[Actor], roles: list[Actor], m: TriggerMatch) -> list[Actor]:
@@ -436,6 +442,7 @@ def _role_subject(toks, lows, roles: list[Actor], m: TriggerMatch, location: Act
     return []
 
 
+NOT_OF_A_PLACE = frozenset({"HRI", "NGO", "IGO"})  # rights groups and agencies: no country from a place
 ROLE_HEADS = frozenset({"leaders", "leader", "members", "member", "officials", "official", "spokesman",
                         "spokeswoman", "spokesperson", "representatives", "head", "heads", "chief"})
 DETERMINERS = frozenset({"the", "a", "an", "its", "their", "some", "several", "many", "two", "three", "top",
@@ -450,7 +457,7 @@ def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: T
     otherwise nothing is coded (a guess would cost precision). A venue right after the verb ("agreed
     in Geneva") is where visitors may have gone, not whose they are: no event."""
     before = [r for r in roles if r.end <= toks[m.first].start]
-    if not before:
+    if not before or before[-1].sector in NOT_OF_A_PLACE:
         return []
     role = before[-1]
     between = [w for w in lows[_tok_index(toks, role.end):m.first] if w not in ("(", ")")]
@@ -479,6 +486,59 @@ def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: T
     if len(countries) != 1:
         return []
     return [dataclasses.replace(role, country=countries.pop())]
+
+
+FORCE_SECTORS = frozenset({"MIL", "COP", "GOV"})
+CUE_GLUE = frozenset({"that", "its", "his", "her", "their", "the"})
+
+
+def _reported_role(toks, lows, actors: list[Actor], roles: list[Actor], m: TriggerMatch) -> list[Actor]:
+    """"The Thai police chief said officers had arrested …": a force or official role word with no
+    country right after a speech cue belongs to the speaker's country."""
+    before = [r for r in roles if r.end <= toks[m.first].start and r.sector in FORCE_SECTORS]
+    if not before:
+        return []
+    role = before[-1]
+    first = _tok_index(toks, role.start)
+    k = first - 1
+    while k >= 0 and lows[k] in CUE_GLUE:
+        k -= 1
+    between = lows[_tok_index(toks, role.end):m.first]
+    if k < 1 or lows[k] not in SPEECH_CUES or len(between) > 3 \
+            or any(w in SUBJECT_BLOCK or w == "," for w in between):
+        return []
+    speaker = _speaker_before(toks, lows, actors, k + 1)
+    if not speaker or not speaker[0].country or speaker[0].kind == "person":
+        return []  # a person's own forces are not said; an organisation's spokesman is
+    return [dataclasses.replace(role, country=speaker[0].country)]
+
+
+def _by_role(toks, lows, actors: list[Actor], roles: list[Actor], m: TriggerMatch,
+             location: Actor | None) -> list[Actor]:
+    """"were dispersed by riot police in Tbilisi", "attacked by gunmen in Darfur": a role word after
+    "by" takes the country of the sentence's one stated place (as ``_role_head_subject``)."""
+    after = [r for r in roles if r.start >= toks[m.last].end]
+    if not after or after[0].sector in NOT_OF_A_PLACE:
+        return []
+    role = after[0]
+    between = lows[m.last + 1:_tok_index(toks, role.start)]
+    if "by" not in between or len(between) > 3:
+        return []
+    countries = _place_countries(toks, lows, actors, location)
+    if len(countries) != 1:
+        return []
+    return [dataclasses.replace(role, country=countries.pop())]
+
+
+def _place_countries(toks, lows, actors: list[Actor], location: Actor | None) -> set[str]:
+    """Countries of the places the sentence states ("in Tbilisi", "Protesters in Tbilisi")."""
+    out = {location.country} if location is not None and location.country else set()
+    for a in actors:
+        for member in a.members:
+            i = _tok_index(toks, member.start)
+            if member.entry.kind == "country" and member.entry.country and i > 0 and lows[i - 1] in PLACE_PREPS:
+                out.add(member.entry.country)
+    return out
 
 
 def _at_place(toks, lows, actor: Actor) -> bool:

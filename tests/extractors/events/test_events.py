@@ -273,3 +273,22 @@ def test_a_role_word_with_no_place_or_two_places_codes_nothing() -> None:
     assert not code_document("Opposition leaders rejected the results of votes in Kenya and Uganda.", PUB)
     # inside a prepositional phrase, the role word is not the subject
     assert not code_document("After talks with opposition leaders agreed in Baku, it rained.", PUB)
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Two reporters were detained by police in Ankara.", "COERCE", "TUR"),  # a role after "by", one place
+    ("A spokesman for the Nigerian army said troops had killed 30 militants.", "ASSAULT", "NGA"),
+    ("Police in Karachi fired tear gas at supporters of the former prime minister.", "COERCE", "PAK"),
+    ("Ghana's president, John Mahama, criticised the lenders.", "ACCUSE", "GHA"),
+])
+def test_role_words_after_by_or_a_speech_cue_and_named_holders(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])[0]) == (etype, actor)
+
+
+def test_no_country_for_a_role_without_one_place_or_for_rights_groups() -> None:
+    assert not code_document("Two reporters were detained by police.", PUB)
+    assert not code_document("The new law was criticised by rights groups at a meeting in Nairobi.", PUB)
+    # a noun after a possessive is not a verb: "thanked Saudi Arabia for its financial support"
+    assert all(e["trigger"] != "support" for e in code_document(
+        "The minister thanked Saudi Arabia for its financial support.", PUB))

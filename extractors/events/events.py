@@ -169,10 +169,15 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
                 source, recipients, penalty = agent, source, 1.0
             elif source:
                 source, recipients, penalty = [], source, penalty
+            if not source and rule.rule_id in PASSIVE_DEFAULTS:
+                # "were killed in a car bombing in central Baghdad": no agent stated; the GSR codes the
+                # country of the place where it happened
+                source, penalty = _place_default(toks, lows, actors, location, PASSIVE_DEFAULTS[rule.rule_id]), 0.8
         if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
             # "The US would prohibit aid … and would deny entry": the second verb shares the subject
             source, penalty = events[-1].actors, 0.9
-        if not source and location is not None and location.country and rule.event_type in LOCAL_TYPES:
+        if not source and not passive and location is not None and location.country \
+                and rule.event_type in LOCAL_TYPES:
             # "Thousands of protesters rallied in Tbilisi": a role word with no country right before
             # the verb, acting in a stated place, belongs to that place's country
             source = _role_subject(toks, lows, getattr(registry, "roles", []), m, location)
@@ -486,6 +491,21 @@ def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: T
     if len(countries) != 1:
         return []
     return [dataclasses.replace(role, country=countries.pop())]
+
+
+# agentless passives coded with the stated place's country as the source (value: its sector)
+PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None}  # arrests: tried, lost precision on dev
+
+
+def _place_default(toks, lows, actors: list[Actor], location: Actor | None, sector: str | None) -> list[Actor]:
+    countries = _place_countries(toks, lows, actors, location)
+    if len(countries) != 1:
+        return []
+    country = countries.pop()
+    place = location if location is not None and location.country == country else None
+    if place is None:
+        return []  # the place is in the subject ("Protesters in Tbilisi were …"): not where it happened
+    return [Actor(place.start, place.end, place.text, country, sector, None, "agent")]
 
 
 FORCE_SECTORS = frozenset({"MIL", "COP", "GOV"})

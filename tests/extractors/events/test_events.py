@@ -292,3 +292,10 @@ def test_no_country_for_a_role_without_one_place_or_for_rights_groups() -> None:
     # a noun after a possessive is not a verb: "thanked Saudi Arabia for its financial support"
     assert all(e["trigger"] != "support" for e in code_document(
         "The minister thanked Saudi Arabia for its financial support.", PUB))
+
+
+def test_an_agentless_killing_is_coded_to_the_place_where_it_happened() -> None:
+    ev = one("Three soldiers were killed in a car bombing in central Baghdad.")
+    assert (ev["event_type"], codes(ev["actors"]), ev["recipients"]) == ("ASSAULT", ["IRQ"], [])
+    assert not code_document("Three soldiers were killed in a car bombing.", PUB)  # no place: no source
+    assert not code_document("A missionary was arrested in Lebanon.", PUB)  # arrests: no default

@@ -45,7 +45,7 @@ _NOT_KEY_CHARS = re.compile(r"[^a-z0-9]+")
 _HEADLINE_WORD = re.compile(r"[A-Za-z][\w'’]*")
 # gaps between mentions (``_chunk``)
 _FROM_IN_GAP = re.compile(r"^\s+(?:from|in)\s+(?:the\s+)?$")
-_MODIFIER_GAP = re.compile(r"^(?:['’]s)?(?:\s+[a-z][a-z\-]*){1,3}\s+$")
+_MODIFIER_GAP = re.compile(r"^(?:['’]s)?(?:\s+[A-Za-z][a-z\-]*){1,3}\s+$")  # "Iraqi Kurdish officials": capitalised too
 _NOT_MODIFIER = re.compile(r"\b(?:and|or|but|the|a|an|of|in|on|to|with|for|from|by|said|says|"
                            r"is|are|was|were|has|have|had|will|would|between|against|among|into|over|after|before|near|at|as|"
                            r"than|during|amid|under|" + IRREGULAR_PAST + r")\b|[a-z]ed\b")

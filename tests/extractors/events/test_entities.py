@@ -65,3 +65,10 @@ def test_a_bodys_office_holder_is_one_actor_without_a_guessed_country() -> None:
     from extractors.events import code_document
     ev = code_document("U.N. Secretary-General Kofi Annan said he will withdraw weapons inspectors from Iraq.")[0]
     assert ev["actors"] == [{"text": "U.N. Secretary-General Kofi Annan", "country": None, "sector": "IGO"}]
+
+
+def test_capitalised_modifiers_and_a_role_holder_in_apposition() -> None:
+    _, (first, second) = actors("Iraqi Kurdish officials rejected the plan.",
+                                "Ghana's president, John Mahama, criticised the lenders.")
+    assert [(a.text, a.country, a.sector) for a in first] == [("Iraqi Kurdish officials", "IRQ", "GOV")]
+    assert [(a.text, a.country, a.kind) for a in second] == [("Ghana's president, John Mahama", "GHA", "person")]

@@ -477,7 +477,7 @@ def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: T
         head = k - 1
         while head >= 0 and lows[head] in DETERMINERS:
             head -= 1
-        if lows[k] not in ("of", "for") or head < 0 or lows[head] not in ROLE_HEADS and lows[head] != "group" \
+        if lows[k] not in ("of", "for") or head < 0 or lows[head] not in ROLE_HEADS \
                 or any(lows[j] not in DETERMINERS for j in range(head)):
             return []
     elif k >= 3 and lows[k] != ",":

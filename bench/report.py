@@ -76,7 +76,8 @@ def rows(res: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str, str]]
                     f"fetch {ph['fetch_pages']:.1f}, extract {ph['extract_pages']:.1f}, load {ph['load']:.1f}); "
                     f"bound {h['bound_s']:.1f} s → **{h['ratio_to_bound']}**"
                     + (f"; all CPU of the run (workers, flow, news and Prefect servers) ÷ cores = "
-                       f"{h['all_cpu_bound_to_bound']} × bound, cores {100 * h['cores_busy']:.0f}% busy"
+                       f"{h['all_cpu_bound_to_bound']} × bound, cores {100 * h['cores_busy']:.0f}% busy with this run, "
+                       f"load average {h['load_average_before']}–{h['load_average_after']}"
                        if h.get("cores_busy") else ""), "≤ 1.25 × bound", _yes(h["met"])))
     q = res.get("quiet_hour")
     if q:

@@ -8,6 +8,8 @@ for both origins, so a fetched page and an archive record are stored the same wa
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import gzip
 import hashlib
 import json
@@ -15,6 +17,7 @@ import logging
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -60,7 +63,37 @@ def run_load(batch: Batch, settings: Settings) -> LoadResult:
     result = load(quote(batch), settings)  # type: ignore[call-overload]
     if batch.articles and getattr(result, "status", None) in ("loaded", "staged"):
         index_articles(batch.articles, settings)
+    release_free_memory()
     return result
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (macOS, Windows, musl)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+def release_free_memory() -> bool | None:
+    """Hand the C heap's free pages back to the operating system; called after each load.
+
+    A load frees a batch's worth of Arrow buffers, DuckDB's work memory and the batch's strings,
+    but glibc keeps freed chunks inside its heaps (and one heap per thread that allocated), so the
+    flow process's RSS stayed at its highest load's level and crept up with the run
+    (bench/RESULTS.md §6). ``malloc_trim(0)`` returns every whole free page. Returns True if
+    memory was released, False if there was none to release, None where there is no
+    ``malloc_trim`` (then it does nothing)."""
+    trim = _malloc_trim()
+    if trim is None:
+        return None
+    return bool(trim(0))
 
 
 # Articles wait here for the search index and are committed together (a tantivy commit has a

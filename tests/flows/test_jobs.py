@@ -93,3 +93,34 @@ def test_block_page_is_flagged_and_not_stored() -> None:
             b"accessing the site</h1><p>Enable JavaScript and cookies to continue</p></body></html>")
     res = run_job(_job(24.0, html=page))
     assert (res.article, res.blocked, res.reason) == (None, True, Reason.BLOCK_PAGE)
+
+
+_WORKER_SCRIPT = """
+import json, sys
+from datetime import UTC, datetime
+from flows.jobs import PageJob, run_job
+body = " ".join(f"Sentence {i} says the harbour board approved ferry timetable number {i}." for i in range(40))
+page = (f"<html><head><title>Ferry</title></head><body><article><h1>Ferry</h1><p>{body}</p>"
+        f"<p>{body}</p></article></body></html>").encode()
+r = run_job(PageJob(key="k", url="https://harbour.example/news/ferry", origin="archive", run_id="r",
+                    tolerance_hours=24.0, html=page))
+print(json.dumps({"keys": len(r.sketch.band_keys) if r.sketch else 0, "events": r.enrichment is not None,
+                  "loaded": sorted(m for m in ("scipy", "datasketch") if m in sys.modules)}))
+"""
+
+
+def test_a_worker_extracting_a_page_imports_neither_datasketch_nor_scipy() -> None:
+    """A pool worker's whole per-document path (extraction, story sketch, event coding) in a fresh
+    interpreter: the sketch's permutations are made with NumPy, so scipy (~60 MiB of RSS and
+    ~0.7 s per worker, pulled in by datasketch) is never loaded where pages are extracted."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", _WORKER_SCRIPT], capture_output=True, text=True, cwd=root,
+                         check=True, timeout=300)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["keys"] > 0 and got["events"]  # the page was sketched and coded
+    assert got["loaded"] == []

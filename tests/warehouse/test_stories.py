@@ -176,6 +176,41 @@ def test_all_migrations_in_order_give_an_empty_v_stories(tmp_path: Path) -> None
         c.close()
 
 
+def test_a_database_at_migration_9_upgrades_and_keeps_finding_copies(db_path: Path) -> None:
+    """An index built before migration 010 (story_bands with its ART index) upgrades in place: the
+    index is dropped, every band row stays, and the same candidates and groups come out."""
+    from warehouse.migrate import available_migrations, schema_version
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    old = duckdb.connect(str(db_path))
+    old.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+                "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+    for m in available_migrations():
+        if m.version < 10:
+            old.execute(m.sql)
+            old.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [m.version, m.name])
+    stories = copies()
+    _load(old, stories[:3])
+    assert old.execute("SELECT index_name FROM duckdb_indexes() WHERE table_name = 'story_bands'").fetchall() \
+        == [("story_bands_key",)]
+    bands = old.execute("SELECT band_key, article_id FROM story_bands ORDER BY ALL").fetchall()
+    old.close()
+
+    c = connect_write(db_path)  # migrates
+    try:
+        assert schema_version(c) >= 10
+        assert c.execute("SELECT count(*) FROM duckdb_indexes() WHERE table_name = 'story_bands'").fetchall() == [(0,)]
+        assert c.execute("SELECT band_key, article_id FROM story_bands ORDER BY ALL").fetchall() == bands
+        probe = sketch_text("late-copy", stories[0].text, T0 + timedelta(days=2))
+        assert {m.sketch.article_id for m in find_candidates(c, [probe])} == {"original", "wire", "excerpt"}
+        _load(c, stories[3:])
+        assert _partition(_groups(c)) == {frozenset({"original", "wire", "excerpt", "reprint"}),
+                                          frozenset({"related"})}
+        assert prune_story_bands(c, before=T0 + timedelta(minutes=30)) > 0  # deletes without the index
+    finally:
+        c.close()
+
+
 def test_a_sketch_without_an_assignment_is_refused(conn: duckdb.DuckDBPyConnection) -> None:
     from warehouse.stories import apply_assignments
 

@@ -55,6 +55,24 @@ def test_unrelated_texts_share_nothing() -> None:
     assert not set(a.band_keys) & set(b.band_keys)
 
 
+def test_permutations_equal_datasketch_affine32() -> None:
+    """The permutations made with NumPy are datasketch's for scheme affine32 (same seed, same
+    draws, same dtype), for both sketches' sizes and seeds and a few others: signatures stored
+    before the change stay comparable with new ones."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from extractors.stories.sketch import LEAD_PERM, SEED, _permutations
+
+    for num_perm, seed in ((NUM_PERM, SEED), (LEAD_PERM, SEED + 1), (1, 0), (7, 42), (256, 2**31 - 1)):
+        ours = _permutations(num_perm, seed)
+        ref = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+        assert ours.dtype == np.uint32 and ours.shape == (2, num_perm)
+        assert np.asarray(ref).dtype == np.uint32
+        assert ours.tolist() == np.asarray(ref).tolist()
+        assert (ours[0] % 2 == 1).all()  # odd multipliers: each permutation is a bijection
+
+
 def test_minhash_equals_datasketch_update_batch() -> None:
     """The vectorised MinHash gives datasketch's values (affine32, identity hash), bit for bit,
     for empty, small and multi-block inputs, under both sketches' permutations."""

@@ -312,14 +312,17 @@ def ingest(ctx: typer.Context, feeds: FeedsOpt = None, db: DbOpt = None, verbose
     from flows.poll import start_early_poll
     from newsflow.progress import IngestProgress, live_enabled
 
-    with IngestProgress(live_enabled(quiet or o.verbose), len(specs)) as bar:
-        # with a server, the poll's politeness waits overlap Prefect's import and the flow run's
-        # creation; the flow uses it only if it polled the very states the flow reads under its
-        # lock (a run that holds the lock now would change them: then no early poll, not two).
-        # With Prefect's temporary API the command stays as it was (like the backfill's pool).
-        with_server = bool(api_url or os.environ.get("PREFECT_API_URL"))
-        early = (start_early_poll(settings, specs, tick=lambda: bar.hook("feeds", 1, None))
-                 if lock_free and with_server else None)
+    bar = IngestProgress(live_enabled(quiet or o.verbose), len(specs))
+    # with a server, the poll's politeness waits overlap Prefect's import and the flow run's
+    # creation; the flow uses it only if it polled the very states the flow reads under its
+    # lock (a run that holds the lock now would change them: then no early poll, not two).
+    # With Prefect's temporary API the command stays as it was (like the backfill's pool).
+    # Started before the progress bar's refresh thread: with no thread running, the poll can
+    # run in a forked child (flows.poll.fork_is_safe).
+    with_server = bool(api_url or os.environ.get("PREFECT_API_URL"))
+    early = (start_early_poll(settings, specs, tick=(lambda: bar.hook("feeds", 1, None)) if bar.enabled else None)
+             if lock_free and with_server else None)
+    with bar:
         import flows.ingest as fi
 
         fi.progress_hook = bar.hook
@@ -330,6 +333,8 @@ def ingest(ctx: typer.Context, feeds: FeedsOpt = None, db: DbOpt = None, verbose
         finally:
             fi.progress_hook = None
             fi.early_poll = None
+            if early is not None:
+                early.cancel()  # a poll the flow did not take (or a failed run's) stops now
     _print_ingest(summary, settings, o.wide)
     return 0
 

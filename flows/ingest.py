@@ -401,10 +401,14 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
 
 def _take_early_poll(specs: list[FeedSpec], states: dict[str, FeedState], settings: Settings) -> EarlyPoll | None:
     """The poll the CLI started before the flow, if it polled these very feeds from these very
-    stored states (read here under the run lock); it is used once either way."""
+    stored states (read here under the run lock); it is used once either way (one that does
+    not match is stopped)."""
     global early_poll
     early, early_poll = early_poll, None
-    return early if early is not None and early.matches(specs, states, settings) else None
+    if early is None or early.matches(specs, states, settings):
+        return early
+    early.cancel()
+    return None
 
 
 def _record_failed_run(settings: Settings, run: RunRecord, logger: Any) -> None:

@@ -97,9 +97,14 @@ def _select(matches: list[TriggerMatch]) -> list[TriggerMatch]:
 def _governor(m: TriggerMatch, chosen: list[TriggerMatch], lows: list[str]) -> TriggerMatch | None:
     """The earlier intent trigger whose to-/that-complement ``m`` sits in, if any."""
     for c in chosen:
-        if c.last >= m.first or c.rule.event_type not in INTENT_TYPES:
+        if c.last >= m.first:
             continue
         between = lows[c.last + 1:m.first]
+        if c.rule.event_type == "ACCUSE" and "of" in between and lows[m.first].endswith("ing") \
+                and len(between) <= 8 and not any(w in (";", ".", "but", "while", "said") for w in between):
+            return c  # "accused India of backing militants": what is alleged is not coded as done
+        if c.rule.event_type not in INTENT_TYPES:
+            continue
         if len(between) > 8 or any(w in (";", ".", "but", "while", "said") for w in between):
             continue
         if "to" in between or "that" in between or lows[c.last] in ("to", "that") or not between:

@@ -299,3 +299,25 @@ def test_an_agentless_killing_is_coded_to_the_place_where_it_happened() -> None:
     assert (ev["event_type"], codes(ev["actors"]), ev["recipients"]) == ("ASSAULT", ["IRQ"], [])
     assert not code_document("Three soldiers were killed in a car bombing.", PUB)  # no place: no source
     assert not code_document("A missionary was arrested in Lebanon.", PUB)  # arrests: no default
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Pakistan's interior minister accused India of backing separatist militants in Balochistan.", "ACCUSE", "PAK"),
+    ("Ethiopia accused Eritrea of supporting rebels in the north.", "ACCUSE", "ETH"),
+])
+def test_what_an_accusation_alleges_is_not_coded_as_done(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)  # no SUPPORT of the militants by India: only the accusation
+    assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Ukrainian drones struck an oil refinery in the Saratov region overnight.", "ASSAULT", "UKR"),
+    ("M23 rebels seized the town of Walikale after heavy fighting.", "ASSAULT", "COD"),
+    ("The Taliban administration barred women from studying at medical institutes.", "COERCE", "AFG"),
+    ("The United States announced new sanctions on Iranian oil shipping networks.", "SANCTION", "USA"),
+    ("The International Monetary Fund approved a $1.1 billion loan for Sri Lanka.", "AID", None),
+    ("Japan expressed concern over China's military drills near Taiwan.", "ACCUSE", "JPN"),
+])
+def test_events6_lexicon_entries(sentence: str, etype: str, actor: str | None) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)

@@ -59,6 +59,7 @@ REFUSABLE = frozenset({"SUPPORT", "AGREE", "COOPERATE", "CONCEDE", "AID", "CONSU
 SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
                          "announced", "according"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
+FORCES_ONLY = frozenset({"mobilize.sent"})  # rules that need armed forces as the subject
 LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of the place, as a rule
 TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                         "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -172,6 +173,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             agent = _by_agent(toks, lows, actors, m) or _by_role(toks, lows, actors, roles, m, location)
             if agent:
                 source, recipients, penalty = agent, source, 1.0
+            elif source and rule.event_type == "MOBILIZE" and all(a.sector == "MIL" for a in source):
+                pass  # "Chinese warships were deployed near the reef": forces are their own country's
             elif source:
                 source, recipients, penalty = [], source, penalty
             if not source and rule.rule_id in PASSIVE_DEFAULTS:
@@ -199,6 +202,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             continue
         if rule.rule_id == "consult.travel" and all(a.sector == "MIL" and a.kind != "person" for a in source):
             continue  # "fighter jets flew close to …": forces moving, not a visit
+        if rule.rule_id in FORCES_ONLY and not all(a.sector == "MIL" for a in source):
+            continue  # "aid was sent to Gaza" is not a deployment; "troops have been sent to" is
         if _bare_form(lows[m.first], rule) and not _adjacent(toks, lows, source, m):
             continue  # "the Sept. 11 attacks", "first high-level visit": a noun, not a verb
         skeys = {a.entity_key for a in source}

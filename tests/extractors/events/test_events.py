@@ -321,3 +321,17 @@ def test_what_an_accusation_alleges_is_not_coded_as_done(sentence: str, etype: s
 def test_events6_lexicon_entries(sentence: str, etype: str, actor: str | None) -> None:
     ev = one(sentence)
     assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Chinese warships and aircraft were deployed around Taiwan for large-scale drills.", "MOBILIZE", "CHN"),
+    ("Indian troops have been sent to Sri Lanka to enforce the peace accord.", "MOBILIZE", "IND"),
+    ("Haiti's military rulers ordered a dusk-to-dawn curfew in Port-au-Prince.", "COERCE", "HTI"),
+])
+def test_forces_deployed_in_the_passive_are_their_own_countrys(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)
+
+
+def test_aid_sent_somewhere_is_not_a_deployment() -> None:
+    assert not [e for e in code_document("Food aid was sent to Gaza on Monday.", PUB) if e["event_type"] == "MOBILIZE"]

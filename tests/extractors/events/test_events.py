@@ -335,3 +335,8 @@ def test_forces_deployed_in_the_passive_are_their_own_countrys(sentence: str, et
 
 def test_aid_sent_somewhere_is_not_a_deployment() -> None:
     assert not [e for e in code_document("Food aid was sent to Gaza on Monday.", PUB) if e["event_type"] == "MOBILIZE"]
+
+
+def test_a_person_of_a_country_takes_its_country() -> None:
+    ev = one("Chancellor Helmut Kohl of Germany met President Francois Mitterrand of France in Bonn.")
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("CONSULT", ["DEU"], ["FRA"])

@@ -177,6 +177,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
                 pass  # "Chinese warships were deployed near the reef": forces are their own country's
             elif source:
                 source, recipients, penalty = [], source, penalty
+            if not source and _doer_follows(m, chosen, lows):
+                continue  # "soldiers were wounded when guerrillas attacked a patrol": one event, coded there
             if not source and rule.rule_id in PASSIVE_DEFAULTS:
                 # "were killed in a car bombing in central Baghdad": no agent stated; the GSR codes the
                 # country of the place where it happened
@@ -317,6 +319,16 @@ def _must_request(text, toks, lows, actors) -> CodedEvent | None:
 
 VP_GLUE = frozenset({"would", "will", "has", "have", "had", "also", "then", "later", "was", "is", "were",
                      "are", "could", "should", "may", "might"})
+
+
+def _doer_follows(m: TriggerMatch, chosen: list[TriggerMatch], lows: list[str]) -> bool:
+    """An agentless passive followed by a "when"/"as" clause with a trigger of the same type: the
+    clause says who did it."""
+    for c in chosen:
+        if c.first > m.last and c.rule.event_type == m.rule.event_type \
+                and any(w in ("when", "as") for w in lows[m.last + 1:c.first]):
+            return True
+    return False
 
 
 def _shares_subject(between: list[str]) -> bool:

@@ -340,3 +340,8 @@ def test_aid_sent_somewhere_is_not_a_deployment() -> None:
 def test_a_person_of_a_country_takes_its_country() -> None:
     ev = one("Chancellor Helmut Kohl of Germany met President Francois Mitterrand of France in Bonn.")
     assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("CONSULT", ["DEU"], ["FRA"])
+
+
+def test_an_agentless_passive_followed_by_the_doers_clause_is_one_event() -> None:
+    ev = one("Three Israeli soldiers were wounded when guerrillas attacked a patrol in southern Lebanon.")
+    assert (ev["event_type"], ev["trigger"], codes(ev["actors"])) == ("ASSAULT", "attacked", ["LBN"])

@@ -345,3 +345,12 @@ def test_a_person_of_a_country_takes_its_country() -> None:
 def test_an_agentless_passive_followed_by_the_doers_clause_is_one_event() -> None:
     ev = one("Three Israeli soldiers were wounded when guerrillas attacked a patrol in southern Lebanon.")
     assert (ev["event_type"], ev["trigger"], codes(ev["actors"])) == ("ASSAULT", "attacked", ["LBN"])
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("The Iranian foreign minister arrived in Beijing for talks on the nuclear deal.", "CONSULT", "IRN"),
+    ("The Colombian government offered concessions to the rebels.", "AGREE", "COL"),
+])
+def test_arriving_for_talks_and_offering_concessions(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)

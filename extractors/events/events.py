@@ -700,7 +700,7 @@ def _modality(lows, toks, m: TriggerMatch, source: list[Actor], quoted) -> str:
     if speech and source and _tok_index(toks, source[0].start) > speech[0]:
         return "reported"  # "the spokesman claimed China and Russia are supporting …"
     if any(w in HYPOTHETICAL for w in window) or any(w in ("if", "whether", "unless") for w in lows[:m.first]):
-        if "would" in window and any(w in ("said", "says", "told") for w in lows[:m.first]):
+        if "would" in window and any(w in ("said", "says", "told", "saying") for w in lows[:m.first]):
             return "future"
         return "hypothetical"
     if any(w in FUTURE_NOW or (w in FUTURE and k + 1 < len(window) and window[k + 1] in ("to", "for"))

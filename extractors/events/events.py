@@ -543,8 +543,8 @@ def _reported_role(toks, lows, actors: list[Actor], roles: list[Actor], m: Trigg
     role = before[-1]
     first = _tok_index(toks, role.start)
     k = first - 1
-    while k >= 0 and lows[k] in CUE_GLUE:
-        k -= 1
+    while k >= 0 and (lows[k] in CUE_GLUE or lows[k] in TIME_WORDS or lows[k] == "on"):
+        k -= 1  # "said on Tuesday their forces had …"
     between = lows[_tok_index(toks, role.end):m.first]
     if k < 1 or lows[k] not in SPEECH_CUES or len(between) > 3 \
             or any(w in SUBJECT_BLOCK or w == "," for w in between):

@@ -354,3 +354,8 @@ def test_an_agentless_passive_followed_by_the_doers_clause_is_one_event() -> Non
 def test_arriving_for_talks_and_offering_concessions(sentence: str, etype: str, actor: str) -> None:
     ev = one(sentence)
     assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)
+
+
+def test_forces_of_a_speaker_after_a_time_phrase() -> None:
+    ev = one("Serbia said on Tuesday its forces had completed their withdrawal from the town.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("RETREAT", ["SRB"])

@@ -161,6 +161,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
                                          _features(lows, toks, m, rule, rule.confidence * 0.9, protesters, [],
                                                    "asserted", rule.rule_id, ptype.quad_class)))
             continue
+        if _reduced_relative(toks, lows, m):
+            continue  # "troops backed by gunships", "a journalist threatened by Islamists": a modifier
         passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
             and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
             and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to",
@@ -319,6 +321,17 @@ def _must_request(text, toks, lows, actors) -> CodedEvent | None:
 
 VP_GLUE = frozenset({"would", "will", "has", "have", "had", "also", "then", "later", "was", "is", "were",
                      "are", "could", "should", "may", "might"})
+
+
+def _reduced_relative(toks, lows: list[str], m: TriggerMatch) -> bool:
+    """A past participle right after a noun and right before "by", with no auxiliary: it describes
+    the noun ("Sri Lankan troops backed by helicopter gunships overran …"), it is not the event."""
+    i = m.first
+    if m.last != m.first or i == 0 or i + 1 >= len(lows) or lows[i + 1] != "by" or not lows[i].endswith("ed"):
+        return False
+    prev = lows[i - 1]
+    return prev not in PASSIVE_AUX and prev not in ("has", "have", "had", "and", "or", ",") \
+        and re.match(r"[a-z]", prev) is not None and not prev.endswith("ly")
 
 
 def _doer_follows(m: TriggerMatch, chosen: list[TriggerMatch], lows: list[str]) -> bool:

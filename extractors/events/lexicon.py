@@ -156,7 +156,10 @@ def _modified_noun(toks: list[Token], lows: list[str], i: int) -> bool:
         return False
     prev = toks[i - 1].text
     adjective = prev[:1].isupper() and prev.endswith(("ian", "ese", "ish", "i", "an")) and lows[i - 2] in ("the", "a", "an")
-    return adjective or ("-" in prev and prev[:1].islower())
+    # "the US embargo", "the UN attack": a base form after a singular acronym is a noun ("the US imposes")
+    acronym = prev.isupper() and 2 <= len(prev.replace(".", "")) <= 5 and lows[i - 2] == "the" \
+        and not lows[i].endswith("s") and (i < 3 or lows[i - 3] not in ("and", "or"))  # "Turkey and the US agree"
+    return adjective or acronym or ("-" in prev and prev[:1].islower())
 
 
 def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) -> int | None:

@@ -359,3 +359,16 @@ def test_arriving_for_talks_and_offering_concessions(sentence: str, etype: str, 
 def test_forces_of_a_speaker_after_a_time_phrase() -> None:
     ev = one("Serbia said on Tuesday its forces had completed their withdrawal from the town.")
     assert (ev["event_type"], codes(ev["actors"])) == ("RETREAT", ["SRB"])
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("Sri Lankan troops backed by helicopter gunships overran a rebel base in the north.", "ASSAULT"),
+    ("The French government granted asylum to an Algerian journalist threatened by Islamists.", "AID"),
+    ("Cuban President Fidel Castro denounced the US embargo as genocide.", "ACCUSE"),
+])
+def test_participles_and_nouns_that_only_describe_are_not_events(sentence: str, etype: str) -> None:
+    assert [e["event_type"] for e in code_document(sentence, PUB)] == [etype]
+
+
+def test_a_coordinated_subject_with_an_acronym_keeps_its_verb() -> None:
+    assert one("Turkey and the US agree to continue strong partnership.")["event_type"] == "AGREE"

@@ -185,6 +185,9 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
                 # "were killed in a car bombing in central Baghdad": no agent stated; the GSR codes the
                 # country of the place where it happened
                 source, penalty = _place_default(toks, lows, actors, location, PASSIVE_DEFAULTS[rule.rule_id]), 0.8
+        if not source and rule.rule_id in PLACE_SOURCES:
+            # "Protests erupted in several Iranian cities": the people of the stated place
+            source, penalty = _place_default(toks, lows, actors, location, PLACE_SOURCES[rule.rule_id]), 0.85
         if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
             # "The US would prohibit aid … and would deny entry": the second verb shares the subject
             source, penalty = events[-1].actors, 0.9
@@ -529,7 +532,9 @@ def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: T
 
 
 # agentless passives coded with the stated place's country as the source (value: its sector)
-PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None}  # arrests: tried, lost precision on dev
+PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None}
+# events named by a noun subject ("Protests erupted in …") coded to the stated place's people
+PLACE_SOURCES: dict[str, str | None] = {"protest.erupt": "CVL"}  # arrests: tried, lost precision on dev
 
 
 def _place_default(toks, lows, actors: list[Actor], location: Actor | None, sector: str | None) -> list[Actor]:

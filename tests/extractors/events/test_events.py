@@ -372,3 +372,9 @@ def test_participles_and_nouns_that_only_describe_are_not_events(sentence: str, 
 
 def test_a_coordinated_subject_with_an_acronym_keeps_its_verb() -> None:
     assert one("Turkey and the US agree to continue strong partnership.")["event_type"] == "AGREE"
+
+
+def test_protests_that_erupt_in_a_place_are_its_peoples() -> None:
+    ev = one("Protests erupted in several Iranian cities after the execution.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("PROTEST", ["IRN"])
+    assert not code_document("Air strikes continued in Gaza overnight.", PUB)

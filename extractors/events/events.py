@@ -40,7 +40,8 @@ INTENT_COOPERATION = frozenset({"SUPPORT", "COOPERATE", "AID", "RETREAT", "CONCE
 INTENT_TYPES = frozenset({"AGREE", "REQUEST", "THREATEN", "REJECT"})
 PREPOSITIONS = frozenset({"of", "in", "on", "at", "to", "for", "from", "with", "by", "against", "about",
                           "over", "into", "near", "between", "among", "including", "toward", "towards",
-                          "upon", "under", "through", "across", "amid", "within", "without", "like"})
+                          "upon", "under", "through", "across", "amid", "within", "without", "like", "outside",
+                          "inside", "around", "off", "along", "beyond"})
 SUBJECT_BLOCK = frozenset({";", ":", "that", "which", "who", "whom", "whose", "said", "says", "say", "told",
                            "but", "while", "when", "because", "although", "if", "unless", "“", "”", '"',
                            "(", ")", "after", "before", "since", "than"})
@@ -64,7 +65,7 @@ LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of t
 TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                         "february", "march", "april", "may", "june", "july", "august", "september", "october",
                         "november", "december", "today", "tonight", "yesterday", "tomorrow", "week", "month"})
-PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside", "through", "across"})
+PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside", "through", "across", "around", "off", "along"})
 
 
 @dataclass

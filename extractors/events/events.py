@@ -464,7 +464,9 @@ def _protest_subject(text, toks, lows, actors: list[Actor], roles: list[Actor], 
     """The subject of "Demonstrators gathered outside the embassy in Manila to protest": a people's
     role word (or a group of them) opening the sentence, with its own country or the stated place's."""
     first = min(actors + roles, key=lambda a: a.start, default=None)
-    if first is None or first.sector not in PROTEST_SECTORS or _tok_index(toks, first.start) > 3:
+    if first is None or _tok_index(toks, first.start) > 3:
+        return []
+    if first.sector not in PROTEST_SECTORS and not _people_of(first):
         return []
     if first.country:
         return _group(actors, first) if first in actors else [first]
@@ -475,6 +477,14 @@ def _protest_subject(text, toks, lows, actors: list[Actor], roles: list[Actor], 
                     and lows[i - 1] in PLACE_PREPS:
                 return [dataclasses.replace(first, country=member.entry.country)]
     return []
+
+
+def _people_of(actor: Actor) -> bool:
+    """"Thousands of Nigerians": a plural demonym alone names a country's people, not its state."""
+    if actor.kind != "country" or actor.sector is not None or len(actor.members) != 1:
+        return False
+    m = actor.members[0]
+    return m.text.endswith("s") and m.text.lower() != m.entry.phrase.lower()
 
 
 def _role_subject(toks, lows, roles: list[Actor], m: TriggerMatch, location: Actor) -> list[Actor]:

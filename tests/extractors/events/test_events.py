@@ -378,3 +378,8 @@ def test_protests_that_erupt_in_a_place_are_its_peoples() -> None:
     ev = one("Protests erupted in several Iranian cities after the execution.")
     assert (ev["event_type"], codes(ev["actors"])) == ("PROTEST", ["IRN"])
     assert not code_document("Air strikes continued in Gaza overnight.", PUB)
+
+
+def test_a_countrys_people_gathering_to_protest_are_protesting() -> None:
+    ev = one("Thousands of Kenyans were gathering for a rally in Nairobi to protest the new tax law.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("PROTEST", ["KEN"])

@@ -149,7 +149,7 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         rule = m.rule
         tstart, tend = toks[m.first].start, toks[m.last].end
         if (k_to >= 0 and lows[k_to] == "to" and not lows[m.first].endswith("ing")
-                and (k_to < 1 or lows[k_to - 1] not in INFINITIVE_HEADS)):
+                and (k_to < 1 or lows[_verb_prev(lows, k_to)] not in INFINITIVE_HEADS)):  # "voted unanimously to"
             # a purpose or complement infinitive ("invited … to visit") is not an event yet; but people
             # who gather, march or block roads "to protest" are protesting: the sentence's subject
             protesters = _protest_subject(text, toks, lows, actors, getattr(registry, "roles", []), m) \
@@ -237,6 +237,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if conf < MIN_CONFIDENCE:
             continue
         event_type, rule_id = rule.event_type, rule.rule_id
+        if rule_id == "coerce.occupy" and source[0].sector in PROTEST_SECTORS:
+            event_type, rule_id = "PROTEST", rule_id + "+sit_in"  # "students occupied the parliament building"
         if rule_id == "mobilize.exercise" and len({a.country for a in source if a.country}) >= 2:
             event_type, rule_id = "COOPERATE", rule_id + "+joint"  # "French and Egyptian warships … war games"
         if m.first in retype:

@@ -383,3 +383,23 @@ def test_protests_that_erupt_in_a_place_are_its_peoples() -> None:
 def test_a_countrys_people_gathering_to_protest_are_protesting() -> None:
     ev = one("Thousands of Kenyans were gathering for a rally in Nairobi to protest the new tax law.")
     assert (ev["event_type"], codes(ev["actors"])) == ("PROTEST", ["KEN"])
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Hundreds of ethnic Albanian students marched through the streets of Belgrade on Monday.", "PROTEST", "SRB"),
+    ("The Security Council voted unanimously to impose an arms embargo on the junta.", "SANCTION", None),
+    ("Thousands of Indonesian students occupied the parliament building in Jakarta.", "PROTEST", "IDN"),
+    ("Angola's government and the rebels exchanged accusations of violating the accord.", "ACCUSE", "AGO"),
+    ("The Cambodian government ordered the expulsion of two foreign journalists.", "COERCE", "KHM"),
+    ("Egyptian President Hosni Mubarak received the Palestinian leader in Cairo.", "CONSULT", "EGY"),
+    ("Bangladesh's opposition called a three-day general strike.", "PROTEST", "BGD"),
+])
+def test_tune_010_rules(sentence: str, etype: str, actor: str | None) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)
+
+
+def test_a_base_form_after_the_and_a_name_is_a_noun() -> None:
+    evs = code_document("Russian President Boris Yeltsin telephoned Chinese President Jiang Zemin to discuss the crisis, "
+                        "the Kremlin press service said.", PUB)
+    assert [e["event_type"] for e in evs] == ["CONSULT"]

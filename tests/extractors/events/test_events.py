@@ -403,3 +403,21 @@ def test_a_base_form_after_the_and_a_name_is_a_noun() -> None:
     evs = code_document("Russian President Boris Yeltsin telephoned Chinese President Jiang Zemin to discuss the crisis, "
                         "the Kremlin press service said.", PUB)
     assert [e["event_type"] for e in evs] == ["CONSULT"]
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("The last Soviet troops left Afghanistan on Wednesday.", "RETREAT", "SUN"),
+    ("Rebels in Liberia laid down their arms under a disarmament programme.", "RETREAT", "LBR"),
+    ("Ethiopia returned 200 Eritrean prisoners of war through the Red Cross.", "RETREAT", "ETH"),
+    ("North Korea moved several missile launchers closer to the border.", "MOBILIZE", "PRK"),
+    ("Croatia called up 20,000 reservists.", "MOBILIZE", "HRV"),
+    ("Police in Nairobi broke up an opposition rally with tear gas.", "COERCE", "KEN"),
+    ("Syrian security forces rounded up dozens of suspected Islamists in Hama.", "COERCE", "SYR"),
+])
+def test_tune_011_rules(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)
+
+
+def test_leaving_is_a_retreat_only_for_armed_forces() -> None:
+    assert not code_document("The Iranian foreign minister left Baghdad on Tuesday.", PUB)

@@ -129,6 +129,10 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if m.first - 1 in firsts:
             governed.add(m.first)  # "host talks": the noun object of another trigger
             continue
+        if any(c.last < m.first <= c.last + 2 and c.rule.event_type == m.rule.event_type for c in chosen) \
+                and _bare_form(lows[m.first], m.rule):
+            governed.add(m.first)  # "fought fierce battles": the same event named again by its object
+            continue
         gov = _governor(m, chosen, lows)
         if gov is None:
             continue
@@ -547,7 +551,7 @@ def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: T
 # agentless passives coded with the stated place's country as the source (value: its sector)
 PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None}
 # events named by a noun subject ("Protests erupted in …") coded to the stated place's people
-PLACE_SOURCES: dict[str, str | None] = {"protest.erupt": "CVL"}  # arrests: tried, lost precision on dev
+PLACE_SOURCES: dict[str, str | None] = {"protest.erupt": "CVL", "assault.exploded": None}  # arrests: tried, lost precision on dev
 
 
 def _place_default(toks, lows, actors: list[Actor], location: Actor | None, sector: str | None) -> list[Actor]:

@@ -421,3 +421,14 @@ def test_tune_011_rules(sentence: str, etype: str, actor: str) -> None:
 
 def test_leaving_is_a_retreat_only_for_armed_forces() -> None:
     assert not code_document("The Iranian foreign minister left Baghdad on Tuesday.", PUB)
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("A car bomb exploded outside a police station in the Algerian capital, killing eight people.", "ASSAULT", "DZA"),
+    ("Israeli helicopter gunships rocketed guerrilla positions in southern Lebanon.", "ASSAULT", "ISR"),
+    ("Japanese Prime Minister Morihiro Hosokawa expressed deep remorse for the war.", "SUPPORT", "JPN"),
+    ("Government troops fought fierce battles with rebels for control of Kuito in central Angola.", "ASSAULT", "AGO"),
+])
+def test_tune_012_rules(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)  # one event: "fought fierce battles" is one assault
+    assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)

@@ -432,3 +432,15 @@ def test_leaving_is_a_retreat_only_for_armed_forces() -> None:
 def test_tune_012_rules(sentence: str, etype: str, actor: str) -> None:
     ev = one(sentence)  # one event: "fought fierce battles" is one assault
     assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Norway brokered a ceasefire between the government and the rebels.", "CONSULT", "NOR"),
+    ("The Russian parliament ratified the START II nuclear arms reduction treaty.", "SUPPORT", "RUS"),
+    ("Militiamen hacked to death more than 40 villagers in northwestern Rwanda.", "ASSAULT", "RWA"),
+    ("The World Bank suspended all new lending to Zimbabwe.", "SANCTION", None),
+    ("Moroccan authorities granted amnesty to hundreds of political prisoners.", "RETREAT", "MAR"),
+])
+def test_tune_013_rules(sentence: str, etype: str, actor: str | None) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)

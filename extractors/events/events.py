@@ -431,6 +431,12 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
         if prev == "the" and first > 1:
             prev = lows[first - 2]
         if any(w in SUBJECT_BLOCK for w in between):
+            if between[:1] == [","] and len(between) > 1 and between[1] in ("which", "who"):
+                # "North Korea, which has been accused by Washington of …, refused": the subject
+                # before a non-restrictive relative clause
+                appos = _appositive_subject(toks, lows, actors, m, relative=True)
+                if appos:
+                    return appos, 0.9
             break
         if prev in PREPOSITIONS and (len(words) > 2 or "and" in between):
             continue  # "the foreign ministers of the P5 … on Wednesday met": P5 is not the subject
@@ -493,8 +499,14 @@ def _people_of(actor: Actor) -> bool:
     return m.text.endswith("s") and m.text.lower() != m.entry.phrase.lower()
 
 
+POSSESSIVES = frozenset({"its", "their", "his", "her"})
+
+
 def _role_subject(toks, lows, roles: list[Actor], m: TriggerMatch, location: Actor) -> list[Actor]:
     for role in reversed([r for r in roles if r.end <= toks[m.first].start]):
+        first = _tok_index(toks, role.start)
+        if first > 0 and lows[first - 1] in POSSESSIVES:
+            break  # "said its helicopters had attacked … near the Syrian border": the speaker's, not the place's
         between = lows[_tok_index(toks, role.end):m.first]
         if len(between) <= 2 and not any(w in SUBJECT_BLOCK or w == "," for w in between):
             return [dataclasses.replace(role, country=location.country)]
@@ -645,16 +657,17 @@ def _drop_parens(words: list[str]) -> list[str]:
     return out
 
 
-def _appositive_subject(toks, lows, actors, m) -> list[Actor]:
+def _appositive_subject(toks, lows, actors, m, relative: bool = False) -> list[Actor]:
     """"Pakistan, a key U.S. ally in the war against terrorism, has refused": the actor before the
     first of two commas whose second comma closes right before the verb."""
     for actor in reversed([a for a in actors if a.end <= toks[m.first].start]):
         i = _tok_index(toks, actor.end)
         between = lows[i:m.first]
-        if not between or between[0] != "," or between.count(",") != 2 or len(between) > 16:
+        if not between or between[0] != "," or between.count(",") != 2 or len(between) > (24 if relative else 16):
             continue
         tail = between[len(between) - between[::-1].index(","):]
-        if len(tail) <= 3 and not any(w in SUBJECT_BLOCK for w in between):
+        inner = between[2:] if relative and len(between) > 1 and between[1] in ("which", "who") else between
+        if len(tail) <= 3 and not any(w in SUBJECT_BLOCK for w in inner):
             return _group(actors, actor)
     return []
 

@@ -444,3 +444,13 @@ def test_tune_012_rules(sentence: str, etype: str, actor: str) -> None:
 def test_tune_013_rules(sentence: str, etype: str, actor: str | None) -> None:
     ev = one(sentence)
     assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("North Korea, which has been accused by Washington of running a secret uranium programme, refused to "
+     "attend the talks.", "REJECT", "PRK"),
+    ("The US military said its helicopters had attacked insurgent positions near the Syrian border.", "ASSAULT", "USA"),
+])
+def test_subjects_before_a_relative_clause_and_a_speakers_own_forces(sentence: str, etype: str, actor: str) -> None:
+    got = [(e["event_type"], e["actors"][0]["country"]) for e in code_document(sentence, PUB)]
+    assert (etype, actor) in got  # (the relative clause's own accusation by Washington may be coded too)

@@ -44,6 +44,8 @@ _SPEECH_AFTER = re.compile(r"\s*(?:[’']s\s+|,\s*)?(\w+)")  # "Assimi Goita sai
 _NOT_KEY_CHARS = re.compile(r"[^a-z0-9]+")
 _HEADLINE_WORD = re.compile(r"[A-Za-z][\w'’]*")
 # gaps between mentions (``_chunk``)
+_ETHNIC = re.compile(r"\b[Ee]thnic\s+$")
+_OF_GAP = re.compile(r"^\s+of\s+$")
 _FROM_IN_GAP = re.compile(r"^\s+(?:from|in)\s+(?:the\s+)?$")
 _MODIFIER_GAP = re.compile(r"^(?:['’]s)?(?:\s+[A-Za-z][a-z\-]*){1,3}\s+$")  # "Iraqi Kurdish officials": capitalised too
 _NOT_MODIFIER = re.compile(r"\b(?:and|or|but|the|a|an|of|in|on|to|with|for|from|by|said|says|"
@@ -136,6 +138,12 @@ class ArticleEntities:
     def sentence_actors(self, text: str, offset: int, index: int) -> list[Actor]:
         """Find mentions in one sentence, register them, and return its actor phrases."""
         matches = self._with_people(text, self.gaz.find(text))
+        if "thnic" in text:
+            # "ethnic Albanians demonstrated in Serbia": people of an ethnicity, not Albania; a role word
+            # with no country, which events.py may place where they act
+            matches = [Match(m.start, m.end, m.text, Entry(m.text, "CVL", None, "CVL", "agent", False, "ethnic"))
+                       if m.entry.kind == "country" and _ETHNIC.search(text[max(0, m.start - 8):m.start]) else m
+                       for m in matches]
         actors = self._chunk(text, matches)
         for m in matches:
             if m.entry.kind == "country" and m.entry.country:
@@ -282,7 +290,12 @@ class ArticleEntities:
                             and _MODIFIER_GAP.match(gap) is not None
                             and not _NOT_MODIFIER.search(gap))
                 from_body = from_body or modified
-                if (GAP_MERGE.match(gap) or from_body) and not both_places and not _two_heads(current, m):
+                # "President Francois Mitterrand of France": a person with no country yet takes it
+                person_of = (m.entry.kind == "country" and _OF_GAP.match(gap) is not None
+                             and any(x.entry.kind == "person" for x in current)
+                             and not any(x.entry.country for x in current))
+                if (GAP_MERGE.match(gap) or from_body) and not both_places \
+                        and (person_of or not _two_heads(current, m)):
                     current.append(m)
                     continue
                 close()

@@ -40,7 +40,8 @@ INTENT_COOPERATION = frozenset({"SUPPORT", "COOPERATE", "AID", "RETREAT", "CONCE
 INTENT_TYPES = frozenset({"AGREE", "REQUEST", "THREATEN", "REJECT"})
 PREPOSITIONS = frozenset({"of", "in", "on", "at", "to", "for", "from", "with", "by", "against", "about",
                           "over", "into", "near", "between", "among", "including", "toward", "towards",
-                          "upon", "under", "through", "across", "amid", "within", "without", "like"})
+                          "upon", "under", "through", "across", "amid", "within", "without", "like", "outside",
+                          "inside", "around", "off", "along", "beyond"})
 SUBJECT_BLOCK = frozenset({";", ":", "that", "which", "who", "whom", "whose", "said", "says", "say", "told",
                            "but", "while", "when", "because", "although", "if", "unless", "“", "”", '"',
                            "(", ")", "after", "before", "since", "than"})
@@ -59,11 +60,12 @@ REFUSABLE = frozenset({"SUPPORT", "AGREE", "COOPERATE", "CONCEDE", "AID", "CONSU
 SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
                          "announced", "according"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
+FORCES_ONLY = frozenset({"mobilize.sent", "mobilize.pour", "retreat.leave"})  # rules that need armed forces as the subject
 LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of the place, as a rule
 TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                         "february", "march", "april", "may", "june", "july", "august", "september", "october",
                         "november", "december", "today", "tonight", "yesterday", "tomorrow", "week", "month"})
-PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside", "through", "across"})
+PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside", "through", "across", "around", "off", "along"})
 
 
 @dataclass
@@ -97,9 +99,14 @@ def _select(matches: list[TriggerMatch]) -> list[TriggerMatch]:
 def _governor(m: TriggerMatch, chosen: list[TriggerMatch], lows: list[str]) -> TriggerMatch | None:
     """The earlier intent trigger whose to-/that-complement ``m`` sits in, if any."""
     for c in chosen:
-        if c.last >= m.first or c.rule.event_type not in INTENT_TYPES:
+        if c.last >= m.first:
             continue
         between = lows[c.last + 1:m.first]
+        if c.rule.event_type == "ACCUSE" and "of" in between and lows[m.first].endswith("ing") \
+                and len(between) <= 8 and not any(w in (";", ".", "but", "while", "said") for w in between):
+            return c  # "accused India of backing militants": what is alleged is not coded as done
+        if c.rule.event_type not in INTENT_TYPES:
+            continue
         if len(between) > 8 or any(w in (";", ".", "but", "while", "said") for w in between):
             continue
         if "to" in between or "that" in between or lows[c.last] in ("to", "that") or not between:
@@ -122,6 +129,10 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if m.first - 1 in firsts:
             governed.add(m.first)  # "host talks": the noun object of another trigger
             continue
+        if any(c.last < m.first <= c.last + 2 and c.rule.event_type == m.rule.event_type for c in chosen) \
+                and _bare_form(lows[m.first], m.rule):
+            governed.add(m.first)  # "fought fierce battles": the same event named again by its object
+            continue
         gov = _governor(m, chosen, lows)
         if gov is None:
             continue
@@ -142,7 +153,7 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         rule = m.rule
         tstart, tend = toks[m.first].start, toks[m.last].end
         if (k_to >= 0 and lows[k_to] == "to" and not lows[m.first].endswith("ing")
-                and (k_to < 1 or lows[k_to - 1] not in INFINITIVE_HEADS)):
+                and (k_to < 1 or lows[_verb_prev(lows, k_to)] not in INFINITIVE_HEADS)):  # "voted unanimously to"
             # a purpose or complement infinitive ("invited … to visit") is not an event yet; but people
             # who gather, march or block roads "to protest" are protesting: the sentence's subject
             protesters = _protest_subject(text, toks, lows, actors, getattr(registry, "roles", []), m) \
@@ -155,6 +166,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
                                          _features(lows, toks, m, rule, rule.confidence * 0.9, protesters, [],
                                                    "asserted", rule.rule_id, ptype.quad_class)))
             continue
+        if _reduced_relative(toks, lows, m):
+            continue  # "troops backed by gunships", "a journalist threatened by Islamists": a modifier
         passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
             and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
             and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to",
@@ -167,12 +180,19 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             agent = _by_agent(toks, lows, actors, m) or _by_role(toks, lows, actors, roles, m, location)
             if agent:
                 source, recipients, penalty = agent, source, 1.0
+            elif source and rule.event_type == "MOBILIZE" and all(a.sector == "MIL" for a in source):
+                pass  # "Chinese warships were deployed near the reef": forces are their own country's
             elif source:
                 source, recipients, penalty = [], source, penalty
+            if not source and _doer_follows(m, chosen, lows):
+                continue  # "soldiers were wounded when guerrillas attacked a patrol": one event, coded there
             if not source and rule.rule_id in PASSIVE_DEFAULTS:
                 # "were killed in a car bombing in central Baghdad": no agent stated; the GSR codes the
                 # country of the place where it happened
                 source, penalty = _place_default(toks, lows, actors, location, PASSIVE_DEFAULTS[rule.rule_id]), 0.8
+        if not source and rule.rule_id in PLACE_SOURCES:
+            # "Protests erupted in several Iranian cities": the people of the stated place
+            source, penalty = _place_default(toks, lows, actors, location, PLACE_SOURCES[rule.rule_id]), 0.85
         if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
             # "The US would prohibit aid … and would deny entry": the second verb shares the subject
             source, penalty = events[-1].actors, 0.9
@@ -194,6 +214,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             continue
         if rule.rule_id == "consult.travel" and all(a.sector == "MIL" and a.kind != "person" for a in source):
             continue  # "fighter jets flew close to …": forces moving, not a visit
+        if rule.rule_id in FORCES_ONLY and not all(a.sector == "MIL" for a in source):
+            continue  # "aid was sent to Gaza" is not a deployment; "troops have been sent to" is
         if _bare_form(lows[m.first], rule) and not _adjacent(toks, lows, source, m):
             continue  # "the Sept. 11 attacks", "first high-level visit": a noun, not a verb
         skeys = {a.entity_key for a in source}
@@ -219,6 +241,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if conf < MIN_CONFIDENCE:
             continue
         event_type, rule_id = rule.event_type, rule.rule_id
+        if rule_id == "coerce.occupy" and source[0].sector in PROTEST_SECTORS:
+            event_type, rule_id = "PROTEST", rule_id + "+sit_in"  # "students occupied the parliament building"
         if rule_id == "mobilize.exercise" and len({a.country for a in source if a.country}) >= 2:
             event_type, rule_id = "COOPERATE", rule_id + "+joint"  # "French and Egyptian warships … war games"
         if m.first in retype:
@@ -309,6 +333,27 @@ VP_GLUE = frozenset({"would", "will", "has", "have", "had", "also", "then", "lat
                      "are", "could", "should", "may", "might"})
 
 
+def _reduced_relative(toks, lows: list[str], m: TriggerMatch) -> bool:
+    """A past participle right after a noun and right before "by", with no auxiliary: it describes
+    the noun ("Sri Lankan troops backed by helicopter gunships overran …"), it is not the event."""
+    i = m.first
+    if m.last != m.first or i == 0 or i + 1 >= len(lows) or lows[i + 1] != "by" or not lows[i].endswith("ed"):
+        return False
+    prev = lows[i - 1]
+    return prev not in PASSIVE_AUX and prev not in ("has", "have", "had", "and", "or", ",") \
+        and re.match(r"[a-z]", prev) is not None and not prev.endswith("ly")
+
+
+def _doer_follows(m: TriggerMatch, chosen: list[TriggerMatch], lows: list[str]) -> bool:
+    """An agentless passive followed by a "when"/"as" clause with a trigger of the same type: the
+    clause says who did it."""
+    for c in chosen:
+        if c.first > m.last and c.rule.event_type == m.rule.event_type \
+                and any(w in ("when", "as") for w in lows[m.last + 1:c.first]):
+            return True
+    return False
+
+
 def _shares_subject(between: list[str]) -> bool:
     """"… and would deny", "… and has urged": a coordinated verb right after "and"."""
     if "and" not in between:
@@ -386,6 +431,12 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
         if prev == "the" and first > 1:
             prev = lows[first - 2]
         if any(w in SUBJECT_BLOCK for w in between):
+            if between[:1] == [","] and len(between) > 1 and between[1] in ("which", "who"):
+                # "North Korea, which has been accused by Washington of …, refused": the subject
+                # before a non-restrictive relative clause
+                appos = _appositive_subject(toks, lows, actors, m, relative=True)
+                if appos:
+                    return appos, 0.9
             break
         if prev in PREPOSITIONS and (len(words) > 2 or "and" in between):
             continue  # "the foreign ministers of the P5 … on Wednesday met": P5 is not the subject
@@ -425,7 +476,9 @@ def _protest_subject(text, toks, lows, actors: list[Actor], roles: list[Actor], 
     """The subject of "Demonstrators gathered outside the embassy in Manila to protest": a people's
     role word (or a group of them) opening the sentence, with its own country or the stated place's."""
     first = min(actors + roles, key=lambda a: a.start, default=None)
-    if first is None or first.sector not in PROTEST_SECTORS or _tok_index(toks, first.start) > 3:
+    if first is None or _tok_index(toks, first.start) > 3:
+        return []
+    if first.sector not in PROTEST_SECTORS and not _people_of(first):
         return []
     if first.country:
         return _group(actors, first) if first in actors else [first]
@@ -438,8 +491,22 @@ def _protest_subject(text, toks, lows, actors: list[Actor], roles: list[Actor], 
     return []
 
 
+def _people_of(actor: Actor) -> bool:
+    """"Thousands of Nigerians": a plural demonym alone names a country's people, not its state."""
+    if actor.kind != "country" or actor.sector is not None or len(actor.members) != 1:
+        return False
+    m = actor.members[0]
+    return m.text.endswith("s") and m.text.lower() != m.entry.phrase.lower()
+
+
+POSSESSIVES = frozenset({"its", "their", "his", "her"})
+
+
 def _role_subject(toks, lows, roles: list[Actor], m: TriggerMatch, location: Actor) -> list[Actor]:
     for role in reversed([r for r in roles if r.end <= toks[m.first].start]):
+        first = _tok_index(toks, role.start)
+        if first > 0 and lows[first - 1] in POSSESSIVES:
+            break  # "said its helicopters had attacked … near the Syrian border": the speaker's, not the place's
         between = lows[_tok_index(toks, role.end):m.first]
         if len(between) <= 2 and not any(w in SUBJECT_BLOCK or w == "," for w in between):
             return [dataclasses.replace(role, country=location.country)]
@@ -494,7 +561,9 @@ def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: T
 
 
 # agentless passives coded with the stated place's country as the source (value: its sector)
-PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None}  # arrests: tried, lost precision on dev
+PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None}
+# events named by a noun subject ("Protests erupted in …") coded to the stated place's people
+PLACE_SOURCES: dict[str, str | None] = {"protest.erupt": "CVL", "assault.exploded": None}  # arrests: tried, lost precision on dev
 
 
 def _place_default(toks, lows, actors: list[Actor], location: Actor | None, sector: str | None) -> list[Actor]:
@@ -521,8 +590,8 @@ def _reported_role(toks, lows, actors: list[Actor], roles: list[Actor], m: Trigg
     role = before[-1]
     first = _tok_index(toks, role.start)
     k = first - 1
-    while k >= 0 and lows[k] in CUE_GLUE:
-        k -= 1
+    while k >= 0 and (lows[k] in CUE_GLUE or lows[k] in TIME_WORDS or lows[k] == "on"):
+        k -= 1  # "said on Tuesday their forces had …"
     between = lows[_tok_index(toks, role.end):m.first]
     if k < 1 or lows[k] not in SPEECH_CUES or len(between) > 3 \
             or any(w in SUBJECT_BLOCK or w == "," for w in between):
@@ -588,16 +657,17 @@ def _drop_parens(words: list[str]) -> list[str]:
     return out
 
 
-def _appositive_subject(toks, lows, actors, m) -> list[Actor]:
+def _appositive_subject(toks, lows, actors, m, relative: bool = False) -> list[Actor]:
     """"Pakistan, a key U.S. ally in the war against terrorism, has refused": the actor before the
     first of two commas whose second comma closes right before the verb."""
     for actor in reversed([a for a in actors if a.end <= toks[m.first].start]):
         i = _tok_index(toks, actor.end)
         between = lows[i:m.first]
-        if not between or between[0] != "," or between.count(",") != 2 or len(between) > 16:
+        if not between or between[0] != "," or between.count(",") != 2 or len(between) > (24 if relative else 16):
             continue
         tail = between[len(between) - between[::-1].index(","):]
-        if len(tail) <= 3 and not any(w in SUBJECT_BLOCK for w in between):
+        inner = between[2:] if relative and len(between) > 1 and between[1] in ("which", "who") else between
+        if len(tail) <= 3 and not any(w in SUBJECT_BLOCK for w in inner):
             return _group(actors, actor)
     return []
 
@@ -678,7 +748,7 @@ def _modality(lows, toks, m: TriggerMatch, source: list[Actor], quoted) -> str:
     if speech and source and _tok_index(toks, source[0].start) > speech[0]:
         return "reported"  # "the spokesman claimed China and Russia are supporting …"
     if any(w in HYPOTHETICAL for w in window) or any(w in ("if", "whether", "unless") for w in lows[:m.first]):
-        if "would" in window and any(w in ("said", "says", "told") for w in lows[:m.first]):
+        if "would" in window and any(w in ("said", "says", "told", "saying") for w in lows[:m.first]):
             return "future"
         return "hypothetical"
     if any(w in FUTURE_NOW or (w in FUTURE and k + 1 < len(window) and window[k + 1] in ("to", "for"))

@@ -156,7 +156,11 @@ def _modified_noun(toks: list[Token], lows: list[str], i: int) -> bool:
         return False
     prev = toks[i - 1].text
     adjective = prev[:1].isupper() and prev.endswith(("ian", "ese", "ish", "i", "an")) and lows[i - 2] in ("the", "a", "an")
-    return adjective or ("-" in prev and prev[:1].islower())
+    # "the US embargo", "the Kremlin press service": a base form after "the" and a singular name is a
+    # noun ("the US imposes" would take -s), unless the subject is coordinated ("Turkey and the US agree")
+    acronym = prev[:1].isupper() and (prev.isupper() or not prev.endswith("s")) and lows[i - 2] == "the" \
+        and (lows[i].endswith("ss") or not lows[i].endswith("s")) and (i < 3 or lows[i - 3] not in ("and", "or"))
+    return adjective or acronym or ("-" in prev and prev[:1].islower())
 
 
 def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) -> int | None:

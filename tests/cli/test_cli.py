@@ -452,3 +452,19 @@ def test_ingest_output_folds_a_long_list_of_unchanged_feeds_into_one_line(
     cli._print_ingest(summary(3), settings, wide=True)  # a short list stays a full table
     out = capsys.readouterr().out
     assert all(f"quiet-{i}" in out for i in range(3)) and "unchanged (304" not in out
+
+
+def test_events_codes_a_document_with_its_date_and_rules(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.txt"
+    doc.write_text("Ukrainian drones struck an oil refinery in the Saratov region on Tuesday.\n"
+                   "Pakistan's interior minister accused India of backing separatist militants.\n", encoding="utf-8")
+    proc = newsflow("events", str(doc), "--date", "2026-11-27")
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    got = [(r["event_type"], r["actors"][0]["country"], r["event_date"], r["date_precision"], r["rule_id"])
+           for r in rows]
+    # one event per sentence: what the accusation alleges ("backing") is not coded as done
+    assert got == [("ASSAULT", "UKR", "2026-11-24", "day", "assault.struck"),
+                   ("ACCUSE", "PAK", "2026-11-27", "pubdate", "accuse.accuse")]
+    assert rows[1]["recipients"][0]["country"] == "IND" and rows[1]["explanation"]
+    assert "cannot read" in one_line_error(newsflow("events", str(tmp_path / "missing.txt")))

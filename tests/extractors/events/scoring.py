@@ -265,9 +265,15 @@ def main(argv: list[str]) -> int:
     if what == "dev":
         s = score_gsr(load_gsr("dev"))
         print(json.dumps(s.as_dict(), indent=1))
-        recs = {r["id"]: r for r in load_gsr("dev")}
+        # GSR ids are not unique: the misses come in record order, so each is matched to the next
+        # record with its id
+        pending: dict[str, list[dict]] = {}
+        for r in load_gsr("dev"):
+            pending.setdefault(r["id"], []).append(r)
         for rid, gold, got in s.misses:
-            print(f"{gold:10} got {got:10} {recs[rid]['text'][:150]}")
+            rec = next(r for r in pending[rid] if GSR_TYPES.get(r["event"], r["event"]) == gold)
+            pending[rid].remove(rec)
+            print(f"{gold:10} got {got:10} {rec['text'][:150]}")
     elif what == "gold":  # the tuning part of the own gold: figures and errors
         s = score_gold([d for d in load_gold() if not d.get("unseen")])
         print(json.dumps(s.as_dict(), indent=1))

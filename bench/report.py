@@ -87,8 +87,12 @@ def rows(res: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str, str]]
                     f"({q['feeds_rows_changed']} feed states updated)", "< 10 s, 0, 0", _yes(q["met"])))
         if "cli_ephemeral_warm_s" in q:
             met = q.get("cli_met")
+            runs = q.get("cli_with_server_api_runs_s")
             out.append(("", "CLI `newsflow ingest`, whole command",
-                        f"server API {q.get('cli_with_server_api_s', '–')} s; "
+                        f"server API {q.get('cli_with_server_api_s', '–')} s"
+                        + (f" (median of {len(runs)}: {', '.join(map(str, runs))}; CPU of its processes "
+                           f"{q['cli_with_server_api_cpu_s']} s; load average "
+                           f"{'–'.join(map(str, q['cli_with_server_api_load_average']))})" if runs else "") + "; "
                         f"ephemeral API {q['cli_ephemeral_cold_s']} s cold / {q['cli_ephemeral_warm_s']} s warm",
                         "< 3 s with a server", _yes(met) if met is not None else ""))
         if "cli_backfill_seed_ephemeral_s" in q:

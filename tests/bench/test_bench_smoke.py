@@ -171,3 +171,16 @@ def test_report_has_an_event_coding_row(tmp_path: Path) -> None:
     (tmp_path / "events.json").write_text(json.dumps(doc))
     row = next(line for line in report.table(tmp_path).splitlines() if "event coding" in line)
     assert "0.15 (4.5 vs 30.0 ms/page)" in row and "≤ 0.3" in row and row.rstrip().endswith("yes |")
+
+
+def test_quiet_hour_row_gives_each_cli_run_its_cpu_and_the_load(tmp_path: Path) -> None:
+    q = {"benchmark": "quiet_hour", "feeds": 500, "flow_wall_s": 2.3, "page_requests": 0,
+         "rows_written_besides_run": 0, "new_rows": {"runs": 1}, "feeds_rows_changed": 500, "met": True,
+         "cli_with_server_api_s": 2.9, "cli_with_server_api_runs_s": [3.1, 2.9, 2.8],
+         "cli_with_server_api_cpu_s": 2.7, "cli_with_server_api_load_average": [1.2, 3.4],
+         "cli_ephemeral_cold_s": 16.0, "cli_ephemeral_warm_s": 10.0, "cli_met": True}
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "quiet_hour.json").write_text(json.dumps(q))
+    text = report.write_results_md(tmp_path / "r", tmp_path / "RESULTS.md").read_text()
+    assert ("server API 2.9 s (median of 3: 3.1, 2.9, 2.8; CPU of its processes 2.7 s; load average 1.2–3.4); "
+            "ephemeral API 16.0 s cold / 10.0 s warm") in text

@@ -986,8 +986,8 @@ def end_process(code: int) -> NoReturn:
     sent to the API, the thread-exit hooks (Prefect's services, executor threads) and every
     non-daemon thread joined (the search-index commit), then the ``atexit`` handlers (the
     extraction pool shut down, the Dask clients closed, logging flushed, temporary directories
-    removed); standard output and error flushed. The flows close their DuckDB connections
-    themselves, so no commit waits for a finaliser.
+    removed), the extraction pool's idle fork server stopped; standard output and error flushed.
+    The flows close their DuckDB connections themselves, so no commit waits for a finaliser.
     """
     import atexit
     import contextlib
@@ -1004,6 +1004,10 @@ def end_process(code: int) -> NoReturn:
             if t is not threading.main_thread() and not t.daemon:
                 t.join()
     atexit._run_exitfuncs()
+    pool = sys.modules.get("flows.pool")
+    if pool is not None:  # the extraction pool is shut down by now; its fork server need not outlive us
+        with contextlib.suppress(Exception):
+            pool.stop_forkserver()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said
             stream.flush()

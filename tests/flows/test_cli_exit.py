@@ -11,7 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 import yaml
@@ -45,6 +45,21 @@ sys.exit(main())
 """
 
 
+def _processes_tagged(tag: str) -> list[int]:
+    """Live processes whose environment holds NEWSFLOW_TEST_EXIT_TAG=tag."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            env = (entry / "environ").read_bytes()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if f"NEWSFLOW_TEST_EXIT_TAG={tag}".encode() in env.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
 def _api_url() -> str:
     from prefect.settings import PREFECT_API_URL
 
@@ -72,11 +87,18 @@ def test_a_flow_command_exits_fast_and_loses_nothing(site: Site, tmp_path: Path,
     site.static("/rss.xml", rss([(s, link[s["slug"]]) for s in stories[:2]]), "application/rss+xml")
     n_log = len(site.log)
     marker = tmp_path / "exit-marker"
-    proc = subprocess.run([sys.executable, "-c", _PROGRAM, str(marker), "-v", "ingest", "--feeds", str(feeds),
-                           "--db", str(db_path)], capture_output=True, text=True, timeout=240,
-                          env=child_env(PREFECT_API_URL=_api_url()))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "pages fetched: 1; new articles: 1 " in proc.stdout, proc.stdout  # the summary, flushed before the exit
+    tag = f"{uuid4().hex}"
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    with out.open("w") as o, err.open("w") as e:
+        proc = subprocess.Popen([sys.executable, "-c", _PROGRAM, str(marker), "-v", "ingest", "--feeds", str(feeds),
+                                 "--db", str(db_path)], stdout=o, stderr=e, text=True,
+                                env=child_env(PREFECT_API_URL=_api_url(), NEWSFLOW_TEST_EXIT_TAG=tag))
+        rc = proc.wait(timeout=240)
+    # the extraction pool's fork server (it carries the command's environment) ended with the command
+    assert not _processes_tagged(tag), "the fork server outlived the command (and its stdout and stderr)"
+    stdout, stderr = out.read_text(), err.read_text()
+    assert rc == 0, stderr[-3000:]
+    assert "pages fetched: 1; new articles: 1 " in stdout, stdout  # the summary, flushed before the exit
     assert marker.read_text() == "atexit;", "the exit handlers must run and the teardown must not"
     assert [p for p, _ in site.log[n_log:]].count("/rss.xml") == 1, "the early poll's outcomes were not used"
 

@@ -57,6 +57,9 @@ FUTURE_NOW = frozenset({"will", "'ll", "shall"})  # the rest of FUTURE only befo
 REFUSAL_MODALS = frozenset({"will", "would", "shall", "won't", "wouldn't", "cannot", "can't"})
 # a refused cooperation is a rejection: "would not recognise", "will not attend"
 REFUSABLE = frozenset({"SUPPORT", "AGREE", "COOPERATE", "CONCEDE", "AID", "CONSULT", "RETREAT"})
+# reporting verbs after which "would" states a plan ("announced that it would release"), not a hypothesis
+REPORTING = frozenset({"said", "says", "told", "saying", "announced", "announces", "confirmed", "confirms",
+                       "stated", "declared", "added", "insisted", "indicated", "reiterated"})
 SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
                          "announced", "according"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
@@ -251,6 +254,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             # PLOVER codes a stated intention as AGREE (to cooperate) or THREATEN (to harm)
             if event_type in INTENT_COOPERATION and not (event_type == "RETREAT" and _conditional(lows, m)):
                 event_type, rule_id = "AGREE", rule_id + "+intent"
+            elif _announced(lows, m) and event_type in CONFLICT_TYPES:
+                pass  # "announced it would prohibit all aid to …": the announced measure is the sanction
             elif event_type in CONFLICT_TYPES or (event_type == "RETREAT" and _conditional(lows, m)):
                 event_type, rule_id = "THREATEN", rule_id + "+intent"  # "will withdraw … unless"
         ptype = types[event_type]
@@ -360,6 +365,12 @@ def _shares_subject(between: list[str]) -> bool:
         return False
     tail = between[len(between) - between[::-1].index("and"):]
     return len(tail) <= 2 and all(w in VP_GLUE for w in tail)
+
+
+def _announced(lows: list[str], m: TriggerMatch) -> bool:
+    """"announced it would prohibit": a measure announced as decided, not threatened ("will" stays future)."""
+    cues = [w for w in lows[:m.first] if w in REPORTING]
+    return bool(cues) and cues[-1] in ("announced", "announces") and "would" in lows[max(0, m.first - 4):m.first]
 
 
 def _refusal(lows: list[str], m: TriggerMatch) -> bool:
@@ -748,7 +759,7 @@ def _modality(lows, toks, m: TriggerMatch, source: list[Actor], quoted) -> str:
     if speech and source and _tok_index(toks, source[0].start) > speech[0]:
         return "reported"  # "the spokesman claimed China and Russia are supporting …"
     if any(w in HYPOTHETICAL for w in window) or any(w in ("if", "whether", "unless") for w in lows[:m.first]):
-        if "would" in window and any(w in ("said", "says", "told", "saying") for w in lows[:m.first]):
+        if "would" in window and any(w in REPORTING for w in lows[:m.first]):
             return "future"
         return "hypothetical"
     if any(w in FUTURE_NOW or (w in FUTURE and k + 1 < len(window) and window[k + 1] in ("to", "for"))

@@ -431,6 +431,9 @@ def _group(actors: list[Actor], actor: Actor) -> list[Actor]:
 
 def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[Actor], float]:
     before = [a for a in actors if a.end <= toks[m.first].start]
+    appos = _initial_appositive(toks, lows, before, m)
+    if appos:
+        return appos, 0.9
     for actor in reversed(before):
         i = _tok_index(toks, actor.end)
         if _in_parens(lows, _tok_index(toks, actor.start), i):
@@ -681,6 +684,35 @@ def _appositive_subject(toks, lows, actors, m, relative: bool = False) -> list[A
         if len(tail) <= 3 and not any(w in SUBJECT_BLOCK for w in inner):
             return _group(actors, actor)
     return []
+
+
+VERB_LEAD = VP_GLUE | TIME_WORDS | frozenset({"on", "last", "this", "had", "have", "has", "been", "not", "now"})
+APPOSITIVE_BLOCK = frozenset({";", ":", "said", "says", "told", "“", "”", '"', "according"})
+
+
+def _initial_appositive(toks, lows, before: list[Actor], m: TriggerMatch) -> list[Actor]:
+    """"Hosni Mubarak, the Egyptian president who has mediated between Israel and the Palestinians for
+    two decades, urged …": the actor opening the sentence, followed by a comma, is the subject of a
+    verb right after the comma that closes a long appositive, whatever it holds (relative clauses,
+    places, other actors), when no actor stands between that comma and the verb."""
+    if not before or m.first < 4 or lows[m.first].endswith("ing"):
+        return []
+    head = before[0]
+    first = _tok_index(toks, head.start)
+    if first > 1 or (first == 1 and lows[0] != "the"):
+        return []
+    group = _group(before, head)
+    end = _tok_index(toks, group[-1].end)
+    if end >= len(lows) or lows[end] not in (",", "who", "which") or any(a.group != head.group and a.start < group[-1].end for a in before):
+        return []
+    k = m.first - 1
+    while k > end and lows[k] != "," and lows[k] in VERB_LEAD or (k > end and lows[k].endswith("ly")):
+        k -= 1
+    if k <= end or lows[k] != "," or m.first - k > 4 or m.first - end > 40:
+        return []
+    if any(toks[k].end <= a.start for a in before) or any(w in APPOSITIVE_BLOCK for w in lows[end:k]):
+        return []
+    return group
 
 
 def _speaker_before(toks, lows, actors, j: int) -> list[Actor]:

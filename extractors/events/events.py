@@ -575,7 +575,7 @@ def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: T
 
 
 # agentless passives coded with the stated place's country as the source (value: its sector)
-PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None}
+PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None, "assault.attack": None}  # arrests: tried, a GSR arrest "for collaborating" is ACCUSE there
 # events named by a noun subject ("Protests erupted in …") coded to the stated place's people
 PLACE_SOURCES: dict[str, str | None] = {"protest.erupt": "CVL", "assault.exploded": None}  # arrests: tried, lost precision on dev
 
@@ -706,7 +706,7 @@ def _initial_appositive(toks, lows, before: list[Actor], m: TriggerMatch) -> lis
     if end >= len(lows) or lows[end] not in (",", "who", "which") or any(a.group != head.group and a.start < group[-1].end for a in before):
         return []
     k = m.first - 1
-    while k > end and lows[k] != "," and lows[k] in VERB_LEAD or (k > end and lows[k].endswith("ly")):
+    while k > end and (lows[k] in VERB_LEAD or lows[k].endswith("ly")):
         k -= 1
     if k <= end or lows[k] != "," or m.first - k > 4 or m.first - end > 40:
         return []

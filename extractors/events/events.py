@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from extractors.events.entities import Actor, ArticleEntities
-from extractors.events.lexicon import Lexicon, TriggerMatch, plover_types
+from extractors.events.lexicon import Lexicon, Rule, TriggerMatch, plover_types
 from extractors.events.sentences import Token
 
 MIN_CONFIDENCE = 0.6
@@ -263,10 +263,148 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
                                  tstart, tend, text[tstart:tend], source, recipients, location, modality,
                                  round(conf, 3), _features(lows, toks, m, rule, conf, source, recipients,
                                                           modality, rule_id, ptype.quad_class)))
+    if not events:
+        nominal = _nominal_event(text, toks, lows, actors, quoted)
+        if nominal is not None:
+            events.append(nominal)
     for i, ev in enumerate(events):
         ev.features["first_event"] = float(i == 0)
         ev.features["several_events"] = float(len(events) > 1)
     return events
+
+
+# -- events named by a noun: "Peace talks between Ethiopia and Eritrea resumed", "Iran's talks with the EU
+# broke down", "A border agreement was signed by Tajikistan and Kyrgyzstan" ---------------------------
+NOMINAL_NOUNS: dict[str, str] = {
+    **dict.fromkeys(("talks", "negotiations", "meeting", "meetings", "consultations", "summit", "dialogue",
+                     "discussions"), "CONSULT"),
+    **dict.fromkeys(("agreement", "accord", "treaty", "pact", "deal", "protocol", "memorandum", "ceasefire",
+                     "truce"), "AGREEMENT"),
+    **dict.fromkeys(("fighting", "clashes", "battles", "skirmishes", "hostilities"), "ASSAULT"),
+}
+# what the named event did, by noun class: a word, or a word and the word after it
+NOMINAL_PREDICATES: dict[str, frozenset[str]] = {
+    "CONSULT": frozenset({"resumed", "began", "opened", "ended", "closed", "concluded", "continued", "started",
+                          "collapsed", "stalled", "broke down", "took place", "was held", "were held",
+                          "got under", "got underway", "produced", "yielded", "focused", "centred", "centered",
+                          "lasted", "convened"}),
+    "AGREEMENT": frozenset({"was signed", "were signed", "was reached", "were reached", "was struck",
+                            "was initialled", "was initialed"}),
+    "ASSAULT": frozenset({"broke out", "erupted", "raged", "continued", "flared", "resumed", "intensified",
+                          "killed", "left", "spread"}),
+}
+NOMINAL_HEDGES = frozenset({"will", "would", "could", "may", "might", "should", "can", "not", "n't", "never",
+                            "expected", "due", "set", "to", "failed", "if", "unless", "whether", "planned"})
+NOMINAL_BREAKS = frozenset({";", ":", "said", "says", "told", "“", "”", '"', "according", "and", "but"})
+
+
+def _nominal_event(text, toks, lows, actors: list[Actor], quoted) -> CodedEvent | None:
+    """An event named by the noun heading the sentence's subject, with its participants in the same
+    noun phrase ("talks between X and Y", "X's talks with Y") or after the verb ("… was signed by X and
+    Y", "… resumed in Nairobi with X and Y"), and a verb saying it happened. Stated plans, hopes and
+    denials ("talks are expected to resume", "talks did not resume") are not coded, nor an event named
+    deeper in the sentence ("said the talks had collapsed")."""
+    n = next((i for i, w in enumerate(lows[:7]) if w in NOMINAL_NOUNS), None)
+    if n is None or any(w in (",", "(", ")") or w in NOMINAL_BREAKS for w in lows[:n]):
+        return None
+    kind = NOMINAL_NOUNS[lows[n]]
+    while n + 1 < len(lows) and NOMINAL_NOUNS.get(lows[n + 1]) == kind:
+        n += 1  # "a ceasefire agreement": the head is the last noun
+    owner = [a for a in actors if a.end <= toks[n].start]
+    if owner and (_tok_index(toks, owner[-1].end) != n or not lows[n - 1].endswith("'s")):
+        return None  # "The Sudanese peace talks": a modifier, not whose the talks are
+    source: list[Actor] = _group(actors, owner[-1]) if owner else []
+    recipients: list[Actor] = []
+    k = n + 1
+    if k < len(lows) and lows[k] in ("between", "with") and (lows[k] == "with") == bool(source):
+        group = _actor_at(toks, lows, actors, k + 1)
+        if not group:
+            return None
+        end = _tok_index(toks, group[-1].end)
+        if source:
+            recipients = group
+        elif len(group) >= 2:
+            source, recipients = group[:1], group[1:]
+        elif end < len(lows) and lows[end] == "and":
+            source = group  # "between the Sudanese government and the SPLA rebels": the other side unknown
+            end += 1
+        else:
+            return None
+        k = end
+    # the verb: within a few words, past anything but a clause break or a hedge; a relative clause
+    # between commas may stand before it ("The talks, which had been suspended in March, resumed")
+    pred = None
+    commas = 0
+    for j in range(k, min(len(lows), k + 14)):
+        w = lows[j]
+        if w == ",":
+            commas += 1
+            continue
+        if w in NOMINAL_BREAKS or w in NOMINAL_HEDGES or w.endswith("n't") or w == ".":
+            if commas % 2 == 0:
+                break
+            continue
+        if commas % 2:
+            continue
+        pair = w + " " + lows[j + 1] if j + 1 < len(lows) else w
+        if pair in NOMINAL_PREDICATES[kind]:
+            pred = (j, j + 1, pair)
+            break
+        if w in NOMINAL_PREDICATES[kind]:
+            pred = (j, j, w)
+            break
+        if any(a.start <= toks[j].start < a.end for a in actors) and j > k:
+            break  # another actor before any verb: not the subject we read
+    if pred is None or commas % 2:
+        return None
+    event_type = kind
+    if kind == "AGREEMENT":
+        event_type = "SUPPORT" if pred[2].endswith("signed") else "AGREE"  # signing is SUPPORT (CAMEO 057)
+    after = pred[1] + 1
+    if not source and after + 1 < len(lows) and lows[after] in ("by", "between", "with"):
+        group = _actor_at(toks, lows, actors, after + 1)
+        if group:
+            source, recipients = group[:1], group[1:]
+    if not source:
+        # "resumed in Nairobi on Monday with Sudanese government and rebel delegations"
+        for j in range(after, min(len(lows), after + 10)):
+            if lows[j] in NOMINAL_BREAKS or lows[j] == ",":
+                break
+            if lows[j] in ("with", "between"):
+                group = _actor_at(toks, lows, actors, j + 1)
+                if group:
+                    source, recipients = group[:1], group[1:]
+                break
+    if not source:
+        return None
+    m = TriggerMatch(NOMINAL_RULES[event_type], n, n)
+    modality = _modality(lows, toks, TriggerMatch(m.rule, pred[0], pred[1]), [], quoted)
+    if modality not in ("asserted", "reported"):
+        return None
+    _, location = _recipients(text, toks, lows, actors, TriggerMatch(m.rule, pred[0], pred[1]), frozenset())
+    rule = m.rule
+    ptype = plover_types()[event_type]
+    tstart, tend = toks[n].start, toks[n].end
+    return CodedEvent(rule.rule_id, event_type, ptype.quad_class, ptype.intensity, tstart, tend, text[tstart:tend],
+                      source, recipients, location, modality, rule.confidence,
+                      _features(lows, toks, m, rule, rule.confidence, source, recipients, modality, rule.rule_id,
+                                ptype.quad_class))
+
+
+def _actor_at(toks, lows, actors: list[Actor], k: int) -> list[Actor]:
+    """The coordinated actors starting at token ``k`` (after an optional "the"), from that actor on."""
+    if k < len(lows) and lows[k] == "the":
+        k += 1
+    if k >= len(toks):
+        return []
+    first = next((a for a in actors if a.start <= toks[k].start < a.end), None)
+    if first is None:
+        return []
+    return [a for a in _group(actors, first) if a.start >= first.start]
+
+
+NOMINAL_RULES = {t: Rule(f"{t.lower()}.nominal", t, (), None, 0.8, "<noun> between X and Y | X's <noun> with Y")
+                 for t in ("CONSULT", "SUPPORT", "AGREE", "ASSAULT")}
 
 
 SUBORDINATORS = frozenset({"who", "which", "that", "after", "when", "while", "as", "because", "following",

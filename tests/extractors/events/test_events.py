@@ -454,3 +454,42 @@ def test_tune_013_rules(sentence: str, etype: str, actor: str | None) -> None:
 def test_subjects_before_a_relative_clause_and_a_speakers_own_forces(sentence: str, etype: str, actor: str) -> None:
     got = [(e["event_type"], e["actors"][0]["country"]) for e in code_document(sentence, PUB)]
     assert (etype, actor) in got  # (the relative clause's own accusation by Washington may be coded too)
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor", "recipients"), [
+    ("The meeting between Putin and Erdogan lasted three hours.", "CONSULT", "RUS", ["TUR"]),
+    ("Peace talks between Ethiopia and Eritrea resumed in Algiers on Tuesday.", "CONSULT", "ETH", ["ERI"]),
+    ("Iran's talks with the European Union broke down in Vienna.", "CONSULT", "IRN", [None]),
+    ("A border agreement was signed by Tajikistan and Kyrgyzstan in Dushanbe.", "SUPPORT", "TJK", ["KGZ"]),
+    ("Fighting between Armenian and Azerbaijani forces broke out near the border.", "ASSAULT", "ARM", ["AZE"]),
+])
+def test_events_named_by_a_noun(sentence: str, etype: str, actor: str, recipients: list) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], ev["actors"][0]["country"], codes(ev["recipients"])) == (etype, actor, recipients)
+    assert ev["rule_id"].endswith(".nominal")
+
+
+@pytest.mark.parametrize("sentence", [
+    "Talks between Sudan and the rebels will resume in Abuja.",  # a plan
+    "The talks between Israel and Syria did not resume on Monday.",  # denied
+    "Israel said the talks with Syria had collapsed.",  # not the sentence's subject
+    "The agreement between Russia and Ukraine, signed in 1997, expires next year.",  # an old signing
+    "The Sudanese peace talks resumed in Nairobi.",  # no participants
+])
+def test_events_named_by_a_noun_only_when_they_happened_between_stated_parties(sentence: str) -> None:
+    assert code_document(sentence, PUB) == []
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor", "modality"), [
+    ("Hosni Mubarak, the Egyptian president who has mediated between Israel and the Palestinians for two "
+     "decades, urged both sides to return to negotiations.", "REQUEST", "EGY", "asserted"),
+    ("Syria's foreign minister, speaking after a meeting with his Jordanian counterpart in Amman, denied that "
+     "Damascus was arming Hezbollah.", "REJECT", "SYR", "asserted"),
+    ("The Indonesian government announced that it would release 50 political prisoners.", "AGREE", "IDN", "future"),
+    ("Egypt confirmed it would host a regional conference on Iraq next month.", "AGREE", "EGY", "future"),
+    ("Two Italian journalists were kidnapped in Baghdad on Sunday.", "ASSAULT", "IRQ", "asserted"),
+])
+def test_long_appositives_reported_plans_and_agentless_attacks(sentence: str, etype: str, actor: str,
+                                                               modality: str) -> None:
+    got = [(e["event_type"], e["actors"][0]["country"], e["modality"]) for e in code_document(sentence, PUB)]
+    assert got[-1] == (etype, actor, modality)

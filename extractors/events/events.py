@@ -181,6 +181,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         recipients, location = _recipients(text, toks, lows, actors, m, preps)
         if passive:
             agent = _by_agent(toks, lows, actors, m) or _by_role(toks, lows, actors, roles, m, location)
+            if not agent and rule.rule_id == "sanction.expel":
+                agent = _expelled_from(toks, lows, actors, m)
             if agent:
                 source, recipients, penalty = agent, source, 1.0
             elif source and rule.event_type == "MOBILIZE" and all(a.sector == "MIL" for a in source):
@@ -914,6 +916,16 @@ def _by_agent(toks, lows, actors, m) -> list[Actor]:
         if "by" in between and len(between) <= 4:
             return _group(actors, actor)
         break
+    return []
+
+
+def _expelled_from(toks, lows, actors: list[Actor], m: TriggerMatch) -> list[Actor]:
+    """"Two Russian diplomats were expelled from Britain": the country expelled from did it."""
+    for actor in actors:
+        if actor.start < toks[m.last].end:
+            continue
+        between = [w for w in lows[m.last + 1:_tok_index(toks, actor.start)] if w != "the"]
+        return _group(actors, actor) if between == ["from"] and actor.kind == "country" else []
     return []
 
 

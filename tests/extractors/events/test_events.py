@@ -493,3 +493,8 @@ def test_long_appositives_reported_plans_and_agentless_attacks(sentence: str, et
                                                                modality: str) -> None:
     got = [(e["event_type"], e["actors"][0]["country"], e["modality"]) for e in code_document(sentence, PUB)]
     assert got[-1] == (etype, actor, modality)
+
+
+def test_an_agentless_expulsion_is_by_the_country_expelled_from() -> None:
+    ev = one("Two Russian diplomats were expelled from Britain on Monday.")
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("SANCTION", ["GBR"], ["RUS"])

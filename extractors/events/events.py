@@ -827,7 +827,7 @@ def _appositive_subject(toks, lows, actors, m, relative: bool = False) -> list[A
 
 
 VERB_LEAD = VP_GLUE | TIME_WORDS | frozenset({"on", "last", "this", "had", "have", "has", "been", "not", "now"})
-APPOSITIVE_BLOCK = frozenset({";", ":", "said", "says", "told", "“", "”", '"', "according"})
+APPOSITIVE_BLOCK = frozenset({";", ":", "said", "says", "told", "“", "”", '"', "according", "-", "—", "–"})
 
 
 def _initial_appositive(toks, lows, before: list[Actor], m: TriggerMatch) -> list[Actor]:
@@ -839,7 +839,7 @@ def _initial_appositive(toks, lows, before: list[Actor], m: TriggerMatch) -> lis
         return []
     head = before[0]
     first = _tok_index(toks, head.start)
-    if first > 1 or (first == 1 and lows[0] != "the"):
+    if first > 1 or (first == 1 and lows[0] != "the") or head.text.isupper():  # "MOSCOW, Feb 3 (Reuters) -"
         return []
     group = _group(before, head)
     end = _tok_index(toks, group[-1].end)

@@ -498,3 +498,8 @@ def test_long_appositives_reported_plans_and_agentless_attacks(sentence: str, et
 def test_an_agentless_expulsion_is_by_the_country_expelled_from() -> None:
     ev = one("Two Russian diplomats were expelled from Britain on Monday.")
     assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("SANCTION", ["GBR"], ["RUS"])
+
+
+def test_a_dateline_is_not_an_appositive_subject() -> None:
+    ev = one("KABUL, March 3 (Reuters) - U.S. forces, backed by helicopters, killed 12 militants.")
+    assert codes(ev["actors"]) == ["USA"]

@@ -283,6 +283,7 @@ NOMINAL_NOUNS: dict[str, str] = {
     **dict.fromkeys(("agreement", "accord", "treaty", "pact", "deal", "protocol", "memorandum", "ceasefire",
                      "truce"), "AGREEMENT"),
     **dict.fromkeys(("fighting", "clashes", "battles", "skirmishes", "hostilities"), "ASSAULT"),
+    **dict.fromkeys(("visit", "trip", "tour"), "VISIT"),
 }
 # what the named event did, by noun class: a word, or a word and the word after it
 NOMINAL_PREDICATES: dict[str, frozenset[str]] = {
@@ -290,6 +291,8 @@ NOMINAL_PREDICATES: dict[str, frozenset[str]] = {
                           "collapsed", "stalled", "broke down", "took place", "was held", "were held",
                           "got under", "got underway", "produced", "yielded", "focused", "centred", "centered",
                           "lasted", "convened"}),
+    "VISIT": frozenset({"began", "begins", "ended", "opened", "concluded", "started", "continued", "got under",
+                        "got underway"}),
     "AGREEMENT": frozenset({"was signed", "were signed", "was reached", "were reached", "was struck",
                             "was initialled", "was initialed"}),
     "ASSAULT": frozenset({"broke out", "erupted", "raged", "continued", "flared", "resumed", "intensified",
@@ -318,7 +321,23 @@ def _nominal_event(text, toks, lows, actors: list[Actor], quoted) -> CodedEvent 
     source: list[Actor] = _group(actors, owner[-1]) if owner else []
     recipients: list[Actor] = []
     k = n + 1
-    if k < len(lows) and lows[k] in ("between", "with") and (lows[k] == "with") == bool(source):
+    if kind == "VISIT":
+        # "Li Peng's visit to India", "a visit by Li Peng to India"
+        if k < len(lows) and lows[k] == ("to" if source else "by"):
+            group = _actor_at(toks, lows, actors, k + 1)
+            if not group:
+                return None
+            k = _tok_index(toks, group[-1].end)
+            if source:
+                recipients = group
+            else:
+                source = group
+                if k < len(lows) and lows[k] == "to":
+                    recipients = _actor_at(toks, lows, actors, k + 1)
+                    k = _tok_index(toks, recipients[-1].end) if recipients else k
+        if not source:
+            return None
+    elif k < len(lows) and lows[k] in ("between", "with") and (lows[k] == "with") == bool(source):
         group = _actor_at(toks, lows, actors, k + 1)
         if not group:
             return None
@@ -359,7 +378,7 @@ def _nominal_event(text, toks, lows, actors: list[Actor], quoted) -> CodedEvent 
             break  # another actor before any verb: not the subject we read
     if pred is None or commas % 2:
         return None
-    event_type = kind
+    event_type = "CONSULT" if kind == "VISIT" else kind
     if kind == "AGREEMENT":
         event_type = "SUPPORT" if pred[2].endswith("signed") else "AGREE"  # signing is SUPPORT (CAMEO 057)
     after = pred[1] + 1

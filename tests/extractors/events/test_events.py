@@ -462,6 +462,8 @@ def test_subjects_before_a_relative_clause_and_a_speakers_own_forces(sentence: s
     ("Iran's talks with the European Union broke down in Vienna.", "CONSULT", "IRN", [None]),
     ("A border agreement was signed by Tajikistan and Kyrgyzstan in Dushanbe.", "SUPPORT", "TJK", ["KGZ"]),
     ("Fighting between Armenian and Azerbaijani forces broke out near the border.", "ASSAULT", "ARM", ["AZE"]),
+    ("Chinese Premier Li Peng's visit to India ended on Monday.", "CONSULT", "CHN", ["IND"]),
+    ("A visit by the Iranian foreign minister to Saudi Arabia began in Riyadh.", "CONSULT", "IRN", ["SAU"]),
 ])
 def test_events_named_by_a_noun(sentence: str, etype: str, actor: str, recipients: list) -> None:
     ev = one(sentence)
@@ -475,6 +477,7 @@ def test_events_named_by_a_noun(sentence: str, etype: str, actor: str, recipient
     "Israel said the talks with Syria had collapsed.",  # not the sentence's subject
     "The agreement between Russia and Ukraine, signed in 1997, expires next year.",  # an old signing
     "The Sudanese peace talks resumed in Nairobi.",  # no participants
+    "Putin's visit to Japan will begin on Monday.",  # a plan
 ])
 def test_events_named_by_a_noun_only_when_they_happened_between_stated_parties(sentence: str) -> None:
     assert code_document(sentence, PUB) == []

@@ -68,6 +68,8 @@ LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of t
 TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                         "february", "march", "april", "may", "june", "july", "august", "september", "october",
                         "november", "december", "today", "tonight", "yesterday", "tomorrow", "week", "month"})
+FIGURATIVE = frozenset({"diplomatic", "charm", "peace", "media", "propaganda", "political", "legal", "verbal",
+                        "publicity"})
 PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside", "through", "across", "around", "off", "along"})
 
 
@@ -154,6 +156,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             continue
         k_to = _verb_prev(lows, m.first)
         rule = m.rule
+        if rule.event_type == "ASSAULT" and any(w in FIGURATIVE for w in lows[m.first:m.last + 1]):
+            continue  # "launched a diplomatic offensive", "a charm offensive": no violence
         tstart, tend = toks[m.first].start, toks[m.last].end
         if (k_to >= 0 and lows[k_to] == "to" and not lows[m.first].endswith("ing")
                 and (k_to < 1 or lows[_verb_prev(lows, k_to)] not in INFINITIVE_HEADS)):  # "voted unanimously to"

@@ -506,3 +506,16 @@ def test_an_agentless_expulsion_is_by_the_country_expelled_from() -> None:
 def test_a_dateline_is_not_an_appositive_subject() -> None:
     ev = one("KABUL, March 3 (Reuters) - U.S. forces, backed by helicopters, killed 12 militants.")
     assert codes(ev["actors"]) == ["USA"]
+
+
+@pytest.mark.parametrize(("sentence", "etype", "recipients"), [
+    ("Japan made an appeal to North Korea to return the abductees.", "REQUEST", ["PRK"]),
+    ("The United States extended diplomatic recognition to Croatia.", "SUPPORT", ["HRV"]),
+])
+def test_light_verbs_with_event_nouns(sentence: str, etype: str, recipients: list) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["recipients"])) == (etype, recipients)
+
+
+def test_a_diplomatic_offensive_is_no_assault() -> None:
+    assert code_document("Pakistan launched a diplomatic offensive against India.", PUB) == []

@@ -962,6 +962,8 @@ def _modality(lows, toks, m: TriggerMatch, source: list[Actor], quoted) -> str:
         return "reported"
     speech = [k for k, w in enumerate(lows[:m.first]) if w in SPEECH_CUES]
     if speech and source and _tok_index(toks, source[0].start) > speech[0]:
+        if "would" in lows[max(0, m.first - 3):m.first]:
+            return "future"  # "announced that Spain would withdraw": a stated plan of Spain's
         return "reported"  # "the spokesman claimed China and Russia are supporting …"
     if any(w in HYPOTHETICAL for w in window) or any(w in ("if", "whether", "unless") for w in lows[:m.first]):
         if "would" in window and any(w in REPORTING for w in lows[:m.first]):

@@ -519,3 +519,9 @@ def test_light_verbs_with_event_nouns(sentence: str, etype: str, recipients: lis
 
 def test_a_diplomatic_offensive_is_no_assault() -> None:
     assert code_document("Pakistan launched a diplomatic offensive against India.", PUB) == []
+
+
+def test_would_after_a_reporting_verb_is_the_subjects_plan() -> None:
+    ev = one("Spanish Prime Minister Jose Luis Rodriguez Zapatero announced that Spain would withdraw its troops "
+             "from Iraq.")
+    assert (ev["event_type"], codes(ev["actors"]), ev["modality"]) == ("AGREE", ["ESP"], "future")

@@ -219,6 +219,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if not source and not passive:
             # "A spokesman for the Nigerian army said troops had killed …": the speaker's own forces
             source, penalty = _reported_role(toks, lows, actors, roles, m), 0.85
+        if not source and not passive:
+            source, penalty = _body_subject(toks, lows, roles, m), 0.9
         if not source:
             continue
         if rule.rule_id == "consult.travel" and all(a.sector == "MIL" and a.kind != "person" for a in source):
@@ -779,17 +781,40 @@ def _reported_role(toks, lows, actors: list[Actor], roles: list[Actor], m: Trigg
     return [dataclasses.replace(role, country=speaker[0].country)]
 
 
+def _body(role: Actor) -> list[Actor]:
+    """A role word naming a body of no country ("rights groups", "aid agencies"): an actor coded by its
+    sector, as the named organisations are (a rights group is an NGO, CAMEO's NGO…HRI)."""
+    return [dataclasses.replace(role, sector="NGO" if role.sector == "HRI" else role.sector)]
+
+
+def _body_subject(toks, lows, roles: list[Actor], m: TriggerMatch) -> list[Actor]:
+    """"Human rights groups charged that …": such a body right before the verb is its subject."""
+    before = [r for r in roles if r.end <= toks[m.first].start]
+    if not before or before[-1].sector not in NOT_OF_A_PLACE:
+        return []
+    role = before[-1]
+    first = _tok_index(toks, role.start)
+    if first > 0 and lows[first - 1] in PREPOSITIONS:
+        return []  # "a report by rights groups said": not the subject
+    between = lows[_tok_index(toks, role.end):m.first]
+    if len(between) > 2 or any(w in SUBJECT_BLOCK or w == "," for w in between):
+        return []
+    return _body(role)
+
+
 def _by_role(toks, lows, actors: list[Actor], roles: list[Actor], m: TriggerMatch,
              location: Actor | None) -> list[Actor]:
     """"were dispersed by riot police in Tbilisi", "attacked by gunmen in Darfur": a role word after
     "by" takes the country of the sentence's one stated place (as ``_role_head_subject``)."""
     after = [r for r in roles if r.start >= toks[m.last].end]
-    if not after or after[0].sector in NOT_OF_A_PLACE:
+    if not after:
         return []
     role = after[0]
     between = lows[m.last + 1:_tok_index(toks, role.start)]
     if "by" not in between or len(between) > 3:
         return []
+    if role.sector in NOT_OF_A_PLACE:
+        return _body(role)  # "was criticised by rights groups": a body of no country, coded by its kind
     countries = _place_countries(toks, lows, actors, location)
     if len(countries) != 1:
         return []

@@ -288,7 +288,9 @@ def test_role_words_after_by_or_a_speech_cue_and_named_holders(sentence: str, et
 
 def test_no_country_for_a_role_without_one_place_or_for_rights_groups() -> None:
     assert not code_document("Two reporters were detained by police.", PUB)
-    assert not code_document("The new law was criticised by rights groups at a meeting in Nairobi.", PUB)
+    # rights groups take no country from the place: they act as a body of no country (sector NGO)
+    assert [(codes(e["actors"]), e["actors"][0]["sector"]) for e in code_document(
+        "The new law was criticised by rights groups at a meeting in Nairobi.", PUB)] == [([None], "NGO")]
     # a noun after a possessive is not a verb: "thanked Saudi Arabia for its financial support"
     assert all(e["trigger"] != "support" for e in code_document(
         "The minister thanked Saudi Arabia for its financial support.", PUB))
@@ -525,3 +527,14 @@ def test_would_after_a_reporting_verb_is_the_subjects_plan() -> None:
     ev = one("Spanish Prime Minister Jose Luis Rodriguez Zapatero announced that Spain would withdraw its troops "
              "from Iraq.")
     assert (ev["event_type"], codes(ev["actors"]), ev["modality"]) == ("AGREE", ["ESP"], "future")
+
+
+@pytest.mark.parametrize(("sentence", "actor_sector", "recipients"), [
+    ("Kenya was criticised by rights groups for the killings.", "NGO", ["KEN"]),
+    ("Human rights groups accused Kenyan police of killings.", "NGO", ["KEN"]),
+])
+def test_a_body_of_no_country_acts_under_its_sector(sentence: str, actor_sector: str, recipients: list) -> None:
+    ev = one(sentence)
+    assert ev["event_type"] == "ACCUSE"
+    assert (ev["actors"][0]["country"], ev["actors"][0]["sector"]) == (None, actor_sector)
+    assert codes(ev["recipients"]) == recipients

@@ -98,14 +98,19 @@ def undated(codes):
     return None
 
 
+# country codes of the dictionaries that ISO 3166-1 has since replaced (East Timor: TMP → TLS in 2002)
+ISO_NOW = {"TMP": "TLS"}
+
+
 def split_code(code: str, countries: set[str]) -> tuple[str, str, str]:
     """Return (country, sector, kind) for a CAMEO actor code."""
     if code[:3] in countries:
         sector = code[3:6]
+        country = ISO_NOW.get(code[:3], code[:3])
         if not sector:
-            return code[:3], "", "country"
+            return country, "", "country"
         kind = "group" if sector in {"REB", "INS", "SEP"} else "org"
-        return code[:3], sector if sector in SECTORS else "", kind
+        return country, sector if sector in SECTORS else "", kind
     if code.startswith("IGO"):
         return "", "IGO", "igo"
     if code.startswith("IMG"):

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from extractors.events.entities import Actor, ArticleEntities
-from extractors.events.lexicon import Lexicon, TriggerMatch, plover_types
+from extractors.events.lexicon import Lexicon, Rule, TriggerMatch, plover_types
 from extractors.events.sentences import Token
 
 MIN_CONFIDENCE = 0.6
@@ -57,6 +57,9 @@ FUTURE_NOW = frozenset({"will", "'ll", "shall"})  # the rest of FUTURE only befo
 REFUSAL_MODALS = frozenset({"will", "would", "shall", "won't", "wouldn't", "cannot", "can't"})
 # a refused cooperation is a rejection: "would not recognise", "will not attend"
 REFUSABLE = frozenset({"SUPPORT", "AGREE", "COOPERATE", "CONCEDE", "AID", "CONSULT", "RETREAT"})
+# reporting verbs after which "would" states a plan ("announced that it would release"), not a hypothesis
+REPORTING = frozenset({"said", "says", "told", "saying", "announced", "announces", "confirmed", "confirms",
+                       "stated", "declared", "added", "insisted", "indicated", "reiterated"})
 SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
                          "announced", "according"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
@@ -65,6 +68,8 @@ LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of t
 TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                         "february", "march", "april", "may", "june", "july", "august", "september", "october",
                         "november", "december", "today", "tonight", "yesterday", "tomorrow", "week", "month"})
+FIGURATIVE = frozenset({"diplomatic", "charm", "peace", "media", "propaganda", "political", "legal", "verbal",
+                        "publicity"})
 PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside", "through", "across", "around", "off", "along"})
 
 
@@ -151,6 +156,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             continue
         k_to = _verb_prev(lows, m.first)
         rule = m.rule
+        if rule.event_type == "ASSAULT" and any(w in FIGURATIVE for w in lows[m.first:m.last + 1]):
+            continue  # "launched a diplomatic offensive", "a charm offensive": no violence
         tstart, tend = toks[m.first].start, toks[m.last].end
         if (k_to >= 0 and lows[k_to] == "to" and not lows[m.first].endswith("ing")
                 and (k_to < 1 or lows[_verb_prev(lows, k_to)] not in INFINITIVE_HEADS)):  # "voted unanimously to"
@@ -178,6 +185,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         recipients, location = _recipients(text, toks, lows, actors, m, preps)
         if passive:
             agent = _by_agent(toks, lows, actors, m) or _by_role(toks, lows, actors, roles, m, location)
+            if not agent and rule.rule_id == "sanction.expel":
+                agent = _expelled_from(toks, lows, actors, m)
             if agent:
                 source, recipients, penalty = agent, source, 1.0
             elif source and rule.event_type == "MOBILIZE" and all(a.sector == "MIL" for a in source):
@@ -210,6 +219,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if not source and not passive:
             # "A spokesman for the Nigerian army said troops had killed …": the speaker's own forces
             source, penalty = _reported_role(toks, lows, actors, roles, m), 0.85
+        if not source and not passive:
+            source, penalty = _body_subject(toks, lows, roles, m), 0.9
         if not source:
             continue
         if rule.rule_id == "consult.travel" and all(a.sector == "MIL" and a.kind != "person" for a in source):
@@ -251,6 +262,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             # PLOVER codes a stated intention as AGREE (to cooperate) or THREATEN (to harm)
             if event_type in INTENT_COOPERATION and not (event_type == "RETREAT" and _conditional(lows, m)):
                 event_type, rule_id = "AGREE", rule_id + "+intent"
+            elif _announced(lows, m) and event_type in CONFLICT_TYPES:
+                pass  # "announced it would prohibit all aid to …": the announced measure is the sanction
             elif event_type in CONFLICT_TYPES or (event_type == "RETREAT" and _conditional(lows, m)):
                 event_type, rule_id = "THREATEN", rule_id + "+intent"  # "will withdraw … unless"
         ptype = types[event_type]
@@ -258,10 +271,167 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
                                  tstart, tend, text[tstart:tend], source, recipients, location, modality,
                                  round(conf, 3), _features(lows, toks, m, rule, conf, source, recipients,
                                                           modality, rule_id, ptype.quad_class)))
+    if not events:
+        nominal = _nominal_event(text, toks, lows, actors, quoted)
+        if nominal is not None:
+            events.append(nominal)
     for i, ev in enumerate(events):
         ev.features["first_event"] = float(i == 0)
         ev.features["several_events"] = float(len(events) > 1)
     return events
+
+
+# -- events named by a noun: "Peace talks between Ethiopia and Eritrea resumed", "Iran's talks with the EU
+# broke down", "A border agreement was signed by Tajikistan and Kyrgyzstan" ---------------------------
+NOMINAL_NOUNS: dict[str, str] = {
+    **dict.fromkeys(("talks", "negotiations", "meeting", "meetings", "consultations", "summit", "dialogue",
+                     "discussions"), "CONSULT"),
+    **dict.fromkeys(("agreement", "accord", "treaty", "pact", "deal", "protocol", "memorandum", "ceasefire",
+                     "truce"), "AGREEMENT"),
+    **dict.fromkeys(("fighting", "clashes", "battles", "skirmishes", "hostilities"), "ASSAULT"),
+    **dict.fromkeys(("visit", "trip", "tour"), "VISIT"),
+}
+# what the named event did, by noun class: a word, or a word and the word after it
+NOMINAL_PREDICATES: dict[str, frozenset[str]] = {
+    "CONSULT": frozenset({"resumed", "began", "opened", "ended", "closed", "concluded", "continued", "started",
+                          "collapsed", "stalled", "broke down", "took place", "was held", "were held",
+                          "got under", "got underway", "produced", "yielded", "focused", "centred", "centered",
+                          "lasted", "convened"}),
+    "VISIT": frozenset({"began", "begins", "ended", "opened", "concluded", "started", "continued", "got under",
+                        "got underway"}),
+    "AGREEMENT": frozenset({"was signed", "were signed", "was reached", "were reached", "was struck",
+                            "was initialled", "was initialed"}),
+    "ASSAULT": frozenset({"broke out", "erupted", "raged", "continued", "flared", "resumed", "intensified",
+                          "killed", "left", "spread"}),
+}
+NOMINAL_HEDGES = frozenset({"will", "would", "could", "may", "might", "should", "can", "not", "n't", "never",
+                            "expected", "due", "set", "to", "failed", "if", "unless", "whether", "planned"})
+NOMINAL_BREAKS = frozenset({";", ":", "said", "says", "told", "“", "”", '"', "according", "and", "but"})
+
+
+def _nominal_event(text, toks, lows, actors: list[Actor], quoted) -> CodedEvent | None:
+    """An event named by the noun heading the sentence's subject, with its participants in the same
+    noun phrase ("talks between X and Y", "X's talks with Y") or after the verb ("… was signed by X and
+    Y", "… resumed in Nairobi with X and Y"), and a verb saying it happened. Stated plans, hopes and
+    denials ("talks are expected to resume", "talks did not resume") are not coded, nor an event named
+    deeper in the sentence ("said the talks had collapsed")."""
+    n = next((i for i, w in enumerate(lows[:7]) if w in NOMINAL_NOUNS), None)
+    if n is None or any(w in (",", "(", ")") or w in NOMINAL_BREAKS for w in lows[:n]):
+        return None
+    kind = NOMINAL_NOUNS[lows[n]]
+    while n + 1 < len(lows) and NOMINAL_NOUNS.get(lows[n + 1]) == kind:
+        n += 1  # "a ceasefire agreement": the head is the last noun
+    owner = [a for a in actors if a.end <= toks[n].start]
+    if owner and (_tok_index(toks, owner[-1].end) != n or not lows[n - 1].endswith("'s")):
+        return None  # "The Sudanese peace talks": a modifier, not whose the talks are
+    source: list[Actor] = _group(actors, owner[-1]) if owner else []
+    recipients: list[Actor] = []
+    k = n + 1
+    if kind == "VISIT":
+        # "Li Peng's visit to India", "a visit by Li Peng to India"
+        if k < len(lows) and lows[k] == ("to" if source else "by"):
+            group = _actor_at(toks, lows, actors, k + 1)
+            if not group:
+                return None
+            k = _tok_index(toks, group[-1].end)
+            if source:
+                recipients = group
+            else:
+                source = group
+                if k < len(lows) and lows[k] == "to":
+                    recipients = _actor_at(toks, lows, actors, k + 1)
+                    k = _tok_index(toks, recipients[-1].end) if recipients else k
+        if not source:
+            return None
+    elif k < len(lows) and lows[k] in ("between", "with") and (lows[k] == "with") == bool(source):
+        group = _actor_at(toks, lows, actors, k + 1)
+        if not group:
+            return None
+        end = _tok_index(toks, group[-1].end)
+        if source:
+            recipients = group
+        elif len(group) >= 2:
+            source, recipients = group[:1], group[1:]
+        elif end < len(lows) and lows[end] == "and":
+            source = group  # "between the Sudanese government and the SPLA rebels": the other side unknown
+            end += 1
+        else:
+            return None
+        k = end
+    # the verb: within a few words, past anything but a clause break or a hedge; a relative clause
+    # between commas may stand before it ("The talks, which had been suspended in March, resumed")
+    pred = None
+    commas = 0
+    for j in range(k, min(len(lows), k + 14)):
+        w = lows[j]
+        if w == ",":
+            commas += 1
+            continue
+        if w in NOMINAL_BREAKS or w in NOMINAL_HEDGES or w.endswith("n't") or w == ".":
+            if commas % 2 == 0:
+                break
+            continue
+        if commas % 2:
+            continue
+        pair = w + " " + lows[j + 1] if j + 1 < len(lows) else w
+        if pair in NOMINAL_PREDICATES[kind]:
+            pred = (j, j + 1, pair)
+            break
+        if w in NOMINAL_PREDICATES[kind]:
+            pred = (j, j, w)
+            break
+        if any(a.start <= toks[j].start < a.end for a in actors) and j > k:
+            break  # another actor before any verb: not the subject we read
+    if pred is None or commas % 2:
+        return None
+    event_type = "CONSULT" if kind == "VISIT" else kind
+    if kind == "AGREEMENT":
+        event_type = "SUPPORT" if pred[2].endswith("signed") else "AGREE"  # signing is SUPPORT (CAMEO 057)
+    after = pred[1] + 1
+    if not source and after + 1 < len(lows) and lows[after] in ("by", "between", "with"):
+        group = _actor_at(toks, lows, actors, after + 1)
+        if group:
+            source, recipients = group[:1], group[1:]
+    if not source:
+        # "resumed in Nairobi on Monday with Sudanese government and rebel delegations"
+        for j in range(after, min(len(lows), after + 10)):
+            if lows[j] in NOMINAL_BREAKS or lows[j] == ",":
+                break
+            if lows[j] in ("with", "between"):
+                group = _actor_at(toks, lows, actors, j + 1)
+                if group:
+                    source, recipients = group[:1], group[1:]
+                break
+    if not source:
+        return None
+    m = TriggerMatch(NOMINAL_RULES[event_type], n, n)
+    modality = _modality(lows, toks, TriggerMatch(m.rule, pred[0], pred[1]), [], quoted)
+    if modality not in ("asserted", "reported"):
+        return None
+    _, location = _recipients(text, toks, lows, actors, TriggerMatch(m.rule, pred[0], pred[1]), frozenset())
+    rule = m.rule
+    ptype = plover_types()[event_type]
+    tstart, tend = toks[n].start, toks[n].end
+    return CodedEvent(rule.rule_id, event_type, ptype.quad_class, ptype.intensity, tstart, tend, text[tstart:tend],
+                      source, recipients, location, modality, rule.confidence,
+                      _features(lows, toks, m, rule, rule.confidence, source, recipients, modality, rule.rule_id,
+                                ptype.quad_class))
+
+
+def _actor_at(toks, lows, actors: list[Actor], k: int) -> list[Actor]:
+    """The coordinated actors starting at token ``k`` (after an optional "the"), from that actor on."""
+    if k < len(lows) and lows[k] == "the":
+        k += 1
+    if k >= len(toks):
+        return []
+    first = next((a for a in actors if a.start <= toks[k].start < a.end), None)
+    if first is None:
+        return []
+    return [a for a in _group(actors, first) if a.start >= first.start]
+
+
+NOMINAL_RULES = {t: Rule(f"{t.lower()}.nominal", t, (), None, 0.8, "<noun> between X and Y | X's <noun> with Y")
+                 for t in ("CONSULT", "SUPPORT", "AGREE", "ASSAULT")}
 
 
 SUBORDINATORS = frozenset({"who", "which", "that", "after", "when", "while", "as", "because", "following",
@@ -362,6 +532,12 @@ def _shares_subject(between: list[str]) -> bool:
     return len(tail) <= 2 and all(w in VP_GLUE for w in tail)
 
 
+def _announced(lows: list[str], m: TriggerMatch) -> bool:
+    """"announced it would prohibit": a measure announced as decided, not threatened ("will" stays future)."""
+    cues = [w for w in lows[:m.first] if w in REPORTING]
+    return bool(cues) and cues[-1] in ("announced", "announces") and "would" in lows[max(0, m.first - 4):m.first]
+
+
 def _refusal(lows: list[str], m: TriggerMatch) -> bool:
     """"would not recognise", "will never accept", "won't attend": a stated refusal."""
     window = lows[max(0, m.first - 4):m.first]
@@ -420,6 +596,9 @@ def _group(actors: list[Actor], actor: Actor) -> list[Actor]:
 
 def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[Actor], float]:
     before = [a for a in actors if a.end <= toks[m.first].start]
+    appos = _initial_appositive(toks, lows, before, m)
+    if appos:
+        return appos, 0.9
     for actor in reversed(before):
         i = _tok_index(toks, actor.end)
         if _in_parens(lows, _tok_index(toks, actor.start), i):
@@ -561,7 +740,7 @@ def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: T
 
 
 # agentless passives coded with the stated place's country as the source (value: its sector)
-PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None}
+PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None, "assault.attack": None}  # arrests: tried, a GSR arrest "for collaborating" is ACCUSE there
 # events named by a noun subject ("Protests erupted in …") coded to the stated place's people
 PLACE_SOURCES: dict[str, str | None] = {"protest.erupt": "CVL", "assault.exploded": None}  # arrests: tried, lost precision on dev
 
@@ -602,17 +781,40 @@ def _reported_role(toks, lows, actors: list[Actor], roles: list[Actor], m: Trigg
     return [dataclasses.replace(role, country=speaker[0].country)]
 
 
+def _body(role: Actor) -> list[Actor]:
+    """A role word naming a body of no country ("rights groups", "aid agencies"): an actor coded by its
+    sector, as the named organisations are (a rights group is an NGO, CAMEO's NGO…HRI)."""
+    return [dataclasses.replace(role, sector="NGO" if role.sector == "HRI" else role.sector)]
+
+
+def _body_subject(toks, lows, roles: list[Actor], m: TriggerMatch) -> list[Actor]:
+    """"Human rights groups charged that …": such a body right before the verb is its subject."""
+    before = [r for r in roles if r.end <= toks[m.first].start]
+    if not before or before[-1].sector not in NOT_OF_A_PLACE:
+        return []
+    role = before[-1]
+    first = _tok_index(toks, role.start)
+    if first > 0 and lows[first - 1] in PREPOSITIONS:
+        return []  # "a report by rights groups said": not the subject
+    between = lows[_tok_index(toks, role.end):m.first]
+    if len(between) > 2 or any(w in SUBJECT_BLOCK or w == "," for w in between):
+        return []
+    return _body(role)
+
+
 def _by_role(toks, lows, actors: list[Actor], roles: list[Actor], m: TriggerMatch,
              location: Actor | None) -> list[Actor]:
     """"were dispersed by riot police in Tbilisi", "attacked by gunmen in Darfur": a role word after
     "by" takes the country of the sentence's one stated place (as ``_role_head_subject``)."""
     after = [r for r in roles if r.start >= toks[m.last].end]
-    if not after or after[0].sector in NOT_OF_A_PLACE:
+    if not after:
         return []
     role = after[0]
     between = lows[m.last + 1:_tok_index(toks, role.start)]
     if "by" not in between or len(between) > 3:
         return []
+    if role.sector in NOT_OF_A_PLACE:
+        return _body(role)  # "was criticised by rights groups": a body of no country, coded by its kind
     countries = _place_countries(toks, lows, actors, location)
     if len(countries) != 1:
         return []
@@ -670,6 +872,35 @@ def _appositive_subject(toks, lows, actors, m, relative: bool = False) -> list[A
         if len(tail) <= 3 and not any(w in SUBJECT_BLOCK for w in inner):
             return _group(actors, actor)
     return []
+
+
+VERB_LEAD = VP_GLUE | TIME_WORDS | frozenset({"on", "last", "this", "had", "have", "has", "been", "not", "now"})
+APPOSITIVE_BLOCK = frozenset({";", ":", "said", "says", "told", "“", "”", '"', "according", "-", "—", "–"})
+
+
+def _initial_appositive(toks, lows, before: list[Actor], m: TriggerMatch) -> list[Actor]:
+    """"Hosni Mubarak, the Egyptian president who has mediated between Israel and the Palestinians for
+    two decades, urged …": the actor opening the sentence, followed by a comma, is the subject of a
+    verb right after the comma that closes a long appositive, whatever it holds (relative clauses,
+    places, other actors), when no actor stands between that comma and the verb."""
+    if not before or m.first < 4 or lows[m.first].endswith("ing"):
+        return []
+    head = before[0]
+    first = _tok_index(toks, head.start)
+    if first > 1 or (first == 1 and lows[0] != "the") or head.text.isupper():  # "MOSCOW, Feb 3 (Reuters) -"
+        return []
+    group = _group(before, head)
+    end = _tok_index(toks, group[-1].end)
+    if end >= len(lows) or lows[end] not in (",", "who", "which") or any(a.group != head.group and a.start < group[-1].end for a in before):
+        return []
+    k = m.first - 1
+    while k > end and (lows[k] in VERB_LEAD or lows[k].endswith("ly")):
+        k -= 1
+    if k <= end or lows[k] != "," or m.first - k > 4 or m.first - end > 40:
+        return []
+    if any(toks[k].end <= a.start for a in before) or any(w in APPOSITIVE_BLOCK for w in lows[end:k]):
+        return []
+    return group
 
 
 def _speaker_before(toks, lows, actors, j: int) -> list[Actor]:
@@ -736,6 +967,16 @@ def _by_agent(toks, lows, actors, m) -> list[Actor]:
     return []
 
 
+def _expelled_from(toks, lows, actors: list[Actor], m: TriggerMatch) -> list[Actor]:
+    """"Two Russian diplomats were expelled from Britain": the country expelled from did it."""
+    for actor in actors:
+        if actor.start < toks[m.last].end:
+            continue
+        between = [w for w in lows[m.last + 1:_tok_index(toks, actor.start)] if w != "the"]
+        return _group(actors, actor) if between == ["from"] and actor.kind == "country" else []
+    return []
+
+
 def _modality(lows, toks, m: TriggerMatch, source: list[Actor], quoted) -> str:
     start_tok = _tok_index(toks, source[-1].end) if source and source[-1].end <= toks[m.first].start else max(0, m.first - 5)
     window = lows[max(start_tok, m.first - 6):m.first]
@@ -746,9 +987,11 @@ def _modality(lows, toks, m: TriggerMatch, source: list[Actor], quoted) -> str:
         return "reported"
     speech = [k for k, w in enumerate(lows[:m.first]) if w in SPEECH_CUES]
     if speech and source and _tok_index(toks, source[0].start) > speech[0]:
+        if "would" in lows[max(0, m.first - 3):m.first]:
+            return "future"  # "announced that Spain would withdraw": a stated plan of Spain's
         return "reported"  # "the spokesman claimed China and Russia are supporting …"
     if any(w in HYPOTHETICAL for w in window) or any(w in ("if", "whether", "unless") for w in lows[:m.first]):
-        if "would" in window and any(w in ("said", "says", "told", "saying") for w in lows[:m.first]):
+        if "would" in window and any(w in REPORTING for w in lows[:m.first]):
             return "future"
         return "hypothetical"
     if any(w in FUTURE_NOW or (w in FUTURE and k + 1 < len(window) and window[k + 1] in ("to", "for"))

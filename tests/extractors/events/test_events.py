@@ -288,7 +288,9 @@ def test_role_words_after_by_or_a_speech_cue_and_named_holders(sentence: str, et
 
 def test_no_country_for_a_role_without_one_place_or_for_rights_groups() -> None:
     assert not code_document("Two reporters were detained by police.", PUB)
-    assert not code_document("The new law was criticised by rights groups at a meeting in Nairobi.", PUB)
+    # rights groups take no country from the place: they act as a body of no country (sector NGO)
+    assert [(codes(e["actors"]), e["actors"][0]["sector"]) for e in code_document(
+        "The new law was criticised by rights groups at a meeting in Nairobi.", PUB)] == [([None], "NGO")]
     # a noun after a possessive is not a verb: "thanked Saudi Arabia for its financial support"
     assert all(e["trigger"] != "support" for e in code_document(
         "The minister thanked Saudi Arabia for its financial support.", PUB))
@@ -454,3 +456,85 @@ def test_tune_013_rules(sentence: str, etype: str, actor: str | None) -> None:
 def test_subjects_before_a_relative_clause_and_a_speakers_own_forces(sentence: str, etype: str, actor: str) -> None:
     got = [(e["event_type"], e["actors"][0]["country"]) for e in code_document(sentence, PUB)]
     assert (etype, actor) in got  # (the relative clause's own accusation by Washington may be coded too)
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor", "recipients"), [
+    ("The meeting between Putin and Erdogan lasted three hours.", "CONSULT", "RUS", ["TUR"]),
+    ("Peace talks between Ethiopia and Eritrea resumed in Algiers on Tuesday.", "CONSULT", "ETH", ["ERI"]),
+    ("Iran's talks with the European Union broke down in Vienna.", "CONSULT", "IRN", [None]),
+    ("A border agreement was signed by Tajikistan and Kyrgyzstan in Dushanbe.", "SUPPORT", "TJK", ["KGZ"]),
+    ("Fighting between Armenian and Azerbaijani forces broke out near the border.", "ASSAULT", "ARM", ["AZE"]),
+    ("Chinese Premier Li Peng's visit to India ended on Monday.", "CONSULT", "CHN", ["IND"]),
+    ("A visit by the Iranian foreign minister to Saudi Arabia began in Riyadh.", "CONSULT", "IRN", ["SAU"]),
+])
+def test_events_named_by_a_noun(sentence: str, etype: str, actor: str, recipients: list) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], ev["actors"][0]["country"], codes(ev["recipients"])) == (etype, actor, recipients)
+    assert ev["rule_id"].endswith(".nominal")
+
+
+@pytest.mark.parametrize("sentence", [
+    "Talks between Sudan and the rebels will resume in Abuja.",  # a plan
+    "The talks between Israel and Syria did not resume on Monday.",  # denied
+    "Israel said the talks with Syria had collapsed.",  # not the sentence's subject
+    "The agreement between Russia and Ukraine, signed in 1997, expires next year.",  # an old signing
+    "The Sudanese peace talks resumed in Nairobi.",  # no participants
+    "Putin's visit to Japan will begin on Monday.",  # a plan
+])
+def test_events_named_by_a_noun_only_when_they_happened_between_stated_parties(sentence: str) -> None:
+    assert code_document(sentence, PUB) == []
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor", "modality"), [
+    ("Hosni Mubarak, the Egyptian president who has mediated between Israel and the Palestinians for two "
+     "decades, urged both sides to return to negotiations.", "REQUEST", "EGY", "asserted"),
+    ("Syria's foreign minister, speaking after a meeting with his Jordanian counterpart in Amman, denied that "
+     "Damascus was arming Hezbollah.", "REJECT", "SYR", "asserted"),
+    ("The Indonesian government announced that it would release 50 political prisoners.", "AGREE", "IDN", "future"),
+    ("Egypt confirmed it would host a regional conference on Iraq next month.", "AGREE", "EGY", "future"),
+    ("Two Italian journalists were kidnapped in Baghdad on Sunday.", "ASSAULT", "IRQ", "asserted"),
+])
+def test_long_appositives_reported_plans_and_agentless_attacks(sentence: str, etype: str, actor: str,
+                                                               modality: str) -> None:
+    got = [(e["event_type"], e["actors"][0]["country"], e["modality"]) for e in code_document(sentence, PUB)]
+    assert got[-1] == (etype, actor, modality)
+
+
+def test_an_agentless_expulsion_is_by_the_country_expelled_from() -> None:
+    ev = one("Two Russian diplomats were expelled from Britain on Monday.")
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("SANCTION", ["GBR"], ["RUS"])
+
+
+def test_a_dateline_is_not_an_appositive_subject() -> None:
+    ev = one("KABUL, March 3 (Reuters) - U.S. forces, backed by helicopters, killed 12 militants.")
+    assert codes(ev["actors"]) == ["USA"]
+
+
+@pytest.mark.parametrize(("sentence", "etype", "recipients"), [
+    ("Japan made an appeal to North Korea to return the abductees.", "REQUEST", ["PRK"]),
+    ("The United States extended diplomatic recognition to Croatia.", "SUPPORT", ["HRV"]),
+])
+def test_light_verbs_with_event_nouns(sentence: str, etype: str, recipients: list) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["recipients"])) == (etype, recipients)
+
+
+def test_a_diplomatic_offensive_is_no_assault() -> None:
+    assert code_document("Pakistan launched a diplomatic offensive against India.", PUB) == []
+
+
+def test_would_after_a_reporting_verb_is_the_subjects_plan() -> None:
+    ev = one("Spanish Prime Minister Jose Luis Rodriguez Zapatero announced that Spain would withdraw its troops "
+             "from Iraq.")
+    assert (ev["event_type"], codes(ev["actors"]), ev["modality"]) == ("AGREE", ["ESP"], "future")
+
+
+@pytest.mark.parametrize(("sentence", "actor_sector", "recipients"), [
+    ("Kenya was criticised by rights groups for the killings.", "NGO", ["KEN"]),
+    ("Human rights groups accused Kenyan police of killings.", "NGO", ["KEN"]),
+])
+def test_a_body_of_no_country_acts_under_its_sector(sentence: str, actor_sector: str, recipients: list) -> None:
+    ev = one(sentence)
+    assert ev["event_type"] == "ACCUSE"
+    assert (ev["actors"][0]["country"], ev["actors"][0]["sector"]) == (None, actor_sector)
+    assert codes(ev["recipients"]) == recipients

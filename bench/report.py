@@ -170,8 +170,14 @@ def table(results_dir: Path = RESULTS_DIR) -> str:
     res = _load(results_dir)
     mach = next((r.get("machine") for r in res.values() if r.get("machine")), None) or machine()
     when = max((r.get("measured_at", "") for r in res.values()), default="")
+    cpus: dict[str, list[str]] = {}
+    for name, r in sorted(res.items()):
+        if r.get("machine"):
+            cpus.setdefault(r["machine"].get("cpu", "?"), []).append(name)
+    cpu = (mach.get("cpu", "?") if len(cpus) < 2 else  # the host changed between runs: say which ran where
+           "; ".join(f"{c}: {', '.join(names)}" for c, names in sorted(cpus.items())))
     lines = [
-        f"Machine: {mach['cores']} cores ({mach.get('cpu', '?')}), {mach['memory_gib']} GiB RAM, "
+        f"Machine: {mach['cores']} cores ({cpu}), {mach['memory_gib']} GiB RAM, "
         f"Python {mach.get('python', '?')}; latest result {when}.",
         "",
         "| benchmark | figure | measured | target | met |",

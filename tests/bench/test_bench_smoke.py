@@ -184,3 +184,14 @@ def test_quiet_hour_row_gives_each_cli_run_its_cpu_and_the_load(tmp_path: Path) 
     text = report.write_results_md(tmp_path / "r", tmp_path / "RESULTS.md").read_text()
     assert ("server API 2.9 s (median of 3: 3.1, 2.9, 2.8; CPU of its processes 2.7 s; load average 1.2–3.4); "
             "ephemeral API 16.0 s cold / 10.0 s warm") in text
+
+
+def test_machine_line_names_each_host_when_results_come_from_two(tmp_path: Path) -> None:
+    events = {"benchmark": "events", "measured_at": "2026-12-01T00:00:00+00:00", "pages": 3,
+              "ms_per_page": {"extract": 30.0, "enrich": 4.5}, "ratio_enrich_extract": 0.15, "budget": 0.3, "met": True}
+    base = {"cores": 2, "memory_gib": 23.5, "python": "3.11.7"}
+    (tmp_path / "events.json").write_text(json.dumps({**events, "machine": {**base, "cpu": "CPU A"}}))
+    assert report.table(tmp_path).splitlines()[0].startswith("Machine: 2 cores (CPU A),")
+    (tmp_path / "dedup.json").write_text(json.dumps({"benchmark": "dedup", "machine": {**base, "cpu": "CPU B"}}))
+    first = report.table(tmp_path).splitlines()[0]
+    assert "(CPU A: events; CPU B: dedup)" in first, first

@@ -9,6 +9,7 @@ Prefect; the others answer in well under a second.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -185,6 +186,28 @@ def _check_executor(settings: Settings) -> None:
 
 
 _ran_flow = False  # a flow command ran in this process: the program ends it with end_process
+_gc_default: tuple[int, int, int] | None = None  # the collector's thresholds while imports defer it
+
+IMPORT_GC_THRESHOLD = 50_000
+
+
+def defer_collection() -> None:
+    """While the command imports what it needs (Prefect alone makes ~170k objects that live as
+    long as the process), run the collector's youngest generation every 50,000 allocations
+    instead of every 700: those collections find nothing to free and cost ~0.15 s of CPU in a
+    ~3 s command. ``restore_collection`` puts the thresholds back before a flow runs."""
+    global _gc_default
+    if _gc_default is None:
+        _gc_default = gc.get_threshold()
+        gc.set_threshold(max(_gc_default[0], IMPORT_GC_THRESHOLD), _gc_default[1], _gc_default[2])
+
+
+def restore_collection() -> None:
+    """Undo ``defer_collection`` (no-op when it did not run)."""
+    global _gc_default
+    if _gc_default is not None:
+        gc.set_threshold(*_gc_default)
+        _gc_default = None
 
 
 def _run_flow(fn: Any, verbose: bool, api_url: str | None = None, **params: Any) -> Any:
@@ -198,6 +221,7 @@ def _run_flow(fn: Any, verbose: bool, api_url: str | None = None, **params: Any)
         import logging
 
         logging.getLogger().setLevel(logging.CRITICAL)
+    restore_collection()  # the flow's work makes garbage: collect it as usual
     try:
         with _prefect_settings(api_url):
             return fn(**params)
@@ -1021,7 +1045,12 @@ def main(argv: Sequence[str] | None = None, *, fast_exit: bool | None = None) ->
     that ran a flow, end the process here with ``end_process`` instead of returning. Code that
     calls ``main([...])`` in its own process (tests) always gets the code back.
     """
-    code = _main(argv)
+    if argv is None:  # the program: its imports run with the collector deferred
+        defer_collection()
+    try:
+        code = _main(argv)
+    finally:
+        restore_collection()
     if (argv is None if fast_exit is None else fast_exit) and _ran_flow:
         end_process(code)
     return code

@@ -468,3 +468,23 @@ def test_events_codes_a_document_with_its_date_and_rules(tmp_path: Path) -> None
                    ("ACCUSE", "PAK", "2026-11-27", "pubdate", "accuse.accuse")]
     assert rows[1]["recipients"][0]["country"] == "IND" and rows[1]["explanation"]
     assert "cannot read" in one_line_error(newsflow("events", str(tmp_path / "missing.txt")))
+
+
+def test_imports_defer_the_collector_and_a_flow_runs_with_its_usual_thresholds() -> None:
+    import gc
+
+    from newsflow import cli
+
+    usual = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+    try:
+        cli.defer_collection()
+        assert gc.get_threshold()[0] >= cli.IMPORT_GC_THRESHOLD
+        assert gc.get_threshold()[1:] == usual[1:]
+        cli.defer_collection()  # twice is once: the usual thresholds are not forgotten
+        cli._run_flow(lambda: seen.append(gc.get_threshold()), verbose=True)
+    finally:
+        cli.restore_collection()
+        cli._ran_flow = False
+    assert seen == [usual], "a flow must run with the collector's usual thresholds"
+    assert gc.get_threshold() == usual

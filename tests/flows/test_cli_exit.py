@@ -60,6 +60,20 @@ def _processes_tagged(tag: str) -> list[int]:
     return found
 
 
+def _describe(pids: list[int]) -> list[str]:
+    """pid, parent and command line of each process, for the failure message."""
+    out = []
+    for pid in pids:
+        try:
+            stat = (Path("/proc") / str(pid) / "stat").read_text()
+            cmd = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            out.append(f"{pid} (gone)")
+            continue
+        out.append(f"{pid} ppid {stat.rsplit(')', 1)[1].split()[1]} state {stat.rsplit(')', 1)[1].split()[0]}: {cmd[:200]}")
+    return out
+
+
 def _api_url() -> str:
     from prefect.settings import PREFECT_API_URL
 
@@ -95,7 +109,8 @@ def test_a_flow_command_exits_fast_and_loses_nothing(site: Site, tmp_path: Path,
                                 env=child_env(PREFECT_API_URL=_api_url(), NEWSFLOW_TEST_EXIT_TAG=tag))
         rc = proc.wait(timeout=240)
     # the extraction pool's fork server (it carries the command's environment) ended with the command
-    assert not _processes_tagged(tag), "the fork server outlived the command (and its stdout and stderr)"
+    left = _processes_tagged(tag)
+    assert not left, f"the fork server outlived the command (and its stdout and stderr): {_describe(left)}"
     stdout, stderr = out.read_text(), err.read_text()
     assert rc == 0, stderr[-3000:]
     assert "pages fetched: 1; new articles: 1 " in stdout, stdout  # the summary, flushed before the exit

@@ -204,8 +204,11 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
 
     found: set[str] = set()  # batches an earlier run finished in the lake and never loaded
 
-    def start(bid: str, pieces: tuple[Shard, ...], first: bool = True) -> Any:
-        """The shard's counts when its batch is already finished in the lake, else its future."""
+    def start(bid: str, pieces: tuple[Shard, ...], first: bool = True, attempt: int = 0) -> Any:
+        """The shard's counts when its batch is already finished in the lake, else its future.
+        A resubmission after a scheduler loss (``attempt`` > 0) gets a key of its own: under the
+        first key the reconnected client could hand back the lost future, which fails at once and
+        would count as another loss."""
         made = None if force else lake.manifest(bid)
         if made is not None:  # finished in the lake earlier, never loaded: commit it as it is
             if first:
@@ -213,7 +216,8 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
             return dict(made.get("summary", {}))
         task = ShardTask(bid, pieces, run_id, outlet, force, settings.lake_location)
         return client.submit(process_shard, task, settings, shared, steps, pure=False,
-                             key=f"newsflow-shard-{bid[:16]}-{run_id[:8]}", retries=1)
+                             key=f"newsflow-shard-{bid[:16]}-{run_id[:8]}" + (f"-{attempt}" if attempt else ""),
+                             retries=1)
 
     def results() -> Iterator[tuple[str, dict[str, Any]]]:
         nonlocal client
@@ -236,7 +240,7 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
                     client, losses = after_failure(exc, client, address, losses,
                                                    " (the batches committed so far stay, a rerun does the rest)")
                     share()
-                    pending[:] = [(b, p, f if isinstance(f, dict) else start(b, p, first=False)) for b, p, f in pending]
+                    pending[:] = [(b, p, f if isinstance(f, dict) else start(b, p, first=False, attempt=losses)) for b, p, f in pending]
 
         try:
             if todo:

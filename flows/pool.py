@@ -78,6 +78,37 @@ def stop_forkserver() -> None:
         server._stop()  # closes its "alive" pipe, reaps it, removes its socket file if it has one
 
 
+def stop_resource_tracker(timeout: float = 2.0) -> bool:
+    """End multiprocessing's resource tracker now and reap it; True when it is gone (or was not up).
+
+    The fork server starts it, and it keeps this process's stderr open until every holder of its
+    pipe has exited and it has torn its own interpreter down: a caller reading the command's
+    output waited for it, and a check right after the command's exit could still see it running.
+    Closing our end of the pipe makes it clean up and leave; it is reaped here, waiting at most
+    ``timeout`` seconds, since a process still holding the pipe (a worker not yet gone) would
+    keep it up: then it is left to leave on its own. Only for a process about to exit."""
+    from multiprocessing import resource_tracker
+
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    fd, pid = getattr(tracker, "_fd", None), getattr(tracker, "_pid", None)
+    if tracker is None or fd is None or pid is None:
+        return True
+    tracker._fd = tracker._pid = None
+    with contextlib.suppress(OSError):
+        os.close(fd)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere, or not our child
+            return True
+        if done:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.002)
+
+
 def stop_pool() -> None:
     """Kill the pool's workers now (a job is stuck in one) and drop the pool; the next
     ``get_pool`` starts a fresh one. Queued jobs are cancelled."""

@@ -1010,7 +1010,8 @@ def end_process(code: int) -> NoReturn:
     sent to the API, the thread-exit hooks (Prefect's services, executor threads) and every
     non-daemon thread joined (the search-index commit), then the ``atexit`` handlers (the
     extraction pool shut down, the Dask clients closed, logging flushed, temporary directories
-    removed), the extraction pool's idle fork server stopped; standard output and error flushed.
+    removed), the extraction pool's idle fork server and multiprocessing's resource tracker
+    stopped; standard output and error flushed.
     The flows close their DuckDB connections themselves, so no commit waits for a finaliser.
     """
     import atexit
@@ -1032,6 +1033,7 @@ def end_process(code: int) -> NoReturn:
     if pool is not None:  # the extraction pool is shut down by now; its fork server need not outlive us
         with contextlib.suppress(Exception):
             pool.stop_forkserver()
+            pool.stop_resource_tracker()  # it holds our stderr until it has left
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said
             stream.flush()

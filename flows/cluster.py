@@ -76,8 +76,14 @@ def lost_scheduler(exc: BaseException, client_status: str) -> bool:
     """Whether ``exc``, raised by a shard's result, means the scheduler went away (the shard
     itself did not fail): its future was cancelled for a lost connection, or the client is no
     longer connected. A shard's arguments are plain data, so "lost dependencies" (what a
-    restarted scheduler answers for a key it no longer knows) also means the scheduler went."""
+    restarted scheduler answers for a key it no longer knows) also means the scheduler went.
+    A closed Dask connection (gathering a result from a worker that went with the scheduler)
+    is never a shard's own failure, even when the client has already reconnected."""
     if getattr(exc, "reason", None) in ("scheduler-connection-lost", "lost dependencies"):
+        return True
+    from distributed.comm.core import CommClosedError
+
+    if isinstance(exc, CommClosedError):
         return True
     import asyncio
     import concurrent.futures

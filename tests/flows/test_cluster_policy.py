@@ -28,6 +28,14 @@ def test_a_future_cancelled_for_a_lost_connection_is_a_scheduler_loss() -> None:
     assert lost_scheduler(FutureCancelledError("k", reason="lost dependencies"), "running")
 
 
+def test_a_closed_dask_connection_is_a_loss_even_after_the_client_reconnected() -> None:
+    from distributed.comm.core import CommClosedError
+
+    # seen in a fresh-clone CI run: gathering from a worker that went with the killed scheduler
+    assert lost_scheduler(CommClosedError("in <TCP (closed) Gather local=tcp://127.0.0.1:1>"), "running")
+    assert not lost_scheduler(OSError("archive unreadable"), "running")  # a plain OSError with a live client is the shard's
+
+
 def test_a_shard_that_fails_by_itself_is_not_a_scheduler_loss() -> None:
     from distributed.client import FutureCancelledError
 

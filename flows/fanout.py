@@ -88,6 +88,19 @@ def worker_alive(last_heartbeat: datetime | None, interval: float | None, now: d
     return (now - last_heartbeat).total_seconds() <= SILENT_HEARTBEATS * interval
 
 
+def look_for_output(state: str | None, *, alive: bool | None, exclusive: bool) -> bool:
+    """Whether to look for a work's output now, its run being in ``state``.
+
+    A lake batch can be looked for at any time. The commit's output is in the DuckDB file, and
+    opening the file to read it while the commit run opens it to write makes that run fail
+    (DuckDB: one process holds the file), so an ``exclusive`` output is looked for only once the
+    run has ended, cannot be read, or is held by a worker that is gone; never while it is
+    scheduled, paused or running."""
+    if not exclusive:
+        return True
+    return state is None or state in _ENDED_BADLY or state == "COMPLETED" or (state in _HELD and alive is False)
+
+
 def verdict(state: str | None, *, finished: bool, alive: bool | None, attempt: int,
             max_attempts: int = MAX_ATTEMPTS) -> Verdict:
     """What to do about the run of one piece of work.
@@ -151,6 +164,7 @@ class _Work:
     deployment: str
     parameters: dict[str, Any]
     finished: Callable[[], bool]
+    exclusive: bool = False  # ``finished`` opens what the run writes (see ``look_for_output``)
     attempt: int = 0
     flow_run_id: Any = None
 
@@ -219,7 +233,8 @@ class _Driver:
             state = _state(run)
             holder = (run.labels or {}).get(WORKER_LABEL) if run is not None else None
             alive = workers.get(str(holder)) if holder else None
-            v = verdict(state, finished=w.finished(), alive=alive, attempt=w.attempt, max_attempts=max_attempts)
+            finished = look_for_output(state, alive=alive, exclusive=w.exclusive) and w.finished()
+            v = verdict(state, finished=finished, alive=alive, attempt=w.attempt, max_attempts=max_attempts)
             if v == "done":
                 if state == "SCHEDULED":  # finished by an earlier run meanwhile: free the worker it would take
                     self._cancel_waiting([w], "its output is already there")
@@ -334,7 +349,7 @@ def run_prefect_backfill(paths: list[str], settings: Settings, *, run_id: str, o
             driver.drive([_Work("commit", COMMIT_DEPLOYMENT, {"db": str(settings.db.resolve()),
                                                               "lake_uri": settings.lake_location,
                                                               "batch_ids": ids, "run_id": run_id,
-                                                              "replace": force}, committed)])
+                                                              "replace": force}, committed, exclusive=True)])
     rows = _batch_rows(settings.db, ids)
     not_articles: Counter[str] = Counter(summary.not_articles)
     for bid in ids:

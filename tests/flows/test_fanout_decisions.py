@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.fanout import MAX_ATTEMPTS, SILENT_HEARTBEATS, run_key, verdict, worker_alive
+from flows.fanout import MAX_ATTEMPTS, SILENT_HEARTBEATS, look_for_output, run_key, verdict, worker_alive
 
 SEED = Path(__file__).resolve().parents[2] / "data" / "seed_archive"
 NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
@@ -47,6 +47,21 @@ def test_a_run_held_by_a_vanished_worker_is_resubmitted(state: str) -> None:
 @pytest.mark.parametrize("state", ["SCHEDULED", "PAUSED"])
 def test_a_run_not_yet_taken_waits_even_without_workers(state: str) -> None:
     assert verdict(state, finished=False, alive=False, attempt=1) == "wait"
+
+
+def test_the_database_is_looked_at_only_when_no_commit_run_may_be_writing_it() -> None:
+    # a lake batch (not exclusive) may be looked for whatever its run does
+    for state in ("SCHEDULED", "PENDING", "RUNNING", "COMPLETED", None):
+        assert look_for_output(state, alive=True, exclusive=False)
+    # the DuckDB file: opening it to read while the commit run opens it to write fails that run
+    # (seen under load: the commit run FAILED once, locked, and ran again)
+    for state in ("SCHEDULED", "PAUSED", "PENDING", "RUNNING", "CANCELLING"):
+        assert not look_for_output(state, alive=True, exclusive=True), state
+        assert not look_for_output(state, alive=None, exclusive=True), state
+    for state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED", None):
+        assert look_for_output(state, alive=True, exclusive=True), state
+    # held by a worker that is gone: look (a commit that finished before it went is not repeated)
+    assert look_for_output("RUNNING", alive=False, exclusive=True)
 
 
 def test_a_worker_is_gone_after_missing_several_heartbeats() -> None:

@@ -205,12 +205,15 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
             # "The US would prohibit aid … and would deny entry": the second verb shares the subject
             source, penalty = events[-1].actors, 0.9
-        if not source and not passive and location is not None and location.country \
-                and rule.event_type in LOCAL_TYPES:
+        if not source and not passive and rule.event_type in LOCAL_TYPES:
             # "Thousands of protesters rallied in Tbilisi": a role word with no country right before
-            # the verb, acting in a stated place, belongs to that place's country
-            source = _role_subject(toks, lows, getattr(registry, "roles", []), m, location)
-            penalty = 0.9
+            # the verb, acting in a stated place, belongs to that place's country; the place may be
+            # stated inside the object ("arrested 45 opposition supporters in Harare")
+            place = location if location is not None and location.country \
+                else _object_place(toks, lows, actors, m)
+            if place is not None:
+                source = _role_subject(toks, lows, getattr(registry, "roles", []), m, place)
+                penalty = 0.9
         if not source and not passive and rule.event_type != "CONSULT":
             # "Leaders of the opposition coalition agreed to postpone the rally in Baku": a role word
             # heading the subject, with no country of its own, takes the sentence's one stated place
@@ -827,9 +830,49 @@ def _place_countries(toks, lows, actors: list[Actor], location: Actor | None) ->
     for a in actors:
         for member in a.members:
             i = _tok_index(toks, member.start)
-            if member.entry.kind == "country" and member.entry.country and i > 0 and lows[i - 1] in PLACE_PREPS:
+            if member.entry.kind == "country" and member.entry.country and i > 0 and _place_prep(lows, i - 1):
                 out.add(member.entry.country)
     return out
+
+
+def _object_place(toks, lows, actors: list[Actor], m: TriggerMatch) -> Actor | None:
+    """The place stated inside the object of a local event: "students in Jakarta", "the offices of an
+    opposition newspaper in Belgrade" (the place and the object form one actor): the first actor after
+    the verb, in the same clause, within a few words; the places of all the clause's actors must be
+    one country's; the place as an actor."""
+    after = [a for a in actors if a.start >= toks[m.last].end]
+    if not after:
+        return None
+    first = _tok_index(toks, after[0].start)
+    if first - m.last > 8 or any(w in OBJECT_BLOCK for w in lows[m.last + 1:first]):
+        return None
+    ends = [k for k in range(m.last + 1, len(lows)) if lows[k] in CLAUSE_ENDS]
+    clause = [a for a in after if _tok_index(toks, a.start) < (ends[0] if ends else len(lows))]
+    places = [p for a in clause for p in a.members
+              if p.entry.kind == "country" and p.entry.country and _after_place_prep(toks, lows, p.start)]
+    if len({m.entry.country for m in places}) != 1:
+        return None
+    p = places[0]
+    return Actor(p.start, p.end, p.text, p.entry.country, None, None, "country")
+
+
+def _after_place_prep(toks, lows, start: int) -> bool:
+    """A place preposition before the word at ``start``, past "the" ("in the Indonesian capital")."""
+    i = _tok_index(toks, start)
+    if i > 0 and lows[i - 1] == "the":
+        i -= 1
+    return i > 0 and _place_prep(lows, i - 1)
+
+
+CLAUSE_ENDS = frozenset({";", ":", ".", "but", "while", "which", "who", "whom", "said", "says", "after", "before",
+                         "because", "since", "although", "when", "“", "”", '"'})
+# "30 km south of Algiers", "north-west of the capital": "of" after a bearing states a place
+BEARINGS = frozenset({"north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest",
+                      "north-east", "north-west", "south-east", "south-west"})
+
+
+def _place_prep(lows: list[str], k: int) -> bool:
+    return lows[k] in PLACE_PREPS or (lows[k] == "of" and k > 0 and lows[k - 1] in BEARINGS)
 
 
 def _at_place(toks, lows, actor: Actor) -> bool:
@@ -838,7 +881,7 @@ def _at_place(toks, lows, actor: Actor) -> bool:
         i -= 1
         if lows[i] == "of" and i > 0 and lows[i - 1] in ("city", "town", "capital", "province", "region"):
             continue
-    return i > 0 and lows[i - 1] in PLACE_PREPS
+    return i > 0 and _place_prep(lows, i - 1)
 
 
 def _in_parens(lows: list[str], first: int, after: int) -> bool:
@@ -936,7 +979,8 @@ def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[
                 continue
             if w in PREPOSITIONS:
                 prep = w
-                place = w in PLACE_PREPS or (place and w == "of")  # "in the province of Anhui"
+                # "in the province of Anhui", "30 km south of Algiers"
+                place = w in PLACE_PREPS or (w == "of" and (place or (k > 0 and between[k - 1] in BEARINGS)))
             elif w in OBJECT_BLOCK:
                 place = False
         if place and actor.kind == "country":

@@ -538,3 +538,55 @@ def test_a_body_of_no_country_acts_under_its_sector(sentence: str, actor_sector:
     assert ev["event_type"] == "ACCUSE"
     assert (ev["actors"][0]["country"], ev["actors"][0]["sector"]) == (None, actor_sector)
     assert codes(ev["recipients"]) == recipients
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Police detained 30 opposition activists in Nairobi on Sunday.", "COERCE", "KEN"),
+    ("Soldiers shot dead three protesters in Rangoon.", "ASSAULT", "MMR"),
+    ("Police raided the offices of an independent radio station in Belgrade.", "COERCE", "SRB"),
+])
+def test_a_role_subject_takes_the_place_stated_inside_its_object(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])) == (etype, [actor])
+
+
+def test_the_place_inside_the_object_must_be_one_country() -> None:
+    # two places in the object: whose police acted is not stated
+    assert code_document("Police arrested two students in Seoul and a teacher in Tokyo.", PUB) == []
+
+
+@pytest.mark.parametrize(("sentence", "actor"), [
+    ("Gunmen shot dead a village chief 20 km north of Kabul.", "AFG"),
+    ("Rebels ambushed a military convoy south-west of the capital of Burundi.", "BDI"),
+])
+def test_a_bearing_of_a_place_states_where_it_happened(sentence: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])) == ("ASSAULT", [actor])
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("Separatists blew up a gas pipeline in western Pakistan.", "COERCE"),  # property
+    ("Guerrillas blew up a passenger train in eastern Angola.", "ASSAULT"),  # people in it
+    ("A Kurdish bomber blew himself up in southeast Turkey.", "ASSAULT"),
+])
+def test_blowing_up_is_coded_by_what_is_blown_up(sentence: str, etype: str) -> None:
+    assert one(sentence)["event_type"] == etype
+
+
+def test_blowing_up_needs_an_object_it_names() -> None:
+    assert code_document("Tempers blew up at the meeting in Kenya.", PUB) == []
+
+
+def test_the_holy_see_is_a_state() -> None:
+    ev = one("The Holy See criticised the new law on Monday.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("ACCUSE", ["VAT"])
+
+
+def test_arriving_for_a_visit_is_a_visit() -> None:
+    ev = one("Brazilian President Fernando Henrique Cardoso arrived in Tokyo on Sunday for a five-day state visit.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("CONSULT", ["BRA"])
+
+
+def test_resuming_relations_restores_them() -> None:
+    ev = one("Chile resumed diplomatic relations with Bolivia.")
+    assert (ev["event_type"], codes(ev["recipients"])) == ("SUPPORT", ["BOL"])

@@ -177,8 +177,9 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             continue  # "troops backed by gunships", "a journalist threatened by Islamists": a modifier
         passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
             and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
-            and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to",
-        # "is committed to", "is prepared to" are not passive
+            and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to") \
+            and lows[m.first] not in ("engaged", "involved")  # "is opposed to", "is committed to", "is prepared
+        # to", "were engaged in fighting" are not passive
         source, penalty = _source(text, toks, lows, actors, m, registry)
         roles = getattr(registry, "roles", [])
         preps = (rule.preps or types[rule.event_type].preps) | extra_preps.get(m.first, frozenset())

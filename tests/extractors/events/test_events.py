@@ -590,3 +590,21 @@ def test_arriving_for_a_visit_is_a_visit() -> None:
 def test_resuming_relations_restores_them() -> None:
     ev = one("Chile resumed diplomatic relations with Bolivia.")
     assert (ev["event_type"], codes(ev["recipients"])) == ("SUPPORT", ["BOL"])
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("The African Union lent its backing to the transitional government.", "SUPPORT", None),
+    ("Bolivia filed a lawsuit against Chile at the International Court of Justice.", "ACCUSE", "BOL"),
+    ("Ethiopian troops used artillery against Eritrean positions.", "ASSAULT", "ETH"),
+    ("Croatian forces drove thousands of Serbs out of their villages.", "ASSAULT", "HRV"),
+    ("India said Pakistani troops had violated the ceasefire in Kashmir.", "ASSAULT", "PAK"),
+    ("Angolan troops were engaged in fierce fighting with the rebels.", "ASSAULT", "AGO"),
+])
+def test_cameo_codes_in_their_usual_wording(sentence: str, etype: str, actor: str | None) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])) == (etype, [actor])
+
+
+def test_threatening_to_use_force_is_a_threat() -> None:
+    ev = one("Turkey threatened to use force against Cyprus.")
+    assert (ev["event_type"], codes(ev["recipients"])) == ("THREATEN", ["CYP"])

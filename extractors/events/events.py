@@ -175,7 +175,7 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             continue
         if _reduced_relative(toks, lows, m):
             continue  # "troops backed by gunships", "a journalist threatened by Islamists": a modifier
-        passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
+        passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met", "put"))\
             and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
             and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to") \
             and lows[m.first] not in ("engaged", "involved")  # "is opposed to", "is committed to", "is prepared
@@ -644,6 +644,11 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
             speaker = _speaker_before(toks, lows, actors, j)
             if speaker:
                 return speaker, 0.9
+        if lows[j] in ("country", "nation", "government") and j > 1 and lows[j - 1] in ("his", "her", "their"):
+            # "the Iranian president said his country is willing to …": the speaker's country
+            speaker = _speaker_before(toks, lows, actors, j - 1)
+            if speaker and speaker[0].country:
+                return speaker, 0.9
         if lows[j] in ("he", "she"):
             resolved = registry.pronoun_actor(text, toks[j].start, toks[j].end)
             return ([resolved], 0.85) if resolved else ([], 1.0)
@@ -744,7 +749,8 @@ def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: T
 
 
 # agentless passives coded with the stated place's country as the source (value: its sector)
-PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None, "assault.attack": None}  # arrests: tried, a GSR arrest "for collaborating" is ACCUSE there
+PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None, "assault.attack": None,
+                                           "accuse.underinvestigation": None}  # arrests: tried, a GSR arrest "for collaborating" is ACCUSE there
 # events named by a noun subject ("Protests erupted in …") coded to the stated place's people
 PLACE_SOURCES: dict[str, str | None] = {"protest.erupt": "CVL", "assault.exploded": None}  # arrests: tried, lost precision on dev
 

@@ -608,3 +608,30 @@ def test_cameo_codes_in_their_usual_wording(sentence: str, etype: str, actor: st
 def test_threatening_to_use_force_is_a_threat() -> None:
     ev = one("Turkey threatened to use force against Cyprus.")
     assert (ev["event_type"], codes(ev["recipients"])) == ("THREATEN", ["CYP"])
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Kenya ordered the Somali diplomats out of the country.", "SANCTION", "KEN"),
+    ("Burmese authorities placed the student leader under house arrest.", "COERCE", "MMR"),
+    ("The Malaysian government curbed press freedom ahead of the vote.", "COERCE", "MYS"),
+    ("The Turkish government disbanded the pro-Kurdish party.", "COERCE", "TUR"),
+    ("Israeli troops used Palestinian civilians as human shields.", "ASSAULT", "ISR"),
+    ("Indian and Pakistani troops traded fire across the Line of Control.", "ASSAULT", "IND"),
+    ("The Philippine army stepped up patrols in Mindanao.", "MOBILIZE", "PHL"),
+    ("Taiwan heightened the alert of its forces.", "MOBILIZE", "TWN"),
+])
+def test_more_cameo_codes_in_their_usual_wording(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])[:1]) == (etype, [actor])
+
+
+def test_his_country_after_a_speech_verb_is_the_speakers() -> None:
+    ev = one("The Syrian foreign minister said his country was ready to resume talks with Israel.")
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("AGREE", ["SYR"], ["ISR"])
+
+
+def test_an_agentless_investigation_is_by_the_place() -> None:
+    ev = one("A French businessman was put under investigation in Belgium for fraud.")
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("ACCUSE", ["BEL"], ["FRA"])
+    # with no stated place there is no one to code
+    assert code_document("A French businessman was put under investigation for fraud.", PUB) == []

@@ -256,6 +256,9 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if conf < MIN_CONFIDENCE:
             continue
         event_type, rule_id = rule.event_type, rule.rule_id
+        if rule_id == "protest.protest" and lows[m.first].startswith("protest") and _state_actor(toks, lows, source[0]):
+            # "Beijing protested against the arms sale": a state's protest is a complaint (CAMEO 114)
+            event_type, rule_id = "ACCUSE", rule_id + "+official"
         if rule_id == "coerce.occupy" and source[0].sector in PROTEST_SECTORS:
             event_type, rule_id = "PROTEST", rule_id + "+sit_in"  # "students occupied the parliament building"
         if rule_id == "mobilize.exercise" and len({a.country for a in source if a.country}) >= 2:
@@ -677,6 +680,15 @@ def _protest_subject(text, toks, lows, actors: list[Actor], roles: list[Actor], 
                     and lows[i - 1] in PLACE_PREPS:
                 return [dataclasses.replace(first, country=member.entry.country)]
     return []
+
+
+def _state_actor(toks, lows, actor: Actor) -> bool:
+    """A country named as a state ("Beijing", "China", "the Chinese government"), not its people
+    ("Chinese students", "thousands of Iranians", "hundreds of Chinese") nor a party or group in it."""
+    first = _tok_index(toks, actor.start)
+    if not actor.country or _people_of(actor) or actor.resolved or (first > 0 and lows[first - 1] == "of"):
+        return False
+    return actor.sector in (None, "GOV") and actor.kind in ("country", "org")
 
 
 def _people_of(actor: Actor) -> bool:

@@ -635,3 +635,18 @@ def test_an_agentless_investigation_is_by_the_place() -> None:
     assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("ACCUSE", ["BEL"], ["FRA"])
     # with no stated place there is no one to code
     assert code_document("A French businessman was put under investigation for fraud.", PUB) == []
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("Tokyo protested against the Russian patrol flights.", "ACCUSE"),  # a state complains (CAMEO 114)
+    ("The Indian government protested over the border incursion.", "ACCUSE"),
+    ("Hundreds of Japanese protested against the Russian patrol flights.", "PROTEST"),  # people demonstrate
+    ("Farmers protested against the new tax in Seoul.", "PROTEST"),
+])
+def test_a_states_protest_is_a_complaint(sentence: str, etype: str) -> None:
+    assert one(sentence)["event_type"] == etype
+
+
+def test_accepting_a_resolution_is_an_agreement() -> None:
+    ev = one("Iran accepted the UN ceasefire resolution.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("AGREE", ["IRN"])

@@ -227,6 +227,13 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             source, penalty = _body_subject(toks, lows, roles, m), 0.9
         if not source:
             continue
+        if rule.rule_id == "consult.phone" and not recipients \
+                and (m.last + 1 >= len(lows) or lows[m.last + 1] not in ("with", "to")):
+            continue  # "…, speaking in Budapest, called for …": speech with no one spoken to is no call
+        if rule.rule_id == "mobilize.order" and m.last + 1 < len(toks) and lows[m.last + 1] != "the" \
+                and not toks[m.last + 1].text[:1].isupper():
+            # "ordered troops to withdraw": what is ordered follows, no deployment: an order (CAMEO 100)
+            rule = dataclasses.replace(rule, event_type="REQUEST", rule_id=rule.rule_id + "+request")
         if rule.rule_id == "consult.travel" and all(a.sector == "MIL" and a.kind != "person" for a in source):
             continue  # "fighter jets flew close to …": forces moving, not a visit
         if rule.rule_id in FORCES_ONLY and not all(a.sector == "MIL" for a in source):

@@ -650,3 +650,28 @@ def test_a_states_protest_is_a_complaint(sentence: str, etype: str) -> None:
 def test_accepting_a_resolution_is_an_agreement() -> None:
     ev = one("Iran accepted the UN ceasefire resolution.")
     assert (ev["event_type"], codes(ev["actors"])) == ("AGREE", ["IRN"])
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("The Algerian government ordered the independent daily to close.", "COERCE"),  # CAMEO 172
+    ("President Reagan ordered U.S. warships into the Gulf.", "MOBILIZE"),  # CAMEO 154
+    ("President Reagan ordered the warships to return to port.", "REQUEST"),  # what is ordered follows
+    ("Egypt ordered Israel to halt the raids.", "REQUEST"),
+])
+def test_an_order_is_a_demand_unless_it_closes_or_deploys(sentence: str, etype: str) -> None:
+    assert one(sentence)["event_type"] == etype
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("Israel said it would scale back its operations in Lebanon.", "AGREE"),  # a stated de-escalation
+    ("Britain scaled down its military presence in Belize.", "RETREAT"),
+    ("Honduras and El Salvador settled their border dispute.", "AGREE"),
+])
+def test_de_escalation_and_settlement(sentence: str, etype: str) -> None:
+    assert one(sentence)["event_type"] == etype
+
+
+def test_speaking_somewhere_is_no_call() -> None:
+    ev = one("The Polish foreign minister, speaking in Warsaw, called for closer ties with Germany.")
+    assert ev["event_type"] == "REQUEST"
+    assert one("The Polish president spoke with his German counterpart.")["event_type"] == "CONSULT"

@@ -675,3 +675,17 @@ def test_speaking_somewhere_is_no_call() -> None:
     ev = one("The Polish foreign minister, speaking in Warsaw, called for closer ties with Germany.")
     assert ev["event_type"] == "REQUEST"
     assert one("The Polish president spoke with his German counterpart.")["event_type"] == "CONSULT"
+
+
+@pytest.mark.parametrize(("sentence", "actor"), [
+    ("Chechen fighters ambushed a Russian convoy.", "RUS"),
+    ("Renamo guerrillas killed 12 villagers.", "MOZ"),
+    ("The SPLA captured the town of Torit.", "SDN"),
+    ("Sikh extremists bombed a train.", "IND"),
+])
+def test_groups_and_peoples_of_one_country(sentence: str, actor: str) -> None:
+    assert codes(one(sentence)["actors"]) == [actor]
+
+
+def test_an_ambiguous_people_gets_no_country() -> None:
+    assert code_document("Hutu militiamen attacked a refugee camp.", PUB) == []

@@ -227,6 +227,9 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             source, penalty = _body_subject(toks, lows, roles, m), 0.9
         if not source:
             continue
+        if rule.rule_id == "consult.arrive_visit":
+            # "left Beijing for a visit to Africa": the place left or reached is not whom the visit is to
+            recipients, _ = _recipients(text, toks, lows, actors, TriggerMatch(rule, m.last, m.last), preps)
         if rule.rule_id == "consult.phone" and not recipients \
                 and (m.last + 1 >= len(lows) or lows[m.last + 1] not in ("with", "to")):
             continue  # "…, speaking in Budapest, called for …": speech with no one spoken to is no call
@@ -270,6 +273,9 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             event_type, rule_id = "PROTEST", rule_id + "+sit_in"  # "students occupied the parliament building"
         if rule_id == "mobilize.exercise" and len({a.country for a in source if a.country}) >= 2:
             event_type, rule_id = "COOPERATE", rule_id + "+joint"  # "French and Egyptian warships … war games"
+        if event_type == "MOBILIZE" and any(w.startswith("peacekeep") for w in lows[m.first:m.last + 12]):
+            # "will send 1,000 troops to Bosnia as part of the UN peacekeeping force": CAMEO 074
+            event_type, rule_id = "AID", rule_id + "+peacekeeping"
         if m.first in retype:
             event_type, rule_id = retype[m.first], rule_id + "+conflict"
         elif modality == "future" or (modality == "hypothetical" and _conditional(lows, m)):

@@ -689,3 +689,22 @@ def test_groups_and_peoples_of_one_country(sentence: str, actor: str) -> None:
 
 def test_an_ambiguous_people_gets_no_country() -> None:
     assert code_document("Hutu militiamen attacked a refugee camp.", PUB) == []
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("Fiji sent 300 troops to Lebanon as part of the UN peacekeeping force.", "AID"),  # CAMEO 074
+    ("Fiji will send 300 troops to Lebanon as part of the UN peacekeeping force.", "AGREE"),  # 0334
+    ("Ireland sent 400 peacekeepers to Lebanon.", "AID"),
+    ("Syria sent 300 troops to Lebanon.", "MOBILIZE"),
+])
+def test_peacekeepers_sent_are_aid(sentence: str, etype: str) -> None:
+    assert one(sentence)["event_type"] == etype
+
+
+def test_exchanging_ambassadors_is_diplomatic_cooperation() -> None:
+    assert one("China and South Korea exchanged ambassadors.")["event_type"] == "SUPPORT"
+
+
+def test_leaving_for_a_visit_is_a_visit_to_no_one_left() -> None:
+    ev = one("Indian Prime Minister Rajiv Gandhi left New Delhi for a visit to Moscow.")
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("CONSULT", ["IND"], ["RUS"])

@@ -160,7 +160,11 @@ def _modified_noun(toks: list[Token], lows: list[str], i: int) -> bool:
     # noun ("the US imposes" would take -s), unless the subject is coordinated ("Turkey and the US agree")
     acronym = prev[:1].isupper() and (prev.isupper() or not prev.endswith("s")) and lows[i - 2] == "the" \
         and (lows[i].endswith("ss") or not lows[i].endswith("s")) and (i < 3 or lows[i - 3] not in ("and", "or"))
-    return adjective or acronym or ("-" in prev and prev[:1].islower())
+    # "further terrorist attacks", "the new border talks": a plural bare form after a lower-case
+    # modifier that follows a determiner (a plural subject would take no -s: "the rebels attack")
+    modifier = lows[i].endswith("s") and not lows[i].endswith("ss") and prev.isalpha() and prev.islower() \
+        and not prev.endswith(("s", "ly")) and lows[i - 2] in ("the", "a", "an", "further", "new", "fresh", "more")
+    return adjective or acronym or modifier or ("-" in prev and prev[:1].islower())
 
 
 def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) -> int | None:

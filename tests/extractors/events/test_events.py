@@ -708,3 +708,10 @@ def test_exchanging_ambassadors_is_diplomatic_cooperation() -> None:
 def test_leaving_for_a_visit_is_a_visit_to_no_one_left() -> None:
     ev = one("Indian Prime Minister Rajiv Gandhi left New Delhi for a visit to Moscow.")
     assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("CONSULT", ["IND"], ["RUS"])
+
+
+def test_a_plural_after_a_modifier_is_a_noun() -> None:
+    events = code_document("Britain warned Syria against further terrorist attacks.", PUB)
+    assert [e["event_type"] for e in events] == ["THREATEN"]
+    # a plural subject before a verb is still a subject
+    assert one("Syrian troops attacked rebel positions.")["event_type"] == "ASSAULT"

@@ -715,3 +715,11 @@ def test_a_plural_after_a_modifier_is_a_noun() -> None:
     assert [e["event_type"] for e in events] == ["THREATEN"]
     # a plural subject before a verb is still a subject
     assert one("Syrian troops attacked rebel positions.")["event_type"] == "ASSAULT"
+
+
+@pytest.mark.parametrize(("sentence", "actor"), [
+    ("Ogoni activists accused the oil company of polluting their land.", "NGA"),
+    ("Uighur exiles criticised the crackdown.", "CHN"),
+])
+def test_peoples_of_one_country_act_for_it(sentence: str, actor: str) -> None:
+    assert codes(one(sentence)["actors"]) == [actor]

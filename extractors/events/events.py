@@ -181,6 +181,11 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             and lows[m.first] not in ("engaged", "involved")  # "is opposed to", "is committed to", "is prepared
         # to", "were engaged in fighting" are not passive
         source, penalty = _source(text, toks, lows, actors, m, registry)
+        if source and events and not passive and all(a in events[-1].recipients for a in source) \
+                and _shares_subject(lows[_tok_index(toks, source[-1].end):m.first]):
+            # "closed its embassy in Sudan and expelled Sudanese diplomats", "kidnapped four German
+            # tourists and demanded …": the object of the verb before is not the subject of the next
+            source, penalty = events[-1].actors, 0.9
         roles = getattr(registry, "roles", [])
         preps = (rule.preps or types[rule.event_type].preps) | extra_preps.get(m.first, frozenset())
         recipients, location = _recipients(text, toks, lows, actors, m, preps)

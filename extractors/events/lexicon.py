@@ -117,14 +117,19 @@ class Lexicon:
         for i, word in enumerate(lows):
             for rule in self.index.get(word, ()):
                 if word in rule.elements[0].verbal and (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())
-                                                        or _modified_noun(toks, lows, i)):
-                    continue  # a noun use, or a name ("the Canadian Press")
+                                                        or _modified_noun(toks, lows, i)
+                                                        or (i + 1 < len(lows) and lows[i + 1] in NOUN_HEADS)):
+                    continue  # a noun use, a name ("the Canadian Press"), a modifier ("riot police")
                 last = _match_rest(rule.elements, 1, lows, i + 1)
                 if last is not None:
                     out.append(TriggerMatch(rule, i, last))
         return out
 
 
+# nouns a bare verb form modifies: "riot police", "protest march", "attack helicopters"
+NOUN_HEADS = frozenset({"police", "policemen", "squad", "squads", "gear", "helicopter", "helicopters", "dogs",
+                        "submarine", "submarines", "aircraft", "unit", "units", "leader", "leaders", "organisers",
+                        "organizers", "march", "marches", "movement", "group", "groups"})
 BREAKS = frozenset({";", ":", ",", "(", ")", "—", "–", "“", "”", '"', "but", "while", "which", "who",
                     "whom", "because", "although", "when", "after", "before", "said", "says", "."})
 DETERMINERS = frozenset({"a", "an", "the", "this", "these", "those", "its", "their", "his", "her", "our",

@@ -723,3 +723,13 @@ def test_a_plural_after_a_modifier_is_a_noun() -> None:
 ])
 def test_peoples_of_one_country_act_for_it(sentence: str, actor: str) -> None:
     assert codes(one(sentence)["actors"]) == [actor]
+
+
+def test_the_object_of_the_verb_before_is_not_the_subject_after_and() -> None:
+    events = code_document("Kenya closed its embassy in Uganda and expelled Ugandan diplomats.", PUB)
+    assert [(e["event_type"], codes(e["actors"])) for e in events] == [("SANCTION", ["KEN"]), ("SANCTION", ["KEN"])]
+
+
+def test_riot_police_are_no_riot() -> None:
+    ev = one("Indonesian riot police stormed the party headquarters in Jakarta.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("ASSAULT", ["IDN"])

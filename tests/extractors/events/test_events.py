@@ -733,3 +733,13 @@ def test_the_object_of_the_verb_before_is_not_the_subject_after_and() -> None:
 def test_riot_police_are_no_riot() -> None:
     ev = one("Indonesian riot police stormed the party headquarters in Jakarta.")
     assert (ev["event_type"], codes(ev["actors"])) == ("ASSAULT", ["IDN"])
+
+
+def test_prisoners_rioting_at_a_place_protest_for_its_country() -> None:
+    ev = one("Inmates rioted at a prison in southern Brazil on Sunday.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("PROTEST", ["BRA"])
+
+
+def test_providing_intelligence_is_aid() -> None:
+    ev = one("France provided intelligence to the Chadian army.")
+    assert (ev["event_type"], codes(ev["recipients"])) == ("AID", ["TCD"])

@@ -126,6 +126,9 @@ class Lexicon:
         return out
 
 
+# nouns that name the kind of an event noun: "peace talks", "border clashes", "trade talks"
+EVENT_NOUN_MODIFIERS = frozenset({"peace", "border", "trade", "nuclear", "arms", "security", "ceasefire", "bilateral",
+                                  "summit", "crisis", "armistice", "reunification", "disarmament"})
 # nouns a bare verb form modifies: "riot police", "protest march", "attack helicopters"
 NOUN_HEADS = frozenset({"police", "policemen", "squad", "squads", "gear", "helicopter", "helicopters", "dogs",
                         "submarine", "submarines", "aircraft", "unit", "units", "leader", "leaders", "organisers",
@@ -169,7 +172,7 @@ def _modified_noun(toks: list[Token], lows: list[str], i: int) -> bool:
     # modifier that follows a determiner (a plural subject would take no -s: "the rebels attack")
     modifier = lows[i].endswith("s") and not lows[i].endswith("ss") and prev.isalpha() and prev.islower() \
         and not prev.endswith(("s", "ly")) and lows[i - 2] in ("the", "a", "an", "further", "new", "fresh", "more")
-    return adjective or acronym or modifier or ("-" in prev and prev[:1].islower())
+    return adjective or acronym or modifier or ("-" in prev and prev[:1].islower()) or prev in EVENT_NOUN_MODIFIERS
 
 
 def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) -> int | None:

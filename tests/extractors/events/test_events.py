@@ -743,3 +743,16 @@ def test_prisoners_rioting_at_a_place_protest_for_its_country() -> None:
 def test_providing_intelligence_is_aid() -> None:
     ev = one("France provided intelligence to the Chadian army.")
     assert (ev["event_type"], codes(ev["recipients"])) == ("AID", ["TCD"])
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("Jordan postponed the peace talks with Israel.", "SANCTION"),  # "peace talks" is a noun, postponed
+    ("Nigerian and Cameroonian troops were involved in a gunbattle near Bakassi.", "ASSAULT"),
+    ("Britain returned the island of Hong Kong to China.", "RETREAT"),
+    ("Jordan paid tribute to the late Egyptian president.", "SUPPORT"),
+    ("Hezbollah vowed revenge against Israel.", "THREATEN"),  # no pledge to cooperate
+    ("The Pakistani government imposed direct rule on Sindh.", "COERCE"),
+    ("The Iraqi government executed 12 Kurdish activists.", "ASSAULT"),
+])
+def test_cameo_codes_third_round(sentence: str, etype: str) -> None:
+    assert one(sentence)["event_type"] == etype

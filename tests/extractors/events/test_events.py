@@ -756,3 +756,17 @@ def test_providing_intelligence_is_aid() -> None:
 ])
 def test_cameo_codes_third_round(sentence: str, etype: str) -> None:
     assert one(sentence)["event_type"] == etype
+
+
+@pytest.mark.parametrize(("sentence", "etype", "recipients"), [
+    ("Spain made a formal request to Britain for talks on Gibraltar.", "REQUEST", ["GBR"]),
+    ("China issued a stern warning to Vietnam over the islands.", "THREATEN", ["VNM"]),
+    ("Egypt voiced strong opposition to the Israeli settlement plan.", "REJECT", ["ISR"]),
+    ("Kuwait made an offer of financial aid to Jordan.", "AGREE", ["JOR"]),
+    ("Syria gave its blessing to the Lebanese accord.", "SUPPORT", ["LBN"]),
+    ("Indian troops mounted a raid on a militant hideout in Kashmir.", "ASSAULT", []),
+    ("Russia stepped up its bombing of Grozny.", "ASSAULT", []),
+])
+def test_light_verbs_with_event_nouns_second_round(sentence: str, etype: str, recipients: list) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["recipients"])) == (etype, recipients)

@@ -634,6 +634,9 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
         prev = lows[first - 1] if first > 0 else ""
         if prev == "the" and first > 1:
             prev = lows[first - 2]
+        host = _host_of_place(toks, lows, before, actor, first)
+        if host and not any(w in SUBJECT_BLOCK or w == "," for w in between) and len(words) <= 2:
+            return host, 1.0  # "the UN mission in Angola urged": the body, not where it is
         if any(w in SUBJECT_BLOCK for w in between):
             if between[:1] == [","] and len(between) > 1 and between[1] in ("which", "who"):
                 # "North Korea, which has been accused by Washington of …, refused": the subject
@@ -676,6 +679,17 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
         if lows[j] in SUBJECT_BLOCK or lows[j] == ",":
             break
     return [], 1.0
+
+
+def _host_of_place(toks, lows, before: list[Actor], place: Actor, first: int) -> list[Actor]:
+    """"<actor> in <place>": the actor right before "in"/"at", when the place is a bare country, city or
+    region (no sector of its own)."""
+    if place.kind != "country" or place.sector is not None or first < 2 or lows[first - 1] not in ("in", "at"):
+        return []
+    host = [a for a in before if a.end <= toks[first - 1].start]
+    if not host or _tok_index(toks, host[-1].end) != first - 1 or (host[-1].kind == "country" and host[-1].sector is None):
+        return []
+    return _group(before, host[-1])
 
 
 PROTEST_SECTORS = frozenset({"CVL", "OPP", "LEG", "LAB", "EDU", "AGR", "HLH", "REL", "BUS", "REF", "MED", "JRN"})

@@ -770,3 +770,11 @@ def test_cameo_codes_third_round(sentence: str, etype: str) -> None:
 def test_light_verbs_with_event_nouns_second_round(sentence: str, etype: str, recipients: list) -> None:
     ev = one(sentence)
     assert (ev["event_type"], codes(ev["recipients"])) == (etype, recipients)
+
+
+@pytest.mark.parametrize(("sentence", "actor"), [
+    ("The chief of the UN mission in Haiti urged the army to step down.", None),  # the IGO, not Haiti
+    ("The Indian embassy in Kathmandu protested against the arrests.", "IND"),
+])
+def test_an_actor_in_a_place_is_the_subject_not_the_place(sentence: str, actor: str | None) -> None:
+    assert codes(one(sentence)["actors"]) == [actor]

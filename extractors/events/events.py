@@ -63,7 +63,7 @@ REPORTING = frozenset({"said", "says", "told", "saying", "announced", "announces
 SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
                          "announced", "according"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
-FORCES_ONLY = frozenset({"mobilize.sent", "mobilize.pour", "retreat.leave"})  # rules that need armed forces as the subject
+FORCES_ONLY = frozenset({"mobilize.sent", "mobilize.pour", "retreat.leave", "mobilize.overfly"})  # rules that need armed forces as the subject
 LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of the place, as a rule
 TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                         "february", "march", "april", "may", "june", "july", "august", "september", "october",

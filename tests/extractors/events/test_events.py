@@ -778,3 +778,24 @@ def test_light_verbs_with_event_nouns_second_round(sentence: str, etype: str, re
 ])
 def test_an_actor_in_a_place_is_the_subject_not_the_place(sentence: str, actor: str | None) -> None:
     assert codes(one(sentence)["actors"]) == [actor]
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("Turkish jets targeted rebel camps in northern Iraq.", "ASSAULT"),
+    ("Ethiopian troops encircled the Eritrean town.", "ASSAULT"),
+    ("Iranian gunboats destroyed a Kuwaiti tanker's escort boats.", "ASSAULT"),
+    ("Libyan bombers flew into Chadian airspace.", "MOBILIZE"),
+    ("Kenyan policemen went on a rampage in Nairobi.", "ASSAULT"),
+    ("Egypt purchased 80 tanks from the United States.", "COOPERATE"),
+    ("Morocco dropped its claim to the disputed territory.", "CONCEDE"),
+])
+def test_cameo_verb_families_with_their_objects(sentence: str, etype: str) -> None:
+    assert one(sentence)["event_type"] == etype
+
+
+@pytest.mark.parametrize("sentence", [
+    "The Egyptian president flew over Sudanese territory on his way to Kenya.",  # no forces: a trip
+    "Iraq destroyed its stocks of chemical weapons.",  # disarmament, no attack
+])
+def test_cameo_verb_families_without_their_objects(sentence: str) -> None:
+    assert code_document(sentence, PUB) == []

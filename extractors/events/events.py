@@ -63,7 +63,7 @@ REPORTING = frozenset({"said", "says", "told", "saying", "announced", "announces
 SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
                          "announced", "according"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
-FORCES_ONLY = frozenset({"mobilize.sent", "mobilize.pour", "retreat.leave"})  # rules that need armed forces as the subject
+FORCES_ONLY = frozenset({"mobilize.sent", "mobilize.pour", "retreat.leave", "mobilize.overfly"})  # rules that need armed forces as the subject
 LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of the place, as a rule
 TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                         "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -175,11 +175,17 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             continue
         if _reduced_relative(toks, lows, m):
             continue  # "troops backed by gunships", "a journalist threatened by Islamists": a modifier
-        passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met"))\
+        passive = (lows[m.first].endswith(("ed", "en")) or lows[m.first] in ("shot", "held", "met", "put"))\
             and m.first > 0 and lows[m.first - 1] in PASSIVE_AUX \
-            and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to")  # "is opposed to",
-        # "is committed to", "is prepared to" are not passive
+            and lows[m.last] != "to" and (m.last + 1 >= len(lows) or lows[m.last + 1] != "to") \
+            and lows[m.first] not in ("engaged", "involved")  # "is opposed to", "is committed to", "is prepared
+        # to", "were engaged in fighting" are not passive
         source, penalty = _source(text, toks, lows, actors, m, registry)
+        if source and events and not passive and all(a in events[-1].recipients for a in source) \
+                and _shares_subject(lows[_tok_index(toks, source[-1].end):m.first]):
+            # "closed its embassy in Sudan and expelled Sudanese diplomats", "kidnapped four German
+            # tourists and demanded …": the object of the verb before is not the subject of the next
+            source, penalty = events[-1].actors, 0.9
         roles = getattr(registry, "roles", [])
         preps = (rule.preps or types[rule.event_type].preps) | extra_preps.get(m.first, frozenset())
         recipients, location = _recipients(text, toks, lows, actors, m, preps)
@@ -205,12 +211,15 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
             # "The US would prohibit aid … and would deny entry": the second verb shares the subject
             source, penalty = events[-1].actors, 0.9
-        if not source and not passive and location is not None and location.country \
-                and rule.event_type in LOCAL_TYPES:
+        if not source and not passive and rule.event_type in LOCAL_TYPES:
             # "Thousands of protesters rallied in Tbilisi": a role word with no country right before
-            # the verb, acting in a stated place, belongs to that place's country
-            source = _role_subject(toks, lows, getattr(registry, "roles", []), m, location)
-            penalty = 0.9
+            # the verb, acting in a stated place, belongs to that place's country; the place may be
+            # stated inside the object ("arrested 45 opposition supporters in Harare")
+            place = location if location is not None and location.country \
+                else _object_place(toks, lows, actors, m)
+            if place is not None:
+                source = _role_subject(toks, lows, getattr(registry, "roles", []), m, place)
+                penalty = 0.9
         if not source and not passive and rule.event_type != "CONSULT":
             # "Leaders of the opposition coalition agreed to postpone the rally in Baku": a role word
             # heading the subject, with no country of its own, takes the sentence's one stated place
@@ -223,6 +232,16 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             source, penalty = _body_subject(toks, lows, roles, m), 0.9
         if not source:
             continue
+        if rule.rule_id == "consult.arrive_visit":
+            # "left Beijing for a visit to Africa": the place left or reached is not whom the visit is to
+            recipients, _ = _recipients(text, toks, lows, actors, TriggerMatch(rule, m.last, m.last), preps)
+        if rule.rule_id == "consult.phone" and not recipients \
+                and (m.last + 1 >= len(lows) or lows[m.last + 1] not in ("with", "to")):
+            continue  # "…, speaking in Budapest, called for …": speech with no one spoken to is no call
+        if rule.rule_id == "mobilize.order" and m.last + 1 < len(toks) and lows[m.last + 1] != "the" \
+                and not toks[m.last + 1].text[:1].isupper():
+            # "ordered troops to withdraw": what is ordered follows, no deployment: an order (CAMEO 100)
+            rule = dataclasses.replace(rule, event_type="REQUEST", rule_id=rule.rule_id + "+request")
         if rule.rule_id == "consult.travel" and all(a.sector == "MIL" and a.kind != "person" for a in source):
             continue  # "fighter jets flew close to …": forces moving, not a visit
         if rule.rule_id in FORCES_ONLY and not all(a.sector == "MIL" for a in source):
@@ -252,10 +271,16 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if conf < MIN_CONFIDENCE:
             continue
         event_type, rule_id = rule.event_type, rule.rule_id
+        if rule_id == "protest.protest" and lows[m.first].startswith("protest") and _state_actor(toks, lows, source[0]):
+            # "Beijing protested against the arms sale": a state's protest is a complaint (CAMEO 114)
+            event_type, rule_id = "ACCUSE", rule_id + "+official"
         if rule_id == "coerce.occupy" and source[0].sector in PROTEST_SECTORS:
             event_type, rule_id = "PROTEST", rule_id + "+sit_in"  # "students occupied the parliament building"
         if rule_id == "mobilize.exercise" and len({a.country for a in source if a.country}) >= 2:
             event_type, rule_id = "COOPERATE", rule_id + "+joint"  # "French and Egyptian warships … war games"
+        if event_type == "MOBILIZE" and any(w.startswith("peacekeep") for w in lows[m.first:m.last + 12]):
+            # "will send 1,000 troops to Bosnia as part of the UN peacekeeping force": CAMEO 074
+            event_type, rule_id = "AID", rule_id + "+peacekeeping"
         if m.first in retype:
             event_type, rule_id = retype[m.first], rule_id + "+conflict"
         elif modality == "future" or (modality == "hypothetical" and _conditional(lows, m)):
@@ -609,6 +634,9 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
         prev = lows[first - 1] if first > 0 else ""
         if prev == "the" and first > 1:
             prev = lows[first - 2]
+        host = _host_of_place(toks, lows, before, actor, first)
+        if host and not any(w in SUBJECT_BLOCK or w == "," for w in between) and len(words) <= 2:
+            return host, 1.0  # "the UN mission in Angola urged": the body, not where it is
         if any(w in SUBJECT_BLOCK for w in between):
             if between[:1] == [","] and len(between) > 1 and between[1] in ("which", "who"):
                 # "North Korea, which has been accused by Washington of …, refused": the subject
@@ -640,12 +668,28 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
             speaker = _speaker_before(toks, lows, actors, j)
             if speaker:
                 return speaker, 0.9
+        if lows[j] in ("country", "nation", "government") and j > 1 and lows[j - 1] in ("his", "her", "their"):
+            # "the Iranian president said his country is willing to …": the speaker's country
+            speaker = _speaker_before(toks, lows, actors, j - 1)
+            if speaker and speaker[0].country:
+                return speaker, 0.9
         if lows[j] in ("he", "she"):
             resolved = registry.pronoun_actor(text, toks[j].start, toks[j].end)
             return ([resolved], 0.85) if resolved else ([], 1.0)
         if lows[j] in SUBJECT_BLOCK or lows[j] == ",":
             break
     return [], 1.0
+
+
+def _host_of_place(toks, lows, before: list[Actor], place: Actor, first: int) -> list[Actor]:
+    """"<actor> in <place>": the actor right before "in"/"at", when the place is a bare country, city or
+    region (no sector of its own)."""
+    if place.kind != "country" or place.sector is not None or first < 2 or lows[first - 1] not in ("in", "at"):
+        return []
+    host = [a for a in before if a.end <= toks[first - 1].start]
+    if not host or _tok_index(toks, host[-1].end) != first - 1 or (host[-1].kind == "country" and host[-1].sector is None):
+        return []
+    return _group(before, host[-1])
 
 
 PROTEST_SECTORS = frozenset({"CVL", "OPP", "LEG", "LAB", "EDU", "AGR", "HLH", "REL", "BUS", "REF", "MED", "JRN"})
@@ -668,6 +712,15 @@ def _protest_subject(text, toks, lows, actors: list[Actor], roles: list[Actor], 
                     and lows[i - 1] in PLACE_PREPS:
                 return [dataclasses.replace(first, country=member.entry.country)]
     return []
+
+
+def _state_actor(toks, lows, actor: Actor) -> bool:
+    """A country named as a state ("Beijing", "China", "the Chinese government"), not its people
+    ("Chinese students", "thousands of Iranians", "hundreds of Chinese") nor a party or group in it."""
+    first = _tok_index(toks, actor.start)
+    if not actor.country or _people_of(actor) or actor.resolved or (first > 0 and lows[first - 1] == "of"):
+        return False
+    return actor.sector in (None, "GOV") and actor.kind in ("country", "org")
 
 
 def _people_of(actor: Actor) -> bool:
@@ -740,7 +793,8 @@ def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: T
 
 
 # agentless passives coded with the stated place's country as the source (value: its sector)
-PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None, "assault.attack": None}  # arrests: tried, a GSR arrest "for collaborating" is ACCUSE there
+PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None, "assault.attack": None,
+                                           "accuse.underinvestigation": None}  # arrests: tried, a GSR arrest "for collaborating" is ACCUSE there
 # events named by a noun subject ("Protests erupted in …") coded to the stated place's people
 PLACE_SOURCES: dict[str, str | None] = {"protest.erupt": "CVL", "assault.exploded": None}  # arrests: tried, lost precision on dev
 
@@ -827,9 +881,49 @@ def _place_countries(toks, lows, actors: list[Actor], location: Actor | None) ->
     for a in actors:
         for member in a.members:
             i = _tok_index(toks, member.start)
-            if member.entry.kind == "country" and member.entry.country and i > 0 and lows[i - 1] in PLACE_PREPS:
+            if member.entry.kind == "country" and member.entry.country and i > 0 and _place_prep(lows, i - 1):
                 out.add(member.entry.country)
     return out
+
+
+def _object_place(toks, lows, actors: list[Actor], m: TriggerMatch) -> Actor | None:
+    """The place stated inside the object of a local event: "students in Jakarta", "the offices of an
+    opposition newspaper in Belgrade" (the place and the object form one actor): the first actor after
+    the verb, in the same clause, within a few words; the places of all the clause's actors must be
+    one country's; the place as an actor."""
+    after = [a for a in actors if a.start >= toks[m.last].end]
+    if not after:
+        return None
+    first = _tok_index(toks, after[0].start)
+    if first - m.last > 8 or any(w in OBJECT_BLOCK for w in lows[m.last + 1:first]):
+        return None
+    ends = [k for k in range(m.last + 1, len(lows)) if lows[k] in CLAUSE_ENDS]
+    clause = [a for a in after if _tok_index(toks, a.start) < (ends[0] if ends else len(lows))]
+    places = [p for a in clause for p in a.members
+              if p.entry.kind == "country" and p.entry.country and _after_place_prep(toks, lows, p.start)]
+    if len({m.entry.country for m in places}) != 1:
+        return None
+    p = places[0]
+    return Actor(p.start, p.end, p.text, p.entry.country, None, None, "country")
+
+
+def _after_place_prep(toks, lows, start: int) -> bool:
+    """A place preposition before the word at ``start``, past "the" ("in the Indonesian capital")."""
+    i = _tok_index(toks, start)
+    if i > 0 and lows[i - 1] == "the":
+        i -= 1
+    return i > 0 and _place_prep(lows, i - 1)
+
+
+CLAUSE_ENDS = frozenset({";", ":", ".", "but", "while", "which", "who", "whom", "said", "says", "after", "before",
+                         "because", "since", "although", "when", "“", "”", '"'})
+# "30 km south of Algiers", "north-west of the capital": "of" after a bearing states a place
+BEARINGS = frozenset({"north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest",
+                      "north-east", "north-west", "south-east", "south-west"})
+
+
+def _place_prep(lows: list[str], k: int) -> bool:
+    return lows[k] in PLACE_PREPS or (lows[k] == "of" and k > 0 and lows[k - 1] in BEARINGS)
 
 
 def _at_place(toks, lows, actor: Actor) -> bool:
@@ -838,7 +932,7 @@ def _at_place(toks, lows, actor: Actor) -> bool:
         i -= 1
         if lows[i] == "of" and i > 0 and lows[i - 1] in ("city", "town", "capital", "province", "region"):
             continue
-    return i > 0 and lows[i - 1] in PLACE_PREPS
+    return i > 0 and _place_prep(lows, i - 1)
 
 
 def _in_parens(lows: list[str], first: int, after: int) -> bool:
@@ -936,7 +1030,8 @@ def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[
                 continue
             if w in PREPOSITIONS:
                 prep = w
-                place = w in PLACE_PREPS or (place and w == "of")  # "in the province of Anhui"
+                # "in the province of Anhui", "30 km south of Algiers"
+                place = w in PLACE_PREPS or (w == "of" and (place or (k > 0 and between[k - 1] in BEARINGS)))
             elif w in OBJECT_BLOCK:
                 place = False
         if place and actor.kind == "country":

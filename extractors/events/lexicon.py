@@ -117,14 +117,22 @@ class Lexicon:
         for i, word in enumerate(lows):
             for rule in self.index.get(word, ()):
                 if word in rule.elements[0].verbal and (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())
-                                                        or _modified_noun(toks, lows, i)):
-                    continue  # a noun use, or a name ("the Canadian Press")
+                                                        or _modified_noun(toks, lows, i)
+                                                        or (i + 1 < len(lows) and lows[i + 1] in NOUN_HEADS)):
+                    continue  # a noun use, a name ("the Canadian Press"), a modifier ("riot police")
                 last = _match_rest(rule.elements, 1, lows, i + 1)
                 if last is not None:
                     out.append(TriggerMatch(rule, i, last))
         return out
 
 
+# nouns that name the kind of an event noun: "peace talks", "border clashes", "trade talks"
+EVENT_NOUN_MODIFIERS = frozenset({"peace", "border", "trade", "nuclear", "arms", "security", "ceasefire", "bilateral",
+                                  "summit", "crisis", "armistice", "reunification", "disarmament"})
+# nouns a bare verb form modifies: "riot police", "protest march", "attack helicopters"
+NOUN_HEADS = frozenset({"police", "policemen", "squad", "squads", "gear", "helicopter", "helicopters", "dogs",
+                        "submarine", "submarines", "aircraft", "unit", "units", "leader", "leaders", "organisers",
+                        "organizers", "march", "marches", "movement", "group", "groups"})
 BREAKS = frozenset({";", ":", ",", "(", ")", "—", "–", "“", "”", '"', "but", "while", "which", "who",
                     "whom", "because", "although", "when", "after", "before", "said", "says", "."})
 DETERMINERS = frozenset({"a", "an", "the", "this", "these", "those", "its", "their", "his", "her", "our",
@@ -160,7 +168,11 @@ def _modified_noun(toks: list[Token], lows: list[str], i: int) -> bool:
     # noun ("the US imposes" would take -s), unless the subject is coordinated ("Turkey and the US agree")
     acronym = prev[:1].isupper() and (prev.isupper() or not prev.endswith("s")) and lows[i - 2] == "the" \
         and (lows[i].endswith("ss") or not lows[i].endswith("s")) and (i < 3 or lows[i - 3] not in ("and", "or"))
-    return adjective or acronym or ("-" in prev and prev[:1].islower())
+    # "further terrorist attacks", "the new border talks": a plural bare form after a lower-case
+    # modifier that follows a determiner (a plural subject would take no -s: "the rebels attack")
+    modifier = lows[i].endswith("s") and not lows[i].endswith("ss") and prev.isalpha() and prev.islower() \
+        and not prev.endswith(("s", "ly")) and lows[i - 2] in ("the", "a", "an", "further", "new", "fresh", "more")
+    return adjective or acronym or modifier or ("-" in prev and prev[:1].islower()) or prev in EVENT_NOUN_MODIFIERS
 
 
 def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) -> int | None:

@@ -538,3 +538,264 @@ def test_a_body_of_no_country_acts_under_its_sector(sentence: str, actor_sector:
     assert ev["event_type"] == "ACCUSE"
     assert (ev["actors"][0]["country"], ev["actors"][0]["sector"]) == (None, actor_sector)
     assert codes(ev["recipients"]) == recipients
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Police detained 30 opposition activists in Nairobi on Sunday.", "COERCE", "KEN"),
+    ("Soldiers shot dead three protesters in Rangoon.", "ASSAULT", "MMR"),
+    ("Police raided the offices of an independent radio station in Belgrade.", "COERCE", "SRB"),
+])
+def test_a_role_subject_takes_the_place_stated_inside_its_object(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])) == (etype, [actor])
+
+
+def test_the_place_inside_the_object_must_be_one_country() -> None:
+    # two places in the object: whose police acted is not stated
+    assert code_document("Police arrested two students in Seoul and a teacher in Tokyo.", PUB) == []
+
+
+@pytest.mark.parametrize(("sentence", "actor"), [
+    ("Gunmen shot dead a village chief 20 km north of Kabul.", "AFG"),
+    ("Rebels ambushed a military convoy south-west of the capital of Burundi.", "BDI"),
+])
+def test_a_bearing_of_a_place_states_where_it_happened(sentence: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])) == ("ASSAULT", [actor])
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("Separatists blew up a gas pipeline in western Pakistan.", "COERCE"),  # property
+    ("Guerrillas blew up a passenger train in eastern Angola.", "ASSAULT"),  # people in it
+    ("A Kurdish bomber blew himself up in southeast Turkey.", "ASSAULT"),
+])
+def test_blowing_up_is_coded_by_what_is_blown_up(sentence: str, etype: str) -> None:
+    assert one(sentence)["event_type"] == etype
+
+
+def test_blowing_up_needs_an_object_it_names() -> None:
+    assert code_document("Tempers blew up at the meeting in Kenya.", PUB) == []
+
+
+def test_the_holy_see_is_a_state() -> None:
+    ev = one("The Holy See criticised the new law on Monday.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("ACCUSE", ["VAT"])
+
+
+def test_arriving_for_a_visit_is_a_visit() -> None:
+    ev = one("Brazilian President Fernando Henrique Cardoso arrived in Tokyo on Sunday for a five-day state visit.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("CONSULT", ["BRA"])
+
+
+def test_resuming_relations_restores_them() -> None:
+    ev = one("Chile resumed diplomatic relations with Bolivia.")
+    assert (ev["event_type"], codes(ev["recipients"])) == ("SUPPORT", ["BOL"])
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("The African Union lent its backing to the transitional government.", "SUPPORT", None),
+    ("Bolivia filed a lawsuit against Chile at the International Court of Justice.", "ACCUSE", "BOL"),
+    ("Ethiopian troops used artillery against Eritrean positions.", "ASSAULT", "ETH"),
+    ("Croatian forces drove thousands of Serbs out of their villages.", "ASSAULT", "HRV"),
+    ("India said Pakistani troops had violated the ceasefire in Kashmir.", "ASSAULT", "PAK"),
+    ("Angolan troops were engaged in fierce fighting with the rebels.", "ASSAULT", "AGO"),
+])
+def test_cameo_codes_in_their_usual_wording(sentence: str, etype: str, actor: str | None) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])) == (etype, [actor])
+
+
+def test_threatening_to_use_force_is_a_threat() -> None:
+    ev = one("Turkey threatened to use force against Cyprus.")
+    assert (ev["event_type"], codes(ev["recipients"])) == ("THREATEN", ["CYP"])
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Kenya ordered the Somali diplomats out of the country.", "SANCTION", "KEN"),
+    ("Burmese authorities placed the student leader under house arrest.", "COERCE", "MMR"),
+    ("The Malaysian government curbed press freedom ahead of the vote.", "COERCE", "MYS"),
+    ("The Turkish government disbanded the pro-Kurdish party.", "COERCE", "TUR"),
+    ("Israeli troops used Palestinian civilians as human shields.", "ASSAULT", "ISR"),
+    ("Indian and Pakistani troops traded fire across the Line of Control.", "ASSAULT", "IND"),
+    ("The Philippine army stepped up patrols in Mindanao.", "MOBILIZE", "PHL"),
+    ("Taiwan heightened the alert of its forces.", "MOBILIZE", "TWN"),
+])
+def test_more_cameo_codes_in_their_usual_wording(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])[:1]) == (etype, [actor])
+
+
+def test_his_country_after_a_speech_verb_is_the_speakers() -> None:
+    ev = one("The Syrian foreign minister said his country was ready to resume talks with Israel.")
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("AGREE", ["SYR"], ["ISR"])
+
+
+def test_an_agentless_investigation_is_by_the_place() -> None:
+    ev = one("A French businessman was put under investigation in Belgium for fraud.")
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("ACCUSE", ["BEL"], ["FRA"])
+    # with no stated place there is no one to code
+    assert code_document("A French businessman was put under investigation for fraud.", PUB) == []
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("Tokyo protested against the Russian patrol flights.", "ACCUSE"),  # a state complains (CAMEO 114)
+    ("The Indian government protested over the border incursion.", "ACCUSE"),
+    ("Hundreds of Japanese protested against the Russian patrol flights.", "PROTEST"),  # people demonstrate
+    ("Farmers protested against the new tax in Seoul.", "PROTEST"),
+])
+def test_a_states_protest_is_a_complaint(sentence: str, etype: str) -> None:
+    assert one(sentence)["event_type"] == etype
+
+
+def test_accepting_a_resolution_is_an_agreement() -> None:
+    ev = one("Iran accepted the UN ceasefire resolution.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("AGREE", ["IRN"])
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("The Algerian government ordered the independent daily to close.", "COERCE"),  # CAMEO 172
+    ("President Reagan ordered U.S. warships into the Gulf.", "MOBILIZE"),  # CAMEO 154
+    ("President Reagan ordered the warships to return to port.", "REQUEST"),  # what is ordered follows
+    ("Egypt ordered Israel to halt the raids.", "REQUEST"),
+])
+def test_an_order_is_a_demand_unless_it_closes_or_deploys(sentence: str, etype: str) -> None:
+    assert one(sentence)["event_type"] == etype
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("Israel said it would scale back its operations in Lebanon.", "AGREE"),  # a stated de-escalation
+    ("Britain scaled down its military presence in Belize.", "RETREAT"),
+    ("Honduras and El Salvador settled their border dispute.", "AGREE"),
+])
+def test_de_escalation_and_settlement(sentence: str, etype: str) -> None:
+    assert one(sentence)["event_type"] == etype
+
+
+def test_speaking_somewhere_is_no_call() -> None:
+    ev = one("The Polish foreign minister, speaking in Warsaw, called for closer ties with Germany.")
+    assert ev["event_type"] == "REQUEST"
+    assert one("The Polish president spoke with his German counterpart.")["event_type"] == "CONSULT"
+
+
+@pytest.mark.parametrize(("sentence", "actor"), [
+    ("Chechen fighters ambushed a Russian convoy.", "RUS"),
+    ("Renamo guerrillas killed 12 villagers.", "MOZ"),
+    ("The SPLA captured the town of Torit.", "SDN"),
+    ("Sikh extremists bombed a train.", "IND"),
+])
+def test_groups_and_peoples_of_one_country(sentence: str, actor: str) -> None:
+    assert codes(one(sentence)["actors"]) == [actor]
+
+
+def test_an_ambiguous_people_gets_no_country() -> None:
+    assert code_document("Hutu militiamen attacked a refugee camp.", PUB) == []
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("Fiji sent 300 troops to Lebanon as part of the UN peacekeeping force.", "AID"),  # CAMEO 074
+    ("Fiji will send 300 troops to Lebanon as part of the UN peacekeeping force.", "AGREE"),  # 0334
+    ("Ireland sent 400 peacekeepers to Lebanon.", "AID"),
+    ("Syria sent 300 troops to Lebanon.", "MOBILIZE"),
+])
+def test_peacekeepers_sent_are_aid(sentence: str, etype: str) -> None:
+    assert one(sentence)["event_type"] == etype
+
+
+def test_exchanging_ambassadors_is_diplomatic_cooperation() -> None:
+    assert one("China and South Korea exchanged ambassadors.")["event_type"] == "SUPPORT"
+
+
+def test_leaving_for_a_visit_is_a_visit_to_no_one_left() -> None:
+    ev = one("Indian Prime Minister Rajiv Gandhi left New Delhi for a visit to Moscow.")
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("CONSULT", ["IND"], ["RUS"])
+
+
+def test_a_plural_after_a_modifier_is_a_noun() -> None:
+    events = code_document("Britain warned Syria against further terrorist attacks.", PUB)
+    assert [e["event_type"] for e in events] == ["THREATEN"]
+    # a plural subject before a verb is still a subject
+    assert one("Syrian troops attacked rebel positions.")["event_type"] == "ASSAULT"
+
+
+@pytest.mark.parametrize(("sentence", "actor"), [
+    ("Ogoni activists accused the oil company of polluting their land.", "NGA"),
+    ("Uighur exiles criticised the crackdown.", "CHN"),
+])
+def test_peoples_of_one_country_act_for_it(sentence: str, actor: str) -> None:
+    assert codes(one(sentence)["actors"]) == [actor]
+
+
+def test_the_object_of_the_verb_before_is_not_the_subject_after_and() -> None:
+    events = code_document("Kenya closed its embassy in Uganda and expelled Ugandan diplomats.", PUB)
+    assert [(e["event_type"], codes(e["actors"])) for e in events] == [("SANCTION", ["KEN"]), ("SANCTION", ["KEN"])]
+
+
+def test_riot_police_are_no_riot() -> None:
+    ev = one("Indonesian riot police stormed the party headquarters in Jakarta.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("ASSAULT", ["IDN"])
+
+
+def test_prisoners_rioting_at_a_place_protest_for_its_country() -> None:
+    ev = one("Inmates rioted at a prison in southern Brazil on Sunday.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("PROTEST", ["BRA"])
+
+
+def test_providing_intelligence_is_aid() -> None:
+    ev = one("France provided intelligence to the Chadian army.")
+    assert (ev["event_type"], codes(ev["recipients"])) == ("AID", ["TCD"])
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("Jordan postponed the peace talks with Israel.", "SANCTION"),  # "peace talks" is a noun, postponed
+    ("Nigerian and Cameroonian troops were involved in a gunbattle near Bakassi.", "ASSAULT"),
+    ("Britain returned the island of Hong Kong to China.", "RETREAT"),
+    ("Jordan paid tribute to the late Egyptian president.", "SUPPORT"),
+    ("Hezbollah vowed revenge against Israel.", "THREATEN"),  # no pledge to cooperate
+    ("The Pakistani government imposed direct rule on Sindh.", "COERCE"),
+    ("The Iraqi government executed 12 Kurdish activists.", "ASSAULT"),
+])
+def test_cameo_codes_third_round(sentence: str, etype: str) -> None:
+    assert one(sentence)["event_type"] == etype
+
+
+@pytest.mark.parametrize(("sentence", "etype", "recipients"), [
+    ("Spain made a formal request to Britain for talks on Gibraltar.", "REQUEST", ["GBR"]),
+    ("China issued a stern warning to Vietnam over the islands.", "THREATEN", ["VNM"]),
+    ("Egypt voiced strong opposition to the Israeli settlement plan.", "REJECT", ["ISR"]),
+    ("Kuwait made an offer of financial aid to Jordan.", "AGREE", ["JOR"]),
+    ("Syria gave its blessing to the Lebanese accord.", "SUPPORT", ["LBN"]),
+    ("Indian troops mounted a raid on a militant hideout in Kashmir.", "ASSAULT", []),
+    ("Russia stepped up its bombing of Grozny.", "ASSAULT", []),
+])
+def test_light_verbs_with_event_nouns_second_round(sentence: str, etype: str, recipients: list) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["recipients"])) == (etype, recipients)
+
+
+@pytest.mark.parametrize(("sentence", "actor"), [
+    ("The chief of the UN mission in Haiti urged the army to step down.", None),  # the IGO, not Haiti
+    ("The Indian embassy in Kathmandu protested against the arrests.", "IND"),
+])
+def test_an_actor_in_a_place_is_the_subject_not_the_place(sentence: str, actor: str | None) -> None:
+    assert codes(one(sentence)["actors"]) == [actor]
+
+
+@pytest.mark.parametrize(("sentence", "etype"), [
+    ("Turkish jets targeted rebel camps in northern Iraq.", "ASSAULT"),
+    ("Ethiopian troops encircled the Eritrean town.", "ASSAULT"),
+    ("Iranian gunboats destroyed a Kuwaiti tanker's escort boats.", "ASSAULT"),
+    ("Libyan bombers flew into Chadian airspace.", "MOBILIZE"),
+    ("Kenyan policemen went on a rampage in Nairobi.", "ASSAULT"),
+    ("Egypt purchased 80 tanks from the United States.", "COOPERATE"),
+    ("Morocco dropped its claim to the disputed territory.", "CONCEDE"),
+])
+def test_cameo_verb_families_with_their_objects(sentence: str, etype: str) -> None:
+    assert one(sentence)["event_type"] == etype
+
+
+@pytest.mark.parametrize("sentence", [
+    "The Egyptian president flew over Sudanese territory on his way to Kenya.",  # no forces: a trip
+    "Iraq destroyed its stocks of chemical weapons.",  # disarmament, no attack
+])
+def test_cameo_verb_families_without_their_objects(sentence: str) -> None:
+    assert code_document(sentence, PUB) == []

@@ -98,8 +98,9 @@ def undated(codes):
     return None
 
 
-# country codes of the dictionaries that ISO 3166-1 has since replaced (East Timor: TMP → TLS in 2002)
-ISO_NOW = {"TMP": "TLS"}
+# country codes of the dictionaries that ISO 3166-1 has since replaced (East Timor: TMP → TLS in 2002),
+# and Kosovo, which ISO 3166-1 does not list, under the user-assigned XKX the project uses (EU, IMF)
+ISO_NOW = {"TMP": "TLS", "KSV": "XKX"}
 
 
 def split_code(code: str, countries: set[str]) -> tuple[str, str, str]:

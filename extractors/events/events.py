@@ -38,6 +38,10 @@ INTENT_RULES = frozenset({"agree.pledge", "agree.willing", "agree.commit", "agre
 CONFLICT_TYPES = frozenset({"PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT"})
 INTENT_COOPERATION = frozenset({"SUPPORT", "COOPERATE", "AID", "RETREAT", "CONCEDE", "CONSULT"})
 INTENT_TYPES = frozenset({"AGREE", "REQUEST", "THREATEN", "REJECT"})
+# moves whose to-infinitive states their purpose, not a second event ("deployed troops to fight")
+PURPOSE_TYPES = frozenset({"MOBILIZE", "AID"})
+# cooperation whose "on" after its object names a topic ("share intelligence on North Korea"), not a party
+COOPERATIVE = frozenset({"AGREE", "CONSULT", "COOPERATE", "SUPPORT", "AID", "CONCEDE"})
 PREPOSITIONS = frozenset({"of", "in", "on", "at", "to", "for", "from", "with", "by", "against", "about",
                           "over", "into", "near", "between", "among", "including", "toward", "towards",
                           "upon", "under", "through", "across", "amid", "within", "without", "like", "outside",
@@ -110,6 +114,9 @@ def _governor(m: TriggerMatch, chosen: list[TriggerMatch], lows: list[str]) -> T
         if c.rule.event_type == "ACCUSE" and "of" in between and lows[m.first].endswith("ing") \
                 and len(between) <= 8 and not any(w in (";", ".", "but", "while", "said") for w in between):
             return c  # "accused India of backing militants": what is alleged is not coded as done
+        if c.rule.event_type in PURPOSE_TYPES and len(between) <= 8 and lows[m.first - 1] in ("to", "help") \
+                and "to" in between[-2:] and not any(w in (";", ".", "but", "while", "said") for w in between):
+            return c  # "sent troops into Congo to help fight the rebels": the purpose is not coded as done
         if c.rule.event_type not in INTENT_TYPES:
             continue
         if len(between) > 8 or any(w in (";", ".", "but", "while", "said") for w in between):
@@ -1021,6 +1028,7 @@ def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[
         i = _tok_index(toks, actor.start)
         between = lows[m.first + 1:i]
         prep = None
+        prep_at = -1
         place = False
         for k, w in enumerate(between):
             if w in ("on", "in", "at", "by") and k + 1 < len(between) and between[k + 1] in TIME_WORDS:
@@ -1030,6 +1038,7 @@ def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[
                 continue
             if w in PREPOSITIONS:
                 prep = w
+                prep_at = m.first + 1 + k
                 # "in the province of Anhui", "30 km south of Algiers"
                 place = w in PLACE_PREPS or (w == "of" and (place or (k > 0 and between[k - 1] in BEARINGS)))
             elif w in OBJECT_BLOCK:
@@ -1044,6 +1053,8 @@ def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[
         tail = lows[max(m.last, m.first) + 1:i]
         if any(w in OBJECT_BLOCK for w in between) or len([w for w in tail if re.match(r"\w", w)]) > 6:
             continue
+        if prep == "on" and m.rule.event_type in COOPERATIVE and prep_at > m.last + 1:
+            continue  # "agreed to share intelligence on North Korea": a topic, not a party
         if prep is None or prep in preps:
             recipients = _group(actors, actor)
             recipients = [a for a in recipients if a.start >= actor.start]

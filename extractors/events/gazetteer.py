@@ -143,8 +143,11 @@ class Gazetteer:
             entry = phrase.best if first.isupper() or first.isdigit() else phrase.best_lower
             if entry is None:
                 continue
-            if length <= 3 and not text[start:start + length].replace(".", "").isupper():
-                entry = phrase.best_agent  # "Us", "Un" are not US, UN
+            if length <= 3 and not text[start:start + length].replace(".", "").isupper() \
+                    and text[start:start + length] != entry.phrase:
+                # "Us", "Un" are not US, UN; a short name the data writes in mixed case ("Ibo") is
+                # matched as written
+                entry = phrase.best_agent
                 if entry is None:
                     continue
             candidates.append((start, end, entry))

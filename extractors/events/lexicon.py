@@ -26,6 +26,7 @@ IRREGULAR = {
     "compel": ["compelled"], "patrol": ["patrolled"], "expel": ["expelled", "expelling"],
     "travel": ["travelled", "traveled"], "cancel": ["cancelled", "canceled", "cancelling", "canceling"],
     "kidnap": ["kidnapped", "kidnapping"], "mobilise": ["mobilised"], "airlift": ["airlifted"],
+    "beat": ["beaten"],
 }
 _VOWELS = "aeiou"
 
@@ -84,7 +85,11 @@ def _parse_element(text: str) -> Element:
         return Element(frozenset(), frozenset(), gap=True)
     words: set[str] = set()
     verbal: set[str] = set()
-    for alt in text.split("|"):
+    alts = text.split("|")
+    if len(set(alts)) != len(alts):
+        # "beat|beat up" would be read as "beat|beat" then "up": alternatives are single words
+        raise ValueError(f"pattern element {text!r} repeats an alternative (alternatives are single words)")
+    for alt in alts:
         if alt.endswith("*"):
             forms = inflect(alt[:-1])
             words |= forms
@@ -133,6 +138,13 @@ EVENT_NOUN_MODIFIERS = frozenset({"peace", "border", "trade", "nuclear", "arms",
 NOUN_HEADS = frozenset({"police", "policemen", "squad", "squads", "gear", "helicopter", "helicopters", "dogs",
                         "submarine", "submarines", "aircraft", "unit", "units", "leader", "leaders", "organisers",
                         "organizers", "march", "marches", "movement", "group", "groups"})
+# words after which a bare -s form is a plural noun, not a verb ("the UN demands were ignored")
+NOUN_FOLLOWERS = frozenset({"were", "are", "have", "had", "would", "will", "could", "should", "might", "remain",
+                            "remained", "include", "included", "for", "of"})
+# words that may open a clause whose subject follows ("while the UK calls upon China")
+CLAUSE_OPENERS = frozenset({"and", "or", "but", "while", "whereas", "as", "when", "whenever", "after", "before", "since",
+                            "because", "although", "though", "if", "unless", "until", "once", "that", "where", "so",
+                            "then", "now", "also", "meanwhile", "today", "yesterday"})
 BREAKS = frozenset({";", ":", ",", "(", ")", "—", "–", "“", "”", '"', "but", "while", "which", "who",
                     "whom", "because", "although", "when", "after", "before", "said", "says", "."})
 DETERMINERS = frozenset({"a", "an", "the", "this", "these", "those", "its", "their", "his", "her", "our",
@@ -160,7 +172,7 @@ def _noun_use(lows: list[str], i: int) -> bool:
 def _modified_noun(toks: list[Token], lows: list[str], i: int) -> bool:
     """"the Israeli raid", "over cross-border attacks": a bare form after a national adjective or a
     hyphenated modifier that itself follows a determiner is a noun."""
-    if i < 2 or lows[i].endswith(("ed", "ing")) or lows[i - 2] not in DETERMINERS:
+    if i < 2 or lows[i].endswith(("ed", "ing")) or (lows[i - 2] not in DETERMINERS and not lows[i - 2][:1].isdigit()):
         return False
     prev = toks[i - 1].text
     adjective = prev[:1].isupper() and prev.endswith(("ian", "ese", "ish", "i", "an")) and lows[i - 2] in ("the", "a", "an")
@@ -169,10 +181,18 @@ def _modified_noun(toks: list[Token], lows: list[str], i: int) -> bool:
     acronym = prev[:1].isupper() and (prev.isupper() or not prev.endswith("s")) and lows[i - 2] == "the" \
         and (lows[i].endswith("ss") or not lows[i].endswith("s")) and (i < 3 or lows[i - 3] not in ("and", "or"))
     # "further terrorist attacks", "the new border talks": a plural bare form after a lower-case
-    # modifier that follows a determiner (a plural subject would take no -s: "the rebels attack")
+    # modifier that follows a determiner or a number ("50,000 artillery shells"; a plural subject would
+    # take no -s: "the rebels attack")
     modifier = lows[i].endswith("s") and not lows[i].endswith("ss") and prev.isalpha() and prev.islower() \
-        and not prev.endswith(("s", "ly")) and lows[i - 2] in ("the", "a", "an", "further", "new", "fresh", "more")
-    return adjective or acronym or modifier or ("-" in prev and prev[:1].islower()) or prev in EVENT_NOUN_MODIFIERS
+        and not prev.endswith(("s", "ly")) \
+        and (lows[i - 2] in ("the", "a", "an", "further", "new", "fresh", "more") or lows[i - 2][:1].isdigit())
+    # "rejected the UN demands", "the US demands were": an -s form after "the" and a name is a noun
+    # when that phrase is the object of a word before it or the subject of an auxiliary after it
+    named = prev[:1].isupper() and lows[i - 2] == "the" and lows[i].endswith("s") and not lows[i].endswith("ss") \
+        and ((i >= 3 and toks[i - 3].text.isalpha() and toks[i - 3].text.islower() and lows[i - 3] not in CLAUSE_OPENERS)
+             or (i + 1 < len(lows) and lows[i + 1] in NOUN_FOLLOWERS))
+    return adjective or acronym or modifier or named or ("-" in prev and prev[:1].islower()) \
+        or prev in EVENT_NOUN_MODIFIERS
 
 
 def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) -> int | None:

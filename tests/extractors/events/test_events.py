@@ -799,3 +799,81 @@ def test_cameo_verb_families_with_their_objects(sentence: str, etype: str) -> No
 ])
 def test_cameo_verb_families_without_their_objects(sentence: str) -> None:
     assert code_document(sentence, PUB) == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "Kosovo accused Serbia of provocations on the border.",
+    "Kosovar police arrested two Serbian officials near Mitrovica.",
+    "Police in Pristina arrested three men.",
+])
+def test_kosovo_has_one_code_in_every_spelling(sentence: str) -> None:
+    assert codes(one(sentence)["actors"]) == ["XKX"]
+
+
+@pytest.mark.parametrize("sentence", [
+    "Serbian police beat protesters outside the parliament in Belgrade.",
+    "Serbian police beat up two reporters outside the parliament in Belgrade.",
+])
+def test_beating_with_or_without_up_is_an_assault(sentence: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])) == ("ASSAULT", ["SRB"])
+
+
+def test_beating_a_team_is_no_assault() -> None:
+    assert code_document("Brazil beat Argentina 2-1 in Buenos Aires on Sunday.", PUB) == []
+
+
+def test_a_pattern_alternative_is_one_word() -> None:
+    from extractors.events.lexicon import _parse_element
+    with pytest.raises(ValueError):
+        _parse_element("beat|beat")
+
+
+@pytest.mark.parametrize("sentence", [
+    "Iran rejected the UN demands on Tuesday.",
+    "The UN demands were rejected by Iran on Tuesday.",
+])
+def test_demands_after_the_name_of_a_body_are_a_noun(sentence: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])) == ("REJECT", ["IRN"])
+
+
+def test_a_body_that_demands_still_demands() -> None:
+    assert one("The UN demands that Iran halt uranium enrichment.")["event_type"] == "REQUEST"
+
+
+@pytest.mark.parametrize(("sentence", "recipients"), [
+    ("Seoul and Tokyo agreed to share intelligence on North Korea.", []),
+    ("Japan agreed to cooperate with China on climate change.", ["CHN"]),
+])
+def test_a_topic_after_on_is_no_party_to_cooperation(sentence: str, recipients: list) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["recipients"])) == ("AGREE", recipients)
+
+
+def test_a_topic_on_still_names_the_target_of_a_sanction() -> None:
+    assert codes(one("Russia imposed sanctions on Georgia.")["recipients"]) == ["GEO"]
+
+
+def test_a_short_name_written_as_in_the_data_is_matched() -> None:
+    ev = one("Ibo elders demanded that the government resign.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("REQUEST", ["NGA"])
+    assert code_document("Us officials met.", PUB) == []
+
+
+def test_a_body_that_demands_after_a_subordinator_still_demands() -> None:
+    ev = one("Talks stalled while the UN demands that Iran halt uranium enrichment.")
+    assert (ev["event_type"], [a["sector"] for a in ev["actors"]]) == ("REQUEST", ["IGO"])
+
+
+def test_a_modifier_after_a_number_makes_a_noun() -> None:
+    events = code_document("Poland said it would send Ukraine 40,000 artillery shells next month.", PUB)
+    assert "ASSAULT" not in {e["event_type"] for e in events}
+
+
+@pytest.mark.parametrize("sentence", [
+    "Chad sent troops into northern Cameroon to help fight Boko Haram.",
+    "Iran sent 2,000 troops to Iraq to fight the militants.",
+])
+def test_the_purpose_of_a_deployment_is_not_a_second_event(sentence: str) -> None:
+    assert one(sentence)["event_type"] == "MOBILIZE"

@@ -40,6 +40,8 @@ INTENT_COOPERATION = frozenset({"SUPPORT", "COOPERATE", "AID", "RETREAT", "CONCE
 INTENT_TYPES = frozenset({"AGREE", "REQUEST", "THREATEN", "REJECT"})
 # moves whose to-infinitive states their purpose, not a second event ("deployed troops to fight")
 PURPOSE_TYPES = frozenset({"MOBILIZE", "AID"})
+# permissions whose to-complement is what they allow, not an event done ("allowed X to hold a rally")
+PERMISSION_RULES = frozenset({"concede.allow", "retreat.access"})
 # cooperation whose "on" after its object names a topic ("share intelligence on North Korea"), not a party
 COOPERATIVE = frozenset({"AGREE", "CONSULT", "COOPERATE", "SUPPORT", "AID", "CONCEDE"})
 PREPOSITIONS = frozenset({"of", "in", "on", "at", "to", "for", "from", "with", "by", "against", "about",
@@ -117,6 +119,9 @@ def _governor(m: TriggerMatch, chosen: list[TriggerMatch], lows: list[str]) -> T
         if c.rule.event_type in PURPOSE_TYPES and len(between) <= 8 and lows[m.first - 1] in ("to", "help") \
                 and "to" in between[-2:] and not any(w in (";", ".", "but", "while", "said") for w in between):
             return c  # "sent troops into Congo to help fight the rebels": the purpose is not coded as done
+        if c.rule.rule_id in PERMISSION_RULES and len(between) <= 8 and "to" in between \
+                and not any(w in (";", ".", "but", "while", "said") for w in between):
+            return c  # "allowed the opposition to hold a rally": what is allowed is the permission's
         if c.rule.event_type not in INTENT_TYPES:
             continue
         if len(between) > 8 or any(w in (";", ".", "but", "while", "said") for w in between):
@@ -298,6 +303,10 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
                 pass  # "announced it would prohibit all aid to …": the announced measure is the sanction
             elif event_type in CONFLICT_TYPES or (event_type == "RETREAT" and _conditional(lows, m)):
                 event_type, rule_id = "THREATEN", rule_id + "+intent"  # "will withdraw … unless"
+        if events and m.first > 0 and lows[m.first - 1] == "and" and events[-1].event_type == event_type \
+                and events[-1].trigger_end <= tstart and {a.entity_key for a in events[-1].actors} == skeys \
+                and (not recipients or recipients == events[-1].recipients):
+            continue  # "raided the offices … and seized computers": one event of one kind, told in two verbs
         ptype = types[event_type]
         events.append(CodedEvent(rule_id, event_type, ptype.quad_class, ptype.intensity,
                                  tstart, tend, text[tstart:tend], source, recipients, location, modality,

@@ -877,3 +877,18 @@ def test_a_modifier_after_a_number_makes_a_noun() -> None:
 ])
 def test_the_purpose_of_a_deployment_is_not_a_second_event(sentence: str) -> None:
     assert one(sentence)["event_type"] == "MOBILIZE"
+
+
+def test_what_is_allowed_is_not_an_event_of_its_own() -> None:
+    ev = one("The Egyptian government allowed opposition parties to hold a rally in Cairo.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("CONCEDE", ["EGY"])
+
+
+def test_one_kind_of_event_in_two_coordinated_verbs_is_one_event() -> None:
+    ev = one("Kenyan police raided the offices of an opposition weekly in Nairobi and seized its computers.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("COERCE", ["KEN"])
+
+
+def test_coordinated_verbs_against_different_targets_stay_two_events() -> None:
+    events = code_document("Israel attacked Syria and bombed Lebanon.", PUB)
+    assert [(e["event_type"], codes(e["recipients"])) for e in events] == [("ASSAULT", ["SYR"]), ("ASSAULT", ["LBN"])]

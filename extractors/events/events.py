@@ -595,7 +595,7 @@ def _bare_form(word: str, rule) -> bool:
     """Base or -s forms of verbs that are also common nouns (attacks, talks, visit, support)."""
     return not word.endswith(("ed", "ing")) and word in rule.elements[0].verbal and word not in (
         "met", "held", "sent", "gave", "shot", "fought", "withdrew", "broke", "sought", "spoke", "took", "cut",
-        "set", "put", "struck", "told")
+        "set", "put", "struck", "told", "beat")
 
 
 NP_OPENERS = frozenset({"its", "his", "her", "their", "our", "the", "a", "an"})

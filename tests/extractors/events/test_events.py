@@ -892,3 +892,23 @@ def test_one_kind_of_event_in_two_coordinated_verbs_is_one_event() -> None:
 def test_coordinated_verbs_against_different_targets_stay_two_events() -> None:
     events = code_document("Israel attacked Syria and bombed Lebanon.", PUB)
     assert [(e["event_type"], codes(e["recipients"])) for e in events] == [("ASSAULT", ["SYR"]), ("ASSAULT", ["LBN"])]
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Turkey flouted the UN arms embargo on Libya.", "REJECT", "TUR"),
+    ("Protesters in Minsk violated a ban on street marches.", "REJECT", "BLR"),
+    ("Iraqi troops violated the ceasefire.", "ASSAULT", "IRQ"),  # CAMEO 196, not defiance
+])
+def test_violating_a_ban_or_law_is_defiance(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])) == (etype, [actor])
+
+
+def test_police_beating_at_a_stated_place_are_of_its_country() -> None:
+    ev = one("Police beat dozens of students outside the university in Tbilisi on Friday.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("ASSAULT", ["GEO"])
+
+
+def test_shipping_shells_to_a_country_is_aid() -> None:
+    ev = one("Germany shipped 20,000 artillery shells to Ukraine.")
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("AID", ["DEU"], ["UKR"])

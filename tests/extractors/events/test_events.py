@@ -912,3 +912,24 @@ def test_police_beating_at_a_stated_place_are_of_its_country() -> None:
 def test_shipping_shells_to_a_country_is_aid() -> None:
     ev = one("Germany shipped 20,000 artillery shells to Ukraine.")
     assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("AID", ["DEU"], ["UKR"])
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Azerbaijani forces blockaded the Armenian enclave.", "COERCE", "AZE"),  # CAMEO 191
+    ("Pakistan returned the seized fishing boats to India.", "RETREAT", "PAK"),  # CAMEO 0842
+])
+def test_blockades_and_returned_property(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])) == (etype, [actor])
+
+
+def test_the_noun_blockade_is_no_blockade_by_its_subject() -> None:
+    assert code_document("The blockade of Gaza continued for a third week.", PUB) == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "Ethiopia and Eritrea exchanged prisoners of war at the border.",
+    "Israel swapped 400 Lebanese detainees for the bodies of three soldiers.",
+])
+def test_exchanging_prisoners_releases_them(sentence: str) -> None:
+    assert one(sentence)["event_type"] == "RETREAT"  # CAMEO 0841

@@ -933,3 +933,8 @@ def test_the_noun_blockade_is_no_blockade_by_its_subject() -> None:
 ])
 def test_exchanging_prisoners_releases_them(sentence: str) -> None:
     assert one(sentence)["event_type"] == "RETREAT"  # CAMEO 0841
+
+
+def test_approving_a_plan_is_agreeing_to_it() -> None:
+    ev = one("The Serbian parliament approved the international peace plan for Bosnia.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("AGREE", ["SRB"])  # CAMEO 030

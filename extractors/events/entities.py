@@ -346,10 +346,15 @@ class ArticleEntities:
                 if (a.sector is None) != (b.sector is None) or a.kind != b.kind:
                     for n, i in enumerate(members[1:], 1):
                         merged[i].group = max(x.group for x in merged) + n
+        # "Hungarian and Romanian officials": a bare country before the last conjunct shares its head
+        # role word's sector; a conjunct with no role word of its own shares nothing ("Sri Lanka and
+        # the Tamil Tigers": the group's sector is its own, not Sri Lanka's)
+        headed = [any(m.entry.kind == "agent" for m in a.members) for a in merged]
         for i in range(len(merged) - 2, -1, -1):
             a, b = merged[i], merged[i + 1]
-            if a.group == b.group and a.sector is None and a.kind == "country" and b.sector:
+            if a.group == b.group and a.sector is None and a.kind == "country" and b.sector and headed[i + 1]:
                 a.sector = b.sector
+                headed[i] = True  # "Chinese, Russian and Iranian troops": passed along the list
         # role words with no country of their own ("protesters", "rebels") are kept aside: events.py
         # may give them the country of the place the event happened in
         self.roles = [a for a in merged if a.kind == "agent" and not a.country]

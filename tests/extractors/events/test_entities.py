@@ -50,6 +50,17 @@ def test_coordination_shares_the_head_role() -> None:
     assert out[0][0].group == out[0][1].group
 
 
+def test_only_a_shared_role_word_passes_its_sector_along_a_coordination() -> None:
+    _, out = actors("Chinese, Russian and Iranian troops held drills.")
+    assert [(a.country, a.sector) for a in out[0]] == [("CHN", "MIL"), ("RUS", "MIL"), ("IRN", "MIL")]
+    # a group's sector is its own: the country before it is not made a rebel group
+    _, out = actors("Norway offered to mediate between Sri Lanka and the Tamil Tigers.")
+    assert [(a.text, a.country, a.sector) for a in out[0]] == [
+        ("Norway", "NOR", None), ("Sri Lanka", "LKA", None), ("Tamil Tigers", "LKA", "REB")]
+    _, out = actors("India met Sri Lanka and the Taliban.")
+    assert [a.sector for a in out[0]] == [None, None, "REB"]
+
+
 def test_headline_capitals_are_not_people() -> None:
     _, out = actors("UK Foreign Secretary Hopes Russia, China Will Act as One")
     assert all(a.kind != "person" for a in out[0])

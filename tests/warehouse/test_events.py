@@ -101,7 +101,8 @@ def test_check_constraints_guard_the_vocabularies(db: Path) -> None:
         load_enrichment(db, [aid], rows)
 
 
-_OLD_KEYS = {"entities": ("article_id", "entity_id"), "mentions": ("article_id", "start_offset")}
+_OLD_KEYS = {"entities": ("article_id", "entity_id"), "mentions": ("article_id", "start_offset"),
+             "events": ("event_id",), "quotes": ("quote_id",)}
 
 
 def _all_rows(conn: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
@@ -109,7 +110,7 @@ def _all_rows(conn: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
 
 
 def test_a_database_at_migration_10_upgrades_to_keyless_event_tables(db_path: Path) -> None:
-    """Migration 011 rebuilds entities and mentions without their PRIMARY KEY (ART) indexes: every
+    """Migration 011 rebuilds the four event-coder tables without their PRIMARY KEY (ART) indexes: every
     row stays, the checks still guard the values, the views read the same, and replace-by-article
     loading still leaves one row per former key however often an article is loaded."""
     from warehouse.migrate import available_migrations, schema_version
@@ -126,8 +127,8 @@ def test_a_database_at_migration_10_upgrades_to_keyless_event_tables(db_path: Pa
     replace_enrichment(old, [a1, a2], {t: _rows(a1)[t] + _rows(a2, "Iran rejected the proposal by Russia.")[t]
                                        for t in ("entities", "mentions", "events", "quotes")})
     keyed = ("SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
-             "AND table_name IN ('entities', 'mentions') ORDER BY 1")
-    assert old.execute(keyed).fetchall() == [("entities",), ("mentions",)]
+             "AND table_name IN ('entities', 'mentions', 'events', 'quotes') ORDER BY 1")
+    assert old.execute(keyed).fetchall() == [("entities",), ("events",), ("mentions",), ("quotes",)]
     before = {t: _all_rows(old, t) for t in ("entities", "mentions", "events", "quotes")}
     speakers = old.execute("SELECT * FROM v_quotes_by_speaker ORDER BY ALL").fetchall()
     assert all(before.values()) and speakers
@@ -137,7 +138,7 @@ def test_a_database_at_migration_10_upgrades_to_keyless_event_tables(db_path: Pa
     try:
         assert schema_version(c) >= 11
         assert c.execute(keyed).fetchall() == []
-        assert c.execute("SELECT count(*) FROM duckdb_indexes() WHERE table_name IN ('entities', 'mentions')"
+        assert c.execute("SELECT count(*) FROM duckdb_indexes() WHERE table_name IN ('entities', 'mentions', 'events', 'quotes')"
                          ).fetchall() == [(0,)]
         assert {t: _all_rows(c, t) for t in before} == before
         assert c.execute("SELECT * FROM v_quotes_by_speaker ORDER BY ALL").fetchall() == speakers
@@ -145,6 +146,10 @@ def test_a_database_at_migration_10_upgrades_to_keyless_event_tables(db_path: Pa
             c.execute("INSERT INTO entities SELECT * REPLACE ('bogus' AS kind) FROM entities LIMIT 1")
         with pytest.raises(duckdb.ConstraintException):
             c.execute("INSERT INTO mentions SELECT * REPLACE (NULL AS article_id) FROM mentions LIMIT 1")
+        with pytest.raises(duckdb.ConstraintException):
+            c.execute("INSERT INTO quotes SELECT * REPLACE (NULL AS quote_id) FROM quotes LIMIT 1")
+        with pytest.raises(duckdb.ConstraintException):
+            c.execute("INSERT INTO events SELECT * REPLACE ('HUG' AS event_type) FROM events LIMIT 1")
         # the same article loaded again, and twice within one batch: still one row per former key
         rows = _rows(a1)
         replace_enrichment(c, [a1], rows)

@@ -38,3 +38,51 @@ CREATE TABLE mentions_rebuilt (
 INSERT INTO mentions_rebuilt SELECT * FROM mentions;
 DROP TABLE mentions;
 ALTER TABLE mentions_rebuilt RENAME TO mentions;
+
+CREATE TABLE events_rebuilt (
+    event_id         VARCHAR NOT NULL,        -- deterministic: article, sentence, trigger offset, type, rule
+    article_id       VARCHAR NOT NULL,
+    sentence_index   INTEGER NOT NULL,
+    sentence         VARCHAR NOT NULL,
+    trigger          VARCHAR NOT NULL,
+    trigger_start    INTEGER NOT NULL,
+    trigger_end      INTEGER NOT NULL,
+    event_type       VARCHAR NOT NULL CHECK (event_type IN ('AGREE', 'CONSULT', 'SUPPORT', 'CONCEDE', 'COOPERATE',
+                         'AID', 'RETREAT', 'REQUEST', 'ACCUSE', 'REJECT', 'THREATEN', 'PROTEST', 'SANCTION',
+                         'MOBILIZE', 'COERCE', 'ASSAULT')),
+    quad_class       VARCHAR NOT NULL CHECK (quad_class IN ('verbal_cooperation', 'material_cooperation',
+                         'verbal_conflict', 'material_conflict')),
+    intensity        DOUBLE NOT NULL,
+    actors           STRUCT(text VARCHAR, country VARCHAR, sector VARCHAR, entity_id VARCHAR)[] NOT NULL,
+    recipients       STRUCT(text VARCHAR, country VARCHAR, sector VARCHAR, entity_id VARCHAR)[] NOT NULL,
+    event_date       DATE,                    -- NULL only when the article has no publication date
+    date_precision   VARCHAR CHECK (date_precision IN ('day', 'week', 'month', 'year', 'pubdate')),
+    date_text        VARCHAR,
+    location_text    VARCHAR,
+    location_country VARCHAR,
+    modality         VARCHAR NOT NULL CHECK (modality IN ('asserted', 'future', 'hypothetical', 'negated', 'reported')),
+    confidence       DOUBLE NOT NULL,
+    rule_id          VARCHAR NOT NULL,
+    coder_version    VARCHAR NOT NULL
+);
+INSERT INTO events_rebuilt SELECT * FROM events;
+DROP TABLE events;
+ALTER TABLE events_rebuilt RENAME TO events;
+
+CREATE TABLE quotes_rebuilt (
+    quote_id          VARCHAR NOT NULL,
+    article_id        VARCHAR NOT NULL,
+    kind              VARCHAR NOT NULL CHECK (kind IN ('direct', 'indirect')),
+    text              VARCHAR NOT NULL,
+    start_offset      INTEGER NOT NULL,
+    end_offset        INTEGER NOT NULL,
+    speaker_text      VARCHAR,
+    speaker_entity_id VARCHAR,
+    speaker_country   VARCHAR,
+    cue               VARCHAR,
+    sentence_index    INTEGER NOT NULL,
+    coder_version     VARCHAR NOT NULL
+);
+INSERT INTO quotes_rebuilt SELECT * FROM quotes;
+DROP TABLE quotes;
+ALTER TABLE quotes_rebuilt RENAME TO quotes;

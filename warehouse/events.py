@@ -65,7 +65,10 @@ def to_arrow(table: str, rows: pa.Table | Iterable[Mapping[str, Any]]) -> pa.Tab
 
 
 def _dedupe(table: str, data: pa.Table) -> pa.Table:
-    """Keep the last row per key: a batch may hold the same article twice (re-enriched)."""
+    """Keep the last row per key: a batch may hold the same article twice (re-enriched).
+
+    The tables have no key index (migration 011): this and the delete of every row of the batch's
+    articles before the insert are what keep one row per key."""
     keys = _KEYS[table]
     seen: dict[tuple, int] = {}
     cols = [data.column(k).to_pylist() for k in keys]

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pytest
 
 from extractors.events import enrich
 from tests.support.factories import article, run_record
 from warehouse.batch import Batch
-from warehouse.db import connect_read
-from warehouse.events import load_enrichment, to_arrow
+from warehouse.db import connect_read, connect_write
+from warehouse.events import load_enrichment, replace_enrichment, to_arrow
 from warehouse.load import load_batch
 
 TEXT = ("UK Foreign Secretary Liz Truss will be asking Russia and China to join together.\n"
@@ -98,3 +99,64 @@ def test_check_constraints_guard_the_vocabularies(db: Path) -> None:
     rows["events"][0]["event_type"] = "HUG"
     with pytest.raises(Exception, match=r"(?i)constraint"):
         load_enrichment(db, [aid], rows)
+
+
+_OLD_KEYS = {"entities": ("article_id", "entity_id"), "mentions": ("article_id", "start_offset"),
+             "events": ("event_id",), "quotes": ("quote_id",)}
+
+
+def _all_rows(conn: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
+    return conn.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+
+
+def test_a_database_at_migration_10_upgrades_to_keyless_event_tables(db_path: Path) -> None:
+    """Migration 011 rebuilds the four event-coder tables without their PRIMARY KEY (ART) indexes: every
+    row stays, the checks still guard the values, the views read the same, and replace-by-article
+    loading still leaves one row per former key however often an article is loaded."""
+    from warehouse.migrate import available_migrations, schema_version
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    old = duckdb.connect(str(db_path))
+    old.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+                "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+    for m in available_migrations():
+        if m.version < 11:
+            old.execute(m.sql)
+            old.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [m.version, m.name])
+    a1, a2 = article(1).article_id, article(2).article_id
+    replace_enrichment(old, [a1, a2], {t: _rows(a1)[t] + _rows(a2, "Iran rejected the proposal by Russia.")[t]
+                                       for t in ("entities", "mentions", "events", "quotes")})
+    keyed = ("SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+             "AND table_name IN ('entities', 'mentions', 'events', 'quotes') ORDER BY 1")
+    assert old.execute(keyed).fetchall() == [("entities",), ("events",), ("mentions",), ("quotes",)]
+    before = {t: _all_rows(old, t) for t in ("entities", "mentions", "events", "quotes")}
+    speakers = old.execute("SELECT * FROM v_quotes_by_speaker ORDER BY ALL").fetchall()
+    assert all(before.values()) and speakers
+    old.close()
+
+    c = connect_write(db_path)  # migrates
+    try:
+        assert schema_version(c) >= 11
+        assert c.execute(keyed).fetchall() == []
+        assert c.execute("SELECT count(*) FROM duckdb_indexes() WHERE table_name IN ('entities', 'mentions', 'events', 'quotes')"
+                         ).fetchall() == [(0,)]
+        assert {t: _all_rows(c, t) for t in before} == before
+        assert c.execute("SELECT * FROM v_quotes_by_speaker ORDER BY ALL").fetchall() == speakers
+        with pytest.raises(duckdb.ConstraintException):
+            c.execute("INSERT INTO entities SELECT * REPLACE ('bogus' AS kind) FROM entities LIMIT 1")
+        with pytest.raises(duckdb.ConstraintException):
+            c.execute("INSERT INTO mentions SELECT * REPLACE (NULL AS article_id) FROM mentions LIMIT 1")
+        with pytest.raises(duckdb.ConstraintException):
+            c.execute("INSERT INTO quotes SELECT * REPLACE (NULL AS quote_id) FROM quotes LIMIT 1")
+        with pytest.raises(duckdb.ConstraintException):
+            c.execute("INSERT INTO events SELECT * REPLACE ('HUG' AS event_type) FROM events LIMIT 1")
+        # the same article loaded again, and twice within one batch: still one row per former key
+        rows = _rows(a1)
+        replace_enrichment(c, [a1], rows)
+        replace_enrichment(c, [a1, a1], {t: rows[t] + rows[t] for t in rows})
+        for table, key in _OLD_KEYS.items():
+            cols = ", ".join(key)
+            assert c.execute(f"SELECT {cols} FROM {table} GROUP BY ALL HAVING count(*) > 1").fetchall() == []
+        assert {t: _all_rows(c, t) for t in before} == before
+    finally:
+        c.close()

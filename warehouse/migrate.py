@@ -73,8 +73,10 @@ def applied_versions(conn: duckdb.DuckDBPyConnection) -> dict[int, str]:
     return {int(v): str(n) for v, n in rows}
 
 
-def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply pending migrations in order; return the labels of those applied (empty if none)."""
+def migrate(conn: duckdb.DuckDBPyConnection, *, up_to: int | None = None) -> list[str]:
+    """Apply pending migrations in order; return the labels of those applied (empty if none).
+
+    ``up_to``: stop after that version (a database as an older release left it, for upgrade tests)."""
     migrations = available_migrations()
     applied = applied_versions(conn)
     newest_known = migrations[-1].version if migrations else 0
@@ -84,7 +86,7 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
             f"database schema is at version {max(unknown)}, newer than this code knows ({newest_known}); "
             "upgrade newsflow"
         )
-    pending = [m for m in migrations if m.version not in applied]
+    pending = [m for m in migrations if m.version not in applied and (up_to is None or m.version <= up_to)]
     if not pending:
         return []
     conn.execute(_BOOKKEEPING)

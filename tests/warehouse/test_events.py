@@ -113,16 +113,11 @@ def test_a_database_at_migration_10_upgrades_to_keyless_event_tables(db_path: Pa
     """Migration 011 rebuilds the four event-coder tables without their PRIMARY KEY (ART) indexes: every
     row stays, the checks still guard the values, the views read the same, and replace-by-article
     loading still leaves one row per former key however often an article is loaded."""
-    from warehouse.migrate import available_migrations, schema_version
+    from warehouse.migrate import migrate, schema_version
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
     old = duckdb.connect(str(db_path))
-    old.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
-                "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
-    for m in available_migrations():
-        if m.version < 11:
-            old.execute(m.sql)
-            old.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [m.version, m.name])
+    migrate(old, up_to=10)  # the database as release 10 left it
     a1, a2 = article(1).article_id, article(2).article_id
     replace_enrichment(old, [a1, a2], {t: _rows(a1)[t] + _rows(a2, "Iran rejected the proposal by Russia.")[t]
                                        for t in ("entities", "mentions", "events", "quotes")})

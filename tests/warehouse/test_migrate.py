@@ -73,3 +73,17 @@ def test_database_newer_than_code_is_refused(db_path: Path) -> None:
     with pytest.raises(MigrationError, match="newer"):
         migrate(conn)
     conn.close()
+
+
+def test_a_database_can_be_left_at_an_older_version_and_upgraded_later(tmp_path: Path) -> None:
+    # what the upgrade tests build: the file as an older release left it
+    conn = duckdb.connect(str(tmp_path / "old.duckdb"))
+    try:
+        assert migrate(conn, up_to=5) == [m.label for m in available_migrations() if m.version <= 5]
+        assert schema_version(conn) == 5
+        assert migrate(conn, up_to=5) == []
+        newest = available_migrations()[-1].version
+        assert len(migrate(conn)) == newest - 5
+        assert schema_version(conn) == newest
+    finally:
+        conn.close()

@@ -179,16 +179,11 @@ def test_all_migrations_in_order_give_an_empty_v_stories(tmp_path: Path) -> None
 def test_a_database_at_migration_9_upgrades_and_keeps_finding_copies(db_path: Path) -> None:
     """An index built before migration 010 (story_bands with its ART index) upgrades in place: the
     index is dropped, every band row stays, and the same candidates and groups come out."""
-    from warehouse.migrate import available_migrations, schema_version
+    from warehouse.migrate import migrate, schema_version
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
     old = duckdb.connect(str(db_path))
-    old.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
-                "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
-    for m in available_migrations():
-        if m.version < 10:
-            old.execute(m.sql)
-            old.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [m.version, m.name])
+    migrate(old, up_to=9)  # the database as release 9 left it
     stories = copies()
     _load(old, stories[:3])
     assert old.execute("SELECT index_name FROM duckdb_indexes() WHERE table_name = 'story_bands'").fetchall() \

@@ -92,6 +92,20 @@ def lost_scheduler(exc: BaseException, client_status: str) -> bool:
     return client_status != "running" and isinstance(exc, lost_kinds)
 
 
+def _same(value: T) -> T:
+    return value
+
+
+def share(client: Any, value: Any, key: str) -> Any:
+    """A future of ``value`` for the cluster's tasks to take as an argument (the one copy of a run's
+    learnt data, instead of one per shard). It is a task, not scattered data: a worker that dies
+    holding the only copy loses nothing, as the scheduler keeps the task and computes it again on
+    another worker. (A broadcast scatter is no safer: the active memory manager drops the extra
+    copies within seconds, and scattered data lost with its worker cannot be recovered, so every
+    shard that needs it is cancelled.)"""
+    return client.submit(_same, value, key=key, pure=False)
+
+
 def survives(losses: int, limit: int | None = None) -> bool:
     """Whether a run that has lost its scheduler ``losses`` times (this one included) goes on."""
     return losses <= (SCHEDULER_LOSSES if limit is None else limit)

@@ -63,7 +63,7 @@ WORKER_LABEL = "prefect.worker.name"  # the label a Prefect worker gives the flo
 log = logging.getLogger(__name__)
 
 Verdict = Literal["done", "wait", "resubmit", "give_up"]
-_ENDED_BADLY = frozenset({"FAILED", "CRASHED", "CANCELLED"})
+_ENDED = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 _HELD = frozenset({"PENDING", "RUNNING", "CANCELLING"})  # states a worker holds a run in
 
 
@@ -98,7 +98,12 @@ def look_for_output(state: str | None, *, alive: bool | None, exclusive: bool) -
     scheduled, paused or running."""
     if not exclusive:
         return True
-    return state is None or state in _ENDED_BADLY or state == "COMPLETED" or (state in _HELD and alive is False)
+    return _over(state, alive)
+
+
+def _over(state: str | None, alive: bool | None) -> bool:
+    """Whether a run is over for the fan-out: ended, unreadable, or held by a worker that is gone."""
+    return state is None or state in _ENDED or (state in _HELD and alive is False)
 
 
 def verdict(state: str | None, *, finished: bool, alive: bool | None, attempt: int,
@@ -110,8 +115,7 @@ def verdict(state: str | None, *, finished: bool, alive: bool | None, attempt: i
     ``alive``: whether the worker holding the run still heartbeats (None: unknown or no worker)."""
     if finished:
         return "done"
-    lost = state in _HELD and alive is False
-    if state in _ENDED_BADLY or state == "COMPLETED" or state is None or lost:
+    if _over(state, alive):
         return "resubmit" if attempt < max_attempts else "give_up"
     return "wait"
 

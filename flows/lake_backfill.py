@@ -40,6 +40,7 @@ from flows.cluster import (
     after_failure,
     client_for,
     cluster_threads,
+    share,
 )
 from flows.committer import Committer
 from flows.jobs import JobResult, PageJob, batch_enrichment, run_job
@@ -198,9 +199,12 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
     shared: Any = None
     not_articles: Counter[str] = Counter(summary.not_articles)
 
-    def share() -> None:  # the learnt furniture, once per worker (again after a scheduler loss)
-        nonlocal shared
-        shared = client.scatter(learnt, broadcast=True) if learnt is not None else None
+    shares = 0
+
+    def share_learnt() -> None:  # the learnt furniture, once per run (again after a scheduler loss)
+        nonlocal shared, shares
+        shares += 1
+        shared = share(client, learnt, f"newsflow-learnt-{run_id[:8]}-{shares}") if learnt is not None else None
 
     found: set[str] = set()  # batches an earlier run finished in the lake and never loaded
 
@@ -239,12 +243,12 @@ def run_lake_backfill(paths: list[str], settings: Settings, *, run_id: str, outl
                 except Exception as exc:
                     client, losses = after_failure(exc, client, address, losses,
                                                    " (the batches committed so far stay, a rerun does the rest)")
-                    share()
+                    share_learnt()
                     pending[:] = [(b, p, f if isinstance(f, dict) else start(b, p, first=False, attempt=losses)) for b, p, f in pending]
 
         try:
             if todo:
-                share()
+                share_learnt()
             for bid, pieces in todo:
                 pending.append((bid, pieces, start(bid, pieces)))
                 while len(pending) >= limit:

@@ -180,6 +180,30 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: Any, edition
     _wait_for_workers(cluster)  # the killed worker's nanny started a fresh process
 
 
+def test_data_shared_with_the_shards_survives_the_death_of_the_worker_holding_it(cluster: Any) -> None:
+    """A run shares what it learnt (a backfill's recurring lines) once; the worker holding that one
+    copy may die. Scattered data would be gone for good and every shard needing it cancelled
+    (the CI failure this guards against); a shared value is computed again elsewhere."""
+    from flows.cluster import share
+
+    _wait_for_workers(cluster)
+    learnt = {"lines": ["Subscribe to our newsletter", "Related articles"], "n": 7}
+    shared = share(cluster, learnt, f"test-learnt-{time.monotonic_ns()}")
+    assert shared.result(timeout=30) == learnt
+    holders = cluster.who_has([shared])[shared.key]
+    assert len(holders) == 1
+    pids = cluster.run(os.getpid)
+    os.kill(pids[holders[0]], signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while holders[0] in cluster.scheduler_info()["workers"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert holders[0] not in cluster.scheduler_info()["workers"]
+    later = cluster.submit(len, shared, pure=False)
+    assert later.result(timeout=60) == len(learnt)
+    assert cluster.who_has([shared])[shared.key] and holders[0] not in cluster.who_has([shared])[shared.key]
+    _wait_for_workers(cluster)  # the killed worker's nanny started a fresh process
+
+
 def _set_allowed_failures(cluster: Any, n: int) -> None:
     def setter(dask_scheduler: Any) -> None:
         dask_scheduler.allowed_failures = n

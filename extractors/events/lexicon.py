@@ -142,7 +142,8 @@ class Lexicon:
             for rule in self.index.get(word, ()):
                 if word in rule.elements[0].verbal and (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())
                                                         or _modified_noun(toks, lows, i)
-                                                        or (i + 1 < len(lows) and lows[i + 1] in NOUN_HEADS)):
+                                                        or (i + 1 < len(lows) and lows[i + 1] in NOUN_HEADS
+                                                            and not _past(word))):
                     continue  # a noun use, a name ("the Canadian Press"), a modifier ("riot police")
                 last = _match_rest(rule.elements, 1, lows, i + 1)
                 if last is not None:
@@ -172,6 +173,15 @@ DETERMINERS = frozenset({"a", "an", "the", "this", "these", "those", "its", "the
                          "during", "over", "and", "or", "with", "without", "new", "further"})
 
 
+# irregular past forms (not also a base form): "the EU froze", "deployed police" are verbs, not nouns
+IRREGULAR_PAST = frozenset(f for lemma, forms in IRREGULAR.items() for f in forms
+                           if not f.endswith(("s", "ing")) and f != lemma)
+
+
+def _past(word: str) -> bool:
+    return word.endswith("ed") or word in IRREGULAR_PAST
+
+
 def _noun_use(lows: list[str], i: int) -> bool:
     """'the attack', 'words of support', "Washington's exit": the verb form is used as a noun.
 
@@ -191,7 +201,7 @@ def _noun_use(lows: list[str], i: int) -> bool:
 def _modified_noun(toks: list[Token], lows: list[str], i: int) -> bool:
     """"the Israeli raid", "over cross-border attacks": a bare form after a national adjective or a
     hyphenated modifier that itself follows a determiner is a noun."""
-    if i < 2 or lows[i].endswith(("ed", "ing")) or (lows[i - 2] not in DETERMINERS and not lows[i - 2][:1].isdigit()):
+    if i < 2 or _past(lows[i]) or lows[i].endswith("ing") or (lows[i - 2] not in DETERMINERS and not lows[i - 2][:1].isdigit()):
         return False
     prev = toks[i - 1].text
     adjective = prev[:1].isupper() and prev.endswith(("ian", "ese", "ish", "i", "an")) and lows[i - 2] in ("the", "a", "an")

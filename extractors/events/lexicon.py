@@ -298,6 +298,8 @@ def rules_from_rows(rows: Iterable[dict[str, str]]) -> list[Rule]:
         if r["event_type"] not in types:
             raise ValueError(f"triggers.tsv uses unknown event types: [{r['event_type']!r}] (rule {r['rule_id']!r})")
         elements = tuple(_parse_element(e) for e in r["pattern"].split())
+        if not re.fullmatch(r"-|[a-z0]+(,[a-z0]+)*|", r["preps"]):
+            raise _bad(r["rule_id"], "preps", r["preps"], "'-' or comma-separated lower-case prepositions")
         preps = None if r["preps"] in ("-", "") else frozenset(p for p in r["preps"].split(",") if p != "0")
         flags = frozenset(f.strip() for f in r["recipient"].split(",") if f.strip())
         if not flags <= RECIPIENT_FLAGS:

@@ -934,3 +934,18 @@ def test_exchanging_prisoners_releases_them(sentence: str) -> None:
 def test_approving_a_plan_is_agreeing_to_it() -> None:
     ev = one("The Serbian parliament approved the international peace plan for Bosnia.")
     assert (ev["event_type"], codes(ev["actors"])) == ("AGREE", ["SRB"])  # CAMEO 030
+
+
+def test_a_call_has_its_recipient_after_with() -> None:
+    # consult.phone's prepositions were written "with|to" (one unknown word), so "spoke with X" had no recipient
+    ev = one("The Polish president spoke with Vladimir Putin on Monday.")
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("CONSULT", ["POL"], ["RUS"])
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Kenya deployed police to disperse protesters in Nairobi.", "MOBILIZE", "KEN"),  # "police" after a past form
+    ("The EU froze the assets of Belarusian officials.", "SANCTION", None),  # "the EU froze": a verb
+])
+def test_past_forms_before_nouns_are_verbs(sentence: str, etype: str, actor: str | None) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)

@@ -86,6 +86,7 @@ def test_a_property_given_to_another_rule_takes_effect(monkeypatch: pytest.Monke
 
 
 @pytest.mark.parametrize(("cells", "message"), [
+    ({"preps": "with|to"}, r"rule 'agree\.agree': column 'preps' has 'with\|to'"),
     ({"frame": "intention"}, r"rule 'agree\.agree': column 'frame' has 'intention'"),
     ({"source": "army"}, r"column 'source' has 'army'"),
     ({"recipient": "required,always"}, r"column 'recipient' has 'required,always'"),

@@ -949,3 +949,15 @@ def test_a_call_has_its_recipient_after_with() -> None:
 def test_past_forms_before_nouns_are_verbs(sentence: str, etype: str, actor: str | None) -> None:
     ev = one(sentence)
     assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)
+
+
+@pytest.mark.parametrize(("sentence", "code"), [
+    ("Kofi Annan urged Israel to withdraw its troops.", "IGO"),
+    ("Ugandan President Yoweri Museveni accused Sudan of arming the rebels.", "UGA"),
+    ("Museveni accused Sudan of arming the rebels.", "UGA"),
+    ("Jonas Savimbi rejected the peace plan.", "AGO"),
+    ("Thabo Mbeki met Robert Mugabe in Harare.", "ZAF"),
+])
+def test_leaders_of_older_wire_news_have_their_country(sentence: str, code: str) -> None:
+    actor = one(sentence)["actors"][0]
+    assert (actor["country"] or actor["sector"]) == code

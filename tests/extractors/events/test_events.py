@@ -957,7 +957,9 @@ def test_past_forms_before_nouns_are_verbs(sentence: str, etype: str, actor: str
     ("Museveni accused Sudan of arming the rebels.", "UGA"),
     ("Jonas Savimbi rejected the peace plan.", "AGO"),
     ("Thabo Mbeki met Robert Mugabe in Harare.", "ZAF"),
+    ("President Yoweri Museveni of Uganda accused Kenya of harbouring rebels.", "UGA"),
 ])
 def test_leaders_of_older_wire_news_have_their_country(sentence: str, code: str) -> None:
     actor = one(sentence)["actors"][0]
     assert (actor["country"] or actor["sector"]) == code
+    assert actor["sector"] in ("GOV", "IGO", "REB")  # the person, not the country after "of"

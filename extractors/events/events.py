@@ -952,8 +952,12 @@ BEARINGS = frozenset({"north", "south", "east", "west", "northeast", "northwest"
                       "north-east", "north-west", "south-east", "south-west"})
 
 
+# "on the island of Mindanao", "on the outskirts of Kabul": "of" after these nouns states a place
+PLACE_NOUNS = frozenset({"island", "islands", "outskirts"})
+
+
 def _place_prep(lows: list[str], k: int) -> bool:
-    return lows[k] in PLACE_PREPS or (lows[k] == "of" and k > 0 and lows[k - 1] in BEARINGS)
+    return lows[k] in PLACE_PREPS or (lows[k] == "of" and k > 0 and (lows[k - 1] in BEARINGS or lows[k - 1] in PLACE_NOUNS))
 
 
 def _at_place(toks, lows, actor: Actor) -> bool:
@@ -1063,7 +1067,8 @@ def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[
                 prep = w
                 prep_at = m.first + 1 + k
                 # "in the province of Anhui", "30 km south of Algiers"
-                place = w in PLACE_PREPS or (w == "of" and (place or (k > 0 and between[k - 1] in BEARINGS)))
+                place = w in PLACE_PREPS or (w == "of" and (place or (k > 0 and (between[k - 1] in BEARINGS
+                                                                                  or between[k - 1] in PLACE_NOUNS))))
             elif w in OBJECT_BLOCK:
                 place = False
         if place and actor.kind == "country":

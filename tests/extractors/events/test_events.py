@@ -963,3 +963,15 @@ def test_leaders_of_older_wire_news_have_their_country(sentence: str, code: str)
     actor = one(sentence)["actors"][0]
     assert (actor["country"] or actor["sector"]) == code
     assert actor["sector"] in ("GOV", "IGO", "REB")  # the person, not the country after "of"
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("The Clinton administration imposed trade sanctions on China.", "SANCTION", "USA"),
+    ("Pope John Paul II praised the peace accord.", "SUPPORT", "VAT"),
+    ("Thousands of Muslims marched in Karachi on Friday.", "PROTEST", "PAK"),  # believers at a place
+    ("Rebels ambushed an army truck on the island of Mindanao.", "ASSAULT", "PHL"),  # "island of": a place
+    ("Gunmen attacked a police post on the outskirts of Peshawar.", "ASSAULT", "PAK"),
+])
+def test_more_actors_and_places_of_wire_news(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)

@@ -975,3 +975,9 @@ def test_leaders_of_older_wire_news_have_their_country(sentence: str, code: str)
 def test_more_actors_and_places_of_wire_news(sentence: str, etype: str, actor: str) -> None:
     ev = one(sentence)
     assert (ev["event_type"], ev["actors"][0]["country"]) == (etype, actor)
+
+
+@pytest.mark.parametrize("role", ["Mercenaries", "Paramilitaries", "Tribesmen", "Hijackers"])
+def test_plural_role_words_take_the_place_country(role: str) -> None:
+    ev = one(f"{role} attacked a convoy in Nairobi on Monday.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("ASSAULT", ["KEN"])

@@ -981,3 +981,13 @@ def test_more_actors_and_places_of_wire_news(sentence: str, etype: str, actor: s
 def test_plural_role_words_take_the_place_country(role: str) -> None:
     ev = one(f"{role} attacked a convoy in Nairobi on Monday.")
     assert (ev["event_type"], codes(ev["actors"])) == ("ASSAULT", ["KEN"])
+
+
+@pytest.mark.parametrize(("sentence", "code"), [
+    ("Tariq Aziz accused Kuwait of stealing Iraqi oil.", "IRQ"),
+    ("Hans Blix urged Iraq to cooperate with the inspectors.", "IGO"),
+    ("Aslan Maskhadov rejected the Russian offer.", "RUS"),
+])
+def test_ministers_and_heads_of_bodies_of_older_wire_news(sentence: str, code: str) -> None:
+    actor = one(sentence)["actors"][0]
+    assert (actor["country"] or actor["sector"]) == code

@@ -165,7 +165,7 @@ NOUN_FOLLOWERS = frozenset({"were", "are", "have", "had", "would", "will", "coul
 CLAUSE_OPENERS = frozenset({"and", "or", "but", "while", "whereas", "as", "when", "whenever", "after", "before", "since",
                             "because", "although", "though", "if", "unless", "until", "once", "that", "where", "so",
                             "then", "now", "also", "meanwhile", "today", "yesterday"})
-BREAKS = frozenset({";", ":", ",", "(", ")", "—", "–", "“", "”", '"', "but", "while", "which", "who",
+BREAKS = frozenset({";", ":", ",", "(", ")", "—", "–", "“", "”", '"', "but", "while", "which", "who", "that",
                     "whom", "because", "although", "when", "after", "before", "said", "says", "."})
 DETERMINERS = frozenset({"a", "an", "the", "this", "these", "those", "its", "their", "his", "her", "our",
                          "my", "your", "of", "for", "whose", "no", "any", "some", "each", "every", "such",

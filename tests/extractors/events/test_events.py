@@ -991,3 +991,9 @@ def test_plural_role_words_take_the_place_country(role: str) -> None:
 def test_ministers_and_heads_of_bodies_of_older_wire_news(sentence: str, code: str) -> None:
     actor = one(sentence)["actors"][0]
     assert (actor["country"] or actor["sector"]) == code
+
+
+def test_a_gap_in_a_pattern_does_not_cross_that() -> None:
+    # "announced … ban" (an announced ban) must not reach over "that it had lifted the"
+    ev = one("Nigeria announced that it had lifted the ban.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("CONCEDE", ["NGA"])

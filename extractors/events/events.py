@@ -1039,11 +1039,38 @@ def _speaker_before(toks, lows, actors, j: int) -> list[Actor]:
     before = [a for a in actors if a.end <= toks[k].start]
     if not before:
         return []
+    head = _appositive_head(toks, lows, before, k)
+    if head:
+        return [dataclasses.replace(a, resolved=True) for a in head]
     last = before[-1]
     gap = [w for w in lows[_tok_index(toks, last.end):k] if re.match(r"\w", w)]
     if len(gap) > 4:
         return []
     return [dataclasses.replace(a, resolved=True) for a in _group(actors, last)]
+
+
+def _appositive_head(toks, lows, before: list[Actor], k: int) -> list[Actor]:
+    """"Iran, a key ally of Syria, said it …": the actor before an appositive set off by commas right
+    before the speech cue at ``k`` is the speaker, not an actor inside the appositive."""
+    c = k - 1
+    while c > 0 and (lows[c] in TIME_WORDS or lows[c] in ("on", "last", "this")):
+        c -= 1
+    if c < 2 or lows[c] != ",":
+        return []
+    o = c - 1
+    while o > 0 and lows[o] != "," and lows[o] not in SUBJECT_BLOCK and c - o <= 16:
+        o -= 1
+    if o <= 0 or lows[o] != "," or c - o < 2:
+        return []
+    first = before[0]
+    if _tok_index(toks, first.start) > 2:
+        return []
+    group = _group(before, first)
+    # the rest of the subject's name may follow the actor: "The Nigerian Union of Teachers (NUT),"
+    rest = toks[_tok_index(toks, group[-1].end):o]
+    if any(not (t.text[:1].isupper() or t.lower in ("of", "and", "for", "(", ")")) for t in rest) or len(rest) > 6:
+        return []
+    return group
 
 
 def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[Actor], Actor | None]:

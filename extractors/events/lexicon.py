@@ -170,7 +170,7 @@ BREAKS = frozenset({";", ":", ",", "(", ")", "—", "–", "“", "”", '"', "b
 DETERMINERS = frozenset({"a", "an", "the", "this", "these", "those", "its", "their", "his", "her", "our",
                          "my", "your", "of", "for", "whose", "no", "any", "some", "each", "every", "such",
                          "in", "on", "at", "by", "from", "against", "amid", "following", "after", "before",
-                         "during", "over", "and", "or", "with", "without", "new", "further"})
+                         "during", "over", "and", "or", "with", "without", "new", "further", "under"})
 
 
 # irregular past forms (not also a base form): "the EU froze", "deployed police" are verbs, not nouns

@@ -997,3 +997,17 @@ def test_a_gap_in_a_pattern_does_not_cross_that() -> None:
     # "announced … ban" (an announced ban) must not reach over "that it had lifted the"
     ev = one("Nigeria announced that it had lifted the ban.")
     assert (ev["event_type"], codes(ev["actors"])) == ("CONCEDE", ["NGA"])
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    # the speaker of "said it …" is the head before an appositive, not an actor inside it
+    ("Iran, a key ally of Syria, said it had accused Israel of aggression.", "ACCUSE", "IRN"),
+    ("The Kenyan Union of Teachers (KNUT), the largest union in the country, announced that it had called off "
+     "the strike.", "CONCEDE", "KEN"),
+    # "under pressure": a noun, not a demand that governs what follows
+    ("The Nigerian government, under pressure from the unions, announced that it had lifted the ban.",
+     "CONCEDE", "NGA"),
+])
+def test_speakers_before_appositives(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])) == (etype, [actor])

@@ -701,7 +701,8 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
             speaker = _speaker_before(toks, lows, actors, j)
             if speaker:
                 return speaker, 0.9
-        if lows[j] in ("country", "nation", "government") and j > 1 and lows[j - 1] in ("his", "her", "their"):
+        if j > 1 and ((lows[j] in ("country", "nation", "government") and lows[j - 1] in ("his", "her", "their"))
+                      or (lows[j] in ("country", "nation") and lows[j - 1] in ("the", "its"))):
             # "the Iranian president said his country is willing to …": the speaker's country
             speaker = _speaker_before(toks, lows, actors, j - 1)
             if speaker and speaker[0].country:

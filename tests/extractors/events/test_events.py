@@ -1011,3 +1011,13 @@ def test_a_gap_in_a_pattern_does_not_cross_that() -> None:
 def test_speakers_before_appositives(sentence: str, etype: str, actor: str) -> None:
     ev = one(sentence)
     assert (ev["event_type"], codes(ev["actors"])) == (etype, [actor])
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Pakistan's foreign ministry said the country would not accept any outside mediation.", "REJECT", "PAK"),
+    ("President Clinton met with Russian President Boris Yeltsin in Helsinki.", "CONSULT", "USA"),
+    ("The Pope called for an end to the violence in Rwanda.", "REQUEST", "VAT"),
+])
+def test_the_country_of_a_speaker_and_titled_surnames(sentence: str, etype: str, actor: str) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"])) == (etype, [actor])

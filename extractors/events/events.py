@@ -265,6 +265,12 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             source, penalty = _body_subject(toks, lows, roles, m), 0.9
         if not source:
             continue
+        if rule.frame == "blame":
+            # "Israeli officials said Syria was behind the attack": the speaker accuses the subject
+            speaker = _speaker_before(toks, lows, actors, _tok_index(toks, source[0].start))
+            if not speaker or {a.entity_key for a in speaker} & {a.entity_key for a in source}:
+                continue
+            source, recipients, penalty = speaker, source, 1.0
         if "past_trigger" in rule.recipient:
             # "left Beijing for a visit to Africa": the place left or reached is not whom the visit is to
             recipients, _ = _recipients(text, toks, lows, actors, TriggerMatch(rule, m.last, m.last), preps)

@@ -74,7 +74,7 @@ class Rule:
     confidence: float
     pattern: str
     # behaviours named in triggers.tsv (see its header); empty: none
-    frame: str = ""  # "intent" | "permission"
+    frame: str = ""  # "intent" | "permission" | "blame"
     source: str = ""  # "forces" | "not_forces"
     recipient: frozenset[str] = frozenset()  # "required", "past_trigger"
     passive_agent: str = ""  # "from"
@@ -244,7 +244,7 @@ def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) 
 # the columns of triggers.tsv, in order, and the values its behaviour columns may take
 TRIGGER_COLUMNS = ("rule_id", "event_type", "pattern", "preps", "conf", "frame", "source", "recipient",
                    "passive_agent", "place_source", "purpose", "reads_as", "becomes")
-FRAMES = frozenset({"", "intent", "permission"})
+FRAMES = frozenset({"", "intent", "permission", "blame"})
 SOURCE_KINDS = frozenset({"", "forces", "not_forces"})
 RECIPIENT_FLAGS = frozenset({"required", "past_trigger"})
 PASSIVE_AGENTS = frozenset({"", "from"})

@@ -1021,3 +1021,16 @@ def test_speakers_before_appositives(sentence: str, etype: str, actor: str) -> N
 def test_the_country_of_a_speaker_and_titled_surnames(sentence: str, etype: str, actor: str) -> None:
     ev = one(sentence)
     assert (ev["event_type"], codes(ev["actors"])) == (etype, [actor])
+
+
+@pytest.mark.parametrize(("sentence", "actor", "recipient"), [
+    ("Pakistan said India was responsible for the bombing in Lahore.", ["PAK"], ["IND"]),
+    ("Israeli officials said Syria was behind the attack.", ["ISR"], ["SYR"]),
+])
+def test_saying_another_was_behind_an_attack_is_an_accusation(sentence: str, actor: list, recipient: list) -> None:
+    ev = one(sentence)
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("ACCUSE", actor, recipient)
+
+
+def test_claiming_ones_own_attack_is_no_accusation() -> None:
+    assert code_document("Hamas said it was responsible for the bombing.", PUB) == []

@@ -50,6 +50,8 @@ CASES = [
     ("concede.allow", "frame", "Georgia allowed Russia to continue attacking Chechen rebels.",
      [("CONCEDE", "concede.allow", ["GEO"], ["RUS"])],
      [("CONCEDE", "concede.allow", ["GEO"], ["RUS"]), ("ASSAULT", "assault.attack", ["RUS"], [])]),
+    ("accuse.behind", "frame", "Israeli officials said Syria was behind the attack.",
+     [("ACCUSE", "accuse.behind", ["ISR"], ["SYR"])], [("ACCUSE", "accuse.behind", ["SYR"], [])]),
     ("mobilize.sent", "source", "Turkish aid was sent to Syria.",
      [], [("MOBILIZE", "mobilize.sent", ["TUR"], ["SYR"])]),
     ("consult.travel", "source", "Russian fighter jets flew to Syria.",

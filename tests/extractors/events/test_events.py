@@ -1034,3 +1034,10 @@ def test_saying_another_was_behind_an_attack_is_an_accusation(sentence: str, act
 
 def test_claiming_ones_own_attack_is_no_accusation() -> None:
     assert code_document("Hamas said it was responsible for the bombing.", PUB) == []
+
+
+@pytest.mark.parametrize(("place", "code"), [("Srebrenica", "BIH"), ("the Gaza Strip", "PSE"), ("Bukavu", "COD"),
+                                             ("Tskhinvali", "GEO"), ("Belfast", "GBR")])
+def test_towns_of_conflict_news_give_the_place_country(place: str, code: str) -> None:
+    ev = one(f"Police arrested 20 people in {place} on Monday.")
+    assert codes(ev["actors"]) == [code]

@@ -1041,3 +1041,9 @@ def test_claiming_ones_own_attack_is_no_accusation() -> None:
 def test_towns_of_conflict_news_give_the_place_country(place: str, code: str) -> None:
     ev = one(f"Police arrested 20 people in {place} on Monday.")
     assert codes(ev["actors"]) == [code]
+
+
+@pytest.mark.parametrize(("group", "code"), [("Lord's Resistance Army", "UGA"), ("MILF", "PHL"), ("IRA", "GBR")])
+def test_armed_groups_of_one_country(group: str, code: str) -> None:
+    ev = one(f"The {group} attacked a government convoy on Monday.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("ASSAULT", [code])

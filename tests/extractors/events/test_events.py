@@ -1047,3 +1047,9 @@ def test_towns_of_conflict_news_give_the_place_country(place: str, code: str) ->
 def test_armed_groups_of_one_country(group: str, code: str) -> None:
     ev = one(f"The {group} attacked a government convoy on Monday.")
     assert (ev["event_type"], codes(ev["actors"])) == ("ASSAULT", [code])
+
+
+@pytest.mark.parametrize(("body", "sector"), [("KFOR", "IGO"), ("ECOMOG", "IGO"), ("International Crisis Group", "NGO")])
+def test_forces_and_bodies_of_no_country(body: str, sector: str) -> None:
+    ev = one(f"The {body} condemned the attack on Monday.")
+    assert (ev["event_type"], ev["actors"][0]["sector"]) == ("ACCUSE", sector)

@@ -1053,3 +1053,9 @@ def test_armed_groups_of_one_country(group: str, code: str) -> None:
 def test_forces_and_bodies_of_no_country(body: str, sector: str) -> None:
     ev = one(f"The {body} condemned the attack on Monday.")
     assert (ev["event_type"], ev["actors"][0]["sector"]) == ("ACCUSE", sector)
+
+
+@pytest.mark.parametrize(("people", "code"), [("Tamil", "LKA"), ("Tibetan", "CHN")])
+def test_peoples_of_one_country(people: str, code: str) -> None:
+    ev = one(f"{people} leaders rejected the peace plan on Monday.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("REJECT", [code])

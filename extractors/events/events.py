@@ -224,8 +224,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         recipients, location = _recipients(text, toks, lows, actors, m, preps)
         if passive:
             agent = _by_agent(toks, lows, actors, m) or _by_role(toks, lows, actors, roles, m, location)
-            if not agent and rule.passive_agent == "from":
-                agent = _expelled_from(toks, lows, actors, m)
+            if not agent and rule.passive_agent:
+                agent = _expelled_from(toks, lows, actors, m, direct=rule.passive_agent == "left")
             if agent:
                 source, recipients, penalty = agent, source, 1.0
             elif source and rule.event_type == "MOBILIZE" and all(a.sector == "MIL" for a in source):
@@ -1135,13 +1135,15 @@ def _by_agent(toks, lows, actors, m) -> list[Actor]:
     return []
 
 
-def _expelled_from(toks, lows, actors: list[Actor], m: TriggerMatch) -> list[Actor]:
-    """"Two Russian diplomats were expelled from Britain": the country expelled from did it."""
+def _expelled_from(toks, lows, actors: list[Actor], m: TriggerMatch, direct: bool = False) -> list[Actor]:
+    """"Two Russian diplomats were expelled from Britain": the country expelled from did it; with
+    ``direct``, also the country named right after the trigger ("were ordered to leave Britain")."""
     for actor in actors:
         if actor.start < toks[m.last].end:
             continue
         between = [w for w in lows[m.last + 1:_tok_index(toks, actor.start)] if w != "the"]
-        return _group(actors, actor) if between == ["from"] and actor.kind == "country" else []
+        ok = between == ["from"] or (direct and not between)
+        return _group(actors, actor) if ok and actor.kind == "country" else []
     return []
 
 

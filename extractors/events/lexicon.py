@@ -77,7 +77,7 @@ class Rule:
     frame: str = ""  # "intent" | "permission" | "blame"
     source: str = ""  # "forces" | "not_forces"
     recipient: frozenset[str] = frozenset()  # "required", "past_trigger"
-    passive_agent: str = ""  # "from"
+    passive_agent: str = ""  # "from" | "left"
     place_source: tuple[str, str | None] | None = None  # ("passive" | "any", sector or None)
     purpose: str = ""  # "people"
     reads_as: tuple[Retype, ...] = ()
@@ -247,7 +247,7 @@ TRIGGER_COLUMNS = ("rule_id", "event_type", "pattern", "preps", "conf", "frame",
 FRAMES = frozenset({"", "intent", "permission", "blame"})
 SOURCE_KINDS = frozenset({"", "forces", "not_forces"})
 RECIPIENT_FLAGS = frozenset({"required", "past_trigger"})
-PASSIVE_AGENTS = frozenset({"", "from"})
+PASSIVE_AGENTS = frozenset({"", "from", "left"})
 PURPOSES = frozenset({"", "people"})
 PLACE_SOURCE_WHEN = frozenset({"passive", "any"})
 # conditions a retype may name (each implemented in events.py), besides "trigger=lemma*"

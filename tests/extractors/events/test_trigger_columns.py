@@ -58,6 +58,8 @@ CASES = [
      [], [("CONSULT", "consult.travel", ["RUS"], ["SYR"])]),
     ("sanction.expel", "passive_agent", "Two Russian diplomats were expelled from Britain.",
      [("SANCTION", "sanction.expel", ["GBR"], ["RUS"])], []),
+    ("request.ordered_out", "passive_agent", "Two Iranian diplomats were ordered to leave Britain.",
+     [("REQUEST", "request.ordered_out", ["GBR"], ["IRN"])], []),
     ("protest.erupt", "place_source", "Protests erupted in several Iranian cities.",
      [("PROTEST", "protest.erupt", ["IRN"], [])], []),
     ("assault.kill", "place_source", "Six people were killed in a car bombing in central Baghdad.",

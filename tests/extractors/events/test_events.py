@@ -1059,3 +1059,8 @@ def test_forces_and_bodies_of_no_country(body: str, sector: str) -> None:
 def test_peoples_of_one_country(people: str, code: str) -> None:
     ev = one(f"{people} leaders rejected the peace plan on Monday.")
     assert (ev["event_type"], codes(ev["actors"])) == ("REJECT", [code])
+
+
+def test_a_closed_border_has_the_neighbour_as_recipient() -> None:
+    ev = one("Finland closed its land border with Russia on Thursday.")
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("COERCE", ["FIN"], ["RUS"])

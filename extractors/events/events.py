@@ -1101,8 +1101,9 @@ def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[
                 prep = w
                 prep_at = m.first + 1 + k
                 # "in the province of Anhui", "30 km south of Algiers"
-                place = w in PLACE_PREPS or (w == "of" and (place or (k > 0 and (between[k - 1] in BEARINGS
-                                                                                  or between[k - 1] in PLACE_NOUNS))))
+                # a preposition the rule itself names introduces a party ("lashed out at the United States")
+                place = (w in PLACE_PREPS and w not in (m.rule.preps or ())) \
+                    or (w == "of" and (place or (k > 0 and (between[k - 1] in BEARINGS or between[k - 1] in PLACE_NOUNS))))
             elif w in OBJECT_BLOCK:
                 place = False
         if place and actor.kind == "country":

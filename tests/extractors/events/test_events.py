@@ -1064,3 +1064,11 @@ def test_peoples_of_one_country(people: str, code: str) -> None:
 def test_a_closed_border_has_the_neighbour_as_recipient() -> None:
     ev = one("Finland closed its land border with Russia on Thursday.")
     assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("COERCE", ["FIN"], ["RUS"])
+
+
+@pytest.mark.parametrize(("sentence", "recipient"), [
+    ("Iran lashed out at the United States on Monday.", ["USA"]),  # "at" named by the rule: a party
+    ("Chinese coast guard vessels fired water cannon at a Philippine supply boat.", ["PHL"]),
+])
+def test_a_preposition_the_rule_names_introduces_a_party_not_a_place(sentence: str, recipient: list) -> None:
+    assert codes(one(sentence)["recipients"]) == recipient

@@ -1072,3 +1072,13 @@ def test_a_closed_border_has_the_neighbour_as_recipient() -> None:
 ])
 def test_a_preposition_the_rule_names_introduces_a_party_not_a_place(sentence: str, recipient: list) -> None:
     assert codes(one(sentence)["recipients"]) == recipient
+
+
+@pytest.mark.parametrize(("sentence", "code"), [
+    ("Prime Minister Shehbaz Sharif thanked China for its support.", "PAK"),
+    ("Mark Rutte urged allies to raise defence spending.", "IGO"),
+    ("Masoud Pezeshkian accused Israel of aggression.", "IRN"),
+])
+def test_people_in_todays_news(sentence: str, code: str) -> None:
+    actor = one(sentence)["actors"][0]
+    assert (actor["country"] or actor["sector"]) == code

@@ -1082,3 +1082,8 @@ def test_a_preposition_the_rule_names_introduces_a_party_not_a_place(sentence: s
 def test_people_in_todays_news(sentence: str, code: str) -> None:
     actor = one(sentence)["actors"][0]
     assert (actor["country"] or actor["sector"]) == code
+
+
+def test_paying_compensation_is_returning_what_was_taken() -> None:
+    ev = one("Iraq paid reparations to Kuwait.")
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("RETREAT", ["IRQ"], ["KWT"])

@@ -1087,3 +1087,9 @@ def test_people_in_todays_news(sentence: str, code: str) -> None:
 def test_paying_compensation_is_returning_what_was_taken() -> None:
     ev = one("Iraq paid reparations to Kuwait.")
     assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("RETREAT", ["IRQ"], ["KWT"])
+
+
+@pytest.mark.parametrize(("body", "code"), [("The Elysee", "FRA"), ("Whitehall", "GBR"), ("The Majlis", "IRN"),
+                                            ("Xinhua", "CHN"), ("KCNA", "PRK")])
+def test_seats_of_government_and_state_news_agencies(body: str, code: str) -> None:
+    assert codes(one(f"{body} condemned the attack on the embassy.")["actors"]) == [code]

@@ -1093,3 +1093,11 @@ def test_paying_compensation_is_returning_what_was_taken() -> None:
                                             ("Xinhua", "CHN"), ("KCNA", "PRK")])
 def test_seats_of_government_and_state_news_agencies(body: str, code: str) -> None:
     assert codes(one(f"{body} condemned the attack on the embassy.")["actors"]) == [code]
+
+
+@pytest.mark.parametrize(("sentence", "code"), [
+    ("Bosnian Serb forces shelled Sarajevo on Sunday.", "BIH"),  # the state they live in, as the GSR codes it
+    ("Croatian Serb rebels attacked a police station.", "HRV"),
+])
+def test_peoples_named_by_state_and_nation(sentence: str, code: str) -> None:
+    assert codes(one(sentence)["actors"]) == [code]

@@ -721,9 +721,18 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
     return [], 1.0
 
 
+PLACE_KINDS = frozenset({"city", "town", "village", "capital", "port", "province", "region", "district"})
+
+
 def _host_of_place(toks, lows, before: list[Actor], place: Actor, first: int) -> list[Actor]:
     """"<actor> in <place>": the actor right before "in"/"at", when the place is a bare country, city or
-    region (no sector of its own)."""
+    region (no sector of its own); "in the West Bank city of Hebron" names the place too."""
+    if first >= 3 and lows[first - 1] == "of" and lows[first - 2] in PLACE_KINDS:
+        k = first - 3
+        while k > 0 and k >= first - 7 and (toks[k].text[:1].isupper() or lows[k] in ("the", "northern", "southern",
+                                                                                      "eastern", "western", "central")):
+            k -= 1
+        first = k + 1  # the phrase then starts after "in"/"at", checked below
     if place.kind != "country" or place.sector is not None or first < 2 or lows[first - 1] not in ("in", "at"):
         return []
     host = [a for a in before if a.end <= toks[first - 1].start]

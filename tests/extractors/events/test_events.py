@@ -1101,3 +1101,12 @@ def test_seats_of_government_and_state_news_agencies(body: str, code: str) -> No
 ])
 def test_peoples_named_by_state_and_nation(sentence: str, code: str) -> None:
     assert codes(one(sentence)["actors"]) == [code]
+
+
+@pytest.mark.parametrize(("sentence", "code"), [
+    ("The UNITA militarist wing refused to allow United Nations planes to land.", "AGO"),
+    ("Jewish settlers in the West Bank city of Hebron set fire to the offices of the Palestinian administrators.",
+     "ISR"),  # "in the <region> city of <place>": the settlers, not the place, are the subject
+])
+def test_groups_in_a_named_city_are_the_subject(sentence: str, code: str) -> None:
+    assert codes(one(sentence)["actors"]) == [code]

@@ -145,12 +145,15 @@ class Lexicon:
                                                         or (i + 1 < len(lows) and lows[i + 1] in NOUN_HEADS
                                                             and not _past(word))):
                     continue  # a noun use, a name ("the Canadian Press"), a modifier ("riot police")
+                if i > 0 and toks[i].text[:1].isupper() and lows[i - 1] not in QUOTE_OPENERS:
+                    continue  # a capitalised word inside the sentence is part of a name ("… (SAW)' Rally")
                 last = _match_rest(rule.elements, 1, lows, i + 1)
                 if last is not None:
                     out.append(TriggerMatch(rule, i, last))
         return out
 
 
+QUOTE_OPENERS = frozenset({'"', "“", "‘", ":", "—", "–", "-", "("})
 # nouns that name the kind of an event noun: "peace talks", "border clashes", "trade talks"
 EVENT_NOUN_MODIFIERS = frozenset({"peace", "border", "trade", "nuclear", "arms", "security", "ceasefire", "bilateral",
                                   "summit", "crisis", "armistice", "reunification", "disarmament"})

@@ -1110,3 +1110,9 @@ def test_peoples_named_by_state_and_nation(sentence: str, code: str) -> None:
 ])
 def test_groups_in_a_named_city_are_the_subject(sentence: str, code: str) -> None:
     assert codes(one(sentence)["actors"]) == [code]
+
+
+def test_a_capitalised_word_inside_a_sentence_is_no_plain_trigger() -> None:
+    # "rally" is a plain alternative of protest.protest; "Rally" here ends a name
+    events = code_document("Pakistan banned the Kashmir Solidarity Rally in Lahore.", PUB)
+    assert [e["event_type"] for e in events] == ["COERCE"]

@@ -290,10 +290,11 @@ class ArticleEntities:
                             and _MODIFIER_GAP.match(gap) is not None
                             and not _NOT_MODIFIER.search(gap))
                 from_body = from_body or modified
-                # "President Francois Mitterrand of France": a person with no country yet takes it
+                # "President Francois Mitterrand of France": a person with no country yet takes it; a
+                # known person of that country keeps the phrase ("President Yoweri Museveni of Uganda")
                 person_of = (m.entry.kind == "country" and _OF_GAP.match(gap) is not None
                              and any(x.entry.kind == "person" for x in current)
-                             and not any(x.entry.country for x in current))
+                             and not any(x.entry.country and x.entry.country != m.entry.country for x in current))
                 if (GAP_MERGE.match(gap) or from_body) and not both_places \
                         and (person_of or not _two_heads(current, m)):
                     current.append(m)

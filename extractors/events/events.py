@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from extractors.events.entities import Actor, ArticleEntities
-from extractors.events.lexicon import Lexicon, Rule, TriggerMatch, plover_types
+from extractors.events.lexicon import Lexicon, Retype, Rule, TriggerMatch, inflect, plover_types
 from extractors.events.sentences import Token
 
 MIN_CONFIDENCE = 0.6
@@ -34,14 +34,11 @@ ASPECTUAL = frozenset({"continue", "continued", "continues", "began", "begin", "
 INFINITIVE_HEADS = ASPECTUAL | frozenset({"yet", "decided", "decides", "decide", "voted", "votes", "vote",
                                           "plans", "plan", "planned", "planning", "intends", "intend", "intended",
                                           "expected", "due", "scheduled"})
-INTENT_RULES = frozenset({"agree.pledge", "agree.willing", "agree.commit", "agree.intent"})
 CONFLICT_TYPES = frozenset({"PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT"})
 INTENT_COOPERATION = frozenset({"SUPPORT", "COOPERATE", "AID", "RETREAT", "CONCEDE", "CONSULT"})
 INTENT_TYPES = frozenset({"AGREE", "REQUEST", "THREATEN", "REJECT"})
 # moves whose to-infinitive states their purpose, not a second event ("deployed troops to fight")
 PURPOSE_TYPES = frozenset({"MOBILIZE", "AID"})
-# permissions whose to-complement is what they allow, not an event done ("allowed X to hold a rally")
-PERMISSION_RULES = frozenset({"concede.allow", "retreat.access"})
 # cooperation whose "on" after its object names a topic ("share intelligence on North Korea"), not a party
 COOPERATIVE = frozenset({"AGREE", "CONSULT", "COOPERATE", "SUPPORT", "AID", "CONCEDE"})
 PREPOSITIONS = frozenset({"of", "in", "on", "at", "to", "for", "from", "with", "by", "against", "about",
@@ -69,7 +66,6 @@ REPORTING = frozenset({"said", "says", "told", "saying", "announced", "announces
 SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", "added", "insisted", "reported",
                          "announced", "according"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
-FORCES_ONLY = frozenset({"mobilize.sent", "mobilize.pour", "retreat.leave", "mobilize.overfly"})  # rules that need armed forces as the subject
 LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of the place, as a rule
 TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                         "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -97,6 +93,31 @@ class CodedEvent:
     explanation: str | None = None  # the re-ranker's strongest features, when it ran
 
 
+def _retype(retypes: tuple[Retype, ...], toks: list[Token], lows: list[str], m: TriggerMatch,
+            source: list[Actor]) -> Retype | None:
+    """The first of a rule's retypes (``reads_as``/``becomes`` in triggers.tsv) whose conditions all hold."""
+    for retype in retypes:
+        if all(_condition(c, toks, lows, m, source) for c in retype.conditions):
+            return retype
+    return None
+
+
+def _condition(name: str, toks: list[Token], lows: list[str], m: TriggerMatch, source: list[Actor]) -> bool:
+    if name.startswith("trigger="):
+        return lows[m.first] in inflect(name[len("trigger="):-1])
+    if name == "state_source":
+        return _state_actor(toks, lows, source[0])
+    if name == "people_source":
+        return source[0].sector in PROTEST_SECTORS
+    if name == "joint_source":
+        return len({a.country for a in source if a.country}) >= 2
+    if name == "peacekeeping":
+        return any(w.startswith("peacekeep") for w in lows[m.first:m.last + 12])
+    if name == "act_follows":
+        return m.last + 1 < len(toks) and lows[m.last + 1] != "the" and not toks[m.last + 1].text[:1].isupper()
+    raise ValueError(f"unknown retype condition {name!r}")  # lexicon.RETYPE_CONDITIONS lists the names
+
+
 def _select(matches: list[TriggerMatch]) -> list[TriggerMatch]:
     ranked = sorted(matches, key=lambda m: (-(m.last - m.first), -m.rule.confidence, m.first))
     chosen: list[TriggerMatch] = []
@@ -119,7 +140,7 @@ def _governor(m: TriggerMatch, chosen: list[TriggerMatch], lows: list[str]) -> T
         if c.rule.event_type in PURPOSE_TYPES and len(between) <= 8 and lows[m.first - 1] in ("to", "help") \
                 and "to" in between[-2:] and not any(w in (";", ".", "but", "while", "said") for w in between):
             return c  # "sent troops into Congo to help fight the rebels": the purpose is not coded as done
-        if c.rule.rule_id in PERMISSION_RULES and len(between) <= 8 and "to" in between \
+        if c.rule.frame == "permission" and len(between) <= 8 and "to" in between \
                 and not any(w in (";", ".", "but", "while", "said") for w in between):
             return c  # "allowed the opposition to hold a rally": what is allowed is the permission's
         if c.rule.event_type not in INTENT_TYPES:
@@ -157,7 +178,7 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         # "threatened to impose sanctions on Moldova": the complement's recipient is the wrapper's
         extra_preps[gov.first] = extra_preps.get(gov.first, frozenset()) | (
             m.rule.preps or types[m.rule.event_type].preps)
-        if gov.rule.rule_id in INTENT_RULES and m.rule.event_type in CONFLICT_TYPES:
+        if gov.rule.frame == "intent" and m.rule.event_type in CONFLICT_TYPES:
             retype[gov.first] = "THREATEN"
     must = _must_request(text, toks, lows, actors)
     if must is not None:
@@ -176,10 +197,10 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             # a purpose or complement infinitive ("invited … to visit") is not an event yet; but people
             # who gather, march or block roads "to protest" are protesting: the sentence's subject
             protesters = _protest_subject(text, toks, lows, actors, getattr(registry, "roles", []), m) \
-                if rule.rule_id == "protest.protest" and not any(e.event_type == "PROTEST" for e in events) else []
+                if rule.purpose == "people" and not any(e.event_type == rule.event_type for e in events) else []
             if protesters:
-                ptype = types["PROTEST"]
-                events.append(CodedEvent(rule.rule_id + "+purpose", "PROTEST", ptype.quad_class, ptype.intensity,
+                ptype = types[rule.event_type]
+                events.append(CodedEvent(rule.rule_id + "+purpose", rule.event_type, ptype.quad_class, ptype.intensity,
                                          tstart, tend, text[tstart:tend], protesters, [], None, "asserted",
                                          round(rule.confidence * 0.9, 3),
                                          _features(lows, toks, m, rule, rule.confidence * 0.9, protesters, [],
@@ -203,8 +224,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         recipients, location = _recipients(text, toks, lows, actors, m, preps)
         if passive:
             agent = _by_agent(toks, lows, actors, m) or _by_role(toks, lows, actors, roles, m, location)
-            if not agent and rule.rule_id == "sanction.expel":
-                agent = _expelled_from(toks, lows, actors, m)
+            if not agent and rule.passive_agent:
+                agent = _expelled_from(toks, lows, actors, m, direct=rule.passive_agent == "left")
             if agent:
                 source, recipients, penalty = agent, source, 1.0
             elif source and rule.event_type == "MOBILIZE" and all(a.sector == "MIL" for a in source):
@@ -213,13 +234,13 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
                 source, recipients, penalty = [], source, penalty
             if not source and _doer_follows(m, chosen, lows):
                 continue  # "soldiers were wounded when guerrillas attacked a patrol": one event, coded there
-            if not source and rule.rule_id in PASSIVE_DEFAULTS:
+            if not source and rule.place_source is not None and rule.place_source[0] == "passive":
                 # "were killed in a car bombing in central Baghdad": no agent stated; the GSR codes the
                 # country of the place where it happened
-                source, penalty = _place_default(toks, lows, actors, location, PASSIVE_DEFAULTS[rule.rule_id]), 0.8
-        if not source and rule.rule_id in PLACE_SOURCES:
+                source, penalty = _place_default(toks, lows, actors, location, rule.place_source[1]), 0.8
+        if not source and rule.place_source is not None and rule.place_source[0] == "any":
             # "Protests erupted in several Iranian cities": the people of the stated place
-            source, penalty = _place_default(toks, lows, actors, location, PLACE_SOURCES[rule.rule_id]), 0.85
+            source, penalty = _place_default(toks, lows, actors, location, rule.place_source[1]), 0.85
         if not source and events and _shares_subject(lows[_tok_index(toks, events[-1].trigger_end):m.first]):
             # "The US would prohibit aid … and would deny entry": the second verb shares the subject
             source, penalty = events[-1].actors, 0.9
@@ -244,19 +265,25 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
             source, penalty = _body_subject(toks, lows, roles, m), 0.9
         if not source:
             continue
-        if rule.rule_id == "consult.arrive_visit":
+        if rule.frame == "blame":
+            # "Israeli officials said Syria was behind the attack": the speaker accuses the subject
+            speaker = _speaker_before(toks, lows, actors, _tok_index(toks, source[0].start))
+            if not speaker or {a.entity_key for a in speaker} & {a.entity_key for a in source}:
+                continue
+            source, recipients, penalty = speaker, source, 1.0
+        if "past_trigger" in rule.recipient:
             # "left Beijing for a visit to Africa": the place left or reached is not whom the visit is to
             recipients, _ = _recipients(text, toks, lows, actors, TriggerMatch(rule, m.last, m.last), preps)
-        if rule.rule_id == "consult.phone" and not recipients \
-                and (m.last + 1 >= len(lows) or lows[m.last + 1] not in ("with", "to")):
+        if "required" in rule.recipient and not recipients \
+                and (m.last + 1 >= len(lows) or lows[m.last + 1] not in types[rule.event_type].preps):
             continue  # "…, speaking in Budapest, called for …": speech with no one spoken to is no call
-        if rule.rule_id == "mobilize.order" and m.last + 1 < len(toks) and lows[m.last + 1] != "the" \
-                and not toks[m.last + 1].text[:1].isupper():
+        read_as = _retype(rule.reads_as, toks, lows, m, source)
+        if read_as is not None:
             # "ordered troops to withdraw": what is ordered follows, no deployment: an order (CAMEO 100)
-            rule = dataclasses.replace(rule, event_type="REQUEST", rule_id=rule.rule_id + "+request")
-        if rule.rule_id == "consult.travel" and all(a.sector == "MIL" and a.kind != "person" for a in source):
+            rule = dataclasses.replace(rule, event_type=read_as.event_type, rule_id=f"{rule.rule_id}+{read_as.tag}")
+        if rule.source == "not_forces" and all(a.sector == "MIL" and a.kind != "person" for a in source):
             continue  # "fighter jets flew close to …": forces moving, not a visit
-        if rule.rule_id in FORCES_ONLY and not all(a.sector == "MIL" for a in source):
+        if rule.source == "forces" and not all(a.sector == "MIL" for a in source):
             continue  # "aid was sent to Gaza" is not a deployment; "troops have been sent to" is
         if _bare_form(lows[m.first], rule) and not _adjacent(toks, lows, source, m):
             continue  # "the Sept. 11 attacks", "first high-level visit": a noun, not a verb
@@ -283,16 +310,12 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
         if conf < MIN_CONFIDENCE:
             continue
         event_type, rule_id = rule.event_type, rule.rule_id
-        if rule_id == "protest.protest" and lows[m.first].startswith("protest") and _state_actor(toks, lows, source[0]):
-            # "Beijing protested against the arms sale": a state's protest is a complaint (CAMEO 114)
-            event_type, rule_id = "ACCUSE", rule_id + "+official"
-        if rule_id == "coerce.occupy" and source[0].sector in PROTEST_SECTORS:
-            event_type, rule_id = "PROTEST", rule_id + "+sit_in"  # "students occupied the parliament building"
-        if rule_id == "mobilize.exercise" and len({a.country for a in source if a.country}) >= 2:
-            event_type, rule_id = "COOPERATE", rule_id + "+joint"  # "French and Egyptian warships … war games"
-        if event_type == "MOBILIZE" and any(w.startswith("peacekeep") for w in lows[m.first:m.last + 12]):
-            # "will send 1,000 troops to Bosnia as part of the UN peacekeeping force": CAMEO 074
-            event_type, rule_id = "AID", rule_id + "+peacekeeping"
+        # "Beijing protested against the arms sale" (a state's protest is a complaint, CAMEO 114),
+        # "students occupied the parliament building" (a sit-in), "French and Egyptian warships … war
+        # games" (joint), "will send 1,000 troops to Bosnia as part of the UN peacekeeping force" (CAMEO 074)
+        recoded = None if "+" in rule_id else _retype(rule.becomes, toks, lows, m, source)
+        if recoded is not None:
+            event_type, rule_id = recoded.event_type, f"{rule_id}+{recoded.tag}"
         if m.first in retype:
             event_type, rule_id = retype[m.first], rule_id + "+conflict"
         elif modality == "future" or (modality == "hypothetical" and _conditional(lows, m)):
@@ -684,7 +707,8 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
             speaker = _speaker_before(toks, lows, actors, j)
             if speaker:
                 return speaker, 0.9
-        if lows[j] in ("country", "nation", "government") and j > 1 and lows[j - 1] in ("his", "her", "their"):
+        if j > 1 and ((lows[j] in ("country", "nation", "government") and lows[j - 1] in ("his", "her", "their"))
+                      or (lows[j] in ("country", "nation") and lows[j - 1] in ("the", "its"))):
             # "the Iranian president said his country is willing to …": the speaker's country
             speaker = _speaker_before(toks, lows, actors, j - 1)
             if speaker and speaker[0].country:
@@ -697,9 +721,18 @@ def _source(text, toks, lows, actors, m: TriggerMatch, registry) -> tuple[list[A
     return [], 1.0
 
 
+PLACE_KINDS = frozenset({"city", "town", "village", "capital", "port", "province", "region", "district"})
+
+
 def _host_of_place(toks, lows, before: list[Actor], place: Actor, first: int) -> list[Actor]:
     """"<actor> in <place>": the actor right before "in"/"at", when the place is a bare country, city or
-    region (no sector of its own)."""
+    region (no sector of its own); "in the West Bank city of Hebron" names the place too."""
+    if first >= 3 and lows[first - 1] == "of" and lows[first - 2] in PLACE_KINDS:
+        k = first - 3
+        while k > 0 and k >= first - 7 and (toks[k].text[:1].isupper() or lows[k] in ("the", "northern", "southern",
+                                                                                      "eastern", "western", "central")):
+            k -= 1
+        first = k + 1  # the phrase then starts after "in"/"at", checked below
     if place.kind != "country" or place.sector is not None or first < 2 or lows[first - 1] not in ("in", "at"):
         return []
     host = [a for a in before if a.end <= toks[first - 1].start]
@@ -808,11 +841,8 @@ def _role_head_subject(toks, lows, actors: list[Actor], roles: list[Actor], m: T
     return [dataclasses.replace(role, country=countries.pop())]
 
 
-# agentless passives coded with the stated place's country as the source (value: its sector)
-PASSIVE_DEFAULTS: dict[str, str | None] = {"assault.kill": None, "assault.attack": None,
-                                           "accuse.underinvestigation": None}  # arrests: tried, a GSR arrest "for collaborating" is ACCUSE there
-# events named by a noun subject ("Protests erupted in …") coded to the stated place's people
-PLACE_SOURCES: dict[str, str | None] = {"protest.erupt": "CVL", "assault.exploded": None}  # arrests: tried, lost precision on dev
+# agentless passives and events named by a noun subject ("Protests erupted in …") coded to the stated
+# place's people: the place_source column of triggers.tsv (arrests: tried, lost precision on dev)
 
 
 def _place_default(toks, lows, actors: list[Actor], location: Actor | None, sector: str | None) -> list[Actor]:
@@ -938,8 +968,12 @@ BEARINGS = frozenset({"north", "south", "east", "west", "northeast", "northwest"
                       "north-east", "north-west", "south-east", "south-west"})
 
 
+# "on the island of Mindanao", "on the outskirts of Kabul": "of" after these nouns states a place
+PLACE_NOUNS = frozenset({"island", "islands", "outskirts"})
+
+
 def _place_prep(lows: list[str], k: int) -> bool:
-    return lows[k] in PLACE_PREPS or (lows[k] == "of" and k > 0 and lows[k - 1] in BEARINGS)
+    return lows[k] in PLACE_PREPS or (lows[k] == "of" and k > 0 and (lows[k - 1] in BEARINGS or lows[k - 1] in PLACE_NOUNS))
 
 
 def _at_place(toks, lows, actor: Actor) -> bool:
@@ -1021,11 +1055,38 @@ def _speaker_before(toks, lows, actors, j: int) -> list[Actor]:
     before = [a for a in actors if a.end <= toks[k].start]
     if not before:
         return []
+    head = _appositive_head(toks, lows, before, k)
+    if head:
+        return [dataclasses.replace(a, resolved=True) for a in head]
     last = before[-1]
     gap = [w for w in lows[_tok_index(toks, last.end):k] if re.match(r"\w", w)]
     if len(gap) > 4:
         return []
     return [dataclasses.replace(a, resolved=True) for a in _group(actors, last)]
+
+
+def _appositive_head(toks, lows, before: list[Actor], k: int) -> list[Actor]:
+    """"Iran, a key ally of Syria, said it …": the actor before an appositive set off by commas right
+    before the speech cue at ``k`` is the speaker, not an actor inside the appositive."""
+    c = k - 1
+    while c > 0 and (lows[c] in TIME_WORDS or lows[c] in ("on", "last", "this")):
+        c -= 1
+    if c < 2 or lows[c] != ",":
+        return []
+    o = c - 1
+    while o > 0 and lows[o] != "," and lows[o] not in SUBJECT_BLOCK and c - o <= 16:
+        o -= 1
+    if o <= 0 or lows[o] != "," or c - o < 2:
+        return []
+    first = before[0]
+    if _tok_index(toks, first.start) > 2:
+        return []
+    group = _group(before, first)
+    # the rest of the subject's name may follow the actor: "The Nigerian Union of Teachers (NUT),"
+    rest = toks[_tok_index(toks, group[-1].end):o]
+    if any(not (t.text[:1].isupper() or t.lower in ("of", "and", "for", "(", ")")) for t in rest) or len(rest) > 6:
+        return []
+    return group
 
 
 def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[Actor], Actor | None]:
@@ -1049,7 +1110,9 @@ def _recipients(text, toks, lows, actors, m: TriggerMatch, preps) -> tuple[list[
                 prep = w
                 prep_at = m.first + 1 + k
                 # "in the province of Anhui", "30 km south of Algiers"
-                place = w in PLACE_PREPS or (w == "of" and (place or (k > 0 and between[k - 1] in BEARINGS)))
+                # a preposition the rule itself names introduces a party ("lashed out at the United States")
+                place = (w in PLACE_PREPS and w not in (m.rule.preps or ())) \
+                    or (w == "of" and (place or (k > 0 and (between[k - 1] in BEARINGS or between[k - 1] in PLACE_NOUNS))))
             elif w in OBJECT_BLOCK:
                 place = False
         if place and actor.kind == "country":
@@ -1082,13 +1145,15 @@ def _by_agent(toks, lows, actors, m) -> list[Actor]:
     return []
 
 
-def _expelled_from(toks, lows, actors: list[Actor], m: TriggerMatch) -> list[Actor]:
-    """"Two Russian diplomats were expelled from Britain": the country expelled from did it."""
+def _expelled_from(toks, lows, actors: list[Actor], m: TriggerMatch, direct: bool = False) -> list[Actor]:
+    """"Two Russian diplomats were expelled from Britain": the country expelled from did it; with
+    ``direct``, also the country named right after the trigger ("were ordered to leave Britain")."""
     for actor in actors:
         if actor.start < toks[m.last].end:
             continue
         between = [w for w in lows[m.last + 1:_tok_index(toks, actor.start)] if w != "the"]
-        return _group(actors, actor) if between == ["from"] and actor.kind == "country" else []
+        ok = between == ["from"] or (direct and not between)
+        return _group(actors, actor) if ok and actor.kind == "country" else []
     return []
 
 

@@ -4,6 +4,7 @@ verb inflection and matching over the words of one sentence."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -56,6 +57,15 @@ class Element:
 
 
 @dataclass(frozen=True, slots=True)
+class Retype:
+    """"TYPE+tag if cond & cond": the event is coded as ``event_type`` (its rule id gains ``+tag``) when
+    every condition holds (names in ``RETYPE_CONDITIONS`` or ``trigger=lemma*``, read in events.py)."""
+    event_type: str
+    tag: str
+    conditions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     rule_id: str
     event_type: str
@@ -63,6 +73,15 @@ class Rule:
     preps: frozenset[str] | None  # None: the type's default
     confidence: float
     pattern: str
+    # behaviours named in triggers.tsv (see its header); empty: none
+    frame: str = ""  # "intent" | "permission" | "blame"
+    source: str = ""  # "forces" | "not_forces"
+    recipient: frozenset[str] = frozenset()  # "required", "past_trigger"
+    passive_agent: str = ""  # "from" | "left"
+    place_source: tuple[str, str | None] | None = None  # ("passive" | "any", sector or None)
+    purpose: str = ""  # "people"
+    reads_as: tuple[Retype, ...] = ()
+    becomes: tuple[Retype, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +142,18 @@ class Lexicon:
             for rule in self.index.get(word, ()):
                 if word in rule.elements[0].verbal and (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())
                                                         or _modified_noun(toks, lows, i)
-                                                        or (i + 1 < len(lows) and lows[i + 1] in NOUN_HEADS)):
+                                                        or (i + 1 < len(lows) and lows[i + 1] in NOUN_HEADS
+                                                            and not _past(word))):
                     continue  # a noun use, a name ("the Canadian Press"), a modifier ("riot police")
+                if i > 0 and toks[i].text[:1].isupper() and lows[i - 1] not in QUOTE_OPENERS:
+                    continue  # a capitalised word inside the sentence is part of a name ("… (SAW)' Rally")
                 last = _match_rest(rule.elements, 1, lows, i + 1)
                 if last is not None:
                     out.append(TriggerMatch(rule, i, last))
         return out
 
 
+QUOTE_OPENERS = frozenset({'"', "“", "‘", ":", "—", "–", "-", "("})
 # nouns that name the kind of an event noun: "peace talks", "border clashes", "trade talks"
 EVENT_NOUN_MODIFIERS = frozenset({"peace", "border", "trade", "nuclear", "arms", "security", "ceasefire", "bilateral",
                                   "summit", "crisis", "armistice", "reunification", "disarmament"})
@@ -145,12 +168,21 @@ NOUN_FOLLOWERS = frozenset({"were", "are", "have", "had", "would", "will", "coul
 CLAUSE_OPENERS = frozenset({"and", "or", "but", "while", "whereas", "as", "when", "whenever", "after", "before", "since",
                             "because", "although", "though", "if", "unless", "until", "once", "that", "where", "so",
                             "then", "now", "also", "meanwhile", "today", "yesterday"})
-BREAKS = frozenset({";", ":", ",", "(", ")", "—", "–", "“", "”", '"', "but", "while", "which", "who",
+BREAKS = frozenset({";", ":", ",", "(", ")", "—", "–", "“", "”", '"', "but", "while", "which", "who", "that",
                     "whom", "because", "although", "when", "after", "before", "said", "says", "."})
 DETERMINERS = frozenset({"a", "an", "the", "this", "these", "those", "its", "their", "his", "her", "our",
                          "my", "your", "of", "for", "whose", "no", "any", "some", "each", "every", "such",
                          "in", "on", "at", "by", "from", "against", "amid", "following", "after", "before",
-                         "during", "over", "and", "or", "with", "without", "new", "further"})
+                         "during", "over", "and", "or", "with", "without", "new", "further", "under"})
+
+
+# irregular past forms (not also a base form): "the EU froze", "deployed police" are verbs, not nouns
+IRREGULAR_PAST = frozenset(f for lemma, forms in IRREGULAR.items() for f in forms
+                           if not f.endswith(("s", "ing")) and f != lemma)
+
+
+def _past(word: str) -> bool:
+    return word.endswith("ed") or word in IRREGULAR_PAST
 
 
 def _noun_use(lows: list[str], i: int) -> bool:
@@ -172,7 +204,7 @@ def _noun_use(lows: list[str], i: int) -> bool:
 def _modified_noun(toks: list[Token], lows: list[str], i: int) -> bool:
     """"the Israeli raid", "over cross-border attacks": a bare form after a national adjective or a
     hyphenated modifier that itself follows a determiner is a noun."""
-    if i < 2 or lows[i].endswith(("ed", "ing")) or (lows[i - 2] not in DETERMINERS and not lows[i - 2][:1].isdigit()):
+    if i < 2 or _past(lows[i]) or lows[i].endswith("ing") or (lows[i - 2] not in DETERMINERS and not lows[i - 2][:1].isdigit()):
         return False
     prev = toks[i - 1].text
     adjective = prev[:1].isupper() and prev.endswith(("ian", "ese", "ish", "i", "an")) and lows[i - 2] in ("the", "a", "an")
@@ -212,21 +244,90 @@ def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) 
     return None
 
 
-@lru_cache(maxsize=1)
-def load_lexicon() -> Lexicon:
+# the columns of triggers.tsv, in order, and the values its behaviour columns may take
+TRIGGER_COLUMNS = ("rule_id", "event_type", "pattern", "preps", "conf", "frame", "source", "recipient",
+                   "passive_agent", "place_source", "purpose", "reads_as", "becomes")
+FRAMES = frozenset({"", "intent", "permission", "blame"})
+SOURCE_KINDS = frozenset({"", "forces", "not_forces"})
+RECIPIENT_FLAGS = frozenset({"required", "past_trigger"})
+PASSIVE_AGENTS = frozenset({"", "from", "left"})
+PURPOSES = frozenset({"", "people"})
+PLACE_SOURCE_WHEN = frozenset({"passive", "any"})
+# conditions a retype may name (each implemented in events.py), besides "trigger=lemma*"
+RETYPE_CONDITIONS = frozenset({"state_source", "people_source", "joint_source", "peacekeeping", "act_follows"})
+
+
+def _bad(rule_id: str, column: str, value: str, allowed: str) -> ValueError:
+    return ValueError(f"triggers.tsv rule {rule_id!r}: column {column!r} has {value!r}; expected {allowed}")
+
+
+def _one_of(r: dict[str, str], column: str, allowed: frozenset[str]) -> str:
+    value = r[column].strip()
+    if value not in allowed:
+        raise _bad(r["rule_id"], column, value, "one of " + ", ".join(repr(a) for a in sorted(allowed)))
+    return value
+
+
+def _retypes(r: dict[str, str], column: str, types: frozenset[str]) -> tuple[Retype, ...]:
+    out = []
+    for item in (i.strip() for i in r[column].split(";")):
+        if not item:
+            continue
+        m = re.fullmatch(r"([A-Z]+)\+(\w+) if (.+)", item)
+        if m is None:
+            raise _bad(r["rule_id"], column, item, "'TYPE+tag if condition & condition; …'")
+        conds = tuple(c.strip() for c in m.group(3).split("&"))
+        for c in conds:
+            if c not in RETYPE_CONDITIONS and not re.fullmatch(r"trigger=[a-z]+\*", c):
+                raise _bad(r["rule_id"], column, c, "a condition among " + ", ".join(sorted(RETYPE_CONDITIONS))
+                           + " or 'trigger=lemma*'")
+        if m.group(1) not in types:
+            raise _bad(r["rule_id"], column, m.group(1), "a PLOVER type of plover.tsv")
+        out.append(Retype(m.group(1), m.group(2), conds))
+    return tuple(out)
+
+
+def rules_from_rows(rows: Iterable[dict[str, str]]) -> list[Rule]:
+    """The rules of triggers.tsv rows, every column checked (a clear ValueError names the rule and
+    the column when a column is missing, unknown or holds a value the coder does not read)."""
+    types = frozenset(plover_types())
     rules = []
-    for r in data_rows("triggers.tsv"):
+    for r in rows:
+        if tuple(r) != TRIGGER_COLUMNS:
+            missing = [c for c in TRIGGER_COLUMNS if c not in r]
+            unknown = [c for c in r if c not in TRIGGER_COLUMNS]
+            raise ValueError(f"triggers.tsv columns must be {', '.join(TRIGGER_COLUMNS)} in this order; "
+                             f"missing {missing}, unknown {unknown}")
+        if r["event_type"] not in types:
+            raise ValueError(f"triggers.tsv uses unknown event types: [{r['event_type']!r}] (rule {r['rule_id']!r})")
         elements = tuple(_parse_element(e) for e in r["pattern"].split())
+        if not re.fullmatch(r"-|[a-z0]+(,[a-z0]+)*|", r["preps"]):
+            raise _bad(r["rule_id"], "preps", r["preps"], "'-' or comma-separated lower-case prepositions")
         preps = None if r["preps"] in ("-", "") else frozenset(p for p in r["preps"].split(",") if p != "0")
-        rules.append(Rule(r["rule_id"], r["event_type"], elements, preps, float(r["conf"]), r["pattern"]))
+        flags = frozenset(f.strip() for f in r["recipient"].split(",") if f.strip())
+        if not flags <= RECIPIENT_FLAGS:
+            raise _bad(r["rule_id"], "recipient", r["recipient"], "comma-separated flags among "
+                       + ", ".join(sorted(RECIPIENT_FLAGS)))
+        place: tuple[str, str | None] | None = None
+        if r["place_source"].strip():
+            when, _, sector = r["place_source"].strip().partition(":")
+            if when not in PLACE_SOURCE_WHEN or (sector and not re.fullmatch(r"[A-Z]{3}", sector)):
+                raise _bad(r["rule_id"], "place_source", r["place_source"], "'passive' or 'any', optionally ':SECTOR'")
+            place = (when, sector or None)
+        rules.append(Rule(r["rule_id"], r["event_type"], elements, preps, float(r["conf"]), r["pattern"],
+                          frame=_one_of(r, "frame", FRAMES), source=_one_of(r, "source", SOURCE_KINDS),
+                          recipient=flags, passive_agent=_one_of(r, "passive_agent", PASSIVE_AGENTS),
+                          place_source=place, purpose=_one_of(r, "purpose", PURPOSES),
+                          reads_as=_retypes(r, "reads_as", types), becomes=_retypes(r, "becomes", types)))
     ids = [r.rule_id for r in rules]
     if len(set(ids)) != len(ids):
         raise ValueError(f"triggers.tsv repeats rule ids: {sorted({i for i in ids if ids.count(i) > 1})}")
-    types = plover_types()
-    unknown = {r.event_type for r in rules} - set(types)
-    if unknown:
-        raise ValueError(f"triggers.tsv uses unknown event types: {sorted(unknown)}")
-    return Lexicon(rules)
+    return rules
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    return Lexicon(rules_from_rows(data_rows("triggers.tsv")))
 
 
 def normalise_word(word: str) -> str:

@@ -72,6 +72,7 @@ TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", 
                         "november", "december", "today", "tonight", "yesterday", "tomorrow", "week", "month"})
 FIGURATIVE = frozenset({"diplomatic", "charm", "peace", "media", "propaganda", "political", "legal", "verbal",
                         "publicity"})
+RALLY_VERBS = frozenset({"unite", "mobilize", "mobilise", "rally", "stand", "close"})
 PLACE_PREPS = frozenset({"in", "at", "near", "outside", "inside", "through", "across", "around", "off", "along"})
 
 
@@ -115,6 +116,12 @@ def _condition(name: str, toks: list[Token], lows: list[str], m: TriggerMatch, s
         return any(w.startswith("peacekeep") for w in lows[m.first:m.last + 12])
     if name == "act_follows":
         return m.last + 1 < len(toks) and lows[m.last + 1] != "the" and not toks[m.last + 1].text[:1].isupper()
+    if name == "rally_against":
+        # "called on Arabs to unite against Israel": rallying others against a party (CAMEO 113)
+        window = lows[m.last + 1:m.last + 16]
+        ends = [k for k, w in enumerate(window) if w in CLAUSE_ENDS]
+        window = window[:ends[0]] if ends else window
+        return any(w in RALLY_VERBS for w in window) and "against" in window
     raise ValueError(f"unknown retype condition {name!r}")  # lexicon.RETYPE_CONDITIONS lists the names
 
 

@@ -241,7 +241,14 @@ def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) 
         return None
     if j < len(lows) and lows[j] in el.words:
         return _match_rest(elements, k + 1, lows, j + 1)
+    if j + 1 < len(lows) and lows[j] in DAY_WORDS and lows[j + 1] in el.words:
+        # "called Thursday on", "pulled out Friday": a day word between a verb and its particle
+        return _match_rest(elements, k + 1, lows, j + 2)
     return None
+
+
+DAY_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
+                       "yesterday", "tonight"})
 
 
 # the columns of triggers.tsv, in order, and the values its behaviour columns may take
@@ -254,7 +261,8 @@ PASSIVE_AGENTS = frozenset({"", "from", "left"})
 PURPOSES = frozenset({"", "people"})
 PLACE_SOURCE_WHEN = frozenset({"passive", "any"})
 # conditions a retype may name (each implemented in events.py), besides "trigger=lemma*"
-RETYPE_CONDITIONS = frozenset({"state_source", "people_source", "joint_source", "peacekeeping", "act_follows"})
+RETYPE_CONDITIONS = frozenset({"state_source", "people_source", "joint_source", "peacekeeping", "act_follows",
+                               "rally_against"})
 
 
 def _bad(rule_id: str, column: str, value: str, allowed: str) -> ValueError:

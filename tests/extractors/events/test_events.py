@@ -1116,3 +1116,18 @@ def test_a_capitalised_word_inside_a_sentence_is_no_plain_trigger() -> None:
     # "rally" is a plain alternative of protest.protest; "Rally" here ends a name
     events = code_document("Pakistan banned the Kashmir Solidarity Rally in Lahore.", PUB)
     assert [e["event_type"] for e in events] == ["COERCE"]
+
+
+# -- events11: general rules from the GSR dev split and the tuning part of the own gold ------------------
+
+def test_a_day_word_may_stand_between_a_verb_and_its_particle() -> None:
+    ev = one("Ghana called Tuesday on Togo to reopen the border.")
+    assert ev["event_type"] == "REQUEST" and codes(ev["actors"]) == ["GHA"] and codes(ev["recipients"]) == ["TGO"]
+
+
+def test_a_call_to_unite_against_a_party_is_rallying_opposition_not_a_request() -> None:
+    ev = one("Iran called on Muslim nations to unite against Israel.")
+    assert ev["event_type"] == "ACCUSE" and ev["rule_id"] == "request.callon+rally"
+    assert codes(ev["actors"]) == ["IRN"]
+    # a call with no party to unite against stays a request
+    assert one("Iran called on Iraq to release the prisoners.")["event_type"] == "REQUEST"

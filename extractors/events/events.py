@@ -241,7 +241,8 @@ def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Le
                 source, recipients, penalty = [], source, penalty
             if not source and _doer_follows(m, chosen, lows):
                 continue  # "soldiers were wounded when guerrillas attacked a patrol": one event, coded there
-            if not source and rule.place_source is not None and rule.place_source[0] == "passive":
+            if not source and rule.place_source is not None and rule.place_source[0] == "passive" \
+                    and not _charge_follows(lows, m):
                 # "were killed in a car bombing in central Baghdad": no agent stated; the GSR codes the
                 # country of the place where it happened
                 source, penalty = _place_default(toks, lows, actors, location, rule.place_source[1]), 0.8
@@ -593,6 +594,20 @@ def _doer_follows(m: TriggerMatch, chosen: list[TriggerMatch], lows: list[str]) 
                 and any(w in ("when", "as") for w in lows[m.last + 1:c.first]):
             return True
     return False
+
+
+CHARGE_WORDS = frozenset({"charges", "charge", "suspicion", "allegations", "accusations", "accused", "suspected"})
+
+
+def _charge_follows(lows: list[str], m: TriggerMatch) -> bool:
+    """"was arrested in Lebanon for collaborating with Israel", "detained on charges of spying": an
+    arrest told with its charge, which the GSR codes as the accusation (CAMEO 112), the own gold as the
+    arrest; with no agent stated neither is coded from the place alone."""
+    window = lows[m.last + 1:m.last + 12]
+    ends = [k for k, w in enumerate(window) if w in CLAUSE_ENDS or w == ","]
+    window = window[:ends[0]] if ends else window
+    return any(w in CHARGE_WORDS for w in window) \
+        or any(w == "for" and k + 1 < len(window) and window[k + 1].endswith("ing") for k, w in enumerate(window))
 
 
 def _shares_subject(between: list[str]) -> bool:

@@ -1131,3 +1131,11 @@ def test_a_call_to_unite_against_a_party_is_rallying_opposition_not_a_request() 
     assert codes(ev["actors"]) == ["IRN"]
     # a call with no party to unite against stays a request
     assert one("Iran called on Iraq to release the prisoners.")["event_type"] == "REQUEST"
+
+
+def test_an_agentless_arrest_is_done_by_the_place_unless_told_with_its_charge() -> None:
+    ev = one("The opposition leader was arrested in Harare on Friday.")
+    assert ev["event_type"] == "COERCE" and codes(ev["actors"]) == ["ZWE"]
+    # with its charge stated, the GSR codes the accusation and the own gold the arrest: nothing is guessed
+    assert code_document("A Canadian aid worker was arrested in Lebanon for spying for Israel.", PUB) == []
+    assert code_document("A British tourist was detained in Iran on charges of spying.", PUB) == []

@@ -1139,3 +1139,23 @@ def test_an_agentless_arrest_is_done_by_the_place_unless_told_with_its_charge() 
     # with its charge stated, the GSR codes the accusation and the own gold the arrest: nothing is guessed
     assert code_document("A Canadian aid worker was arrested in Lebanon for spying for Israel.", PUB) == []
     assert code_document("A British tourist was detained in Iran on charges of spying.", PUB) == []
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor", "recipients"), [
+    ("Israel announced the release of 50 Palestinian prisoners.", "RETREAT", "ISR", ["PSE"]),
+    ("Moscow ordered the withdrawal of its troops from Georgia.", "RETREAT", "RUS", ["GEO"]),
+    ("Egypt launched a crackdown on Islamist militants in Cairo.", "COERCE", "EGY", []),
+    ("The Chinese foreign minister began a visit to Japan on Monday.", "CONSULT", "CHN", ["JPN"]),
+    ("The Iraqi delegation staged a walkout from the conference.", "PROTEST", "IRQ", []),
+    ("Indonesia expelled an Australian journalist.", "COERCE", "IDN", ["AUS"]),
+])
+def test_events_named_by_a_noun_after_a_light_verb(sentence, etype, actor, recipients) -> None:
+    ev = one(sentence)
+    assert ev["event_type"] == etype
+    assert codes(ev["actors"]) == [actor] and codes(ev["recipients"]) == recipients
+
+
+def test_a_noun_event_after_a_verb_of_its_own_is_not_coded_twice() -> None:
+    # "demanded the release of": the demand is the event, not a release
+    events = code_document("Iran demanded the release of its diplomats held in Iraq.", PUB)
+    assert [e["event_type"] for e in events] == ["REQUEST"]

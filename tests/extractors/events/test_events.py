@@ -1159,3 +1159,20 @@ def test_a_noun_event_after_a_verb_of_its_own_is_not_coded_twice() -> None:
     # "demanded the release of": the demand is the event, not a release
     events = code_document("Iran demanded the release of its diplomats held in Iraq.", PUB)
     assert [e["event_type"] for e in events] == ["REQUEST"]
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Egypt proposed a new round of talks between Israel and the Palestinians.", "AGREE", "EGY"),
+    ("Israel ignored the UN resolutions on the occupied territories.", "REJECT", "ISR"),
+    ("Iraq warned Kuwait it would use force if necessary.", "THREATEN", "IRQ"),
+    ("Israel sealed off the West Bank on Sunday.", "COERCE", "ISR"),
+    ("Zambia's parliament began an investigation into the sale of state mines.", "ACCUSE", "ZMB"),
+])
+def test_cameo_wordings_the_lexicon_lacked(sentence, etype, actor) -> None:
+    ev = one(sentence)
+    assert ev["event_type"] == etype and codes(ev["actors"]) == [actor]
+
+
+def test_ignoring_concerns_is_no_rejection() -> None:
+    # only a call, demand, ruling or the like is rejected by being ignored
+    assert code_document("China ignored the concerns of its neighbours.", PUB) == []

@@ -300,7 +300,8 @@ def test_an_agentless_killing_is_coded_to_the_place_where_it_happened() -> None:
     ev = one("Three soldiers were killed in a car bombing in central Baghdad.")
     assert (ev["event_type"], codes(ev["actors"]), ev["recipients"]) == ("ASSAULT", ["IRQ"], [])
     assert not code_document("Three soldiers were killed in a car bombing.", PUB)  # no place: no source
-    assert not code_document("A missionary was arrested in Lebanon.", PUB)  # arrests: no default
+    # arrests told with their charge: the GSR codes the accusation, the own gold the arrest: no default
+    assert not code_document("A missionary was arrested in Lebanon for collaborating with Israel.", PUB)
 
 
 @pytest.mark.parametrize(("sentence", "etype", "actor"), [
@@ -1176,3 +1177,15 @@ def test_cameo_wordings_the_lexicon_lacked(sentence, etype, actor) -> None:
 def test_ignoring_concerns_is_no_rejection() -> None:
     # only a call, demand, ruling or the like is rejected by being ignored
     assert code_document("China ignored the concerns of its neighbours.", PUB) == []
+
+
+@pytest.mark.parametrize(("sentence", "actor", "sector"), [
+    ("Andrei Gromyko criticized the American proposal.", "SUN", "GOV"),
+    ("Rauf Denktash rejected the UN plan.", "CYP", "GOV"),
+    ("Radovan Karadzic rejected the peace plan.", "BIH", "GOV"),
+    ("Diego Cordovez met Pakistani officials in Islamabad.", None, "IGO"),
+    ("Amre Moussa criticized the Israeli raids.", None, "IGO"),
+])
+def test_office_holders_of_1980_2005_news_are_known(sentence, actor, sector) -> None:
+    ev = code_document(sentence, PUB)[0]
+    assert (ev["actors"][0]["country"], ev["actors"][0]["sector"]) == (actor, sector)

@@ -1189,3 +1189,11 @@ def test_ignoring_concerns_is_no_rejection() -> None:
 def test_office_holders_of_1980_2005_news_are_known(sentence, actor, sector) -> None:
     ev = code_document(sentence, PUB)[0]
     assert (ev["actors"][0]["country"], ev["actors"][0]["sector"]) == (actor, sector)
+
+
+def test_forces_moving_in_and_storming_a_capital() -> None:
+    ev = one("Thousands of Syrian troops moved into eastern Lebanon.")
+    assert ev["event_type"] == "MOBILIZE" and codes(ev["actors"]) == ["SYR"]
+    assert code_document("The Syrian delegation moved into a new building.", PUB) == []  # not forces
+    ev = one("Russian troops stormed the Chechen capital Grozny.")
+    assert ev["event_type"] == "ASSAULT" and codes(ev["actors"]) == ["RUS"]

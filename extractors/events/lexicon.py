@@ -204,6 +204,11 @@ def _noun_use(lows: list[str], i: int) -> bool:
 def _modified_noun(toks: list[Token], lows: list[str], i: int) -> bool:
     """"the Israeli raid", "over cross-border attacks": a bare form after a national adjective or a
     hyphenated modifier that itself follows a determiner is a noun."""
+    if i >= 1 and lows[i].endswith("s") and not lows[i].endswith("ss") and _past(lows[i - 1]) \
+            and lows[i - 1] not in ("used", "said"):
+        return True  # "postponed talks with", "renewed attacks on": a plural object of a verb, not a verb
+    if i >= 2 and lows[i].endswith("ing") and lows[i - 2] == "the" and toks[i - 1].text[:1].isupper():
+        return True  # "the Lockerbie bombing", "the US bombing of Libya": a gerund naming an event
     if i < 2 or _past(lows[i]) or lows[i].endswith("ing") or (lows[i - 2] not in DETERMINERS and not lows[i - 2][:1].isdigit()):
         return False
     prev = toks[i - 1].text

@@ -1197,3 +1197,19 @@ def test_forces_moving_in_and_storming_a_capital() -> None:
     assert code_document("The Syrian delegation moved into a new building.", PUB) == []  # not forces
     ev = one("Russian troops stormed the Chechen capital Grozny.")
     assert ev["event_type"] == "ASSAULT" and codes(ev["actors"]) == ["RUS"]
+
+
+def test_a_plural_after_a_past_verb_and_a_gerund_after_a_name_are_nouns() -> None:
+    ev = one("Iran postponed talks with the European Union.")
+    assert ev["event_type"] == "SANCTION" and codes(ev["actors"]) == ["IRN"]
+    assert all(e["event_type"] != "ASSAULT" for e in code_document(
+        "Libya accepted responsibility for the Lockerbie bombing.", PUB))
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Egypt cancelled a planned visit by the Israeli prime minister.", "SANCTION", "EGY"),
+    ("Italian police questioned two Libyan diplomats about the bombing.", "ACCUSE", "ITA"),
+])
+def test_cancelled_visits_and_questioning(sentence, etype, actor) -> None:
+    ev = one(sentence)
+    assert ev["event_type"] == etype and codes(ev["actors"]) == [actor]

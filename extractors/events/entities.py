@@ -45,6 +45,8 @@ _NOT_KEY_CHARS = re.compile(r"[^a-z0-9]+")
 _HEADLINE_WORD = re.compile(r"[A-Za-z][\w'’]*")
 # gaps between mentions (``_chunk``)
 _ETHNIC = re.compile(r"\b[Ee]thnic\s+$")
+# "North and South Korea", "East and West Germany": the first bearing names a country of its own
+_ELIDED_BEARING = re.compile(r"\b(North|South|East|West)\s+and\s+$")
 _OF_GAP = re.compile(r"^\s+of\s+$")
 _FROM_IN_GAP = re.compile(r"^\s+(?:from|in)\s+(?:the\s+)?$")
 _MODIFIER_GAP = re.compile(r"^(?:['’]s)?(?:\s+[A-Za-z][a-z\-]*){1,3}\s+$")  # "Iraqi Kurdish officials": capitalised too
@@ -138,6 +140,8 @@ class ArticleEntities:
     def sentence_actors(self, text: str, offset: int, index: int) -> list[Actor]:
         """Find mentions in one sentence, register them, and return its actor phrases."""
         matches = self._with_people(text, self.gaz.find(text))
+        if " and " in text:
+            matches = self._elided(text, matches)
         if "thnic" in text:
             # "ethnic Albanians demonstrated in Serbia": people of an ethnicity, not Albania; a role word
             # with no country, which events.py may place where they act
@@ -150,6 +154,23 @@ class ArticleEntities:
                 self.country_counts[m.entry.country] = self.country_counts.get(m.entry.country, 0) + 1
         self._register(actors, offset, index)
         return actors
+
+    def _elided(self, text: str, matches: list[Match]) -> list[Match]:
+        """"North and South Korea": the bearing before "and" with the country's name after the second
+        bearing, when that is a country of the gazetteer too, is a country of its own."""
+        found = []
+        for m in matches:
+            bearing, _, rest = m.text.partition(" ")
+            if m.entry.kind != "country" or not rest or bearing not in ("North", "South", "East", "West"):
+                continue
+            before = _ELIDED_BEARING.search(text, max(0, m.start - 12), m.start)
+            if before is None or before.group(1) == bearing:
+                continue
+            entry = next((e for e in self.gaz.entries.get(f"{before.group(1)} {rest}".lower(), ())
+                          if e.kind == "country" and e.country), None)
+            if entry is not None and entry.country != m.entry.country:
+                found.append(Match(before.start(1), before.end(1), before.group(1), entry))
+        return sorted([*matches, *found], key=lambda m: m.start) if found else matches
 
     def _register(self, actors: list[Actor], offset: int, index: int) -> None:
         for actor in actors:

@@ -83,3 +83,12 @@ def test_capitalised_modifiers_and_a_role_holder_in_apposition() -> None:
                                 "Ghana's president, John Mahama, criticised the lenders.")
     assert [(a.text, a.country, a.sector) for a in first] == [("Iraqi Kurdish officials", "IRQ", "GOV")]
     assert [(a.text, a.country, a.kind) for a in second] == [("Ghana's president, John Mahama", "GHA", "person")]
+
+
+def test_an_elided_bearing_names_a_country_of_its_own() -> None:
+    from extractors.events import code_document
+    ev = code_document("North and South Korea agreed to resume talks on Monday.", None)[0]
+    assert [a["country"] for a in ev["actors"]] == ["PRK", "KOR"]
+    # a bearing before "and" that names no country with the rest stays a word
+    ev = code_document("Troops moved north and South Korea protested.", None)[0]
+    assert [a["country"] for a in ev["actors"]] == ["KOR"]

@@ -116,6 +116,8 @@ def _condition(name: str, toks: list[Token], lows: list[str], m: TriggerMatch, s
         return any(w.startswith("peacekeep") for w in lows[m.first:m.last + 12])
     if name == "act_follows":
         return m.last + 1 < len(toks) and lows[m.last + 1] != "the" and not toks[m.last + 1].text[:1].isupper()
+    if name == "media_source":
+        return source[0].sector == "MED"  # "Egypt's state-run newspapers attacked Libya's leader": in words
     if name == "rally_against":
         # "called on Arabs to unite against Israel": rallying others against a party (CAMEO 113)
         window = lows[m.last + 1:m.last + 16]

@@ -267,7 +267,7 @@ PURPOSES = frozenset({"", "people"})
 PLACE_SOURCE_WHEN = frozenset({"passive", "any"})
 # conditions a retype may name (each implemented in events.py), besides "trigger=lemma*"
 RETYPE_CONDITIONS = frozenset({"state_source", "people_source", "joint_source", "peacekeeping", "act_follows",
-                               "rally_against"})
+                               "rally_against", "media_source"})
 
 
 def _bad(rule_id: str, column: str, value: str, allowed: str) -> ValueError:

@@ -1213,3 +1213,11 @@ def test_a_plural_after_a_past_verb_and_a_gerund_after_a_name_are_nouns() -> Non
 def test_cancelled_visits_and_questioning(sentence, etype, actor) -> None:
     ev = one(sentence)
     assert ev["event_type"] == etype and codes(ev["actors"]) == [actor]
+
+
+def test_the_press_attacks_in_words_and_halted_attacks_are_a_retreat() -> None:
+    ev = one("Syrian radio attacked Iraq on Monday.")
+    assert (ev["event_type"], ev["rule_id"], codes(ev["actors"])) == ("ACCUSE", "assault.attack+verbal", ["SYR"])
+    assert one("Iraqi forces attacked the Iranian radio station.")["event_type"] == "ASSAULT"
+    ev = one("Israel halted its offensive in Gaza on Sunday.")
+    assert (ev["event_type"], codes(ev["actors"])) == ("RETREAT", ["ISR"])

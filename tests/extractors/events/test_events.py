@@ -1221,3 +1221,17 @@ def test_the_press_attacks_in_words_and_halted_attacks_are_a_retreat() -> None:
     assert one("Iraqi forces attacked the Iranian radio station.")["event_type"] == "ASSAULT"
     ev = one("Israel halted its offensive in Gaza on Sunday.")
     assert (ev["event_type"], codes(ev["actors"])) == ("RETREAT", ["ISR"])
+
+
+@pytest.mark.parametrize(("sentence", "etype", "actor"), [
+    ("Israel and Jordan initialled a peace treaty on Monday.", "AGREE", "ISR"),
+    ("The Iranian president wrapped up a three-day visit to Syria.", "CONSULT", "IRN"),
+    ("Japanese and Chinese diplomats negotiated a new trade pact.", "CONSULT", "JPN"),
+    ("The Netherlands contributed 20 million guilders to the UN relief effort in Somalia.", "AID", "NLD"),
+    ("China shipped 10,000 tons of rice to North Korea.", "AID", "CHN"),
+    ("The South African government unbanned the ANC.", "CONCEDE", "ZAF"),
+    ("Iraqi aircraft hit an Iranian tanker.", "ASSAULT", "IRQ"),
+])
+def test_more_cameo_wordings(sentence, etype, actor) -> None:
+    ev = one(sentence)
+    assert ev["event_type"] == etype and codes(ev["actors"])[0] == actor

@@ -1235,3 +1235,12 @@ def test_the_press_attacks_in_words_and_halted_attacks_are_a_retreat() -> None:
 def test_more_cameo_wordings(sentence, etype, actor) -> None:
     ev = one(sentence)
     assert ev["event_type"] == etype and codes(ev["actors"])[0] == actor
+
+
+@pytest.mark.parametrize("sentence", [
+    "Germany ordered the release of new funds for schools.",  # a release of money, not of people
+    "Saudi Arabia stopped the attacks on its oil installations from Yemen, officials said.",  # not its own
+    "The US ignored the warning signs of the crisis.",
+])
+def test_light_verb_nouns_and_halts_need_their_objects(sentence) -> None:
+    assert code_document(sentence, PUB) == []

@@ -1244,3 +1244,9 @@ def test_more_cameo_wordings(sentence, etype, actor) -> None:
 ])
 def test_light_verb_nouns_and_halts_need_their_objects(sentence) -> None:
     assert code_document(sentence, PUB) == []
+
+
+def test_asylum_granted_in_a_place_is_granted_by_its_country() -> None:
+    ev = one("Two Iraqi pilots were granted asylum in Iran.")
+    assert (ev["event_type"], codes(ev["actors"]), codes(ev["recipients"])) == ("AID", ["IRN"], ["IRQ"])
+    assert code_document("Two Iraqi pilots were granted asylum.", PUB) == []

@@ -74,7 +74,7 @@ OWN_GOLD: list[tuple[str, str, Callable[[dict], bool]]] = [
     ("own_gold", "tuning part: seed and fresh documents", lambda d: _tuning(d) and not d["id"].startswith("tune")),
     ("own_gold_fresh", "fresh sentences only", lambda d: _tuning(d) and d["id"].startswith("fresh")),
     ("own_gold_unseen", "unseen part (first batch)", _unseen_batch(None)),
-    *[(f"own_gold_unseen_{n}", f"unseen part (batch unseen-{n})", _unseen_batch(f"unseen-{n}")) for n in range(2, 11)],
+    *[(f"own_gold_unseen_{n}", f"unseen part (batch unseen-{n})", _unseen_batch(f"unseen-{n}")) for n in range(2, 12)],
     ("own_gold_tune", "tuning batches tune-001..005", _tune_batches(None)),
     ("own_gold_tune_2", "tuning batch tune-2", _tune_batches("tune-2")),
     ("own_gold_tune_3", "tuning batch tune-3", _tune_batches("tune-3")),

@@ -27,11 +27,11 @@ SEED = Path(__file__).resolve().parents[2] / "data" / "seed_archive"
 
 
 @pytest.fixture(scope="module")
-def _module_cluster() -> Iterator[Any]:
+def _module_cluster() -> Iterator[tuple[Any, Any]]:
     """A two-worker cluster (one thread each, separate processes under nannies) on loopback.
 
     The nannies start a killed worker again (same name, new process). LocalCluster's own
-    ``lost-worker-timeout`` is off for the module: 15 s after *any* loss of a worker it closes that
+    ``lost-worker-timeout`` is set to a day for the module: 15 s (the default) after *any* loss of a worker it closes that
     worker's nanny for good if no worker of that name is registered at that very moment, so a
     worker killed once, replaced, and killed again by a later test just before the first loss's
     15 s are up (its replacement not yet registered) left the module with one worker for good
@@ -46,7 +46,7 @@ def _module_cluster() -> Iterator[Any]:
                           dashboard_address=":0", silence_logs=40)
         client = Client(lc.scheduler_address, set_as_default=False)
         try:
-            yield client
+            yield lc, client
         finally:
             close_clients()  # the flows' own client first: it would otherwise try to reconnect
             client.close()
@@ -86,17 +86,23 @@ def _wait_for_workers(cluster: Any, n: int = 2) -> None:
 
 
 @pytest.fixture
-def cluster(_module_cluster: Any) -> Iterator[Any]:
-    """The module's cluster for one test, whole: two running workers before and after it, and the
-    scheduler's ``allowed_failures`` left as the test found it. Tests kill workers; the next one
-    waits here for the replacement instead of running on one worker (where e.g. the host-sharded
-    fetch makes 2 shards, not 3), and a test that loses a worker for good or leaves
-    ``allowed_failures`` changed fails here itself, not the tests after it."""
-    _wait_for_workers(_module_cluster)
-    allowed = _module_cluster.run_on_scheduler(_get_allowed_failures)
-    yield _module_cluster
-    assert _module_cluster.run_on_scheduler(_get_allowed_failures) == allowed, "allowed_failures left changed"
-    _wait_for_workers(_module_cluster)
+def cluster(_module_cluster: tuple[Any, Any]) -> Iterator[Any]:
+    """The module's cluster for one test, whole: both nannies and two running workers before and
+    after it, and the scheduler's ``allowed_failures`` left as the test found it. Tests kill
+    workers; the next one waits here for the replacement instead of running on one worker (where
+    e.g. the host-sharded fetch makes 2 shards, not 3), and a test that loses a worker for good or
+    leaves ``allowed_failures`` changed fails here itself, not the tests after it."""
+    lc, client = _module_cluster
+
+    def whole() -> None:
+        assert len(lc.workers) == 2, f"LocalCluster closed a nanny for good: only {sorted(lc.workers)} left"
+        _wait_for_workers(client)
+
+    whole()
+    allowed = client.run_on_scheduler(_get_allowed_failures)
+    yield client
+    assert client.run_on_scheduler(_get_allowed_failures) == allowed, "allowed_failures left changed"
+    whole()
 
 
 def _executor(client: Any) -> str:

@@ -6,6 +6,7 @@ compare what lands in DuckDB with a local run, and kill a worker with SIGKILL mi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -26,21 +27,82 @@ SEED = Path(__file__).resolve().parents[2] / "data" / "seed_archive"
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
-    """A two-worker cluster (one thread each, separate processes under nannies) on loopback."""
+def _module_cluster() -> Iterator[tuple[Any, Any]]:
+    """A two-worker cluster (one thread each, separate processes under nannies) on loopback.
+
+    The nannies start a killed worker again (same name, new process). LocalCluster's own
+    ``lost-worker-timeout`` is set to a day for the module: 15 s (the default) after *any* loss of a worker it closes that
+    worker's nanny for good if no worker of that name is registered at that very moment, so a
+    worker killed once, replaced, and killed again by a later test just before the first loss's
+    15 s are up (its replacement not yet registered) left the module with one worker for good
+    (reproduced: ``_wait_for_workers`` saw 1 of 2, and every later test ran on one worker)."""
+    import dask
     from distributed import Client, LocalCluster
 
     from flows.cluster import close_clients
 
-    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=":0", silence_logs=40)
-    client = Client(lc.scheduler_address, set_as_default=False)
+    with dask.config.set({"distributed.deploy.lost-worker-timeout": "1 day"}):
+        lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address=":0", silence_logs=40)
+        client = Client(lc.scheduler_address, set_as_default=False)
+        try:
+            yield lc, client
+        finally:
+            close_clients()  # the flows' own client first: it would otherwise try to reconnect
+            client.close()
+            lc.close()
+
+
+def _get_allowed_failures(dask_scheduler: Any) -> int:
+    return int(dask_scheduler.allowed_failures)
+
+
+def _put_allowed_failures(n: int, dask_scheduler: Any) -> None:
+    dask_scheduler.allowed_failures = n
+
+
+@contextlib.contextmanager
+def _allowed_failures(cluster: Any, n: int) -> Iterator[None]:
+    """The scheduler's ``allowed_failures`` set to ``n`` for the block, then put back as it was."""
+    before = cluster.run_on_scheduler(_get_allowed_failures)
+    cluster.run_on_scheduler(_put_allowed_failures, n)
     try:
-        yield client
+        yield
     finally:
-        close_clients()  # the flows' own client first: it would otherwise try to reconnect
-        client.close()
-        lc.close()
+        cluster.run_on_scheduler(_put_allowed_failures, before)
+
+
+def _wait_for_workers(cluster: Any, n: int = 2) -> None:
+    """Until the scheduler has ``n`` running workers (a killed worker's nanny starts a new process
+    in a second or two here)."""
+    deadline = time.monotonic() + 30
+
+    def running() -> int:
+        return sum(w.get("status") == "running" for w in cluster.scheduler_info()["workers"].values())
+
+    while running() != n and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert running() == n, cluster.scheduler_info()["workers"]
+
+
+@pytest.fixture
+def cluster(_module_cluster: tuple[Any, Any]) -> Iterator[Any]:
+    """The module's cluster for one test, whole: both nannies and two running workers before and
+    after it, and the scheduler's ``allowed_failures`` left as the test found it. Tests kill
+    workers; the next one waits here for the replacement instead of running on one worker (where
+    e.g. the host-sharded fetch makes 2 shards, not 3), and a test that loses a worker for good or
+    leaves ``allowed_failures`` changed fails here itself, not the tests after it."""
+    lc, client = _module_cluster
+
+    def whole() -> None:
+        assert len(lc.workers) == 2, f"LocalCluster closed a nanny for good: only {sorted(lc.workers)} left"
+        _wait_for_workers(client)
+
+    whole()
+    allowed = client.run_on_scheduler(_get_allowed_failures)
+    yield client
+    assert client.run_on_scheduler(_get_allowed_failures) == allowed, "allowed_failures left changed"
+    whole()
 
 
 def _executor(client: Any) -> str:
@@ -149,13 +211,6 @@ class _LakeKiller:
                 return
 
 
-def _wait_for_workers(cluster: Any, n: int = 2) -> None:
-    deadline = time.monotonic() + 30
-    while len(cluster.scheduler_info()["workers"]) < n and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert len(cluster.scheduler_info()["workers"]) == n
-
-
 def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: Any, editions: tuple[Path, Path],
                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     archive, local_db = editions
@@ -177,7 +232,6 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: Any, edition
     assert _rows(dask_db, "SELECT count(*), count(DISTINCT record_id) FROM archive_records") == [(40, 40)]
     assert _articles(dask_db) == _articles(local_db)
     assert _events(dask_db) == _events(local_db)
-    _wait_for_workers(cluster)  # the killed worker's nanny started a fresh process
 
 
 def test_data_shared_with_the_shards_survives_the_death_of_the_worker_holding_it(cluster: Any) -> None:
@@ -186,7 +240,6 @@ def test_data_shared_with_the_shards_survives_the_death_of_the_worker_holding_it
     (the CI failure this guards against); a shared value is computed again elsewhere."""
     from flows.cluster import share
 
-    _wait_for_workers(cluster)
     learnt = {"lines": ["Subscribe to our newsletter", "Related articles"], "n": 7}
     shared = share(cluster, learnt, f"test-learnt-{time.monotonic_ns()}")
     assert shared.result(timeout=30) == learnt
@@ -201,14 +254,6 @@ def test_data_shared_with_the_shards_survives_the_death_of_the_worker_holding_it
     later = cluster.submit(len, shared, pure=False)
     assert later.result(timeout=60) == len(learnt)
     assert cluster.who_has([shared])[shared.key] and holders[0] not in cluster.who_has([shared])[shared.key]
-    _wait_for_workers(cluster)  # the killed worker's nanny started a fresh process
-
-
-def _set_allowed_failures(cluster: Any, n: int) -> None:
-    def setter(dask_scheduler: Any) -> None:
-        dask_scheduler.allowed_failures = n
-
-    cluster.run_on_scheduler(setter)
 
 
 def test_a_shard_lost_for_good_fails_the_run_and_a_rerun_completes_it(
@@ -216,13 +261,10 @@ def test_a_shard_lost_for_good_fails_the_run_and_a_rerun_completes_it(
     archive, local_db = editions
     dask_db = tmp_path / "dask" / "n.duckdb"
     monkeypatch.setenv("NEWSFLOW_LAKE_SHARD_BYTES", str(archive.stat().st_size // 5))
-    _set_allowed_failures(cluster, 0)  # the scheduler gives up on a shard at its first lost worker
-    try:
-        with _LakeKiller(cluster, dask_db.parent / "lake", after=2) as killer, \
-                pytest.raises(Exception) as failed:
-            _backfill([archive], dask_db, executor=_executor(cluster))
-    finally:
-        _set_allowed_failures(cluster, 3)
+    # the scheduler gives up on a shard at its first lost worker
+    with _allowed_failures(cluster, 0), _LakeKiller(cluster, dask_db.parent / "lake", after=2) as killer, \
+            pytest.raises(Exception) as failed:
+        _backfill([archive], dask_db, executor=_executor(cluster))
     killed = killer.killed
     assert type(failed.value).__name__ == "KilledWorker" and killed["keys"], (failed.value, killed)
     # the batches committed before the loss (those ahead of the lost shard, maybe none) stay, each record once

@@ -172,9 +172,11 @@ def bench_upsert_options(workdir: Path, tables: dict[str, Any]) -> dict[str, Any
         connect_write(db).close()
 
     def run(name: str, *, old: bool = False, default_text: bool = False, settings: tuple[str, ...] = (),
-            data: dict[str, Any] | None = None, ceiling: str | None = None, scans: bool = False) -> None:
-        fresh()
-        conn = _old_writer(db) if old else connect_write(db)
+            data: dict[str, Any] | None = None, ceiling: str | None = None, scans: bool = False,
+            row_groups: int | None = None) -> None:
+        with writer_row_groups(row_groups):
+            fresh()
+            conn = _old_writer(db) if old else connect_write(db)
         try:
             if default_text:
                 _default_text_compression(conn)
@@ -215,8 +217,9 @@ def bench_upsert_options(workdir: Path, tables: dict[str, Any]) -> dict[str, Any
         say(f"warehouse:   option {name}: {out[name]}")
 
     run("before: file opened directly (122,880-row groups), DuckDB's text compression", old=True, default_text=True)
-    run("16,384-row groups, DuckDB's text compression", default_text=True)
-    run("16,384-row groups, text zstd (connect_write now)")
+    run("16,384-row groups, DuckDB's text compression", default_text=True, row_groups=16_384)
+    run("16,384-row groups, text zstd", row_groups=16_384)
+    run("connect_write now (its row groups, text zstd)")
     run("now + preserve_insertion_order=false", settings=("SET preserve_insertion_order = false",))
     run("now + threads=1", settings=("SET threads = 1",))
     run("now, rows sorted by article_id", data={**tables, "articles": articles.sort_by("article_id")})
@@ -230,7 +233,8 @@ def bench_upsert_options(workdir: Path, tables: dict[str, Any]) -> dict[str, Any
     unique = {**tables, "articles": _fresh_paragraphs(articles)}
     run("unique paragraphs: before", old=True, default_text=True, data=unique, scans=True)
     run("unique paragraphs: 16,384-row groups, DuckDB's text compression", default_text=True, data=unique,
-        scans=True)
+        scans=True, row_groups=16_384)
+    run("unique paragraphs: 16,384-row groups, text zstd", data=unique, scans=True, row_groups=16_384)
     run("unique paragraphs: now", data=unique, scans=True)
     for f in (db, db.with_name(db.name + ".wal")):
         f.unlink(missing_ok=True)

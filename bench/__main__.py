@@ -44,6 +44,9 @@ SIZES: dict[str, tuple[Callable[[str], Any], Any, str]] = {
     "dedup-index": (int, 100_000, "articles in the story index for the dedup benchmark"),
     "dedup-pages": (int, 500, "real pages extracted and deduplicated against that index"),
     "dedup-batch": (int, 500, "new articles per story-index update (one load batch, = batch_size)"),
+    "row-group-sizes": (str, "", "writer rows per row group to compare side by side, comma-separated, in the "
+                                 "warehouse and memory benchmarks (repeat a size to alternate; default: the "
+                                 "writer's own only)"),
 }
 
 
@@ -69,6 +72,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--results-dir", type=Path, default=None, help="where the JSON results go")
     ap.add_argument("--no-report", action="store_true", help="do not rewrite bench/RESULTS.md")
     return ap.parse_args(argv)
+
+
+def _sizes(text: str) -> list[int]:
+    return [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                 from bench import warehouse
 
                 done[name] = warehouse.run(workdir=work / "warehouse", upsert_rows=args.upsert_rows,
-                                           query_rows=args.query_rows, results_dir=results_dir)
+                                           query_rows=args.query_rows, results_dir=results_dir,
+                                           row_group_sizes=_sizes(args.row_group_sizes))
                 shutil.rmtree(work / "warehouse", ignore_errors=True)
             elif name == "search":
                 from bench import search
@@ -148,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
                     small = found[0] if found else None
                 done[name] = memory.run(workdir=work / "memory", api_url=prefect_api(), small=args.pages,
                                         large=args.memory_pages, fmt=args.format.split(",")[0].strip(), small_archive=small,
-                                        small_result=done.get("backfill"), results_dir=results_dir)
+                                        small_result=done.get("backfill"), results_dir=results_dir,
+                                        row_group_sizes=_sizes(args.row_group_sizes))
                 shutil.rmtree(work / "memory", ignore_errors=True)
                 shutil.rmtree(work / "backfill", ignore_errors=True)
             elif name == "busy_hour":

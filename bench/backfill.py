@@ -83,11 +83,17 @@ def sample_indices(total: int, n: int, start: int = 0) -> list[int]:
     return [start + int(i * step) for i in range(n)]
 
 
-def backfill_once(paths: list[Path], db: Path, env: dict[str, str], *, profile: Path | None = None) -> dict[str, Any]:
-    """One measured backfill flow run in a fresh process; figures plus the tree's peak RSS."""
+def backfill_once(paths: list[Path], db: Path, env: dict[str, str], *, profile: Path | None = None,
+                  row_group_size: int | None = None) -> dict[str, Any]:
+    """One measured backfill flow run in a fresh process; figures plus the tree's peak RSS.
+
+    ``row_group_size`` overrides the writer's rows per row group in that process (None: the
+    writer's own)."""
     args = ["backfill", "--db", str(db)]
     if profile is not None:
         args += ["--profile", str(profile)]
+    if row_group_size is not None:
+        args += ["--row-group-size", str(row_group_size)]
     run = run_child([*args, *map(str, paths)], env=env, sample_rss=True)
     res = run.result
     summ = res["summary"]

@@ -71,6 +71,10 @@ def cmd_backfill(args: argparse.Namespace) -> dict[str, Any]:
         progress.append((time.perf_counter(), summary.read))
 
     bf.progress_hook = hook
+    if args.row_group_size is not None:
+        import warehouse.db
+
+        warehouse.db.WRITE_ROW_GROUP_SIZE = args.row_group_size  # this process is the only writer
     cpu_main0, kids0 = time.process_time(), _tree_cpu()
     t0 = time.perf_counter()
     with _Profile(args.profile):
@@ -183,6 +187,8 @@ def main() -> None:
     b = sub.add_parser("backfill")
     b.add_argument("--db", required=True)
     b.add_argument("--profile")
+    b.add_argument("--row-group-size", type=int, default=None,
+                   help="rows per row group of the writer (default: warehouse.db.WRITE_ROW_GROUP_SIZE)")
     b.add_argument("paths", nargs="+")
     i = sub.add_parser("ingest")
     i.add_argument("--db", required=True)

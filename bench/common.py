@@ -66,6 +66,26 @@ def load_average() -> float:
         return -1.0
 
 
+@contextmanager
+def writer_row_groups(size: int | None) -> Iterator[None]:
+    """Write connections opened inside attach the warehouse with ``size``-row groups.
+
+    For benchmarks that compare row-group sizes side by side; ``None`` keeps the writer's own
+    (``warehouse.db.WRITE_ROW_GROUP_SIZE``, read by every ``connect_write``).
+    """
+    import warehouse.db as db
+
+    if size is None:
+        yield
+        return
+    before = db.WRITE_ROW_GROUP_SIZE
+    db.WRITE_ROW_GROUP_SIZE = size
+    try:
+        yield
+    finally:
+        db.WRITE_ROW_GROUP_SIZE = before
+
+
 def save_result(name: str, data: dict[str, Any], results_dir: Path | None = None) -> Path:
     """Write one benchmark's figures (plus machine and time) and return the file."""
     out = results_dir or RESULTS_DIR

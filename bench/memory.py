@@ -5,16 +5,21 @@ as a second archive file) into empty databases, each in a fresh process whose wh
 (flow process, forkserver, pool workers) is sampled for RSS every 100 ms. Streaming means
 the two peaks are nearly equal. Target: < 1 GiB, and the bigger run's peak within 10 % of
 the smaller one's.
+
+``row_group_sizes`` (``--row-group-sizes``) repeats both runs for each writer row-group size
+listed, in that order (repeat a size to alternate, e.g. ``16384,4096,4096,16384``); the top-level
+figures are then the first listed variant's, and every variant is under ``variants``.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bench.backfill import backfill_once, flow_env
-from bench.common import cores, save_result, say
+from bench.common import cores, load_average, save_result, say
 from bench.corpus import ArchiveFormat, write_archive
 
 LIMIT_MIB = 1024.0
@@ -23,7 +28,7 @@ GROWTH_TARGET = 1.10  # issue 13: the 20k run within 10 % of the 5k run
 
 def run(*, workdir: Path, api_url: str | None, small: int = 5000, large: int = 20000, fmt: ArchiveFormat = "warc",
         small_archive: Path | None = None, small_result: dict[str, Any] | None = None,
-        results_dir: Path | None = None) -> dict[str, Any]:
+        results_dir: Path | None = None, row_group_sizes: Sequence[int] = ()) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     env = flow_env(api_url, workdir / "prefect-client")
     t0 = time.perf_counter()
@@ -32,25 +37,51 @@ def run(*, workdir: Path, api_url: str | None, small: int = 5000, large: int = 2
     extra = write_archive(workdir / "archive-extra", large - small, fmt, start=small, workers=cores(),
                           name=f"pages-{small}-{large}") if large > small else None
     gen_s = time.perf_counter() - t0
-    runs: dict[str, dict[str, Any]] = {}
-    if small_result is not None and small_result.get("peak_rss_mib"):
-        runs["small"] = {k: small_result[k] for k in ("pages", "articles", "flow_wall_s", "articles_per_s",
-                                                       "peak_rss_mib", "peak_main_rss_mib", "peak_children_rss_mib")}
-        runs["small"]["from"] = "backfill benchmark (same run)"
-    else:
-        runs["small"] = backfill_once([small_archive], workdir / "small.duckdb", env)
     paths = [small_archive] + ([extra] if extra is not None else [])
-    runs["large"] = backfill_once(paths, workdir / "large.duckdb", env)
-    s, lg = runs["small"]["peak_rss_mib"], runs["large"]["peak_rss_mib"]
-    growth = round(lg / s, 3) if s else None
-    data: dict[str, Any] = {
-        "small_pages": runs["small"]["pages"], "large_pages": runs["large"]["pages"],
-        "small_peak_rss_mib": s, "large_peak_rss_mib": lg, "growth": growth,
-        "runs": runs, "generation_s": round(gen_s, 1),
-        "limit_mib": LIMIT_MIB, "growth_target": GROWTH_TARGET,
-        "met": max(s, lg) < LIMIT_MIB and growth is not None and growth <= GROWTH_TARGET,
-    }
+    if row_group_sizes:
+        variants = []
+        for i, size in enumerate(row_group_sizes):
+            v = _pair(small_archive, paths, workdir, env, size, i)
+            variants.append(v)
+            say(f"memory:   {v['row_group_size']}-row groups: {v['small_peak_rss_mib']} / {v['large_peak_rss_mib']} MiB "
+                f"(x{v['growth']}), file {v['runs']['small']['db_mib']} / {v['runs']['large']['db_mib']} MiB, "
+                f"load {v['load_average']}")
+        data = {**variants[0], "variants": variants}
+    else:
+        runs: dict[str, dict[str, Any]] = {}
+        if small_result is not None and small_result.get("peak_rss_mib"):
+            runs["small"] = {k: small_result[k] for k in ("pages", "articles", "flow_wall_s", "articles_per_s",
+                                                           "peak_rss_mib", "peak_main_rss_mib", "peak_children_rss_mib")}
+            runs["small"]["from"] = "backfill benchmark (same run)"
+        else:
+            runs["small"] = backfill_once([small_archive], workdir / "small.duckdb", env)
+        runs["large"] = backfill_once(paths, workdir / "large.duckdb", env)
+        data = _figures(runs)
+    data.update({"generation_s": round(gen_s, 1), "limit_mib": LIMIT_MIB, "growth_target": GROWTH_TARGET})
+    s, lg, growth, runs = data["small_peak_rss_mib"], data["large_peak_rss_mib"], data["growth"], data["runs"]
+    data["met"] = max(s, lg) < LIMIT_MIB and growth is not None and growth <= GROWTH_TARGET
     save_result("memory", data, results_dir)
     say(f"memory: peak RSS {s} MiB for {data['small_pages']} pages, {lg} MiB for {data['large_pages']} pages "
         f"(x{growth}); target < {LIMIT_MIB:.0f} MiB and nearly equal; 20k run {runs['large']['articles_per_s']} articles/s")
     return data
+
+
+def _figures(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    s, lg = runs["small"]["peak_rss_mib"], runs["large"]["peak_rss_mib"]
+    return {"small_pages": runs["small"]["pages"], "large_pages": runs["large"]["pages"],
+            "small_peak_rss_mib": s, "large_peak_rss_mib": lg, "growth": round(lg / s, 3) if s else None,
+            "runs": runs}
+
+
+def _pair(small_archive: Path, paths: list[Path], workdir: Path, env: dict[str, str], size: int,
+          i: int) -> dict[str, Any]:
+    """The small and the large run with the writer's row groups set to ``size``, each into a new file."""
+    loads = [load_average()]
+    runs: dict[str, dict[str, Any]] = {}
+    for name, archives in (("small", [small_archive]), ("large", paths)):
+        db = workdir / f"{name}-{i}-{size}.duckdb"
+        runs[name] = backfill_once(archives, db, env, row_group_size=size)
+        loads.append(load_average())
+        for f in db.parent.glob(db.name + "*"):
+            f.unlink(missing_ok=True)
+    return {"row_group_size": size, **_figures(runs), "load_average": loads}

@@ -6,6 +6,10 @@
 * Queries: 1,000,000 synthetic articles (plus one feed link each) generated in SQL straight
   into the migrated schema, then the typical questions, each timed on a fresh read-only
   connection (cold) and as the median of three repeats (warm). Target < 1 s each.
+* Row-group sizes (``--row-group-sizes``): the upsert and the 1M-article file once per writer
+  row-group size listed, side by side in one run — the upserts alternating over two rounds, the
+  queries asked of every file in turn (order reversed in the second round), wall and CPU, and
+  the files' sizes. The top-level figures are then the first listed size's.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ import hashlib
 import random
 import statistics
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import save_result, say
+from bench.common import load_average, save_result, say, writer_row_groups
 
 UPSERT_TARGET = 50_000.0
 QUERY_TARGET_S = 1.0
@@ -50,16 +55,18 @@ def synthetic_articles(n: int, *, run_id: str = "bench-upsert") -> list[Any]:
     return out
 
 
-def bench_upsert(workdir: Path, rows: int) -> dict[str, Any]:
+def bench_upsert(workdir: Path, rows: int, *, articles: list[Any] | None = None,
+                 options: bool = True) -> dict[str, Any]:
     from warehouse.batch import Batch
     from warehouse.db import connect_write
     from warehouse.load import load_batch
 
     db = workdir / "upsert.duckdb"
-    db.unlink(missing_ok=True)
+    for f in (db, db.with_name(db.name + ".wal")):
+        f.unlink(missing_ok=True)
     connect_write(db).close()  # migrations once, outside the timing
     t0 = time.perf_counter()
-    arts = synthetic_articles(rows)
+    arts = articles if articles is not None else synthetic_articles(rows)
     build_s = time.perf_counter() - t0
     batch = Batch(articles=arts)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -89,7 +96,7 @@ def bench_upsert(workdir: Path, rows: int) -> dict[str, Any]:
         "reupsert_ratio": round(first_s / again_s, 2),
         "db_mib": round(db.stat().st_size / 2**20, 1),
         "met": rows / first_s >= UPSERT_TARGET and rows / again_s >= UPSERT_TARGET and again.articles_new == 0,
-        "options": bench_upsert_options(workdir, tables),
+        "options": bench_upsert_options(workdir, tables) if options else None,
     }
 
 
@@ -165,9 +172,11 @@ def bench_upsert_options(workdir: Path, tables: dict[str, Any]) -> dict[str, Any
         connect_write(db).close()
 
     def run(name: str, *, old: bool = False, default_text: bool = False, settings: tuple[str, ...] = (),
-            data: dict[str, Any] | None = None, ceiling: str | None = None, scans: bool = False) -> None:
-        fresh()
-        conn = _old_writer(db) if old else connect_write(db)
+            data: dict[str, Any] | None = None, ceiling: str | None = None, scans: bool = False,
+            row_groups: int | None = None) -> None:
+        with writer_row_groups(row_groups):
+            fresh()
+            conn = _old_writer(db) if old else connect_write(db)
         try:
             if default_text:
                 _default_text_compression(conn)
@@ -208,8 +217,9 @@ def bench_upsert_options(workdir: Path, tables: dict[str, Any]) -> dict[str, Any
         say(f"warehouse:   option {name}: {out[name]}")
 
     run("before: file opened directly (122,880-row groups), DuckDB's text compression", old=True, default_text=True)
-    run("16,384-row groups, DuckDB's text compression", default_text=True)
-    run("16,384-row groups, text zstd (connect_write now)")
+    run("16,384-row groups, DuckDB's text compression", default_text=True, row_groups=16_384)
+    run("16,384-row groups, text zstd", row_groups=16_384)
+    run("connect_write now (its row groups, text zstd)")
     run("now + preserve_insertion_order=false", settings=("SET preserve_insertion_order = false",))
     run("now + threads=1", settings=("SET threads = 1",))
     run("now, rows sorted by article_id", data={**tables, "articles": articles.sort_by("article_id")})
@@ -223,7 +233,8 @@ def bench_upsert_options(workdir: Path, tables: dict[str, Any]) -> dict[str, Any
     unique = {**tables, "articles": _fresh_paragraphs(articles)}
     run("unique paragraphs: before", old=True, default_text=True, data=unique, scans=True)
     run("unique paragraphs: 16,384-row groups, DuckDB's text compression", default_text=True, data=unique,
-        scans=True)
+        scans=True, row_groups=16_384)
+    run("unique paragraphs: 16,384-row groups, text zstd", data=unique, scans=True, row_groups=16_384)
     run("unique paragraphs: now", data=unique, scans=True)
     for f in (db, db.with_name(db.name + ".wal")):
         f.unlink(missing_ok=True)
@@ -235,7 +246,8 @@ def build_big(db: Path, rows: int) -> float:
     from bench.corpus import paragraphs
     from warehouse.db import connect_write
 
-    db.unlink(missing_ok=True)
+    for f in (db, db.with_name(db.name + ".wal")):
+        f.unlink(missing_ok=True)
     t0 = time.perf_counter()
     conn = connect_write(db)
     try:
@@ -306,56 +318,142 @@ QUERIES: dict[str, tuple[str, list[Any]]] = {
 }
 
 
-def bench_queries(db: Path) -> dict[str, Any]:
+def _some_id(db: Path) -> str:
     from warehouse.db import connect_read
 
     probe = connect_read(db)
     try:
-        some_id = probe.execute("SELECT article_id FROM articles LIMIT 1 OFFSET 123457 % (SELECT count(*) FROM articles)"
-                                ).fetchone()
+        row = probe.execute("SELECT article_id FROM articles LIMIT 1 OFFSET 123457 % (SELECT count(*) FROM articles)"
+                            ).fetchone()
     finally:
         probe.close()
-    out: dict[str, Any] = {}
+    return row[0] if row else ""
+
+
+def time_query(db: Path, sql: str, params: list[Any]) -> dict[str, Any]:
+    """One query on a fresh read-only connection (cold), then repeated (warm, median): wall and
+    CPU seconds of the process (DuckDB's threads included)."""
+    from warehouse.db import connect_read
+
+    conn = connect_read(db)
+    try:
+        t0, c0 = time.perf_counter(), time.process_time()
+        rows = conn.execute(sql, params).fetchall()
+        cold, cold_cpu = time.perf_counter() - t0, time.process_time() - c0
+        warm, warm_cpu = [], []
+        for _ in range(3 if cold < QUERY_TARGET_S else 1):  # slow ones once: the suite has a time budget
+            t0, c0 = time.perf_counter(), time.process_time()
+            conn.execute(sql, params).fetchall()
+            warm.append(time.perf_counter() - t0)
+            warm_cpu.append(time.process_time() - c0)
+    finally:
+        conn.close()
+    return {"cold_s": round(cold, 3), "warm_s": round(statistics.median(warm), 3),
+            "cold_cpu_s": round(cold_cpu, 3), "warm_cpu_s": round(statistics.median(warm_cpu), 3),
+            "rows": len(rows), "met": cold < QUERY_TARGET_S}
+
+
+def _params(params: list[Any], some_id: str) -> list[Any]:
+    return [some_id if p is ID else p for p in params]
+
+
+def bench_queries(db: Path) -> dict[str, Any]:
+    some_id = _some_id(db)
+    return {name: time_query(db, sql, _params(params, some_id)) for name, (sql, params) in QUERIES.items()}
+
+
+def _row_groups(db: Path) -> int:
+    from warehouse.db import connect_read
+
+    conn = connect_read(db)
+    try:
+        row = conn.execute("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('articles')").fetchone()
+    finally:
+        conn.close()
+    return int(row[0]) if row else 0
+
+
+def compare_row_groups(workdir: Path, sizes: Sequence[int], upsert_rows: int, query_rows: int,
+                       rounds: int = 2) -> dict[str, Any]:
+    """The bulk upsert and the 1M-article queries with the writer's row groups at each size, side by
+    side in one run: upserts alternate size by size over ``rounds``; each size builds its own 1M
+    file, then every query is asked of each file in turn (order reversed every other round)."""
+    distinct = list(dict.fromkeys(sizes))
+    out: dict[str, Any] = {str(n): {"row_group_size": n, "upserts": [], "queries": {}} for n in distinct}
+    arts = synthetic_articles(upsert_rows)
+    for r in range(rounds):
+        for n in distinct if r % 2 == 0 else distinct[::-1]:
+            load = load_average()
+            with writer_row_groups(n):
+                up = bench_upsert(workdir, upsert_rows, articles=arts, options=False)
+            up["load_average"] = [load, load_average()]
+            out[str(n)]["upserts"].append(up)
+            say(f"warehouse:   {n}-row groups, round {r + 1}: upsert {up['upsert_rows_per_s']}/s "
+                f"({up['upsert_cpu_s']} CPU-s), re-upsert {up['reupsert_rows_per_s']}/s "
+                f"({up['reupsert_cpu_s']} CPU-s), file {up['db_mib']} MiB, load {up['load_average']}")
+    del arts
+    dbs = {n: workdir / f"big-{n}.duckdb" for n in distinct}
+    for n, db in dbs.items():
+        load = load_average()
+        c0 = time.process_time()
+        with writer_row_groups(n):
+            build_s = build_big(db, query_rows)
+        out[str(n)].update(query_db_build_s=round(build_s, 1), query_db_build_cpu_s=round(time.process_time() - c0, 1),
+                           query_db_mib=round(db.stat().st_size / 2**20, 1), query_db_row_groups=_row_groups(db),
+                           build_load_average=[load, load_average()])
+        say(f"warehouse:   {n}-row groups: {query_rows} articles in {build_s:.1f}s, "
+            f"{out[str(n)]['query_db_mib']} MiB, {out[str(n)]['query_db_row_groups']} row groups")
+    ids = {n: _some_id(db) for n, db in dbs.items()}
     for name, (sql, params) in QUERIES.items():
-        params = [(some_id[0] if some_id else "") if p is ID else p for p in params]
-        conn = connect_read(db)
-        try:
-            t0 = time.perf_counter()
-            rows = conn.execute(sql, params).fetchall()
-            cold = time.perf_counter() - t0
-            warm = []
-            for _ in range(3 if cold < QUERY_TARGET_S else 1):  # slow ones once: the suite has a time budget
-                t0 = time.perf_counter()
-                conn.execute(sql, params).fetchall()
-                warm.append(time.perf_counter() - t0)
-        finally:
-            conn.close()
-        out[name] = {"cold_s": round(cold, 3), "warm_s": round(statistics.median(warm), 3), "rows": len(rows),
-                     "met": cold < QUERY_TARGET_S}
+        for r in range(rounds):
+            for n in distinct if r % 2 == 0 else distinct[::-1]:
+                q = time_query(dbs[n], sql, _params(params, ids[n]))
+                q["load_average"] = load_average()
+                out[str(n)]["queries"].setdefault(name, []).append(q)
+        say(f"warehouse:   {name}: " + "; ".join(
+            f"{n}: cold " + "/".join(str(q["cold_s"]) for q in out[str(n)]["queries"][name]) + " s (CPU "
+            + "/".join(str(q["cold_cpu_s"]) for q in out[str(n)]["queries"][name]) + "), warm "
+            + "/".join(str(q["warm_s"]) for q in out[str(n)]["queries"][name]) + " s" for n in distinct))
+    for db in dbs.values():
+        for f in (db, db.with_name(db.name + ".wal")):
+            f.unlink(missing_ok=True)
     return out
 
 
 def run(*, workdir: Path, upsert_rows: int = 100_000, query_rows: int = 1_000_000,
-        results_dir: Path | None = None) -> dict[str, Any]:
+        results_dir: Path | None = None, row_group_sizes: Sequence[int] = ()) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
-    up = bench_upsert(workdir, upsert_rows)
-    say(f"warehouse: upsert {up['rows']} rows in {up['upsert_s']}s = {up['upsert_rows_per_s']}/s, re-upsert "
-        f"{up['reupsert_s']}s = {up['reupsert_rows_per_s']}/s ({up['reupsert_new']} new); target >= {UPSERT_TARGET:.0f}/s")
-    big = workdir / "big.duckdb"
-    build_s = build_big(big, query_rows)
-    say(f"warehouse: generated {query_rows} articles in {build_s:.1f}s ({big.stat().st_size / 2**20:.0f} MiB)")
-    queries = bench_queries(big)
-    for name, q in queries.items():
-        say(f"warehouse:   {name}: cold {q['cold_s']}s, warm {q['warm_s']}s ({q['rows']} rows)")
-    data = {
-        "upsert": up,
-        "query_rows": query_rows,
-        "query_db_build_s": round(build_s, 1),
-        "query_db_mib": round(big.stat().st_size / 2**20, 1),
-        "queries": queries,
-        "upsert_target_rows_per_s": UPSERT_TARGET,
-        "query_target_s": QUERY_TARGET_S,
-        "met": up["met"] and all(q["met"] for q in queries.values()),
-    }
+    if row_group_sizes:
+        sizes = compare_row_groups(workdir, row_group_sizes, upsert_rows, query_rows)
+        first = sizes[str(row_group_sizes[0])]
+        up = first["upserts"][0]
+        data = {
+            "upsert": up,
+            "query_rows": query_rows,
+            "query_db_build_s": first["query_db_build_s"],
+            "query_db_mib": first["query_db_mib"],
+            "queries": {name: qs[0] for name, qs in first["queries"].items()},
+            "row_group_sizes": sizes,
+        }
+    else:
+        up = bench_upsert(workdir, upsert_rows)
+        say(f"warehouse: upsert {up['rows']} rows in {up['upsert_s']}s = {up['upsert_rows_per_s']}/s, re-upsert "
+            f"{up['reupsert_s']}s = {up['reupsert_rows_per_s']}/s ({up['reupsert_new']} new); "
+            f"target >= {UPSERT_TARGET:.0f}/s")
+        big = workdir / "big.duckdb"
+        build_s = build_big(big, query_rows)
+        say(f"warehouse: generated {query_rows} articles in {build_s:.1f}s ({big.stat().st_size / 2**20:.0f} MiB)")
+        queries = bench_queries(big)
+        for name, q in queries.items():
+            say(f"warehouse:   {name}: cold {q['cold_s']}s, warm {q['warm_s']}s ({q['rows']} rows)")
+        data = {
+            "upsert": up,
+            "query_rows": query_rows,
+            "query_db_build_s": round(build_s, 1),
+            "query_db_mib": round(big.stat().st_size / 2**20, 1),
+            "queries": queries,
+        }
+    data.update(upsert_target_rows_per_s=UPSERT_TARGET, query_target_s=QUERY_TARGET_S,
+                met=up["met"] and all(q["met"] for q in data["queries"].values()))
     save_result("warehouse", data, results_dir)
     return data

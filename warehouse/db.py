@@ -72,9 +72,13 @@ WRITE_MEMORY_LIMIT = "512MB"
 # compressed, as each one fills (on several threads); a batch smaller than one row group (the
 # default is 122,880 rows) stays in memory until the commit, spills under the memory cap and is
 # compressed on one thread by the checkpoint. 100,000 articles under the 512 MB cap: 7–9 CPU-s
-# with the default, 3–4 with 16,384 (bench/RESULTS.md §5). A size of the attached database,
-# not of the file: older files keep their row groups and read the same.
-WRITE_ROW_GROUP_SIZE = 16_384
+# with the default, 1–4 with 4,096–16,384 (bench/RESULTS.md §5). 4,096 rather than 16,384: a
+# long backfill's flow process peaks lower (20,000 pages: 1,118–1,124 vs 1,163–1,178 MiB for
+# the tree, ×1.14–1.15 vs ×1.20 of 5,000; §6), with no query on 1M articles slower beyond
+# run-to-run spread; the cost is file size (+6–7 % on the backfill, +27 % on text with no
+# repeated paragraph; §5). A size of the attached database, not of the file: older files keep
+# their row groups and read the same.
+WRITE_ROW_GROUP_SIZE = 4_096
 _ALIAS = "warehouse"
 
 

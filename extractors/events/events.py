@@ -22,6 +22,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+from extractors.events.dates import MONTHS, WEEKDAYS
 from extractors.events.entities import Actor, ArticleEntities
 from extractors.events.lexicon import Lexicon, Retype, Rule, TriggerMatch, inflect, plover_types
 from extractors.events.sentences import Token
@@ -67,9 +68,7 @@ SPEECH_CUES = frozenset({"said", "says", "claimed", "claims", "told", "stated", 
                          "announced", "according"})
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
 LOCAL_TYPES = frozenset({"PROTEST", "COERCE", "ASSAULT"})  # done by people of the place, as a rule
-TIME_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
-                        "february", "march", "april", "may", "june", "july", "august", "september", "october",
-                        "november", "december", "today", "tonight", "yesterday", "tomorrow", "week", "month"})
+TIME_WORDS = frozenset(WEEKDAYS) | frozenset(MONTHS) | {"today", "tonight", "yesterday", "tomorrow", "week", "month"}
 FIGURATIVE = frozenset({"diplomatic", "charm", "peace", "media", "propaganda", "political", "legal", "verbal",
                         "publicity"})
 RALLY_VERBS = frozenset({"unite", "mobilize", "mobilise", "rally", "stand", "close"})

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from extractors.events.datafiles import data_rows
+from extractors.events.dates import WEEKDAYS
 from extractors.events.sentences import Token
 
 IRREGULAR = {
@@ -252,8 +253,7 @@ def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) 
     return None
 
 
-DAY_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
-                       "yesterday", "tonight"})
+DAY_WORDS = frozenset(WEEKDAYS) | {"today", "yesterday", "tonight"}
 
 
 # the columns of triggers.tsv, in order, and the values its behaviour columns may take

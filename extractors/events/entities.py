@@ -37,9 +37,17 @@ APPOSITIVE = re.compile(r"^\s*,\s*(?:the|a|an)?\s*$", re.I)
 # the person recogniser's patterns (compiled once: it looks at every sentence)
 _NAME_RUN = re.compile(r"[A-Z][\w'’.\-]*((?:\s+[A-Z][\w'’.\-]*){0,7})")  # up to 8 capitalised words
 _NON_SPACE = re.compile(r"\S+")
-_TITLE_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|Mullah|Sheikh|Gen|General)\.?\s+$")
-_APPOSITIVE_ROLE = re.compile(r"\s*,\s*(?:the|a)?\s*[A-Z]?[\w’'.\- ]{0,40}?(?:minister|secretary|president|"
-                              r"spokes\w+|ambassador|envoy|leader|chief|official|diplomat|general)\b", re.I)
+_TITLE = r"(?:Mr|Mrs|Ms|Dr|Sir|Dame|Mullah|Sheikh|Gen|General)\.?"
+_TITLE_BEFORE = re.compile(r"\b" + _TITLE + r"\s+$")
+# a title and a space anywhere in a sentence: where this finds none, no name in it has a title before it
+_TITLE_ANYWHERE = re.compile(_TITLE + r"\s")
+_COMMA_NEXT = re.compile(r"\s*,")  # ``_person_key``'s appositive starts with a comma
+_APPOSITIVE_ROLES = r"minister|secretary|president|spokes\w+|ambassador|envoy|leader|chief|official|diplomat|general"
+_APPOSITIVE_ROLE = re.compile(r"\s*,\s*(?:the|a)?\s*[A-Z]?[\w’'.\- ]{0,40}?(?:" + _APPOSITIVE_ROLES + r")\b", re.I)
+# the role words' fixed beginnings: a text without one cannot match ``_APPOSITIVE_ROLE`` (whose lazy
+# repeat tries each role word at every length: ~20 µs a call), and most commas after a name have none
+_ROLE_STEMS = tuple(w.removesuffix(r"\w+") for w in _APPOSITIVE_ROLES.split("|"))
+_ROLE_STEM = re.compile("|".join(_ROLE_STEMS), re.I)
 _SPEECH_AFTER = re.compile(r"\s*(?:[’']s\s+|,\s*)?(\w+)")  # "Assimi Goita said", "…, Assimi Goita, said"
 _NOT_KEY_CHARS = re.compile(r"[^a-z0-9]+")
 _HEADLINE_WORD = re.compile(r"[A-Za-z][\w'’]*")
@@ -216,28 +224,48 @@ class ArticleEntities:
     def _with_people(self, text: str, matches: list[Match]) -> list[Match]:
         # ``matches`` come from ``Gazetteer.find``: sorted and non-overlapping, so their ends are
         # sorted too and the match that may overlap a word is found by bisection
-        starts = [m.start for m in matches]
-        ends = [m.end for m in matches]
+        starts = [m.start for m in matches] if matches else []
+        ends = [m.end for m in matches] if matches else []
         found: list[Match] = []
         self._is_headline = None  # worked out once, when a name candidate first needs it
+        titled: bool | None = None  # a title somewhere in the sentence (``_TITLE_ANYWHERE``), when asked
         for run in _NAME_RUN.finditer(text):
             if run.start(1) == run.end(1):  # a single word: the usual case, and a quick one
-                word = _clean(run.group())
-                if not _name_word(word):
+                word = _lone_name(run.group())
+                if word is None:
                     continue
-                words = [(run.start(), run.start() + len(word), word)]
-            else:
-                words = []
-                for w in _NON_SPACE.finditer(text, run.start(), run.end()):
-                    word = _clean(w.group())
-                    words.append((w.start(), w.start() + len(word), word))  # possessive, punctuation stripped
+                start = run.start()
+                end = start + len(word)
+                if matches:
+                    j = bisect.bisect_left(starts, end)
+                    if j and ends[j - 1] > start:
+                        continue  # inside a gazetteer match
+                elif not (self.surnames and word.lower() in self.surnames):
+                    # what ``_person_key`` asks of one word that is no known surname — a title before
+                    # it (no gazetteer match here, so no role word) or an appositive comma after it —
+                    # is impossible without a title in the sentence and a comma next: most words end here
+                    if titled is None:
+                        titled = _TITLE_ANYWHERE.search(text) is not None
+                    if not titled and _COMMA_NEXT.match(text, end, end + 60) is None:
+                        continue
+                key = self._person_key(text, matches, ends, start, end, word, 1)
+                if key is None:
+                    continue
+                entry = Entry(word, key, None, None, "person", False, "recognised", word)
+                found.append(Match(start, end, text[start:end], entry))
+                continue
+            words = []
+            for w in _NON_SPACE.finditer(text, run.start(), run.end()):
+                word = _clean(w.group())
+                words.append((w.start(), w.start() + len(word), word))  # possessive, punctuation stripped
             # keep what follows the last gazetteer match: "Iranian Foreign Minister | Abbas Araghchi"
-            for i in range(len(words) - 1, -1, -1):
-                s, e, _ = words[i]
-                j = bisect.bisect_left(starts, e)
-                if j and ends[j - 1] > s:
-                    words = words[i + 1:]
-                    break
+            if matches:
+                for i in range(len(words) - 1, -1, -1):
+                    s, e, _ = words[i]
+                    j = bisect.bisect_left(starts, e)
+                    if j and ends[j - 1] > s:
+                        words = words[i + 1:]
+                        break
             # the first run of name words in what is left
             first = 0
             while first < len(words) and not _name_word(words[first][2]):
@@ -272,7 +300,7 @@ class ArticleEntities:
             or _TITLE_BEFORE.search(text[max(0, start - 8):start]) is not None
         if not title:
             after = text[end:end + 60]
-            appositive = after.lstrip().startswith(",") and _APPOSITIVE_ROLE.match(after) is not None
+            appositive = after.lstrip().startswith(",") and _appositive_role(after)
             if not appositive:
                 if nwords < 2:
                     return None  # a speech verb alone does not make one word a name
@@ -392,6 +420,19 @@ def _two_heads(current: list[Match], m: Match) -> bool:
     return bool(named) and m.entry.kind in ("person", "igo", "group", "org", "country")
 
 
+def _appositive_role(after: str) -> bool:
+    """``_APPOSITIVE_ROLE.match(after)``, after a cheap test for a role word in ``after``. Lower-casing
+    and substring tests stand in for the regex's case-blindness on ASCII text only (elsewhere it
+    also pairs e.g. "ſ" with "s"); other text is tested with the case-blind ``_ROLE_STEM``."""
+    if after.isascii():
+        low = after.lower()
+        if not any(stem in low for stem in _ROLE_STEMS):
+            return False
+    elif _ROLE_STEM.search(after) is None:
+        return False
+    return _APPOSITIVE_ROLE.match(after) is not None
+
+
 def _headline(text: str) -> bool:
     words = _HEADLINE_WORD.findall(text)
     if len(words) < 4:
@@ -410,6 +451,13 @@ def _clean(word: str) -> str:
 @lru_cache(maxsize=1 << 16)
 def _name_word(word: str) -> bool:
     return word.lower() not in NOT_NAMES and NAME_TOKEN.match(word) is not None
+
+
+@lru_cache(maxsize=1 << 16)
+def _lone_name(run: str) -> str | None:
+    """A one-word run of ``_NAME_RUN`` cleaned (``_clean``), when it is a name word; else None."""
+    word = _clean(run)
+    return word if _name_word(word) else None
 
 
 def _actor(text: str, members: list[Match]) -> Actor:

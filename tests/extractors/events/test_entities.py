@@ -92,3 +92,26 @@ def test_an_elided_bearing_names_a_country_of_its_own() -> None:
     # a bearing before "and" that names no country with the rest stays a word
     ev = code_document("Troops moved north and South Korea protested.", None)[0]
     assert [a["country"] for a in ev["actors"]] == ["KOR"]
+
+
+def test_appositive_role_test_agrees_with_its_regex_on_cased_and_non_ascii_text() -> None:
+    """The cheap role-word test in front of ``_APPOSITIVE_ROLE`` must never turn a match away: the
+    regex is case-blind, and in Unicode that pairs "ſ" (long s) with "s" and "İ" with "i", which
+    lower-casing does not."""
+    from extractors.events.entities import _APPOSITIVE_ROLE, _appositive_role
+
+    afters = [", the Chinese Foreign Minister, said", ", a SENIOR OFFICIAL, said", ", who spoke on Monday,",
+              ", the ſpokesman for the army", ", the MİNİSTER of oil", ", Kenya’s envoy, said",
+              ", ’the chief’ of staff", ", and then he left", " said on Monday", ", the CHİEF of staff"]
+    got = [_appositive_role(a) for a in afters]
+    assert got == [_APPOSITIVE_ROLE.match(a) is not None for a in afters]
+    assert got == [True, True, False, True, True, True, True, False, False, True]
+
+
+def test_recognised_names_after_titles_roles_appositives_and_speech_verbs() -> None:
+    reg, out = actors("Talks ended when Mr. Okonkwo left.", "Ministers met, and spokesperson Ibrahim Kalin spoke.",
+                      "Later Musalia, the Kenyan foreign minister, arrived.", "Then Assimi Goita said no.",
+                      "Paris agreed, Berlin did not.", "Okonkwo returned.")
+    people = {m.text for m in reg.mentions if m.entity_key.startswith("person:")}
+    assert people == {"Okonkwo", "Ibrahim Kalin", "Musalia", "Assimi Goita"}
+    assert [a.text for a in out[5]] == ["Okonkwo"]

@@ -148,6 +148,8 @@ class ArticleEntities:
     def sentence_actors(self, text: str, offset: int, index: int) -> list[Actor]:
         """Find mentions in one sentence, register them, and return its actor phrases."""
         matches = self._with_people(text, self.gaz.find(text))
+        if not matches:  # most sentences name no one: only the role words' reset below is left to do
+            return self._chunk(text, matches)
         if " and " in text:
             matches = self._elided(text, matches)
         if "thnic" in text:
@@ -240,14 +242,16 @@ class ArticleEntities:
                     j = bisect.bisect_left(starts, end)
                     if j and ends[j - 1] > start:
                         continue  # inside a gazetteer match
-                elif not (self.surnames and word.lower() in self.surnames):
-                    # what ``_person_key`` asks of one word that is no known surname — a title before
-                    # it (no gazetteer match here, so no role word) or an appositive comma after it —
-                    # is impossible without a title in the sentence and a comma next: most words end here
+                if not (self.surnames and word.lower() in self.surnames):
+                    # ``_person_key`` asks of one word that is no known surname a title before it (a
+                    # role word: the gazetteer match ending last before it; or "Mr", "Gen." …) or an
+                    # appositive after it (a comma first): most words have none of these
                     if titled is None:
                         titled = _TITLE_ANYWHERE.search(text) is not None
                     if not titled and _COMMA_NEXT.match(text, end, end + 60) is None:
-                        continue
+                        j = bisect.bisect_right(ends, start) - 1
+                        if j < 0 or matches[j].entry.kind != "agent":
+                            continue
                 key = self._person_key(text, matches, ends, start, end, word, 1)
                 if key is None:
                     continue

@@ -124,9 +124,9 @@ class Gazetteer:
         for end_idx, phrase in self.automaton.iter(low):
             length = phrase.length
             start = end_idx - length + 1
+            if start and (low[start - 1].isalnum() or low[start - 1] == "-"):
+                continue  # most hits: a short phrase inside a word ("un", "us", "ec")
             end = end_idx + 1
-            if start > 0 and (low[start - 1].isalnum() or low[start - 1] == "-"):
-                continue
             if end < n and low[end].isalnum():
                 if not phrase.stem:
                     continue
@@ -151,6 +151,8 @@ class Gazetteer:
                 if entry is None:
                     continue
             candidates.append((start, end, entry))
+        if not candidates:  # most sentences
+            return []
         candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
         out: list[Match] = []
         last = -1

@@ -77,8 +77,8 @@ def enrich(text: str, *, article_id: str, published_at: datetime | date | None,
         if len(sent.text) > MAX_SENTENCE_CHARS or not actors:
             continue
         lo = bisect.bisect_left(quote_starts, sent.start - 2000)
-        local_quotes = [(s - sent.start, e - sent.start) for s, e in quoted[lo:]
-                        if s < sent.end and e > sent.start]
+        hi = bisect.bisect_left(quote_starts, sent.end, lo)  # quotes starting in or after it: none overlap
+        local_quotes = [(s - sent.start, e - sent.start) for s, e in quoted[lo:hi] if e > sent.start]
         proposed = code_sentence(sent.text, tokens(sent.text), actors, lexicon, registry, local_quotes)
         if proposals is not None:
             proposals.extend((sent.text, ev) for ev in proposed)

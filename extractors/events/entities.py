@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import ahocorasick
+
 from extractors.events.gazetteer import Entry, Gazetteer, Match
 
 NOT_NAMES = frozenset(["the", "a", "an", "in", "on", "at", "of", "for", "to", "from", "by", "with", "and", "or", "but", "if", "as", "so", "no", "not", "this", "that", "these", "those", "there", "here", "it", "its", "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "my", "your", "who", "whom", "whose", "which", "what", "when", "where", "why", "how", "last", "next", "this", "both", "however", "since", "while", "according", "after", "before", "during", "under", "over", "about", "into", "last", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "yesterday", "tomorrow", "mr", "mrs", "ms", "dr", "sir", "lord", "also", "meanwhile", "earlier", "later", "then", "now", "new", "eastern", "western", "northern", "southern", "central", "global", "international", "national", "federal", "general", "security", "council", "foreign", "ministry", "minister", "president", "secretary", "prime", "spokesman", "spokesperson", "spokeswoman", "government", "state", "republic", "kingdom", "union", "court", "parliament", "party", "army", "police", "forces", "military", "related", "editor", "news", "picture", "twitter", "subscribe", "sources", "chats", "newsfeed"])
@@ -47,7 +49,10 @@ _APPOSITIVE_ROLE = re.compile(r"\s*,\s*(?:the|a)?\s*[A-Z]?[\w’'.\- ]{0,40}?(?:
 # the role words' fixed beginnings: a text without one cannot match ``_APPOSITIVE_ROLE`` (whose lazy
 # repeat tries each role word at every length: ~20 µs a call), and most commas after a name have none
 _ROLE_STEMS = tuple(w.removesuffix(r"\w+") for w in _APPOSITIVE_ROLES.split("|"))
-_ROLE_STEM = re.compile("|".join(_ROLE_STEMS), re.I)
+# letters a case-blind regex pairs with an ASCII letter that ``str.lower`` does not turn into it
+# ("İ" and "ı" match "i", "ſ" matches "s"; "K", the Kelvin sign, lower-cases to "k"): where a text
+# has none of them, a role stem in its lower-cased form is the same test as the case-blind one
+_CASE_BLIND_ODD = "İıſ"
 _SPEECH_AFTER = re.compile(r"\s*(?:[’']s\s+|,\s*)?(\w+)")  # "Assimi Goita said", "…, Assimi Goita, said"
 _NOT_KEY_CHARS = re.compile(r"[^a-z0-9]+")
 _HEADLINE_WORD = re.compile(r"[A-Za-z][\w'’]*")
@@ -223,7 +228,22 @@ class ArticleEntities:
         ent = self.entities[self.last_person]
         return Actor(start, end, text[start:end], ent.country, ent.sector, ent.key, "person", resolved=True)
 
+    def _names_possible(self, text: str, matches: list[Match]) -> bool:
+        """False when ``_person_key`` would turn every name candidate of the sentence away: it needs
+        a known surname, a title before the name (a role word among the gazetteer's matches, or
+        ``_TITLE_BEFORE``), a role word after it (``_APPOSITIVE_ROLE``) or a speech verb after it
+        (``SPEECH``). Most sentences have none of these, and looking for them in the lower-cased
+        sentence is far cheaper than reading its capitalised words."""
+        if any(m.entry.kind == "agent" for m in matches) or _TITLE_ANYWHERE.search(text) is not None:
+            return True
+        low = text.lower()  # a name is ASCII letters, so its lower-case form is in this one
+        if next(_NAME_CUES.iter(low), None) is not None:
+            return True
+        return any(s in low for s in self.surnames) or _case_blind_odd(text)
+
     def _with_people(self, text: str, matches: list[Match]) -> list[Match]:
+        if not self._names_possible(text, matches):
+            return matches
         # ``matches`` come from ``Gazetteer.find``: sorted and non-overlapping, so their ends are
         # sorted too and the match that may overlap a word is found by bisection
         starts = [m.start for m in matches] if matches else []
@@ -425,16 +445,28 @@ def _two_heads(current: list[Match], m: Match) -> bool:
 
 
 def _appositive_role(after: str) -> bool:
-    """``_APPOSITIVE_ROLE.match(after)``, after a cheap test for a role word in ``after``. Lower-casing
-    and substring tests stand in for the regex's case-blindness on ASCII text only (elsewhere it
-    also pairs e.g. "ſ" with "s"); other text is tested with the case-blind ``_ROLE_STEM``."""
-    if after.isascii():
-        low = after.lower()
-        if not any(stem in low for stem in _ROLE_STEMS):
-            return False
-    elif _ROLE_STEM.search(after) is None:
+    """``_APPOSITIVE_ROLE.match(after)``, after a cheap test for a role word in ``after``."""
+    low = after.lower()
+    if not any(stem in low for stem in _ROLE_STEMS) and not _case_blind_odd(after):
         return False
     return _APPOSITIVE_ROLE.match(after) is not None
+
+
+def _case_blind_odd(text: str) -> bool:
+    return not text.isascii() and any(c in text for c in _CASE_BLIND_ODD)
+
+
+def _name_cues() -> ahocorasick.Automaton:
+    """The role stems of ``_APPOSITIVE_ROLE`` and the speech verbs of ``SPEECH``, for one pass over a
+    lower-cased sentence (``ArticleEntities._names_possible``)."""
+    automaton = ahocorasick.Automaton()
+    for word in (*_ROLE_STEMS, *SPEECH):
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
+
+
+_NAME_CUES = _name_cues()
 
 
 def _headline(text: str) -> bool:

@@ -136,18 +136,29 @@ class Lexicon:
             for word in rule.elements[0].words:
                 self.index.setdefault(word, []).append(rule)
 
-    def match(self, toks: list[Token]) -> list[TriggerMatch]:
-        lows = [t.lower for t in toks]
+    def match(self, toks: list[Token], lows: list[str] | None = None) -> list[TriggerMatch]:
+        """``lows``: the tokens' ``lower``, when the caller has them already."""
+        if lows is None:
+            lows = [t.lower for t in toks]
         out: list[TriggerMatch] = []
+        index = self.index
         for i, word in enumerate(lows):
-            for rule in self.index.get(word, ()):
-                if word in rule.elements[0].verbal and (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())
-                                                        or _modified_noun(toks, lows, i)
-                                                        or (i + 1 < len(lows) and lows[i + 1] in NOUN_HEADS
-                                                            and not _past(word))):
-                    continue  # a noun use, a name ("the Canadian Press"), a modifier ("riot police")
-                if i > 0 and toks[i].text[:1].isupper() and lows[i - 1] not in QUOTE_OPENERS:
-                    continue  # a capitalised word inside the sentence is part of a name ("… (SAW)' Rally")
+            rules = index.get(word)
+            if rules is None:  # most words start no rule
+                continue
+            # a capitalised word inside the sentence is part of a name ("… (SAW)' Rally")
+            in_name = i > 0 and toks[i].text[:1].isupper() and lows[i - 1] not in QUOTE_OPENERS
+            noun: bool | None = None  # the verb form used as a noun: asked once, when a rule needs it
+            for rule in rules:
+                if word in rule.elements[0].verbal:
+                    if noun is None:
+                        noun = (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())
+                                or _modified_noun(toks, lows, i)
+                                or (i + 1 < len(lows) and lows[i + 1] in NOUN_HEADS and not _past(word)))
+                    if noun:
+                        continue  # a noun use, a name ("the Canadian Press"), a modifier ("riot police")
+                if in_name:
+                    continue
                 last = _match_rest(rule.elements, 1, lows, i + 1)
                 if last is not None:
                     out.append(TriggerMatch(rule, i, last))

@@ -115,3 +115,23 @@ def test_recognised_names_after_titles_roles_appositives_and_speech_verbs() -> N
     people = {m.text for m in reg.mentions if m.entity_key.startswith("person:")}
     assert people == {"Okonkwo", "Ibrahim Kalin", "Musalia", "Assimi Goita"}
     assert [a.text for a in out[5]] == ["Okonkwo"]
+
+
+def test_letters_case_blind_regexes_pair_with_ascii_that_lower_casing_does_not() -> None:
+    """``_CASE_BLIND_ODD`` must hold every such letter, or a role word written with one would be
+    missed by the cheap tests in front of ``_APPOSITIVE_ROLE``."""
+    import re
+
+    from extractors.events.entities import _CASE_BLIND_ODD, _ROLE_STEMS
+
+    letters = "".join(sorted(set("".join(_ROLE_STEMS))))
+    blind = re.compile(f"[{letters}]", re.I)
+    odd = {c for c in map(chr, range(0x80, 0x110000)) if blind.fullmatch(c) and c.lower() not in letters}
+    assert odd <= set(_CASE_BLIND_ODD)
+
+
+def test_names_before_roles_spelt_with_letters_lower_casing_does_not_fold() -> None:
+    reg, _ = actors("Later Musalia, the ſpokesman, arrived.", "Then Wanjiku, the MİNİSTER of oil, left.",
+                    "Then Kamau, the minister of oil, left.")
+    people = [m.text for m in reg.mentions if m.entity_key.startswith("person:")]
+    assert people == ["Musalia", "Wanjiku", "Kamau"]

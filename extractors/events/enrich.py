@@ -68,8 +68,9 @@ def enrich(text: str, *, article_id: str, published_at: datetime | date | None,
     # at the end: the same checks as building each model, without a Python call per record
     events: list[dict] = []
     pub = pub_day(published_at)
-    for sent in sentences:
-        actors = registry.sentence_actors(sent.text, sent.start, sent.index)
+    found = gaz.find_pieces(text, [(s.start, s.end) for s in sentences])
+    for sent, in_sentence in zip(sentences, found, strict=True):
+        actors = registry.sentence_actors(sent.text, sent.start, sent.index, in_sentence)
         for actor in actors:
             all_actors.append((sent.start, actor))
             if actor.kind == "person" and actor.entity_key:

@@ -150,9 +150,10 @@ class ArticleEntities:
         return ent.key
 
     # -- per sentence -----------------------------------------------------------------------
-    def sentence_actors(self, text: str, offset: int, index: int) -> list[Actor]:
-        """Find mentions in one sentence, register them, and return its actor phrases."""
-        matches = self._with_people(text, self.gaz.find(text))
+    def sentence_actors(self, text: str, offset: int, index: int, found: list[Match] | None = None) -> list[Actor]:
+        """Find mentions in one sentence, register them, and return its actor phrases. ``found``:
+        the gazetteer's matches in it, when the caller has them (``Gazetteer.find_pieces``)."""
+        matches = self._with_people(text, self.gaz.find(text) if found is None else found)
         if not matches:  # most sentences name no one: only the role words' reset below is left to do
             return self._chunk(text, matches)
         if " and " in text:
@@ -470,12 +471,14 @@ _NAME_CUES = _name_cues()
 
 
 def _headline(text: str) -> bool:
+    if text.rstrip().endswith("."):  # asked first: most sentences end so, and it is the cheap test
+        return False
     words = _HEADLINE_WORD.findall(text)
     if len(words) < 4:
         return False
     caps = sum(1 for w in words if w[0].isupper() or w.lower() in ("a", "an", "the", "of", "in", "on", "to",
                                                                       "and", "with", "for", "as", "at"))
-    return caps / len(words) > 0.85 and not text.rstrip().endswith(".")
+    return caps / len(words) > 0.85
 
 
 def _clean(word: str) -> str:

@@ -135,3 +135,20 @@ def test_names_before_roles_spelt_with_letters_lower_casing_does_not_fold() -> N
                     "Then Kamau, the minister of oil, left.")
     people = [m.text for m in reg.mentions if m.entity_key.startswith("person:")]
     assert people == ["Musalia", "Wanjiku", "Kamau"]
+
+
+def test_gazetteer_pieces_of_a_text_match_as_each_piece_alone() -> None:
+    """``find_pieces`` reads the whole text once; each piece must get exactly what ``find`` gives
+    it alone: nothing that runs over its ends, word boundaries at its ends, stems cut at its end."""
+    import random
+    from itertools import pairwise
+
+    gaz = load()
+    words = ["Russia", "Russians", "UN", "US", "Us", "the", "NATO", "-", "China", "ese", "Iran.", "al-Qaeda",
+             "police", "officials", "Kabul", "Σ", "İran", "United", "States", "s", ",", " ", "  ", "\n"]
+    rng = random.Random(5)
+    for _ in range(400):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 30)))
+        cuts = sorted(rng.sample(range(len(text) + 1), min(len(text) + 1, rng.randint(2, 8))))
+        pieces = [(a, b) for a, b in pairwise(cuts) if rng.random() < 0.8]
+        assert gaz.find_pieces(text, pieces) == [gaz.find(text[a:b]) for a, b in pieces], (text, pieces)

@@ -344,12 +344,6 @@ class ArticleEntities:
             return []
         actors: list[Actor] = []
         current: list[Match] = []
-
-        def close():
-            if current:
-                actors.append(_actor(text, list(current)))
-                current.clear()
-
         for m in matches:
             if current:
                 gap = text[current[-1].end:m.start]
@@ -373,9 +367,10 @@ class ArticleEntities:
                         and (person_of or not _two_heads(current, m)):
                     current.append(m)
                     continue
-                close()
+                actors.append(_actor(text, current))  # the actor keeps the list
+                current = []
             current.append(m)
-        close()
+        actors.append(_actor(text, current))
         # appositive: "Wang Yi, the Chinese Foreign Minister," → one actor
         merged: list[Actor] = []
         for actor in actors:

@@ -159,7 +159,7 @@ class Lexicon:
                         continue  # a noun use, a name ("the Canadian Press"), a modifier ("riot police")
                 if in_name:
                     continue
-                last = _match_rest(rule.elements, 1, lows, i + 1)
+                last = i if len(rule.elements) == 1 else _match_rest(rule.elements, 1, lows, i + 1)
                 if last is not None:
                     out.append(TriggerMatch(rule, i, last))
         return out
@@ -245,23 +245,28 @@ def _modified_noun(toks: list[Token], lows: list[str], i: int) -> bool:
 
 
 def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) -> int | None:
-    if k == len(elements):
-        return j - 1
-    el = elements[k]
-    if el.gap:
-        for skip in range(0, 6):
-            if skip and (j + skip - 1 >= len(lows) or lows[j + skip - 1] in BREAKS):
-                break
-            got = _match_rest(elements, k + 1, lows, j + skip)
-            if got is not None:
-                return got
-        return None
-    if j < len(lows) and lows[j] in el.words:
-        return _match_rest(elements, k + 1, lows, j + 1)
-    if j + 1 < len(lows) and lows[j] in DAY_WORDS and lows[j + 1] in el.words:
-        # "called Thursday on", "pulled out Friday": a day word between a verb and its particle
-        return _match_rest(elements, k + 1, lows, j + 2)
-    return None
+    """Index of the last word when ``elements[k:]`` match from word ``j`` on (a gap is up to five
+    words, none a break), else None. Word elements are followed in a loop; a gap tries each length."""
+    n = len(lows)
+    while k < len(elements):
+        el = elements[k]
+        if el.gap:
+            for skip in range(0, 6):
+                if skip and (j + skip - 1 >= n or lows[j + skip - 1] in BREAKS):
+                    break
+                got = _match_rest(elements, k + 1, lows, j + skip)
+                if got is not None:
+                    return got
+            return None
+        if j < n and lows[j] in el.words:
+            j += 1
+        elif j + 1 < n and lows[j] in DAY_WORDS and lows[j + 1] in el.words:
+            # "called Thursday on", "pulled out Friday": a day word between a verb and its particle
+            j += 2
+        else:
+            return None
+        k += 1
+    return j - 1
 
 
 DAY_WORDS = frozenset(WEEKDAYS) | {"today", "yesterday", "tonight"}

@@ -405,6 +405,15 @@ class ArticleEntities:
             else:
                 group += 1
                 actor.group = group
+        if len(merged) > 1:  # (one actor is a group of its own, and has no list to share a role in)
+            self._lists(text, merged)
+        # role words with no country of their own ("protesters", "rebels") are kept aside: events.py
+        # may give them the country of the place the event happened in
+        self.roles = [a for a in merged if a.kind == "agent" and not a.country]
+        return [a for a in merged if a.kind != "agent" or a.country]
+
+    @staticmethod
+    def _lists(text: str, merged: list[Actor]) -> None:
         # a comma alone does not make a list: "in central Baghdad, Iraqi police said" (a list has an
         # "and"/"as well as" somewhere: "Russia, China and Iran")
         for g in {a.group for a in merged}:
@@ -425,10 +434,6 @@ class ArticleEntities:
             if a.group == b.group and a.sector is None and a.kind == "country" and b.sector and headed[i + 1]:
                 a.sector = b.sector
                 headed[i] = True  # "Chinese, Russian and Iranian troops": passed along the list
-        # role words with no country of their own ("protesters", "rebels") are kept aside: events.py
-        # may give them the country of the place the event happened in
-        self.roles = [a for a in merged if a.kind == "agent" and not a.country]
-        return [a for a in merged if a.kind != "agent" or a.country]
 
 
 def _two_heads(current: list[Match], m: Match) -> bool:

@@ -246,27 +246,37 @@ def _modified_noun(toks: list[Token], lows: list[str], i: int) -> bool:
 
 def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) -> int | None:
     """Index of the last word when ``elements[k:]`` match from word ``j`` on (a gap is up to five
-    words, none a break), else None. Word elements are followed in a loop; a gap tries each length."""
+    words, none a break), else None. Word elements are followed in a loop; a gap tries each length
+    at which the word element after it matches."""
     n = len(lows)
     while k < len(elements):
         el = elements[k]
         if el.gap:
+            after = elements[k + 1] if k + 1 < len(elements) and not elements[k + 1].gap else None
             for skip in range(0, 6):
                 if skip and (j + skip - 1 >= n or lows[j + skip - 1] in BREAKS):
                     break
+                if after is not None and _step(after, lows, j + skip, n) < 0:
+                    continue
                 got = _match_rest(elements, k + 1, lows, j + skip)
                 if got is not None:
                     return got
             return None
-        if j < n and lows[j] in el.words:
-            j += 1
-        elif j + 1 < n and lows[j] in DAY_WORDS and lows[j + 1] in el.words:
-            # "called Thursday on", "pulled out Friday": a day word between a verb and its particle
-            j += 2
-        else:
+        j = _step(el, lows, j, n)
+        if j < 0:
             return None
         k += 1
     return j - 1
+
+
+def _step(el: Element, lows: list[str], j: int, n: int) -> int:
+    """Where matching goes on after word element ``el`` matched at word ``j``; -1 if it does not."""
+    if j < n and lows[j] in el.words:
+        return j + 1
+    if j + 1 < n and lows[j] in DAY_WORDS and lows[j + 1] in el.words:
+        # "called Thursday on", "pulled out Friday": a day word between a verb and its particle
+        return j + 2
+    return -1
 
 
 DAY_WORDS = frozenset(WEEKDAYS) | {"today", "yesterday", "tonight"}

@@ -142,10 +142,9 @@ class Lexicon:
             lows = [t.lower for t in toks]
         out: list[TriggerMatch] = []
         index = self.index
-        for i, word in enumerate(lows):
-            rules = index.get(word)
-            if rules is None:  # most words start no rule
-                continue
+        for i in [i for i, word in enumerate(lows) if word in index]:  # most words start no rule
+            word = lows[i]
+            rules = index[word]
             # a capitalised word inside the sentence is part of a name ("… (SAW)' Rally")
             in_name = i > 0 and toks[i].text[:1].isupper() and lows[i - 1] not in QUOTE_OPENERS
             noun: bool | None = None  # the verb form used as a noun: asked once, when a rule needs it

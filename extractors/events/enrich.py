@@ -68,8 +68,9 @@ def enrich(text: str, *, article_id: str, published_at: datetime | date | None,
     # at the end: the same checks as building each model, without a Python call per record
     events: list[dict] = []
     pub = pub_day(published_at)
-    for sent in sentences:
-        actors = registry.sentence_actors(sent.text, sent.start, sent.index)
+    found = gaz.find_pieces(text, [(s.start, s.end) for s in sentences])
+    for sent, in_sentence in zip(sentences, found, strict=True):
+        actors = registry.sentence_actors(sent.text, sent.start, sent.index, in_sentence)
         for actor in actors:
             all_actors.append((sent.start, actor))
             if actor.kind == "person" and actor.entity_key:
@@ -77,8 +78,8 @@ def enrich(text: str, *, article_id: str, published_at: datetime | date | None,
         if len(sent.text) > MAX_SENTENCE_CHARS or not actors:
             continue
         lo = bisect.bisect_left(quote_starts, sent.start - 2000)
-        local_quotes = [(s - sent.start, e - sent.start) for s, e in quoted[lo:]
-                        if s < sent.end and e > sent.start]
+        hi = bisect.bisect_left(quote_starts, sent.end, lo)  # quotes starting in or after it: none overlap
+        local_quotes = [(s - sent.start, e - sent.start) for s, e in quoted[lo:hi] if e > sent.start]
         proposed = code_sentence(sent.text, tokens(sent.text), actors, lexicon, registry, local_quotes)
         if proposals is not None:
             proposals.extend((sent.text, ev) for ev in proposed)

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import ahocorasick
+
 from extractors.events.gazetteer import Entry, Gazetteer, Match
 
 NOT_NAMES = frozenset(["the", "a", "an", "in", "on", "at", "of", "for", "to", "from", "by", "with", "and", "or", "but", "if", "as", "so", "no", "not", "this", "that", "these", "those", "there", "here", "it", "its", "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "my", "your", "who", "whom", "whose", "which", "what", "when", "where", "why", "how", "last", "next", "this", "both", "however", "since", "while", "according", "after", "before", "during", "under", "over", "about", "into", "last", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "yesterday", "tomorrow", "mr", "mrs", "ms", "dr", "sir", "lord", "also", "meanwhile", "earlier", "later", "then", "now", "new", "eastern", "western", "northern", "southern", "central", "global", "international", "national", "federal", "general", "security", "council", "foreign", "ministry", "minister", "president", "secretary", "prime", "spokesman", "spokesperson", "spokeswoman", "government", "state", "republic", "kingdom", "union", "court", "parliament", "party", "army", "police", "forces", "military", "related", "editor", "news", "picture", "twitter", "subscribe", "sources", "chats", "newsfeed"])
@@ -37,9 +39,20 @@ APPOSITIVE = re.compile(r"^\s*,\s*(?:the|a|an)?\s*$", re.I)
 # the person recogniser's patterns (compiled once: it looks at every sentence)
 _NAME_RUN = re.compile(r"[A-Z][\w'’.\-]*((?:\s+[A-Z][\w'’.\-]*){0,7})")  # up to 8 capitalised words
 _NON_SPACE = re.compile(r"\S+")
-_TITLE_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|Mullah|Sheikh|Gen|General)\.?\s+$")
-_APPOSITIVE_ROLE = re.compile(r"\s*,\s*(?:the|a)?\s*[A-Z]?[\w’'.\- ]{0,40}?(?:minister|secretary|president|"
-                              r"spokes\w+|ambassador|envoy|leader|chief|official|diplomat|general)\b", re.I)
+_TITLE = r"(?:Mr|Mrs|Ms|Dr|Sir|Dame|Mullah|Sheikh|Gen|General)\.?"
+_TITLE_BEFORE = re.compile(r"\b" + _TITLE + r"\s+$")
+# a title and a space anywhere in a sentence: where this finds none, no name in it has a title before it
+_TITLE_ANYWHERE = re.compile(_TITLE + r"\s")
+_COMMA_NEXT = re.compile(r"\s*,")  # ``_person_key``'s appositive starts with a comma
+_APPOSITIVE_ROLES = r"minister|secretary|president|spokes\w+|ambassador|envoy|leader|chief|official|diplomat|general"
+_APPOSITIVE_ROLE = re.compile(r"\s*,\s*(?:the|a)?\s*[A-Z]?[\w’'.\- ]{0,40}?(?:" + _APPOSITIVE_ROLES + r")\b", re.I)
+# the role words' fixed beginnings: a text without one cannot match ``_APPOSITIVE_ROLE`` (whose lazy
+# repeat tries each role word at every length: ~20 µs a call), and most commas after a name have none
+_ROLE_STEMS = tuple(w.removesuffix(r"\w+") for w in _APPOSITIVE_ROLES.split("|"))
+# letters a case-blind regex pairs with an ASCII letter that ``str.lower`` does not turn into it
+# ("İ" and "ı" match "i", "ſ" matches "s"; "K", the Kelvin sign, lower-cases to "k"): where a text
+# has none of them, a role stem in its lower-cased form is the same test as the case-blind one
+_CASE_BLIND_ODD = "İıſ"
 _SPEECH_AFTER = re.compile(r"\s*(?:[’']s\s+|,\s*)?(\w+)")  # "Assimi Goita said", "…, Assimi Goita, said"
 _NOT_KEY_CHARS = re.compile(r"[^a-z0-9]+")
 _HEADLINE_WORD = re.compile(r"[A-Za-z][\w'’]*")
@@ -137,9 +150,12 @@ class ArticleEntities:
         return ent.key
 
     # -- per sentence -----------------------------------------------------------------------
-    def sentence_actors(self, text: str, offset: int, index: int) -> list[Actor]:
-        """Find mentions in one sentence, register them, and return its actor phrases."""
-        matches = self._with_people(text, self.gaz.find(text))
+    def sentence_actors(self, text: str, offset: int, index: int, found: list[Match] | None = None) -> list[Actor]:
+        """Find mentions in one sentence, register them, and return its actor phrases. ``found``:
+        the gazetteer's matches in it, when the caller has them (``Gazetteer.find_pieces``)."""
+        matches = self._with_people(text, self.gaz.find(text) if found is None else found)
+        if not matches:  # most sentences name no one: only the role words' reset below is left to do
+            return self._chunk(text, matches)
         if " and " in text:
             matches = self._elided(text, matches)
         if "thnic" in text:
@@ -213,31 +229,68 @@ class ArticleEntities:
         ent = self.entities[self.last_person]
         return Actor(start, end, text[start:end], ent.country, ent.sector, ent.key, "person", resolved=True)
 
+    def _names_possible(self, text: str, matches: list[Match]) -> bool:
+        """False when ``_person_key`` would turn every name candidate of the sentence away: it needs
+        a known surname, a title before the name (a role word among the gazetteer's matches, or
+        ``_TITLE_BEFORE``), a role word after it (``_APPOSITIVE_ROLE``) or a speech verb after it
+        (``SPEECH``). Most sentences have none of these, and looking for them in the lower-cased
+        sentence is far cheaper than reading its capitalised words."""
+        if any(m.entry.kind == "agent" for m in matches) or _TITLE_ANYWHERE.search(text) is not None:
+            return True
+        low = text.lower()  # a name is ASCII letters, so its lower-case form is in this one
+        if next(_NAME_CUES.iter(low), None) is not None:
+            return True
+        return any(s in low for s in self.surnames) or _case_blind_odd(text)
+
     def _with_people(self, text: str, matches: list[Match]) -> list[Match]:
+        if not self._names_possible(text, matches):
+            return matches
         # ``matches`` come from ``Gazetteer.find``: sorted and non-overlapping, so their ends are
         # sorted too and the match that may overlap a word is found by bisection
-        starts = [m.start for m in matches]
-        ends = [m.end for m in matches]
+        starts = [m.start for m in matches] if matches else []
+        ends = [m.end for m in matches] if matches else []
         found: list[Match] = []
         self._is_headline = None  # worked out once, when a name candidate first needs it
+        titled: bool | None = None  # a title somewhere in the sentence (``_TITLE_ANYWHERE``), when asked
         for run in _NAME_RUN.finditer(text):
             if run.start(1) == run.end(1):  # a single word: the usual case, and a quick one
-                word = _clean(run.group())
-                if not _name_word(word):
+                word = _lone_name(run.group())
+                if word is None:
                     continue
-                words = [(run.start(), run.start() + len(word), word)]
-            else:
-                words = []
-                for w in _NON_SPACE.finditer(text, run.start(), run.end()):
-                    word = _clean(w.group())
-                    words.append((w.start(), w.start() + len(word), word))  # possessive, punctuation stripped
+                start = run.start()
+                end = start + len(word)
+                if matches:
+                    j = bisect.bisect_left(starts, end)
+                    if j and ends[j - 1] > start:
+                        continue  # inside a gazetteer match
+                if not (self.surnames and word.lower() in self.surnames):
+                    # ``_person_key`` asks of one word that is no known surname a title before it (a
+                    # role word: the gazetteer match ending last before it; or "Mr", "Gen." …) or an
+                    # appositive after it (a comma first): most words have none of these
+                    if titled is None:
+                        titled = _TITLE_ANYWHERE.search(text) is not None
+                    if not titled and _COMMA_NEXT.match(text, end, end + 60) is None:
+                        j = bisect.bisect_right(ends, start) - 1
+                        if j < 0 or matches[j].entry.kind != "agent":
+                            continue
+                key = self._person_key(text, matches, ends, start, end, word, 1)
+                if key is None:
+                    continue
+                entry = Entry(word, key, None, None, "person", False, "recognised", word)
+                found.append(Match(start, end, text[start:end], entry))
+                continue
+            words = []
+            for w in _NON_SPACE.finditer(text, run.start(), run.end()):
+                word = _clean(w.group())
+                words.append((w.start(), w.start() + len(word), word))  # possessive, punctuation stripped
             # keep what follows the last gazetteer match: "Iranian Foreign Minister | Abbas Araghchi"
-            for i in range(len(words) - 1, -1, -1):
-                s, e, _ = words[i]
-                j = bisect.bisect_left(starts, e)
-                if j and ends[j - 1] > s:
-                    words = words[i + 1:]
-                    break
+            if matches:
+                for i in range(len(words) - 1, -1, -1):
+                    s, e, _ = words[i]
+                    j = bisect.bisect_left(starts, e)
+                    if j and ends[j - 1] > s:
+                        words = words[i + 1:]
+                        break
             # the first run of name words in what is left
             first = 0
             while first < len(words) and not _name_word(words[first][2]):
@@ -272,7 +325,7 @@ class ArticleEntities:
             or _TITLE_BEFORE.search(text[max(0, start - 8):start]) is not None
         if not title:
             after = text[end:end + 60]
-            appositive = after.lstrip().startswith(",") and _APPOSITIVE_ROLE.match(after) is not None
+            appositive = after.lstrip().startswith(",") and _appositive_role(after)
             if not appositive:
                 if nwords < 2:
                     return None  # a speech verb alone does not make one word a name
@@ -291,12 +344,6 @@ class ArticleEntities:
             return []
         actors: list[Actor] = []
         current: list[Match] = []
-
-        def close():
-            if current:
-                actors.append(_actor(text, list(current)))
-                current.clear()
-
         for m in matches:
             if current:
                 gap = text[current[-1].end:m.start]
@@ -320,9 +367,10 @@ class ArticleEntities:
                         and (person_of or not _two_heads(current, m)):
                     current.append(m)
                     continue
-                close()
+                actors.append(_actor(text, current))  # the actor keeps the list
+                current = []
             current.append(m)
-        close()
+        actors.append(_actor(text, current))
         # appositive: "Wang Yi, the Chinese Foreign Minister," → one actor
         merged: list[Actor] = []
         for actor in actors:
@@ -357,6 +405,15 @@ class ArticleEntities:
             else:
                 group += 1
                 actor.group = group
+        if len(merged) > 1:  # (one actor is a group of its own, and has no list to share a role in)
+            self._lists(text, merged)
+        # role words with no country of their own ("protesters", "rebels") are kept aside: events.py
+        # may give them the country of the place the event happened in
+        self.roles = [a for a in merged if a.kind == "agent" and not a.country]
+        return [a for a in merged if a.kind != "agent" or a.country]
+
+    @staticmethod
+    def _lists(text: str, merged: list[Actor]) -> None:
         # a comma alone does not make a list: "in central Baghdad, Iraqi police said" (a list has an
         # "and"/"as well as" somewhere: "Russia, China and Iran")
         for g in {a.group for a in merged}:
@@ -377,10 +434,6 @@ class ArticleEntities:
             if a.group == b.group and a.sector is None and a.kind == "country" and b.sector and headed[i + 1]:
                 a.sector = b.sector
                 headed[i] = True  # "Chinese, Russian and Iranian troops": passed along the list
-        # role words with no country of their own ("protesters", "rebels") are kept aside: events.py
-        # may give them the country of the place the event happened in
-        self.roles = [a for a in merged if a.kind == "agent" and not a.country]
-        return [a for a in merged if a.kind != "agent" or a.country]
 
 
 def _two_heads(current: list[Match], m: Match) -> bool:
@@ -392,13 +445,40 @@ def _two_heads(current: list[Match], m: Match) -> bool:
     return bool(named) and m.entry.kind in ("person", "igo", "group", "org", "country")
 
 
+def _appositive_role(after: str) -> bool:
+    """``_APPOSITIVE_ROLE.match(after)``, after a cheap test for a role word in ``after``."""
+    low = after.lower()
+    if not any(stem in low for stem in _ROLE_STEMS) and not _case_blind_odd(after):
+        return False
+    return _APPOSITIVE_ROLE.match(after) is not None
+
+
+def _case_blind_odd(text: str) -> bool:
+    return not text.isascii() and any(c in text for c in _CASE_BLIND_ODD)
+
+
+def _name_cues() -> ahocorasick.Automaton:
+    """The role stems of ``_APPOSITIVE_ROLE`` and the speech verbs of ``SPEECH``, for one pass over a
+    lower-cased sentence (``ArticleEntities._names_possible``)."""
+    automaton = ahocorasick.Automaton()
+    for word in (*_ROLE_STEMS, *SPEECH):
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
+
+
+_NAME_CUES = _name_cues()
+
+
 def _headline(text: str) -> bool:
+    if text.rstrip().endswith("."):  # asked first: most sentences end so, and it is the cheap test
+        return False
     words = _HEADLINE_WORD.findall(text)
     if len(words) < 4:
         return False
     caps = sum(1 for w in words if w[0].isupper() or w.lower() in ("a", "an", "the", "of", "in", "on", "to",
                                                                       "and", "with", "for", "as", "at"))
-    return caps / len(words) > 0.85 and not text.rstrip().endswith(".")
+    return caps / len(words) > 0.85
 
 
 def _clean(word: str) -> str:
@@ -410,6 +490,13 @@ def _clean(word: str) -> str:
 @lru_cache(maxsize=1 << 16)
 def _name_word(word: str) -> bool:
     return word.lower() not in NOT_NAMES and NAME_TOKEN.match(word) is not None
+
+
+@lru_cache(maxsize=1 << 16)
+def _lone_name(run: str) -> str | None:
+    """A one-word run of ``_NAME_RUN`` cleaned (``_clean``), when it is a name word; else None."""
+    word = _clean(run)
+    return word if _name_word(word) else None
 
 
 def _actor(text: str, members: list[Match]) -> Actor:

@@ -163,7 +163,7 @@ def _governor(m: TriggerMatch, chosen: list[TriggerMatch], lows: list[str]) -> T
 def code_sentence(text: str, toks: list[Token], actors: list[Actor], lexicon: Lexicon,
                   registry: ArticleEntities, quoted: list[tuple[int, int]]) -> list[CodedEvent]:
     lows = [t.lower for t in toks]
-    chosen = _select(lexicon.match(toks))
+    chosen = _select(lexicon.match(toks, lows))
     types = plover_types()
     events: list[CodedEvent] = []
     # an intent wrapper takes its colour from what is intended: "vowed to retaliate" is a threat

@@ -118,15 +118,34 @@ class Gazetteer:
         Proper-noun entries (everything but agent words) must start with an upper-case letter in
         the text, so "china" (porcelain) or "Us" in running text are not countries.
         """
+        return self.find_pieces(text, [(0, len(text))])[0]
+
+    def find_pieces(self, text: str, pieces: list[tuple[int, int]]) -> list[list[Match]]:
+        """``find`` of each piece ``text[start:end]`` (sorted, not overlapping), with offsets in the
+        piece: one pass of the automaton over the whole text (a pass per sentence cost more in
+        setting up than in reading)."""
         low = _norm(text)
-        n = len(low)
-        candidates: list[tuple[int, int, Entry]] = []
+        if (len(low) != len(text) or "Σ" in text) and pieces != [(0, len(text))]:
+            # lower-casing a piece alone would not give the same letters ("İ" is two letters in
+            # lower case, and a final sigma depends on what follows)
+            return [self.find_pieces(text[s:e], [(0, e - s)])[0] for s, e in pieces]
+        found: list[list[tuple[int, int, Entry]]] = [[] for _ in pieces]
+        i = 0
+        lo, n = pieces[0] if pieces else (0, 0)
         for end_idx, phrase in self.automaton.iter(low):
+            if end_idx >= n:  # hits come by their end: the piece they may lie in is the first ending after it
+                while i < len(pieces) and pieces[i][1] <= end_idx:
+                    i += 1
+                if i == len(pieces):
+                    break
+                lo, n = pieces[i]
             length = phrase.length
             start = end_idx - length + 1
+            if start < lo:
+                continue  # begins before the piece
+            if start > lo and (low[start - 1].isalnum() or low[start - 1] == "-"):
+                continue  # most hits: a short phrase inside a word ("un", "us", "ec")
             end = end_idx + 1
-            if start > 0 and (low[start - 1].isalnum() or low[start - 1] == "-"):
-                continue
             if end < n and low[end].isalnum():
                 if not phrase.stem:
                     continue
@@ -150,16 +169,21 @@ class Gazetteer:
                 entry = phrase.best_agent
                 if entry is None:
                     continue
-            candidates.append((start, end, entry))
-        candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
-        out: list[Match] = []
-        last = -1
-        for start, end, entry in candidates:
-            if start < last:
-                continue
-            out.append(Match(start, end, text[start:end], entry))
-            last = end
-        return out
+            found[i].append((start, end, entry))
+        return [_longest_leftmost(text, lo, candidates) if candidates else []
+                for (lo, _), candidates in zip(pieces, found, strict=True)]
+
+
+def _longest_leftmost(text: str, lo: int, candidates: list[tuple[int, int, Entry]]) -> list[Match]:
+    candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
+    out: list[Match] = []
+    last = -1
+    for start, end, entry in candidates:
+        if start < last:
+            continue
+        out.append(Match(start - lo, end - lo, text[start:end], entry))
+        last = end
+    return out
 
 
 _ORDER = {"person": 0, "org": 1, "igo": 2, "group": 3, "country": 4, "agent": 5}

@@ -136,19 +136,29 @@ class Lexicon:
             for word in rule.elements[0].words:
                 self.index.setdefault(word, []).append(rule)
 
-    def match(self, toks: list[Token]) -> list[TriggerMatch]:
-        lows = [t.lower for t in toks]
+    def match(self, toks: list[Token], lows: list[str] | None = None) -> list[TriggerMatch]:
+        """``lows``: the tokens' ``lower``, when the caller has them already."""
+        if lows is None:
+            lows = [t.lower for t in toks]
         out: list[TriggerMatch] = []
-        for i, word in enumerate(lows):
-            for rule in self.index.get(word, ()):
-                if word in rule.elements[0].verbal and (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())
-                                                        or _modified_noun(toks, lows, i)
-                                                        or (i + 1 < len(lows) and lows[i + 1] in NOUN_HEADS
-                                                            and not _past(word))):
-                    continue  # a noun use, a name ("the Canadian Press"), a modifier ("riot police")
-                if i > 0 and toks[i].text[:1].isupper() and lows[i - 1] not in QUOTE_OPENERS:
-                    continue  # a capitalised word inside the sentence is part of a name ("… (SAW)' Rally")
-                last = _match_rest(rule.elements, 1, lows, i + 1)
+        index = self.index
+        for i in [i for i, word in enumerate(lows) if word in index]:  # most words start no rule
+            word = lows[i]
+            rules = index[word]
+            # a capitalised word inside the sentence is part of a name ("… (SAW)' Rally")
+            in_name = i > 0 and toks[i].text[:1].isupper() and lows[i - 1] not in QUOTE_OPENERS
+            noun: bool | None = None  # the verb form used as a noun: asked once, when a rule needs it
+            for rule in rules:
+                if word in rule.elements[0].verbal:
+                    if noun is None:
+                        noun = (_noun_use(lows, i) or (i > 0 and toks[i].text[0].isupper())
+                                or _modified_noun(toks, lows, i)
+                                or (i + 1 < len(lows) and lows[i + 1] in NOUN_HEADS and not _past(word)))
+                    if noun:
+                        continue  # a noun use, a name ("the Canadian Press"), a modifier ("riot police")
+                if in_name:
+                    continue
+                last = i if len(rule.elements) == 1 else _match_rest(rule.elements, 1, lows, i + 1)
                 if last is not None:
                     out.append(TriggerMatch(rule, i, last))
         return out
@@ -234,23 +244,38 @@ def _modified_noun(toks: list[Token], lows: list[str], i: int) -> bool:
 
 
 def _match_rest(elements: tuple[Element, ...], k: int, lows: list[str], j: int) -> int | None:
-    if k == len(elements):
-        return j - 1
-    el = elements[k]
-    if el.gap:
-        for skip in range(0, 6):
-            if skip and (j + skip - 1 >= len(lows) or lows[j + skip - 1] in BREAKS):
-                break
-            got = _match_rest(elements, k + 1, lows, j + skip)
-            if got is not None:
-                return got
-        return None
-    if j < len(lows) and lows[j] in el.words:
-        return _match_rest(elements, k + 1, lows, j + 1)
-    if j + 1 < len(lows) and lows[j] in DAY_WORDS and lows[j + 1] in el.words:
+    """Index of the last word when ``elements[k:]`` match from word ``j`` on (a gap is up to five
+    words, none a break), else None. Word elements are followed in a loop; a gap tries each length
+    at which the word element after it matches."""
+    n = len(lows)
+    while k < len(elements):
+        el = elements[k]
+        if el.gap:
+            after = elements[k + 1] if k + 1 < len(elements) and not elements[k + 1].gap else None
+            for skip in range(0, 6):
+                if skip and (j + skip - 1 >= n or lows[j + skip - 1] in BREAKS):
+                    break
+                if after is not None and _step(after, lows, j + skip, n) < 0:
+                    continue
+                got = _match_rest(elements, k + 1, lows, j + skip)
+                if got is not None:
+                    return got
+            return None
+        j = _step(el, lows, j, n)
+        if j < 0:
+            return None
+        k += 1
+    return j - 1
+
+
+def _step(el: Element, lows: list[str], j: int, n: int) -> int:
+    """Where matching goes on after word element ``el`` matched at word ``j``; -1 if it does not."""
+    if j < n and lows[j] in el.words:
+        return j + 1
+    if j + 1 < n and lows[j] in DAY_WORDS and lows[j + 1] in el.words:
         # "called Thursday on", "pulled out Friday": a day word between a verb and its particle
-        return _match_rest(elements, k + 1, lows, j + 2)
-    return None
+        return j + 2
+    return -1
 
 
 DAY_WORDS = frozenset(WEEKDAYS) | {"today", "yesterday", "tonight"}

@@ -92,3 +92,63 @@ def test_an_elided_bearing_names_a_country_of_its_own() -> None:
     # a bearing before "and" that names no country with the rest stays a word
     ev = code_document("Troops moved north and South Korea protested.", None)[0]
     assert [a["country"] for a in ev["actors"]] == ["KOR"]
+
+
+def test_appositive_role_test_agrees_with_its_regex_on_cased_and_non_ascii_text() -> None:
+    """The cheap role-word test in front of ``_APPOSITIVE_ROLE`` must never turn a match away: the
+    regex is case-blind, and in Unicode that pairs "ſ" (long s) with "s" and "İ" with "i", which
+    lower-casing does not."""
+    from extractors.events.entities import _APPOSITIVE_ROLE, _appositive_role
+
+    afters = [", the Chinese Foreign Minister, said", ", a SENIOR OFFICIAL, said", ", who spoke on Monday,",
+              ", the ſpokesman for the army", ", the MİNİSTER of oil", ", Kenya’s envoy, said",
+              ", ’the chief’ of staff", ", and then he left", " said on Monday", ", the CHİEF of staff"]
+    got = [_appositive_role(a) for a in afters]
+    assert got == [_APPOSITIVE_ROLE.match(a) is not None for a in afters]
+    assert got == [True, True, False, True, True, True, True, False, False, True]
+
+
+def test_recognised_names_after_titles_roles_appositives_and_speech_verbs() -> None:
+    reg, out = actors("Talks ended when Mr. Okonkwo left.", "Ministers met, and spokesperson Ibrahim Kalin spoke.",
+                      "Later Musalia, the Kenyan foreign minister, arrived.", "Then Assimi Goita said no.",
+                      "Paris agreed, Berlin did not.", "Okonkwo returned.")
+    people = {m.text for m in reg.mentions if m.entity_key.startswith("person:")}
+    assert people == {"Okonkwo", "Ibrahim Kalin", "Musalia", "Assimi Goita"}
+    assert [a.text for a in out[5]] == ["Okonkwo"]
+
+
+def test_letters_case_blind_regexes_pair_with_ascii_that_lower_casing_does_not() -> None:
+    """``_CASE_BLIND_ODD`` must hold every such letter, or a role word written with one would be
+    missed by the cheap tests in front of ``_APPOSITIVE_ROLE``."""
+    import re
+
+    from extractors.events.entities import _CASE_BLIND_ODD, _ROLE_STEMS
+
+    letters = "".join(sorted(set("".join(_ROLE_STEMS))))
+    blind = re.compile(f"[{letters}]", re.I)
+    odd = {c for c in map(chr, range(0x80, 0x110000)) if blind.fullmatch(c) and c.lower() not in letters}
+    assert odd <= set(_CASE_BLIND_ODD)
+
+
+def test_names_before_roles_spelt_with_letters_lower_casing_does_not_fold() -> None:
+    reg, _ = actors("Later Musalia, the ſpokesman, arrived.", "Then Wanjiku, the MİNİSTER of oil, left.",
+                    "Then Kamau, the minister of oil, left.")
+    people = [m.text for m in reg.mentions if m.entity_key.startswith("person:")]
+    assert people == ["Musalia", "Wanjiku", "Kamau"]
+
+
+def test_gazetteer_pieces_of_a_text_match_as_each_piece_alone() -> None:
+    """``find_pieces`` reads the whole text once; each piece must get exactly what ``find`` gives
+    it alone: nothing that runs over its ends, word boundaries at its ends, stems cut at its end."""
+    import random
+    from itertools import pairwise
+
+    gaz = load()
+    words = ["Russia", "Russians", "UN", "US", "Us", "the", "NATO", "-", "China", "ese", "Iran.", "al-Qaeda",
+             "police", "officials", "Kabul", "Σ", "İran", "United", "States", "s", ",", " ", "  ", "\n"]
+    rng = random.Random(5)
+    for _ in range(400):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 30)))
+        cuts = sorted(rng.sample(range(len(text) + 1), min(len(text) + 1, rng.randint(2, 8))))
+        pieces = [(a, b) for a, b in pairwise(cuts) if rng.random() < 0.8]
+        assert gaz.find_pieces(text, pieces) == [gaz.find(text[a:b]) for a, b in pieces], (text, pieces)

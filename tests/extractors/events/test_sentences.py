@@ -36,3 +36,17 @@ def test_word_before_a_full_stop_is_the_trailing_letters_and_dots_from_a_letter(
     for _ in range(3000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))) + "."
         assert _is_abbreviation(text, len(text) - 1) == by_regex(text, len(text) - 1), text
+
+
+def test_tokens_tile_the_non_space_characters_with_their_offsets() -> None:
+    import random
+
+    rng = random.Random(11)
+    pieces = ["U.S.", "5.1", "1,000", "Russia’s", "al-Qaeda", "é", "Σ", "İ", "“", "”", ".", ",", "—", " ", "  ",
+              "\t", "\u00a0", "x", "Mr.", "a.m.", "'", "-", "(", "1", "ab"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        toks = tokens(text)
+        assert all(text[t.start:t.end] == t.text for t in toks), text
+        assert all(t.lower == t.text.lower().replace("’", "'") for t in toks)
+        assert "".join(t.text for t in toks) == "".join(text.split()), text

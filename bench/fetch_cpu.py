@@ -12,10 +12,12 @@ server counted. Runs go in the order given (``A,B,B,A`` by default), so two vers
 are measured side by side on the same machine state; ``--code NAME=PATH`` runs variant NAME's
 ``Fetcher`` from the checkout at PATH.
 
-Besides ``fetcher`` (our ``Fetcher``), two bare clients make the same GETs with the same
-politeness (a per-host semaphore, start gap and global semaphore written inline), to show what
-is the library's and what is ours: ``httpx`` (``httpx.AsyncClient.get``) and ``httpcore``
-(``httpcore.AsyncConnectionPool.request``), both with the Fetcher's pool limits.
+Besides ``fetcher`` (our ``Fetcher``), bare clients make the same GETs with the same politeness
+(a per-host semaphore, start gap and global semaphore written inline), to show what is the
+library's and what is ours: ``httpx`` (``httpx.AsyncClient.get``) and ``httpcore``
+(``httpcore.AsyncConnectionPool.request``), both with the limits the Fetcher's one pool had
+until issue 13's fourth round (36 connections, 32 kept alive), and ``origins`` (one
+``httpcore`` pool per origin, sized to the per-host concurrency, as the Fetcher has now).
 
 ``--profile`` adds a second child per variant under cProfile and splits its self time by
 package (ours, httpx, httpcore, h11, anyio, asyncio, the rest).
@@ -134,7 +136,7 @@ async def _run_bare(urls: list[str], lib: str) -> tuple[int, int]:
             return (await client.get(url)).content
 
         close = client.aclose
-    else:
+    elif lib == "httpcore":
         pool = httpcore.AsyncConnectionPool(http1=True, http2=False, **limits)  # type: ignore[arg-type]
         hdrs = list(headers.items())
 
@@ -142,6 +144,22 @@ async def _run_bare(urls: list[str], lib: str) -> tuple[int, int]:
             return (await pool.request("GET", url, headers=hdrs)).content
 
         close = pool.aclose
+    else:  # "origins": one httpcore pool per origin, sized to the per-host concurrency
+        pools: dict[str, httpcore.AsyncConnectionPool] = {}
+        hdrs = list(headers.items())
+
+        async def get(url: str) -> bytes:
+            origin = url.split("/", 3)[2]
+            pool = pools.get(origin)
+            if pool is None:
+                pool = pools[origin] = httpcore.AsyncConnectionPool(
+                    http1=True, http2=False, max_connections=s.per_host_concurrency,
+                    max_keepalive_connections=s.per_host_concurrency, keepalive_expiry=15.0)
+            return (await pool.request("GET", url, headers=hdrs)).content
+
+        async def close() -> None:
+            for pool in pools.values():
+                await pool.aclose()
 
     async def one(url: str) -> None:
         nonlocal ok, failed

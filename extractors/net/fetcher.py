@@ -285,6 +285,13 @@ KEEPALIVE_ORIGINS = 128
 KEEPALIVE_EXPIRY = 15.0
 
 
+@dataclass(slots=True)
+class _Origin:
+    pool: httpcore.AsyncConnectionPool
+    used: float  # time.monotonic() of its last request
+    starting: int = 0  # requests handed to it that it has not registered yet (never closed then)
+
+
 class _OriginPools:
     """One small ``httpcore`` pool per origin, the least recently used closed beyond a cap.
 
@@ -299,46 +306,55 @@ class _OriginPools:
     def __init__(self, settings: Settings, backend: httpcore.AsyncNetworkBackend) -> None:
         self._backend = backend
         self._size = settings.per_host_concurrency
-        self._pools: dict[tuple[bytes, bytes, int | None], tuple[httpcore.AsyncConnectionPool, float]] = {}
+        self._origins: dict[tuple[bytes, bytes, int | None], _Origin] = {}  # least recently used first
 
-    def _pool_for(self, url: httpcore.URL) -> httpcore.AsyncConnectionPool:
+    def _origin_for(self, url: httpcore.URL) -> _Origin:
         key = (url.scheme, url.host, url.port)
-        hit = self._pools.pop(key, None)  # re-inserted last: dict order is least recently used first
-        pool = hit[0] if hit is not None else httpcore.AsyncConnectionPool(
-            ssl_context=_ssl_context(),
-            max_connections=self._size,
-            max_keepalive_connections=self._size,
-            keepalive_expiry=KEEPALIVE_EXPIRY,
-            http1=True,
-            http2=False,
-            network_backend=self._backend,
-        )
-        self._pools[key] = (pool, time.monotonic())
-        return pool
+        origin = self._origins.pop(key, None)  # re-inserted last
+        if origin is None:
+            origin = _Origin(httpcore.AsyncConnectionPool(
+                ssl_context=_ssl_context(),
+                max_connections=self._size,
+                max_keepalive_connections=self._size,
+                keepalive_expiry=KEEPALIVE_EXPIRY,
+                http1=True,
+                http2=False,
+                network_backend=self._backend,
+            ), 0.0)
+        origin.used = time.monotonic()
+        self._origins[key] = origin
+        return origin
 
     def _stale(self) -> list[httpcore.AsyncConnectionPool]:
         """Idle pools beyond the cap or past their keep-alive, oldest first, taken out of the map."""
         out: list[httpcore.AsyncConnectionPool] = []
         cutoff = time.monotonic() - KEEPALIVE_EXPIRY
-        for key in list(self._pools):
-            pool, used = self._pools[key]
-            if len(self._pools) <= KEEPALIVE_ORIGINS and used > cutoff:
+        oldest = next(iter(self._origins.values()), None)
+        if oldest is None or (len(self._origins) <= KEEPALIVE_ORIGINS and oldest.used > cutoff):
+            return out  # the usual case, without walking the map
+        for key, origin in list(self._origins.items()):
+            if len(self._origins) <= KEEPALIVE_ORIGINS and origin.used > cutoff:
                 break
-            if all(c.is_idle() or c.is_closed() for c in pool.connections):
-                del self._pools[key]
-                out.append(pool)
+            if not origin.starting and all(c.is_idle() or c.is_closed() for c in origin.pool.connections):
+                del self._origins[key]
+                out.append(origin.pool)
         return out
 
     async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
-        pool = self._pool_for(request.url)
-        for stale in self._stale():
-            await stale.aclose()
-        return await pool.handle_async_request(request)
+        origin = self._origin_for(request.url)
+        origin.starting += 1
+        try:
+            for stale in self._stale():
+                await stale.aclose()
+            # from here until its response is closed, the request holds a connection of the pool
+            return await origin.pool.handle_async_request(request)
+        finally:
+            origin.starting -= 1
 
     async def aclose(self) -> None:
-        pools, self._pools = self._pools, {}
-        for pool, _ in pools.values():
-            await pool.aclose()
+        origins, self._origins = self._origins, {}
+        for origin in origins.values():
+            await origin.pool.aclose()
 
 
 # ---------------------------------------------------------------- politeness and deadlines

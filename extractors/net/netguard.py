@@ -15,6 +15,7 @@ does not slip through.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import re
 import socket
@@ -35,6 +36,7 @@ _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 # Hosts made only of these characters may be legacy numeric IPv4 forms (127.1, 0x7f.1, 2130706433).
 _NUMERIC_HOST = re.compile(r"^[0-9a-fA-FxX.]+$")
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -48,6 +50,7 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # pure; every request checks its host's addresses again
 def is_blocked_address(address: str | IPAddress) -> bool:
     """True when connecting to ``address`` could reach something that is not the public internet."""
     ip = ipaddress.ip_address(address) if isinstance(address, str) else address
@@ -66,6 +69,7 @@ def is_blocked_address(address: str | IPAddress) -> bool:
     return not ip.is_global
 
 
+@functools.lru_cache(maxsize=4096)  # pure; asked for every URL and every connect
 def parse_ip_literal(host: str) -> IPAddress | None:
     """Parse ``host`` as an IP address, including the legacy IPv4 spellings resolvers accept."""
     candidate = host[1:-1] if host.startswith("[") and host.endswith("]") else host
@@ -85,7 +89,7 @@ def split_url(url: str) -> tuple[SplitResult, str, int]:
     """Validate scheme and shape; return the split URL, its ASCII host and port."""
     if not isinstance(url, str) or not url.strip():
         raise PipelineError(Reason.INVALID_URL, "empty URL")
-    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url.strip()):
+    if _CONTROL.search(url.strip()):
         raise PipelineError(Reason.INVALID_URL, f"whitespace or control character in URL {url!r}")
     try:
         parts = urlsplit(url.strip())
@@ -165,6 +169,11 @@ async def resolve_and_check_async(
 async def check_url_async(url: str, *, allow_private: bool, resolver: AsyncResolver | None = None) -> None:
     """Raise ``PipelineError`` unless ``url`` is http(s) and (unless allowed) resolves only publicly."""
     _, host, port = split_url(url)
+    await check_host_async(host, port, allow_private=allow_private, resolver=resolver)
+
+
+async def check_host_async(host: str, port: int, *, allow_private: bool, resolver: AsyncResolver | None = None) -> None:
+    """:func:`check_url_async` for a host and port already taken from a URL by :func:`split_url`."""
     if allow_private:
         return
     await resolve_and_check_async(host, port, allow_private=False, resolver=resolver)

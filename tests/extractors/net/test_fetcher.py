@@ -661,3 +661,103 @@ def test_per_host_and_global_concurrency_limits() -> None:
         first = len(server.hits)
         _gather(make_settings(per_host_concurrency=2, global_concurrency=1), urls)
         assert _max_inflight(server.hits[first:]) == {"127.0.0.1": 1, "localhost": 1}
+
+
+class _KeepAliveSite:
+    """HTTP/1.1 keep-alive servers on ``n`` ports of 127.0.0.1 (``n`` origins), recording every
+    TCP connection they accept and which of them the client has closed."""
+
+    def __init__(self, n: int) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.opened: dict[int, int] = {}  # server port → connections accepted
+        self.closed_by_client: set[tuple[int, int]] = set()  # (server port, client port)
+        lock = threading.Lock()
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with lock:
+                    port = self.server.server_address[1]
+                    site.opened[port] = site.opened.get(port, 0) + 1
+
+            def finish(self) -> None:
+                with lock:
+                    site.closed_by_client.add((self.server.server_address[1], self.client_address[1]))
+                super().finish()
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:
+                body = b"<rss><channel><title>t</title></channel></rss>"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+        self.servers = [Server(("127.0.0.1", 0), Handler) for _ in range(n)]
+        for s in self.servers:
+            threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self.ports = [s.server_address[1] for s in self.servers]
+
+    def close(self) -> None:
+        for s in self.servers:
+            s.shutdown()
+            s.server_close()
+
+
+def test_each_origin_keeps_its_connections_alive_with_many_origins() -> None:
+    """40 origins (more than the 32 idle connections one shared pool kept), three rounds of one
+    request each: every origin's later requests reuse its connection instead of opening one each."""
+    site = _KeepAliveSite(40)
+    try:
+        urls = [f"http://127.0.0.1:{port}/feed{r}" for r in range(3) for port in site.ports]
+        settings = make_settings(per_host_concurrency=2, global_concurrency=32)
+
+        async def run() -> None:
+            async with Fetcher(settings) as f:
+                for url in urls:  # one at a time: round robin over the origins
+                    await f.fetch(url, kind="feed")
+
+        asyncio.run(run())
+    finally:
+        site.close()
+    assert sorted(site.opened) == sorted(site.ports)
+    assert all(n == 1 for n in site.opened.values()), site.opened
+
+
+def test_idle_origins_beyond_the_cap_are_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With room for 3 origins' idle connections, the least recently used ones are closed by the
+    client while the run goes on, and the last 3 only when the fetcher closes."""
+    import extractors.net.fetcher as fetcher_module
+
+    monkeypatch.setattr(fetcher_module, "KEEPALIVE_ORIGINS", 3)
+    site = _KeepAliveSite(6)
+    closed_before_end: set[int] = set()
+    try:
+        settings = make_settings()
+
+        async def run() -> None:
+            async with Fetcher(settings) as f:
+                for port in site.ports:
+                    await f.fetch(f"http://127.0.0.1:{port}/feed", kind="feed")
+                await asyncio.sleep(0.3)  # the server threads see the closes
+                closed_before_end.update(port for port, _ in site.closed_by_client)
+
+        asyncio.run(run())
+        deadline = time.monotonic() + 5
+        while len(site.closed_by_client) < 6 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        site.close()
+    assert closed_before_end == set(site.ports[:3]), (closed_before_end, site.ports)
+    assert {port for port, _ in site.closed_by_client} == set(site.ports)

@@ -47,6 +47,10 @@ SIZES: dict[str, tuple[Callable[[str], Any], Any, str]] = {
     "row-group-sizes": (str, "", "writer rows per row group to compare side by side, comma-separated, in the "
                                  "warehouse and memory benchmarks (repeat a size to alternate; default: the "
                                  "writer's own only)"),
+    "allocators": (str, "", "the flow process's allocator set-ups to compare side by side in the memory benchmark, "
+                            "comma-separated: default (DuckDB's flush thresholds, pyarrow's mimalloc pool) or trim "
+                            "(the writer's flush thresholds at 0, Arrow on glibc), e.g. default,trim,trim,default "
+                            "(default: the code's own only)"),
 }
 
 
@@ -157,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                 done[name] = memory.run(workdir=work / "memory", api_url=prefect_api(), small=args.pages,
                                         large=args.memory_pages, fmt=args.format.split(",")[0].strip(), small_archive=small,
                                         small_result=done.get("backfill"), results_dir=results_dir,
-                                        row_group_sizes=_sizes(args.row_group_sizes))
+                                        row_group_sizes=_sizes(args.row_group_sizes),
+                                        allocators=[a.strip() for a in args.allocators.split(",") if a.strip()])
                 shutil.rmtree(work / "memory", ignore_errors=True)
                 shutil.rmtree(work / "backfill", ignore_errors=True)
             elif name == "busy_hour":

@@ -84,16 +84,19 @@ def sample_indices(total: int, n: int, start: int = 0) -> list[int]:
 
 
 def backfill_once(paths: list[Path], db: Path, env: dict[str, str], *, profile: Path | None = None,
-                  row_group_size: int | None = None) -> dict[str, Any]:
+                  row_group_size: int | None = None, allocators: str | None = None) -> dict[str, Any]:
     """One measured backfill flow run in a fresh process; figures plus the tree's peak RSS.
 
-    ``row_group_size`` overrides the writer's rows per row group in that process (None: the
-    writer's own)."""
+    ``row_group_size`` overrides the writer's rows per row group in that process and
+    ``allocators`` its allocator set-up (``"default"``: DuckDB's flush thresholds and pyarrow's
+    own pool, ``"trim"``: flush thresholds 0 and Arrow on glibc); None keeps the code's own."""
     args = ["backfill", "--db", str(db)]
     if profile is not None:
         args += ["--profile", str(profile)]
     if row_group_size is not None:
         args += ["--row-group-size", str(row_group_size)]
+    if allocators is not None:
+        args += ["--allocators", allocators]
     run = run_child([*args, *map(str, paths)], env=env, sample_rss=True)
     res = run.result
     summ = res["summary"]

@@ -75,6 +75,15 @@ def cmd_backfill(args: argparse.Namespace) -> dict[str, Any]:
         import warehouse.db
 
         warehouse.db.WRITE_ROW_GROUP_SIZE = args.row_group_size  # this process is the only writer
+    if args.allocators is not None:
+        import flows.shared
+        import warehouse.db
+
+        # "default": DuckDB's own flush thresholds and pyarrow's own pool; "trim": the writer's
+        # flush thresholds at 0 and Arrow on glibc's malloc
+        trim = args.allocators == "trim"
+        warehouse.db.WRITE_ALLOCATOR_FLUSH = "0MB" if trim else None
+        flows.shared.ARROW_MEMORY_POOL = "system" if trim else None
     cpu_main0, kids0 = time.process_time(), _tree_cpu()
     t0 = time.perf_counter()
     with _Profile(args.profile):
@@ -189,6 +198,9 @@ def main() -> None:
     b.add_argument("--profile")
     b.add_argument("--row-group-size", type=int, default=None,
                    help="rows per row group of the writer (default: warehouse.db.WRITE_ROW_GROUP_SIZE)")
+    b.add_argument("--allocators", choices=("default", "trim"), default=None,
+                   help="the flow process's allocator set-up: 'default' (DuckDB's flush thresholds, pyarrow's "
+                        "mimalloc pool) or 'trim' (flush thresholds 0, Arrow on glibc); default: the code's own")
     b.add_argument("paths", nargs="+")
     i = sub.add_parser("ingest")
     i.add_argument("--db", required=True)

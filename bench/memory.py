@@ -9,6 +9,9 @@ the smaller one's.
 ``row_group_sizes`` (``--row-group-sizes``) repeats both runs for each writer row-group size
 listed, in that order (repeat a size to alternate, e.g. ``16384,4096,4096,16384``); the top-level
 figures are then the first listed variant's, and every variant is under ``variants``.
+``allocators`` (``--allocators``) does the same for the flow process's allocator set-up
+(e.g. ``default,trim,trim,default``: DuckDB's flush thresholds and pyarrow's mimalloc pool, or
+the writer's flush thresholds at 0 and Arrow on glibc's malloc).
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ GROWTH_TARGET = 1.10  # issue 13: the 20k run within 10 % of the 5k run
 
 def run(*, workdir: Path, api_url: str | None, small: int = 5000, large: int = 20000, fmt: ArchiveFormat = "warc",
         small_archive: Path | None = None, small_result: dict[str, Any] | None = None,
-        results_dir: Path | None = None, row_group_sizes: Sequence[int] = ()) -> dict[str, Any]:
+        results_dir: Path | None = None, row_group_sizes: Sequence[int] = (),
+        allocators: Sequence[str] = ()) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     env = flow_env(api_url, workdir / "prefect-client")
     t0 = time.perf_counter()
@@ -38,12 +42,17 @@ def run(*, workdir: Path, api_url: str | None, small: int = 5000, large: int = 2
                           name=f"pages-{small}-{large}") if large > small else None
     gen_s = time.perf_counter() - t0
     paths = [small_archive] + ([extra] if extra is not None else [])
-    if row_group_sizes:
+    if row_group_sizes and allocators:
+        raise ValueError("compare row-group sizes or allocator set-ups, not both in one run")
+    settings: list[dict[str, Any]] = [{"row_group_size": n} for n in row_group_sizes] + \
+        [{"allocators": a} for a in allocators]
+    if settings:
         variants = []
-        for i, size in enumerate(row_group_sizes):
-            v = _pair(small_archive, paths, workdir, env, size, i)
+        for i, setting in enumerate(settings):
+            v = _pair(small_archive, paths, workdir, env, setting, i)
             variants.append(v)
-            say(f"memory:   {v['row_group_size']}-row groups: {v['small_peak_rss_mib']} / {v['large_peak_rss_mib']} MiB "
+            label = ", ".join(f"{k} {val}" for k, val in setting.items())
+            say(f"memory:   {label}: {v['small_peak_rss_mib']} / {v['large_peak_rss_mib']} MiB "
                 f"(x{v['growth']}), file {v['runs']['small']['db_mib']} / {v['runs']['large']['db_mib']} MiB, "
                 f"load {v['load_average']}")
         data = {**variants[0], "variants": variants}
@@ -73,15 +82,16 @@ def _figures(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "runs": runs}
 
 
-def _pair(small_archive: Path, paths: list[Path], workdir: Path, env: dict[str, str], size: int,
+def _pair(small_archive: Path, paths: list[Path], workdir: Path, env: dict[str, str], setting: dict[str, Any],
           i: int) -> dict[str, Any]:
-    """The small and the large run with the writer's row groups set to ``size``, each into a new file."""
+    """The small and the large run with the writer set up by ``setting`` (``backfill_once``'s
+    ``row_group_size`` or ``allocators``), each into a new file."""
     loads = [load_average()]
     runs: dict[str, dict[str, Any]] = {}
     for name, archives in (("small", [small_archive]), ("large", paths)):
-        db = workdir / f"{name}-{i}-{size}.duckdb"
-        runs[name] = backfill_once(archives, db, env, row_group_size=size)
+        db = workdir / f"{name}-{i}.duckdb"
+        runs[name] = backfill_once(archives, db, env, **setting)
         loads.append(load_average())
         for f in db.parent.glob(db.name + "*"):
             f.unlink(missing_ok=True)
-    return {"row_group_size": size, **_figures(runs), "load_average": loads}
+    return {**setting, **_figures(runs), "load_average": loads}

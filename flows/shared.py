@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
@@ -60,11 +61,27 @@ def run_load(batch: Batch, settings: Settings) -> LoadResult:
     Then queue the batch's articles for the search index (staged ones too: staging never loses
     rows, so they are searchable before they reach the database).
     """
+    use_arrow_memory_pool()
     result = load(quote(batch), settings)  # type: ignore[call-overload]
     if batch.articles and getattr(result, "status", None) in ("loaded", "staged"):
         index_articles(batch.articles, settings)
     release_free_memory()
     return result
+
+
+# The pool the flow process's Arrow buffers (a batch's tables, built in every load) come from:
+# "system" is glibc's malloc, whose freed pages release_free_memory() hands back; pyarrow's own
+# default here is its bundled mimalloc, which keeps freed pages for reuse where malloc_trim cannot
+# reach them (~30 MiB more in the flow process all through a backfill; bench/RESULTS.md §6).
+# None keeps pyarrow's default.
+ARROW_MEMORY_POOL: str | None = "system"
+
+
+def use_arrow_memory_pool() -> None:
+    """Point pyarrow's default pool at ARROW_MEMORY_POOL (before each load; buffers already
+    allocated stay with their own pool)."""
+    if ARROW_MEMORY_POOL == "system" and pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())
 
 
 @functools.cache

@@ -79,6 +79,15 @@ WRITE_MEMORY_LIMIT = "512MB"
 # repeated paragraph; §5). A size of the attached database, not of the file: older files keep
 # their row groups and read the same.
 WRITE_ROW_GROUP_SIZE = 4_096
+# When DuckDB returns freed memory to the operating system. These wheels have no jemalloc:
+# DuckDB allocates through glibc's malloc and, after a task whose allocations peaked above
+# ``allocator_flush_threshold`` or after a bulk deallocation above
+# ``allocator_bulk_deallocation_flush_threshold``, calls glibc's ``malloc_trim`` (at most every
+# 100 ms, with a pad of threads × threshold; DuckDB's defaults 128 MB / 512 MB). At 0 the load's
+# freed memory goes back as the load goes, not only at release_free_memory() after it: ~20 MiB
+# off the flow process's in-load peaks, the loads no slower (bench/RESULTS.md §6, seventh round).
+# None keeps DuckDB's defaults.
+WRITE_ALLOCATOR_FLUSH: str | None = "0MB"
 _ALIAS = "warehouse"
 
 
@@ -115,6 +124,9 @@ def connect_write(path: str | Path, *, run_migrations: bool = True) -> duckdb.Du
         # a loader's memory stays flat however large the file grows: without a cap DuckDB's buffer
         # pool grows with the database (page bodies are kept out of it, in warehouse/pages.py)
         conn.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
+        if WRITE_ALLOCATOR_FLUSH is not None:
+            conn.execute(f"SET allocator_flush_threshold = '{WRITE_ALLOCATOR_FLUSH}'")
+            conn.execute(f"SET allocator_bulk_deallocation_flush_threshold = '{WRITE_ALLOCATOR_FLUSH}'")
         if run_migrations:
             migrate(conn)
     except BaseException:

@@ -55,3 +55,34 @@ def test_freed_blocks_inside_the_heap_go_back_to_the_system() -> None:
     assert got["held"] - got["before"] < 16 * 2**20  # freeing alone gave (almost) nothing back
     assert got["released"] is True
     assert got["before"] - got["after"] > 48 * 2**20, got
+
+
+_ARROW_POOL = """
+import json, sys
+import pyarrow as pa
+import flows.shared as shared
+if sys.argv[1] == "off":
+    shared.ARROW_MEMORY_POOL = None
+before = pa.default_memory_pool().backend_name
+shared.use_arrow_memory_pool()
+system0 = pa.system_memory_pool().bytes_allocated()
+table = pa.table({"text": ["word " * 200] * 2000})
+print(json.dumps({"before": before, "after": pa.default_memory_pool().backend_name,
+                  "system_bytes": pa.system_memory_pool().bytes_allocated() - system0, "rows": table.num_rows}))
+"""
+
+
+@pytest.mark.parametrize("setting", ["on", "off"])
+def test_the_flow_process_builds_its_arrow_batches_on_the_system_allocator(setting: str) -> None:
+    """Before each load the flow process points pyarrow at glibc's malloc (whose free pages
+    release_free_memory returns) instead of its bundled allocator; ARROW_MEMORY_POOL = None
+    leaves pyarrow's default. In a fresh interpreter: the pool is process-wide."""
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", _ARROW_POOL, setting], capture_output=True, text=True, cwd=root,
+                         check=True, timeout=120)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["before"] != "system"
+    if setting == "on":
+        assert got["after"] == "system" and got["system_bytes"] >= 2000 * 1000, got
+    else:
+        assert got["after"] == got["before"] and got["system_bytes"] == 0, got

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -209,3 +210,34 @@ def test_bulk_load_of_20000_articles(db_path: Path) -> None:
     assert groups == -(-20_000 // WRITE_ROW_GROUP_SIZE) and text_codecs == ["ZSTD"]
     again = load_batch(db_path, Batch(articles=arts, links=[link(a) for a in arts]))
     assert (again.articles_new, again.links_new) == (0, 0)
+
+
+def _allocator_settings(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(conn.execute(
+        "SELECT name, value FROM duckdb_settings() WHERE name IN "
+        "('allocator_flush_threshold', 'allocator_bulk_deallocation_flush_threshold')").fetchall())
+
+
+def test_the_writer_hands_freed_memory_back_during_a_load(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The write connection's DuckDB trims glibc's heap after every task and every bulk free
+    (thresholds 0; bench/RESULTS.md §6), without changing what a load writes; None keeps
+    DuckDB's own thresholds."""
+    import warehouse.db as db
+
+    defaults = _allocator_settings(duckdb.connect())
+    conn = db.connect_write(db_path)
+    try:
+        got = _allocator_settings(conn)
+        assert len(got) == 2 and all(re.fullmatch(r"0 ?[A-Za-z]*", v) for v in got.values()), got
+        assert not any(re.fullmatch(r"0 ?[A-Za-z]*", v) for v in defaults.values()), defaults
+    finally:
+        conn.close()
+    arts = [article(i) for i in range(50)]
+    assert load_batch(db_path, Batch(articles=arts)).articles_new == 50
+    monkeypatch.setattr(db, "WRITE_ALLOCATOR_FLUSH", None)
+    conn = db.connect_write(db_path)
+    try:
+        assert _allocator_settings(conn) == defaults
+    finally:
+        conn.close()
+    assert counts(db_path)["articles"] == 50

@@ -86,3 +86,24 @@ def test_the_flow_process_builds_its_arrow_batches_on_the_system_allocator(setti
         assert got["after"] == "system" and got["system_bytes"] >= 2000 * 1000, got
     else:
         assert got["after"] == got["before"] and got["system_bytes"] == 0, got
+
+
+def test_every_flow_load_sets_the_pool_before_the_batch_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_load (every flow's load) points pyarrow at the pool before the load task builds the
+    batch's Arrow tables, and frees memory after it."""
+    import flows.shared as shared
+    from warehouse.batch import Batch
+    from warehouse.load import LoadResult
+
+    calls: list[str] = []
+
+    def fake_load(batch: object, settings: object) -> LoadResult:
+        calls.append("load")
+        return LoadResult(status="loaded", batch_id="b")
+
+    monkeypatch.setattr(shared, "use_arrow_memory_pool", lambda: calls.append("pool"))
+    monkeypatch.setattr(shared, "release_free_memory", lambda: calls.append("release"))
+    monkeypatch.setattr(shared, "load", fake_load)
+    result = shared.run_load(Batch(), settings=None)  # type: ignore[arg-type]
+    assert result.status == "loaded"
+    assert calls == ["pool", "load", "release"]

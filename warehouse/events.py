@@ -2,13 +2,17 @@
 ``entities``, ``mentions``, ``events`` and ``quotes`` in one transaction (delete by article_id,
 insert from registered Arrow). Takes plain rows or Arrow tables; knows nothing of the coder.
 
+Rows are only stored for articles in ``articles`` (rows of any other article are refused), so an
+article that was not stored before a load has no rows to delete: a load that inserts an article
+passes it as new and its delete, a scan of the four tables, is skipped.
+
 Rows use the column names of migration 005 (``schemas.events.Enrichment.table_rows()`` produces
 them from the coder's records).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,36 +85,45 @@ def _dedupe(table: str, data: pa.Table) -> pa.Table:
 
 def replace_enrichment(conn: duckdb.DuckDBPyConnection, article_ids: Sequence[str],
                        tables: Mapping[str, pa.Table | Iterable[Mapping[str, Any]]], *,
-                       transaction: bool = True) -> dict[str, int]:
+                       transaction: bool = True, new_ids: Collection[str] = ()) -> dict[str, int]:
     """Replace the rows of ``article_ids`` in the four tables, inside the caller's connection.
 
     Every article in ``article_ids`` loses its old rows, also when ``tables`` has none for it (an
-    article that no longer yields events). Rows of articles not listed are refused. Returns rows
-    inserted per table. Runs in one transaction (``transaction=False``: inside the caller's, e.g.
-    the load's).
+    article that no longer yields events). Rows of articles not listed, or not in ``articles``,
+    are refused. ``new_ids``: those of ``article_ids`` that were not in ``articles`` before the
+    caller's transaction (the load inserting them); they can have no rows, so nothing is deleted
+    for them. Returns rows inserted per table. Runs in one transaction (``transaction=False``:
+    inside the caller's, e.g. the load's).
     """
     ids = sorted(set(article_ids))
     data = {t: _dedupe(t, to_arrow(t, tables.get(t, []))) for t in TABLES}
     allowed = set(ids)
+    with_rows: set[str] = set()
     for t, tbl in data.items():
-        stray = set(tbl.column("article_id").to_pylist()) - allowed
+        present = set(tbl.column("article_id").to_pylist())
+        stray = present - allowed
         if stray:
             raise ValueError(f"{t}: rows for articles not being replaced: {sorted(stray)[:3]}")
-    id_table = pa.table({"article_id": pa.array(ids, pa.string())})
+        with_rows |= present
+    fresh = allowed & set(new_ids)
+    stored = [i for i in ids if i not in fresh]
     counts: dict[str, int] = {}
     if transaction:
         conn.begin()
     try:
-        conn.register("_enrich_ids", id_table)
+        _refuse_unstored(conn, with_rows)
+        if stored:
+            conn.register("_enrich_ids", pa.table({"article_id": pa.array(stored, pa.string())}))
+            for t in TABLES:
+                conn.execute(f"DELETE FROM {t} WHERE article_id IN (SELECT article_id FROM _enrich_ids)")
+            conn.unregister("_enrich_ids")
         for t in TABLES:
-            conn.execute(f"DELETE FROM {t} WHERE article_id IN (SELECT article_id FROM _enrich_ids)")
             src = f"_enrich_{t}"
             conn.register(src, data[t])
             cols = ", ".join(SCHEMAS[t].names)
             conn.execute(f"INSERT INTO {t} ({cols}) SELECT {cols} FROM {src}")
             conn.unregister(src)
             counts[t] = data[t].num_rows
-        conn.unregister("_enrich_ids")
         if transaction:
             conn.commit()
     except Exception:
@@ -118,6 +131,22 @@ def replace_enrichment(conn: duckdb.DuckDBPyConnection, article_ids: Sequence[st
             conn.rollback()
         raise
     return counts
+
+
+def _refuse_unstored(conn: duckdb.DuckDBPyConnection, article_ids: set[str]) -> None:
+    """Raise unless every one of ``article_ids`` is in ``articles`` (what lets a load skip the
+    delete of an article it stores for the first time)."""
+    if not article_ids:
+        return
+    conn.register("_enrich_rows_ids", pa.table({"article_id": pa.array(sorted(article_ids), pa.string())}))
+    try:
+        stored = {r[0] for r in conn.execute(
+            "SELECT article_id FROM articles WHERE article_id IN (SELECT article_id FROM _enrich_rows_ids)").fetchall()}
+    finally:
+        conn.unregister("_enrich_rows_ids")
+    missing = article_ids - stored
+    if missing:
+        raise ValueError(f"rows for articles not stored: {sorted(missing)[:3]}")
 
 
 def load_enrichment(db_path: str | Path, article_ids: Sequence[str],

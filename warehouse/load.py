@@ -282,6 +282,8 @@ def apply_tables(
     try:
         conn.begin()
         try:
+            # before the articles go in: which of the coded articles this load stores for the first time
+            first_stored = _not_stored(conn, enriched, ready.get("articles"))
             for table in ready:
                 src = sources[table]
                 if table == "articles":
@@ -312,7 +314,7 @@ def apply_tables(
                     counts[key[table]] = _count(conn, _insert_new_sql(table, src))
             if enriched is not None and enriched.num_rows:
                 done = replace_enrichment(conn, enriched.column("article_id").to_pylist(), enrichment,
-                                          transaction=False)
+                                          transaction=False, new_ids=first_stored)
                 counts["events_new"] = done.get("events", 0)
             if sketches and stories is not None:
                 update_story_index(conn, sketches, stories, transaction=False)
@@ -329,6 +331,24 @@ def apply_tables(
         for src in sources.values():
             conn.unregister(src)
     return counts
+
+
+def _not_stored(conn: duckdb.DuckDBPyConnection, enriched: pa.Table | None,
+                articles: pa.Table | None) -> set[str]:
+    """The batch's articles with coder rows that are not in ``articles`` yet (read before the load
+    writes them): their old coder rows cannot exist, so the load deletes none for them."""
+    if enriched is None or not enriched.num_rows or articles is None or not articles.num_rows:
+        return set()
+    ids = set(enriched.column("article_id").to_pylist()) & set(articles.column("article_id").to_pylist())
+    if not ids:
+        return set()
+    conn.register("_enrich_batch_ids", pa.table({"article_id": pa.array(sorted(ids), pa.string())}))
+    try:
+        stored = conn.execute("SELECT article_id FROM articles WHERE article_id IN "
+                              "(SELECT article_id FROM _enrich_batch_ids)").fetchall()
+    finally:
+        conn.unregister("_enrich_batch_ids")
+    return ids - {r[0] for r in stored}
 
 
 def _default_staging(db_path: Path, staging_dir: str | Path | None) -> Path:

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from schemas.stories import GroupAssignment, StoryMember, StorySketch
+from warehouse.queries import arrow_query
 
 Decide = Callable[[list[StorySketch], list[StoryMember]], list[GroupAssignment]]
 
@@ -59,27 +61,24 @@ class _Registered:
             self.conn.unregister(name)
 
 
-def _member(row: tuple[Any, ...]) -> StoryMember:
-    (article_id, first_seen, version, tokens, shingles, lead_shingles, signature, lead_signature, band_keys,
-     group, similarity) = row
-    sketch = StorySketch(article_id=article_id, first_seen=first_seen, version=version, tokens=tokens,
-                         shingles=shingles, lead_shingles=lead_shingles, signature=bytes(signature),
-                         lead_signature=bytes(lead_signature), band_keys=list(band_keys))
-    return StoryMember(sketch=sketch, dup_group_id=group, dup_similarity=similarity)
-
-
-def find_candidates(conn: duckdb.DuckDBPyConnection, sketches: Sequence[StorySketch]) -> list[StoryMember]:
+def find_candidates(conn: duckdb.DuckDBPyConnection, sketches: Sequence[StorySketch], *,
+                    keys: Literal["all", "shared"] = "all") -> list[StoryMember]:
     """Index members that may share a story with ``sketches``: every article sharing a band key with
     one of them, plus all other members of those articles' groups and of the groups the sketched
     articles themselves are already in (an article sketched again). One join of the batch's keys
-    against ``story_bands``; the group expansion only runs when something was found."""
+    against ``story_bands``; the group expansion only runs when something was found.
+
+    ``keys="shared"``: each member's ``band_keys`` keep only the keys that occur in at least one
+    other sketch of the set (``sketches`` and the members); a key no other sketch has is an LSH
+    bucket of one, which pairs it with nothing. What the load hands to the grouping decision: on a
+    corpus whose leads collide, most of a member's 48 keys are such keys."""
     if not sketches:
         return []
-    keys = pa.table({"band_key": pa.array(sorted({k for s in sketches for k in s.band_keys}), pa.int64())},
-                    schema=_KEYS_SCHEMA)
+    keys_table = pa.table({"band_key": pa.array(sorted({k for s in sketches for k in s.band_keys}), pa.int64())},
+                          schema=_KEYS_SCHEMA)
     ids = pa.table({"article_id": pa.array(sorted({s.article_id for s in sketches}), pa.string())},
                    schema=_IDS_SCHEMA)
-    with _Registered(conn, _story_keys=keys, _story_ids=ids):
+    with _Registered(conn, _story_keys=keys_table, _story_ids=ids):
         hits = conn.execute("""
             SELECT DISTINCT b.article_id FROM story_bands AS b JOIN _story_keys AS k USING (band_key)
             UNION
@@ -98,11 +97,34 @@ def find_candidates(conn: duckdb.DuckDBPyConnection, sketches: Sequence[StorySke
     wanted = pa.table({"article_id": pa.array(sorted(m[0] for m in members), pa.string())}, schema=_IDS_SCHEMA)
     cols = ", ".join(_SKETCH_COLUMNS)
     with _Registered(conn, _story_members=wanted):
-        rows = conn.execute(f"""
+        rows = arrow_query(conn, f"""
             SELECT {cols} FROM story_sketches WHERE article_id IN (SELECT article_id FROM _story_members)
             ORDER BY article_id
-        """).fetchall()
-    return [_member(r) for r in rows]
+        """)
+    band_keys = (_shared_band_keys(rows.column("band_keys"), sketches) if keys == "shared"
+                 else rows.column("band_keys").to_pylist())
+    out = []
+    for i, row in enumerate(rows.drop_columns(["band_keys"]).to_pylist()):
+        group, similarity = row.pop("dup_group_id"), row.pop("dup_similarity")
+        out.append(StoryMember(sketch=StorySketch(**row, band_keys=band_keys[i]), dup_group_id=group,
+                               dup_similarity=similarity))
+    return out
+
+
+def _shared_band_keys(column: pa.ChunkedArray, sketches: Sequence[StorySketch]) -> list[list[int]]:
+    """Each row's band keys that occur more than once among all rows and ``sketches`` (counted with
+    repeats, so a key is never dropped that two sketches share), in their stored order."""
+    lists = column.combine_chunks()
+    flat = pc.list_flatten(lists)
+    owners = pc.list_parent_indices(lists)
+    mine = pa.array([k for s in sketches for k in s.band_keys], pa.int64())
+    counted = pc.value_counts(pa.concat_arrays([flat.cast(pa.int64()), mine]))
+    shared = counted.field("values").filter(pc.greater_equal(counted.field("counts"), 2))
+    keep = pc.is_in(flat, value_set=shared)
+    out: list[list[int]] = [[] for _ in range(len(lists))]
+    for owner, key in zip(owners.filter(keep).to_pylist(), flat.filter(keep).to_pylist(), strict=True):
+        out[owner].append(key)
+    return out
 
 
 def apply_assignments(conn: duckdb.DuckDBPyConnection, sketches: Sequence[StorySketch],
@@ -180,7 +202,7 @@ def update_story_index(conn: duckdb.DuckDBPyConnection, sketches: Sequence[Story
     if transaction:
         conn.begin()
     try:
-        candidates = find_candidates(conn, sketches)
+        candidates = find_candidates(conn, sketches, keys="shared")
         assignments = decide(list(sketches), candidates)
         apply_assignments(conn, sketches, assignments, now=now,
                           indexed={m.sketch.article_id for m in candidates})

@@ -90,7 +90,9 @@ def assign_groups(new_sketches: Iterable[StorySketch], candidates: Iterable[Stor
 
     ``candidates`` are the index members returned by ``warehouse.stories.find_candidates`` for
     these sketches (band-key matches and all members of their groups). A new sketch replaces a
-    candidate with the same ``article_id`` (an article sketched again by reprocess). Returned:
+    candidate with the same ``article_id`` (an article sketched again by reprocess). A candidate's
+    ``band_keys`` may hold only the keys another sketch of the set also has (the load passes them so):
+    a key of one sketch is a bucket of one, which ``components`` skips. Returned:
     one assignment per new sketch (``new=True``) and one per existing article whose group id or
     similarity changed (``new=False``), sorted by article id.
     """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -11,7 +11,7 @@ import pytest
 
 from extractors.events import enrich
 from tests.support.factories import article, run_record
-from warehouse.batch import Batch
+from warehouse.batch import Batch, models_to_arrow
 from warehouse.db import connect_read, connect_write
 from warehouse.events import load_enrichment, replace_enrichment, to_arrow
 from warehouse.load import load_batch
@@ -119,6 +119,8 @@ def test_a_database_at_migration_10_upgrades_to_keyless_event_tables(db_path: Pa
     old = duckdb.connect(str(db_path))
     migrate(old, up_to=10)  # the database as release 10 left it
     a1, a2 = article(1).article_id, article(2).article_id
+    old.register("_arts", models_to_arrow("articles", [article(1, text=TEXT, published=PUB), article(2)]))
+    old.execute("INSERT INTO articles BY NAME SELECT * FROM _arts")  # coder rows need their articles
     replace_enrichment(old, [a1, a2], {t: _rows(a1)[t] + _rows(a2, "Iran rejected the proposal by Russia.")[t]
                                        for t in ("entities", "mentions", "events", "quotes")})
     keyed = ("SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
@@ -155,3 +157,129 @@ def test_a_database_at_migration_10_upgrades_to_keyless_event_tables(db_path: Pa
         assert {t: _all_rows(c, t) for t in before} == before
     finally:
         c.close()
+
+
+# --- the load's replace: deletes only where old rows can exist ----------------------------------
+
+OTHER = ("Iran rejected the proposal by Russia on Monday.\n"
+         "“We will not negotiate under pressure,” the minister said.\n")
+_TABLES = ("entities", "mentions", "events", "quotes")
+
+
+def _coded(arts: list, texts: dict[str, str] | None = None) -> tuple[list[str], dict[str, list[dict]]]:
+    rows: dict[str, list[dict]] = {}
+    for a in arts:
+        text = (texts or {}).get(a.article_id, a.text)
+        for t, got in enrich(text, article_id=a.article_id, published_at=PUB).table_rows().items():
+            rows.setdefault(t, []).extend(got)
+    return [a.article_id for a in arts], rows
+
+
+def _load_coded(db: Path, arts: list, *, replace: bool = False, staging: Path,
+                texts: dict[str, str] | None = None) -> None:
+    ids, rows = _coded(arts, texts)
+    load_batch(db, Batch(articles=arts, enriched_ids=ids, enrichment=rows, replace=replace), staging_dir=staging)
+
+
+def _rows_of(db: Path, aid: str) -> dict[str, list[tuple]]:
+    return {t: fetch(db, f"SELECT * EXCLUDE (article_id) FROM {t} WHERE article_id = ? ORDER BY ALL", [aid])
+            for t in _TABLES}
+
+
+def _expected(aid: str, text: str) -> dict[str, int]:
+    return {t: len(r) for t, r in enrich(text, article_id=aid, published_at=PUB).table_rows().items()}
+
+
+def _counts(db: Path, aid: str) -> dict[str, int]:
+    return {t: fetch(db, f"SELECT count(*) FROM {t} WHERE article_id = ?", [aid])[0][0] for t in _TABLES}
+
+
+class _Recorder:
+    """A write connection that remembers the SQL it ran."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn, self.sql = conn, []
+
+    def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
+        self.sql.append(sql)
+        return self.conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.conn, name)
+
+
+def test_a_load_deletes_coder_rows_only_of_articles_stored_before_it(db_path: Path, tmp_path: Path) -> None:
+    from warehouse.load import apply_tables
+
+    stored = article(1, text=TEXT, published=PUB)
+    load_batch(db_path, Batch(articles=[stored]), staging_dir=tmp_path / "staging")
+    new = article(7, text=OTHER, published=PUB)
+
+    def load(arts: list) -> list[str]:
+        ids, rows = _coded(arts)
+        conn = connect_write(db_path)
+        try:
+            rec = _Recorder(conn)
+            apply_tables(rec, Batch(articles=arts, enriched_ids=ids, enrichment=rows).to_arrow())  # type: ignore[arg-type]
+        finally:
+            conn.close()
+        return [s for s in rec.sql if s.lstrip().upper().startswith("DELETE")]
+
+    assert load([new]) == []  # nothing of it can be stored yet: no table scanned for it
+    deletes = load([new, stored])  # both are stored now: both replaced
+    assert {t for t in _TABLES if any(f"DELETE FROM {t} " in s for s in deletes)} == set(_TABLES)
+    for a in (stored, new):
+        assert _counts(db_path, a.article_id) == _expected(a.article_id, a.text)
+
+
+def test_loading_the_same_coded_batch_again_keeps_one_copy_of_each_row(db_path: Path, tmp_path: Path) -> None:
+    arts = [article(1, text=TEXT, published=PUB), article(7, text=OTHER, published=PUB)]
+    _load_coded(db_path, arts, staging=tmp_path / "staging")
+    first = {a.article_id: _rows_of(db_path, a.article_id) for a in arts}
+    assert all(first[a.article_id]["events"] for a in arts)
+    _load_coded(db_path, arts, staging=tmp_path / "staging")  # stored now: replaced, not added
+    _load_coded(db_path, arts + arts, staging=tmp_path / "staging")  # twice within one batch
+    assert {a.article_id: _rows_of(db_path, a.article_id) for a in arts} == first
+
+
+def test_an_updated_article_loses_its_old_coder_rows(db_path: Path, tmp_path: Path) -> None:
+    """A stored article whose text changed is deleted and inserted again by the load (its old row
+    goes to article_versions): it is not new, so its old events must still be deleted."""
+    old = article(1, text=TEXT, published=PUB)
+    _load_coded(db_path, [old], staging=tmp_path / "staging")
+    assert _counts(db_path, old.article_id)["events"] == 2
+    updated = old.model_copy(update={"text": OTHER, "content_hash": "changed",
+                                     "fetched_at": old.fetched_at + timedelta(hours=1)})
+    _load_coded(db_path, [updated], staging=tmp_path / "staging")
+    assert fetch(db_path, "SELECT version FROM articles WHERE article_id = ?", [old.article_id]) == [(2,)]
+    assert _counts(db_path, old.article_id) == _expected(old.article_id, OTHER)
+    assert fetch(db_path, "SELECT trigger FROM events WHERE article_id = ? ORDER BY 1", [old.article_id]) == \
+        sorted((e["trigger"],) for e in enrich(OTHER, article_id=old.article_id, published_at=PUB).table_rows()["events"])
+
+
+def test_a_replace_load_and_a_coder_only_load_replace_stored_rows(db_path: Path, tmp_path: Path) -> None:
+    a = article(1, text=TEXT, published=PUB)
+    _load_coded(db_path, [a], staging=tmp_path / "staging")
+    # re-extraction (replace batch) of the same article, the coder now finding the other text's events
+    _load_coded(db_path, [a], replace=True, staging=tmp_path / "staging", texts={a.article_id: OTHER})
+    assert _counts(db_path, a.article_id) == _expected(a.article_id, OTHER)
+    # ``reprocess --enrich``: coder rows without their article in the batch
+    ids, rows = _coded([a])
+    load_batch(db_path, Batch(enriched_ids=ids, enrichment=rows), staging_dir=tmp_path / "staging")
+    assert _counts(db_path, a.article_id) == _expected(a.article_id, TEXT)
+
+
+def test_coder_rows_of_an_article_not_stored_are_refused(db: Path, tmp_path: Path) -> None:
+    """What makes skipping the new articles' deletes safe: no coder row outlives or precedes its article."""
+    ghost = article(9, text=TEXT, published=PUB)
+    ids, rows = _coded([ghost])
+    with pytest.raises(ValueError, match="not stored"):
+        load_enrichment(db, ids, rows)
+    with pytest.raises(ValueError, match="not stored"):
+        load_batch(db, Batch(enriched_ids=ids, enrichment=rows), staging_dir=tmp_path / "staging")
+    assert fetch(db, "SELECT count(*) FROM events") == [(0,)]
+    load_enrichment(db, ids, {})  # no rows: nothing to refuse
+    # once the article is stored, a load of it with its rows leaves one copy
+    _load_coded(db, [ghost], staging=tmp_path / "staging")
+    _load_coded(db, [ghost], staging=tmp_path / "staging")
+    assert _counts(db, ghost.article_id) == _expected(ghost.article_id, TEXT)

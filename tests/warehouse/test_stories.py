@@ -213,3 +213,37 @@ def test_a_sketch_without_an_assignment_is_refused(conn: duckdb.DuckDBPyConnecti
     with pytest.raises(ValueError, match="no group assignment"):
         apply_assignments(conn, sketches, assign_groups(sketches[:1], []))
     assert conn.execute("SELECT count(*) FROM story_sketches").fetchall() == [(0,)]
+
+
+def test_members_keep_only_shared_band_keys_and_the_groups_are_the_same(conn: duckdb.DuckDBPyConnection) -> None:
+    """``keys="shared"`` (what a load hands the decision) drops only keys no other sketch of the set
+    has: the assignments are the ones the members' full keys give, also when a re-sketched article
+    leaves its group and the others must stay joined through keys it no longer shares."""
+    stories = copies()
+    _load(conn, stories[:2])
+    _load(conn, stories[2:])
+    for i, (name, text) in enumerate(seed_texts().items()):  # unrelated filler in the index
+        _load(conn, [Story(name, text, T0 + timedelta(days=1, hours=i))])
+    probes = [
+        [sketch_text("late-copy", stories[0].text, T0 + timedelta(days=2))],
+        [_sketch(Story("original", seed_texts()["003_2d8f9a8c737655f8"], T0))],  # splits its group
+        [sketch_text(f"again-{s.name}", s.text, T0 + timedelta(days=3)) for s in stories],
+    ]
+    kept = dropped = 0
+    for new in probes:
+        full = find_candidates(conn, new)
+        shared = find_candidates(conn, new, keys="shared")
+        assert [m.sketch.article_id for m in shared] == [m.sketch.article_id for m in full]
+        assert assign_groups(new, shared) == assign_groups(new, full)
+        owners: dict[int, set[str]] = {}
+        for s in [m.sketch for m in full] + new:
+            for k in s.band_keys:
+                owners.setdefault(k, set()).add(s.article_id)
+        for f, s in zip(full, shared, strict=True):
+            assert s.sketch.model_copy(update={"band_keys": f.sketch.band_keys}) == f.sketch
+            assert s.dup_group_id == f.dup_group_id and s.dup_similarity == f.dup_similarity
+            assert s.sketch.band_keys == [k for k in f.sketch.band_keys if k in s.sketch.band_keys]
+            assert {k for k in f.sketch.band_keys if len(owners[k]) > 1} <= set(s.sketch.band_keys)
+        kept += sum(len(m.sketch.band_keys) for m in shared)
+        dropped += sum(len(m.sketch.band_keys) for m in full) - sum(len(m.sketch.band_keys) for m in shared)
+    assert kept and dropped, (kept, dropped)

@@ -239,6 +239,17 @@ def extract_pages(jobs: Iterable[PageJob], workers: int, cluster: str | None = N
                                         message=f"{type(exc).__name__}: {exc}"[:300]))
 
 
+@task(name="load-parts", cache_policy=NO_CACHE)
+def load_parts(parts: PartLoads, results: Iterable[JobResult]) -> PartLoads:
+    """A busy run's part loads, made as the extracted results arrive: one task run for all of
+    them, each load as the ``load`` task does it (``run_load(task_run=False)``). A task run costs
+    the Prefect server ~50 ms of CPU and a busy hour has 8 parts (bench/RESULTS.md §3, fifth
+    round). No ``timeout_seconds``: it ends when extraction ends, which has its own deadline."""
+    for r in results:
+        parts.add(r)
+    return parts
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -335,8 +346,7 @@ def _ingest(settings: Settings, logger: Any) -> dict[str, Any]:
         extracting = extract_pages.submit(quote(_arrivals(sink, job_for, fetching)), settings.workers,  # type: ignore[call-overload]
                                           settings.dask_address, settings.shard_size, on_done=quote(extracted.put))
         try:
-            for r in _completed(extracted, extracting):
-                parts.add(r)
+            parts = load_parts(quote(parts), quote(_completed(extracted, extracting)))  # type: ignore[call-overload]
         except Exception:
             _record_failed_run(settings, RunRecord(run_id=run_id, flow="hourly_ingest", started_at=started,
                                                    status="failed", feeds_total=len(specs)), logger)
@@ -478,7 +488,7 @@ class PartLoads:
                       feed_states=[], archive_records=[], sketches=batch_sketches(articles, part))
         batch.enriched_ids, batch.enrichment = batch_enrichment(articles, part)
         self.duplicates += len(merge_exact_duplicates(batch, self.settings))
-        self.results.append(run_load(batch, self.settings))
+        self.results.append(run_load(batch, self.settings, task_run=False))
         self.loaded_keys.update(r.key for r in part)
         self.articles += batch.articles
         self.rejects += rejects

@@ -1,8 +1,9 @@
 """What the three flows (ingest, backfill, reprocess) share: the load task, run ids, raw pages.
 
-``run_load`` is the only way any flow writes: it runs the ``load`` task, which opens the write
-connection (or stages the batch to Parquet when the file is locked). Raw pages are built here
-for both origins, so a fetched page and an archive record are stored the same way.
+``run_load`` is the only way any flow writes: it runs the ``load`` task (or, inside another
+task, that task's function), which opens the write connection (or stages the batch to Parquet
+when the file is locked). Raw pages are built here for both origins, so a fetched page and an
+archive record are stored the same way.
 """
 
 from __future__ import annotations
@@ -55,14 +56,18 @@ def load_pending(settings: Settings) -> list[LoadResult]:
     return load_staged(settings.db, settings.staging_path, stories=assign_groups)
 
 
-def run_load(batch: Batch, settings: Settings) -> LoadResult:
+def run_load(batch: Batch, settings: Settings, *, task_run: bool = True) -> LoadResult:
     """Run the ``load`` task with the batch quoted, so Prefect does not walk its records.
+
+    ``task_run=False``: the same load without a task run of its own, for loads made inside
+    another task (the busy hour's part loads run in one ``load-parts`` task: a task run costs
+    the Prefect server ~50 ms of CPU, and the flow process a few ms).
 
     Then queue the batch's articles for the search index (staged ones too: staging never loses
     rows, so they are searchable before they reach the database).
     """
     use_arrow_memory_pool()
-    result = load(quote(batch), settings)  # type: ignore[call-overload]
+    result = load(quote(batch), settings) if task_run else load.fn(batch, settings)  # type: ignore[call-overload]
     if batch.articles and getattr(result, "status", None) in ("loaded", "staged"):
         index_articles(batch.articles, settings)
     release_free_memory()

@@ -21,8 +21,11 @@ split when a re-sketched article no longer holds them together.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 from extractors.stories.similarity import THRESHOLDS, Thresholds, compare, is_duplicate
 from extractors.stories.sketch import Sketched, decode
@@ -51,22 +54,40 @@ def _order_key(s: StorySketch) -> tuple[object, str]:
     return (s.first_seen, s.article_id)
 
 
+def shared_buckets(sketches: Sequence[StorySketch]) -> list[list[int]]:
+    """The LSH buckets that hold two sketches or more: for each band key shared by at least two
+    current-version sketches, the indexes (into ``sketches``) of the sketches carrying it, ascending
+    and each once; the buckets in ascending order of their key.
+
+    Done in numpy: a batch's few thousand sketches carry ~50 keys each, almost all in one sketch
+    only, and building a Python list for each of those ~400,000 keys was most of a load's
+    grouping (bench/RESULTS.md §3, fifth round)."""
+    use = [i for i, s in enumerate(sketches) if s.version == SKETCH_VERSION and s.band_keys]
+    if len(use) < 2:
+        return []
+    counts = np.fromiter((len(sketches[i].band_keys) for i in use), dtype=np.int64, count=len(use))
+    keys = np.fromiter(itertools.chain.from_iterable(sketches[i].band_keys for i in use),
+                       dtype=np.int64, count=int(counts.sum()))
+    owners = np.repeat(np.asarray(use, dtype=np.int64), counts)
+    order = np.lexsort((owners, keys))  # by key, then by sketch
+    keys, owners = keys[order], owners[order]
+    distinct = np.ones(len(keys), dtype=bool)  # a key repeated within one sketch counts once
+    distinct[1:] = (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])
+    keys, owners = keys[distinct], owners[distinct]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    ends = np.append(starts[1:], len(keys))
+    shared = ends - starts >= 2
+    members = owners.tolist()
+    return [members[a:b] for a, b in zip(starts[shared].tolist(), ends[shared].tolist(), strict=True)]
+
+
 def components(sketches: Sequence[StorySketch], thresholds: Thresholds = THRESHOLDS) -> list[list[int]]:
     """Connected components (lists of indexes into ``sketches``) of the duplicate graph."""
     n = len(sketches)
     uf = _UnionFind(n)
     decoded: dict[int, Sketched] = {}
-    buckets: dict[int, list[int]] = defaultdict(list)
-    for i, s in enumerate(sketches):
-        if s.version != SKETCH_VERSION:
-            continue
-        for key in set(s.band_keys):
-            buckets[key].append(i)
     rejected: set[tuple[int, int]] = set()
-    for key in sorted(buckets):
-        members = buckets[key]
-        if len(members) < 2:
-            continue
+    for members in shared_buckets(sketches):
         for x in range(len(members)):
             for y in range(x + 1, len(members)):
                 i, j = members[x], members[y]

@@ -264,6 +264,32 @@ def test_a_busy_run_loads_in_batches_of_batch_size(site: Site, news: dict[str, A
     assert batches[-1][1:] == (3, True)  # the last load: every feed's state and the run record
     assert sum(n for n, _, _ in batches) == 5
     assert _rows(db_path, "SELECT articles_new, status FROM runs") == [(5, "completed")]
+    # the parts are loaded in one task run, not one each; the last load is a task run of its own
+    names = _task_run_names(summary["run_id"], want=("load-parts", "load"))
+    assert sorted(n.rsplit("-", 1)[0] for n in names if n.startswith("load")) == ["load", "load-parts"]
+
+
+def _task_run_names(run_id: str, want: tuple[str, ...], timeout: float = 20.0) -> list[str]:
+    """Names of the flow run's task runs, waiting until each task in ``want`` has one (the server
+    records task runs from the client's events, a moment after they happen)."""
+    import asyncio
+    import time
+
+    from prefect.client.orchestration import get_client
+
+    async def names() -> list[str]:
+        async with get_client() as client:
+            resp = await client._client.post("/task_runs/filter", json={
+                "flow_runs": {"id": {"any_": [run_id]}}, "limit": 200, "offset": 0})
+            resp.raise_for_status()
+            return [r["name"] for r in resp.json()]
+
+    deadline = time.monotonic() + timeout
+    while True:
+        got = asyncio.run(names())
+        if all(any(n.rsplit("-", 1)[0] == w for n in got) for w in want) or time.monotonic() > deadline:
+            return got
+        time.sleep(0.5)
 
 
 def test_an_early_poll_is_used_only_when_it_polled_the_states_the_flow_reads(

@@ -7,7 +7,8 @@ import itertools
 from datetime import timedelta
 
 from extractors.stories import assign_groups, compare, decode, is_duplicate, sketch_text
-from schemas.stories import GroupAssignment, StoryMember, StorySketch
+from extractors.stories.groups import components, shared_buckets
+from schemas.stories import SKETCH_VERSION, GroupAssignment, StoryMember, StorySketch
 from tests.extractors.stories.texts import T0, Story, copies, seed_texts
 
 
@@ -152,3 +153,42 @@ def test_texts_too_short_to_compare_stay_alone() -> None:
     b = sketch_text("b", "Breaking news: more soon.", T0 + timedelta(hours=1))
     assert a.signature == b"" and a.band_keys == []
     assert {g.dup_group_id for g in assign_groups([a, b], [])} == {"a", "b"}
+
+
+def _keyed(aid: str, keys: list[int], version: int | None = None) -> StorySketch:
+    base = sketch_text(aid, " ".join(f"word{i}" for i in range(60)), T0)
+    return base.model_copy(update={"band_keys": keys, **({} if version is None else {"version": version})})
+
+
+def test_shared_buckets_lists_each_key_shared_by_two_sketches_in_key_order() -> None:
+    """The buckets worth comparing within: keys held by two sketches or more (signed 64-bit keys
+    sorted as numbers), their sketches ascending and once each even when a sketch repeats a key;
+    keys of one sketch only, empty key lists and sketches of another version are left out."""
+    top, bottom = 2**63 - 1, -(2**63)
+    sketches = [
+        _keyed("a", [5, 7, 7, top, -3]),
+        _keyed("b", [7, 9, bottom]),
+        _keyed("c", []),
+        _keyed("d", [9, 7, 5, 5, bottom]),
+        _keyed("e", [5, 7, 9, top], version=SKETCH_VERSION + 1),
+        _keyed("f", [11, top]),
+    ]
+    expected = {}
+    for i, s in enumerate(sketches):
+        if s.version == SKETCH_VERSION:
+            for k in set(s.band_keys):
+                expected.setdefault(k, []).append(i)
+    reference = [expected[k] for k in sorted(expected) if len(expected[k]) > 1]
+    assert shared_buckets(sketches) == reference == [[1, 3], [0, 3], [0, 1, 3], [1, 3], [0, 5]]
+    assert shared_buckets(sketches[:1]) == []
+    assert shared_buckets([]) == []
+
+
+def test_components_follow_shared_keys_through_a_chain() -> None:
+    """Copies linked only through a middle copy (each pair sharing a different key) form one
+    component; a copy that shares no key with them stays apart although its text is the same."""
+    story = next(s for s in copies() if s.name == "original")
+    same = [sketch_text(n, story.text, T0) for n in ("x", "y", "z", "w")]
+    chained = [same[0].model_copy(update={"band_keys": [1]}), same[1].model_copy(update={"band_keys": [1, 2]}),
+               same[2].model_copy(update={"band_keys": [2]}), same[3].model_copy(update={"band_keys": [3]})]
+    assert sorted(sorted(c) for c in components(chained)) == [[0, 1, 2], [3]]
